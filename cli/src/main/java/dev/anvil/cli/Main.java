@@ -1,0 +1,56 @@
+package dev.anvil.cli;
+
+import dev.anvil.rbac.RbacException;
+import java.io.PrintWriter;
+import picocli.CommandLine;
+import picocli.CommandLine.Command;
+
+/** Entry point of the {@code anvil} command. */
+@Command(
+    name = "anvil",
+    mixinStandardHelpOptions = true,
+    versionProvider = Main.Version.class,
+    description = "Anvil: policy-governed context and fine-tuning, inside your own infrastructure.",
+    subcommands = {PolicyCommand.class, CommandLine.HelpCommand.class})
+public final class Main {
+
+  /** Exit code for failed checks (invalid policies, failing tests). */
+  static final int FAILED = 1;
+
+  /** Exit code for bad usage or input that could not be read. */
+  static final int USAGE = 2;
+
+  public static void main(String[] args) {
+    System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
+  }
+
+  /** Runs the command line with the given output streams; returns the exit code. */
+  static int run(String[] args, PrintWriter out, PrintWriter err) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setOut(out);
+    cli.setErr(err);
+    cli.setExecutionExceptionHandler(
+        (e, commandLine, parseResult) -> {
+          if (e instanceof RbacException || e instanceof java.io.UncheckedIOException) {
+            commandLine.getErr().println("anvil: " + e.getMessage());
+            return USAGE;
+          }
+          throw e;
+        });
+    try {
+      return cli.execute(args);
+    } finally {
+      out.flush();
+      err.flush();
+    }
+  }
+
+  /** Reports the version from the jar manifest. */
+  static final class Version implements CommandLine.IVersionProvider {
+    @Override
+    public String[] getVersion() {
+      String v = Main.class.getPackage().getImplementationVersion();
+      return new String[] {"anvil " + (v == null ? "(development build)" : v)};
+    }
+  }
+}

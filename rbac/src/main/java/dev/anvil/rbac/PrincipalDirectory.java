@@ -1,0 +1,81 @@
+package dev.anvil.rbac;
+
+import dev.anvil.rbac.internal.yaml.YamlNode;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeMap;
+
+/**
+ * Named principals from a pack's {@code principals.yaml}: development identities for policy tests,
+ * {@code anvil policy explain --as NAME} and the development token issuer.
+ *
+ * <pre>{@code
+ * alice:
+ *   description: Backend engineer
+ *   roles: [employee]
+ *   groups: [engineering]
+ *   attributes: {clearance: confidential}
+ * }</pre>
+ */
+public final class PrincipalDirectory {
+  private static final Set<String> FIELDS =
+      Set.of("subject", "description", "roles", "groups", "attributes");
+
+  private final Map<String, Principal> byName;
+
+  private PrincipalDirectory(Map<String, Principal> byName) {
+    this.byName = Collections.unmodifiableMap(byName);
+  }
+
+  /** An empty directory. */
+  public static PrincipalDirectory empty() {
+    return new PrincipalDirectory(Map.of());
+  }
+
+  /** Loads a principals file; a missing file is an empty directory. */
+  public static PrincipalDirectory load(Path file) {
+    if (!Files.isRegularFile(file)) {
+      return empty();
+    }
+    PolicySource src = PolicySource.read(file);
+    YamlNode root = YamlNode.parse(src.name(), src.content());
+    Map<String, Principal> out = new LinkedHashMap<>();
+    root.asMap().forEach((name, node) -> out.put(name, parse(name, node)));
+    return new PrincipalDirectory(out);
+  }
+
+  /**
+   * Reads a principal written inline (in a test or a file): {@code subject} (or the given default),
+   * {@code roles}, {@code groups}, {@code attributes}.
+   */
+  public static Principal parse(String defaultSubject, YamlNode node) {
+    node.allowOnly(FIELDS);
+    String subject = node.get("subject").map(YamlNode::asNonBlankString).orElse(defaultSubject);
+    if (subject == null) {
+      throw node.error("missing required field 'subject'");
+    }
+    Map<String, String> attributes = new TreeMap<>();
+    node.get("attributes")
+        .ifPresent(a -> a.asMap().forEach((k, v) -> attributes.put(k, v.asNonBlankString())));
+    return new Principal(
+        subject,
+        Set.copyOf(node.get("roles").map(YamlNode::asStringList).orElse(java.util.List.of())),
+        Set.copyOf(node.get("groups").map(YamlNode::asStringList).orElse(java.util.List.of())),
+        attributes);
+  }
+
+  /** A principal by name. */
+  public Optional<Principal> find(String name) {
+    return Optional.ofNullable(byName.get(name));
+  }
+
+  /** All names, in file order. */
+  public Set<String> names() {
+    return byName.keySet();
+  }
+}

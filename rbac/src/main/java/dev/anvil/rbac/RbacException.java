@@ -1,0 +1,14 @@
+package dev.anvil.rbac;
+
+/** Root of the unchecked exceptions thrown by the rbac module. */
+public class RbacException extends RuntimeException {
+  private static final long serialVersionUID = 1L;
+
+  public RbacException(String message) {
+    super(message);
+  }
+
+  public RbacException(String message, Throwable cause) {
+    super(message, cause);
+  }
+}
