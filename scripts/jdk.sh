@@ -35,3 +35,11 @@ anvil_find_jdk() {
 
 JAVA_HOME=$(anvil_find_jdk) || exit 1
 export JAVA_HOME
+
+# Maven itself (Guice) and protobuf call sun.misc.Unsafe; JDK 24+ warns about it on every run.
+if [ "$(anvil_java_major "$JAVA_HOME/bin/java")" -ge 24 ]; then
+  case " ${MAVEN_OPTS:-} " in
+    *sun-misc-unsafe-memory-access*) ;;
+    *) export MAVEN_OPTS="${MAVEN_OPTS:-} --sun-misc-unsafe-memory-access=allow" ;;
+  esac
+fi

@@ -366,6 +366,17 @@ public sealed interface Filter
     return out;
   }
 
+  private static int sortRank(Filter f) {
+    return switch (f) {
+      case And a -> 2;
+      case Or o -> 2;
+      case Not(And a) -> 3;
+      case Not(Or o) -> 3;
+      case Not n -> 1;
+      default -> 0;
+    };
+  }
+
   private static boolean constrains(Filter f, String tag) {
     return switch (f) {
       case Term t -> t.tag().equals(tag);
@@ -377,7 +388,9 @@ public sealed interface Filter
 
   /** Dedupes, sorts into canonical order, and unwraps a single child. */
   private static Filter combine(List<Filter> children, boolean conjunction) {
-    TreeSet<Filter> unique = new TreeSet<>(Comparator.comparing(Filter::toString));
+    // Leaves first, then negated leaves, then compound nodes: reads well and is deterministic.
+    TreeSet<Filter> unique =
+        new TreeSet<>(Comparator.comparingInt(Filter::sortRank).thenComparing(Filter::toString));
     unique.addAll(children);
     if (unique.isEmpty()) {
       return conjunction ? all() : none();

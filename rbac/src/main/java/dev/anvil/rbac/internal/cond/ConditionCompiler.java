@@ -153,6 +153,9 @@ public final class ConditionCompiler {
   private String explainCelError(String message) {
     String m =
         message.replaceAll("(?s)^ERROR: [^:]*:\\d+:\\d+: ", "").lines().findFirst().orElse("");
+    if (m.contains("no matching overload") && m.contains("list(string)")) {
+      m += " (set tags and principal.roles/groups are lists: test members with 'x' in list)";
+    }
     if (m.contains("undefined field")) {
       m +=
           " (doc has one field per tag: "
