@@ -86,11 +86,12 @@ public final class PolicySet {
   /** Decides one request. Never throws for a validated document. */
   public Decision decide(Principal principal, Action action, DocTags doc) {
     List<String> allows = new ArrayList<>();
+    Evaluator evaluator = new Evaluator(principal, doc, (text, value) -> {});
     for (ParsedPolicy p : policies) {
       if (!p.policy().actions().contains(action)) {
         continue;
       }
-      Value v = new Evaluator(principal, doc, (text, value) -> {}).eval(p.condition());
+      Value v = evaluator.eval(p.condition());
       if (p.policy().effect() == Effect.DENY && !Value.FALSE.equals(v)) {
         return new Decision.Deny(p.policy().id(), version);
       }

@@ -389,16 +389,19 @@ public sealed interface Filter
   /** Dedupes, sorts into canonical order, and unwraps a single child. */
   private static Filter combine(List<Filter> children, boolean conjunction) {
     // Leaves first, then negated leaves, then compound nodes: reads well and is deterministic.
-    TreeSet<Filter> unique =
-        new TreeSet<>(Comparator.comparingInt(Filter::sortRank).thenComparing(Filter::toString));
-    unique.addAll(children);
+    // Sort keys are computed once per child: toString of a wide any-of is not free.
+    Map<String, Filter> unique = new java.util.TreeMap<>();
+    for (Filter c : children) {
+      unique.putIfAbsent(sortRank(c) + c.toString(), c);
+    }
     if (unique.isEmpty()) {
       return conjunction ? all() : none();
     }
     if (unique.size() == 1) {
-      return unique.first();
+      return unique.values().iterator().next();
     }
-    List<Filter> list = List.copyOf(unique);
+    List<Filter> list = List.copyOf(unique.values());
     return conjunction ? new And(list) : new Or(list);
   }
+
 }

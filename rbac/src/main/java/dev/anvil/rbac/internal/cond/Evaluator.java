@@ -21,6 +21,9 @@ public final class Evaluator {
   private final DocTags doc;
   private final BiConsumer<String, Value> trace;
   private int quantifierDepth; // tests inside exists()/all() are not traced one by one
+  // Values read more than once per decision (principal lists, tags) are converted once.
+  private final Map<Field, Value> principalValues = new java.util.EnumMap<>(Field.class);
+  private final Map<String, Value> tagValues = new HashMap<>();
 
   /**
    * @param trace receives each leaf predicate's source text and value (for explanations); may be a
@@ -51,7 +54,8 @@ public final class Evaluator {
         }
         yield new StrList(items);
       }
-      case PrincipalField p -> principalField(principal, p.field());
+      case PrincipalField p ->
+          principalValues.computeIfAbsent(p.field(), f -> principalField(principal, f));
       case Index i -> index(eval(i.map(), vars), eval(i.key(), vars));
       case HasKey h ->
           traced(
@@ -59,7 +63,7 @@ public final class Evaluator {
               eval(h.map(), vars) instanceof StrMap m
                   ? Value.of(m.values().containsKey(h.key()))
                   : err("not a map"));
-      case DocTag t -> docTag(doc, t.tag());
+      case DocTag t -> tagValues.computeIfAbsent(t.tag().name(), n -> docTag(doc, t.tag()));
       case HasTag h -> traced(h.text(), Value.of(doc.has(h.tag().name())));
       case Var v -> vars.get(v.name());
       case Not n -> not(eval(n.operand(), vars));
