@@ -63,7 +63,8 @@ class PolicyCommandTest {
     Run r = anvil("policy", "validate", "--pack", pack.toString());
     assertThat(r.exit()).isEqualTo(Main.FAILED);
     assertThat(r.err())
-        .contains(pack.resolve("policies/99-broken.yaml") + ":4:13: undefined field 'clasification'")
+        .contains(
+            pack.resolve("policies/99-broken.yaml") + ":4:13: undefined field 'clasification'")
         .contains("refused: 1 problem");
   }
 
@@ -88,9 +89,18 @@ class PolicyCommandTest {
   void explainNamesTheDecidingPolicyAndItsChecks() {
     Run r =
         anvil(
-            "policy", "explain", "--pack", examplePack().toString(), "--as", "alice",
-            "--tag", "classification=confidential", "--tag", "department=hr,engineering",
-            "--tag", "topics=compensation");
+            "policy",
+            "explain",
+            "--pack",
+            examplePack().toString(),
+            "--as",
+            "alice",
+            "--tag",
+            "classification=confidential",
+            "--tag",
+            "department=hr,engineering",
+            "--tag",
+            "topics=compensation");
     assertThat(r.exit()).isZero();
     assertThat(r.out())
         .contains("decision:  deny by hr-compensation-only-for-comp-readers")
@@ -102,8 +112,14 @@ class PolicyCommandTest {
   void explainRejectsBadlyTaggedDocuments() {
     Run r =
         anvil(
-            "policy", "explain", "--pack", examplePack().toString(), "--as", "alice",
-            "--tag", "classification=secret");
+            "policy",
+            "explain",
+            "--pack",
+            examplePack().toString(),
+            "--as",
+            "alice",
+            "--tag",
+            "classification=secret");
     assertThat(r.exit()).isEqualTo(Main.USAGE);
     assertThat(r.err())
         .contains("tag 'classification': 'secret' is not allowed")
@@ -118,9 +134,21 @@ class PolicyCommandTest {
 
     Run adHoc =
         anvil(
-            "policy", "compile", "--pack", examplePack().toString(), "--subject", "bob",
-            "--role", "contractor", "--group", "engineering", "--attr", "clearance=internal");
+            "policy",
+            "compile",
+            "--pack",
+            examplePack().toString(),
+            "--subject",
+            "bob",
+            "--role",
+            "contractor",
+            "--group",
+            "engineering",
+            "--attr",
+            "clearance=internal");
     assertThat(adHoc.exit()).isZero();
-    assertThat(adHoc.out()).contains("classification in [public .. internal]").contains("owner = bob");
+    assertThat(adHoc.out())
+        .contains("classification in [public .. internal]")
+        .contains("owner = bob");
   }
 }

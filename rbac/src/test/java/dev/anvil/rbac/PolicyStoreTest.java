@@ -31,16 +31,21 @@ class PolicyStoreTest {
   void aBrokenReloadIsRefusedAndThePolicyInForceStays() throws IOException {
     PolicyStore store = PolicyStore.open(pack(HR_ONLY));
     String version = store.current().version();
-    Files.writeString(dir.resolve("policies/p.yaml"), HR_ONLY + "- {id: bad, effect: allow, actions: [read], when: \"doc.nope\"}\n");
+    Files.writeString(
+        dir.resolve("policies/p.yaml"),
+        HR_ONLY + "- {id: bad, effect: allow, actions: [read], when: \"doc.nope\"}\n");
 
     PolicyStore.ReloadResult result = store.reload();
 
-    assertThat(result).isInstanceOfSatisfying(
-        PolicyStore.Refused.class,
-        r -> {
-          assertThat(r.versionInForce()).isEqualTo(version);
-          assertThat(r.problems()).singleElement().satisfies(p -> assertThat(p.location().line()).isEqualTo(2));
-        });
+    assertThat(result)
+        .isInstanceOfSatisfying(
+            PolicyStore.Refused.class,
+            r -> {
+              assertThat(r.versionInForce()).isEqualTo(version);
+              assertThat(r.problems())
+                  .singleElement()
+                  .satisfies(p -> assertThat(p.location().line()).isEqualTo(2));
+            });
     assertThat(store.current().version()).isEqualTo(version);
     var doc = store.current().schema().validate(Map.of("department", List.of("hr")));
     assertThat(store.current().decide(Principal.of("a"), Action.READ, doc).permitted()).isTrue();
@@ -59,7 +64,8 @@ class PolicyStoreTest {
     PolicySet after = store.current();
     assertThat(after.version()).isNotEqualTo(before.version()).isEqualTo(result.versionInForce());
     Principal p = new Principal("a", Set.of(), Set.of(), Map.of());
-    assertThat(after.compile(p, Action.READ).filter().toString()).isEqualTo("department = engineering");
+    assertThat(after.compile(p, Action.READ).filter().toString())
+        .isEqualTo("department = engineering");
     // A request that captured the old set keeps a consistent view of it.
     assertThat(before.compile(p, Action.READ).filter().toString()).isEqualTo("department = hr");
   }

@@ -403,5 +403,4 @@ public sealed interface Filter
     List<Filter> list = List.copyOf(unique.values());
     return conjunction ? new And(list) : new Or(list);
   }
-
 }
