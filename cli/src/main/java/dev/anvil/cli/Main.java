@@ -11,7 +11,12 @@ import picocli.CommandLine.Command;
     mixinStandardHelpOptions = true,
     versionProvider = Main.Version.class,
     description = "Anvil: policy-governed context and fine-tuning, inside your own infrastructure.",
-    subcommands = {PolicyCommand.class, CommandLine.HelpCommand.class})
+    subcommands = {
+      PolicyCommand.class,
+      TokenCommand.class,
+      LoginCommand.class,
+      CommandLine.HelpCommand.class
+    })
 public final class Main {
 
   /** Exit code for failed checks (invalid policies, failing tests). */

@@ -25,7 +25,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.TreeMap;
 import java.util.concurrent.Callable;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
@@ -118,9 +117,23 @@ final class PolicyCommand {
     @Option(names = "--attr", paramLabel = "KEY=VALUE", description = "An attribute (repeatable).")
     Map<String, String> attributes = new LinkedHashMap<>();
 
+    @Option(
+        names = "--token",
+        paramLabel = "JWT",
+        description =
+            "A bearer token, verified against --issuer (or --dev); '-' for the token saved by anvil login.")
+    String token;
+
+    @Mixin Identities.IssuerOptions issuer;
+
     Principal resolve(PolicyPack pack) {
-      if ((as == null) == (subject == null)) {
-        throw new RbacException("name the principal with exactly one of --as NAME or --subject ID");
+      int given = (as == null ? 0 : 1) + (subject == null ? 0 : 1) + (token == null ? 0 : 1);
+      if (given != 1) {
+        throw new RbacException(
+            "name the principal with exactly one of --as NAME, --subject ID or --token JWT");
+      }
+      if (token != null) {
+        return issuer.verifier().verify(Identities.token(token)).principal();
       }
       if (as != null) {
         PrincipalDirectory dir = PrincipalDirectory.load(pack.principalsFile());
@@ -215,8 +228,7 @@ final class PolicyCommand {
   static final class Explain implements Callable<Integer> {
     @Mixin PackOption pack;
 
-    @ArgGroup(exclusive = false, multiplicity = "1", heading = "Principal:%n")
-    PrincipalOptions principal;
+    @Mixin PrincipalOptions principal;
 
     @Option(
         names = "--action",
@@ -295,8 +307,7 @@ final class PolicyCommand {
   static final class Compile implements Callable<Integer> {
     @Mixin PackOption pack;
 
-    @ArgGroup(exclusive = false, multiplicity = "1", heading = "Principal:%n")
-    PrincipalOptions principal;
+    @Mixin PrincipalOptions principal;
 
     @Option(
         names = "--action",

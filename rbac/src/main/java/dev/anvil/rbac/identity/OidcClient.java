@@ -1,5 +1,6 @@
 package dev.anvil.rbac.identity;
 
+import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.anvil.rbac.RbacException;
 import java.io.IOException;
@@ -9,6 +10,9 @@ import java.net.http.HttpClient;
 import java.net.http.HttpRequest;
 import java.net.http.HttpResponse;
 import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.security.SecureRandom;
 import java.text.ParseException;
 import java.time.Duration;
 import java.util.LinkedHashMap;
@@ -25,6 +29,7 @@ import java.util.stream.Collectors;
  * <p>Thread-safe.
  */
 public final class OidcClient {
+  private static final SecureRandom RANDOM = new SecureRandom();
   private final String issuer;
   private final Duration timeout;
   private final HttpClient http;
@@ -41,14 +46,18 @@ public final class OidcClient {
   public record TokenResponse(
       String accessToken, long expiresInSeconds, Optional<String> refreshToken) {}
 
-  /** A started device flow: show {@code userCode} and {@code verificationUri} to the user. */
+  /**
+   * A started device flow: show {@code userCode} and {@code verificationUri} to the user; {@code
+   * codeVerifier} is the PKCE secret sent when polling.
+   */
   public record DeviceAuthorization(
       String deviceCode,
       String userCode,
       String verificationUri,
       String verificationUriComplete,
       int intervalSeconds,
-      int expiresInSeconds) {}
+      int expiresInSeconds,
+      String codeVerifier) {}
 
   /** The issuer refused a request; {@code error} is the OAuth error code (e.g. invalid_grant). */
   public static final class OidcClientException extends RbacException {
@@ -93,19 +102,41 @@ public final class OidcClient {
                 clientSecret)));
   }
 
-  /** Starts the device authorization grant (RFC 8628). */
+  /** Starts the device authorization grant (RFC 8628), with PKCE (S256). */
   public DeviceAuthorization startDeviceFlow(String clientId) {
+    byte[] secret = new byte[32];
+    RANDOM.nextBytes(secret);
+    String verifier = Base64URL.encode(secret).toString();
+    String challenge;
+    try {
+      challenge =
+          Base64URL.encode(
+                  MessageDigest.getInstance("SHA-256")
+                      .digest(verifier.getBytes(StandardCharsets.US_ASCII)))
+              .toString();
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
     Map<String, Object> r =
         post(
             endpoint("device_authorization_endpoint"),
-            Map.of("client_id", clientId, "scope", "openid"));
+            Map.of(
+                "client_id",
+                clientId,
+                "scope",
+                "openid",
+                "code_challenge",
+                challenge,
+                "code_challenge_method",
+                "S256"));
     return new DeviceAuthorization(
         (String) r.get("device_code"),
         (String) r.get("user_code"),
         (String) r.get("verification_uri"),
         (String) r.getOrDefault("verification_uri_complete", r.get("verification_uri")),
         r.get("interval") instanceof Number n ? n.intValue() : 5,
-        r.get("expires_in") instanceof Number n ? n.intValue() : 600);
+        r.get("expires_in") instanceof Number n ? n.intValue() : 600,
+        verifier);
   }
 
   /** Polls until the user approves the device flow, it expires, or the user denies it. */
@@ -125,7 +156,9 @@ public final class OidcClient {
                     "client_id",
                     clientId,
                     "device_code",
-                    auth.deviceCode())));
+                    auth.deviceCode(),
+                    "code_verifier",
+                    auth.codeVerifier())));
       } catch (OidcClientException e) {
         switch (e.error()) {
           case "authorization_pending" -> {}

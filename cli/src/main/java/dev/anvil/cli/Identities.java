@@ -1,0 +1,132 @@
+package dev.anvil.cli;
+
+import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.identity.DevTokenIssuer;
+import dev.anvil.rbac.identity.OidcTokenVerifier;
+import dev.anvil.rbac.identity.TokenVerifier;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import picocli.CommandLine.Option;
+
+/**
+ * Where the CLI gets identities: the configured OIDC issuer, or, only when asked for with {@code
+ * --dev}, the development issuer of the local data directory. There is no silent fallback from one
+ * to the other.
+ */
+final class Identities {
+  /** Default audience: the context engine's client in the example realm. */
+  static final String DEFAULT_AUDIENCE = "anvil-context-engine";
+
+  private Identities() {}
+
+  /**
+   * The data directory: the {@code anvil.data} system property, else $ANVIL_DATA, else .anvil under
+   * the installation, else ~/.anvil.
+   */
+  static Path dataDir() {
+    String env = System.getProperty("anvil.data", System.getenv("ANVIL_DATA"));
+    if (env != null && !env.isBlank()) {
+      return Path.of(env);
+    }
+    String home = System.getenv("ANVIL_HOME");
+    return home != null
+        ? Path.of(home, ".anvil")
+        : Path.of(System.getProperty("user.home"), ".anvil");
+  }
+
+  static DevTokenIssuer devIssuer() {
+    return DevTokenIssuer.openOrCreate(
+        dataDir().resolve("dev-issuer/signing-key.jwk.json"), Clock.systemUTC());
+  }
+
+  /** Where {@code anvil login} keeps the token (readable by the owner only). */
+  static Path savedTokenFile() {
+    return dataDir().resolve("token");
+  }
+
+  static void saveToken(String token) {
+    Path file = savedTokenFile();
+    try {
+      Files.createDirectories(file.getParent());
+      Files.deleteIfExists(file);
+      Files.writeString(file, token, StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
+      try {
+        Files.setPosixFilePermissions(file, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException e) {
+        // not POSIX: the data directory's permissions apply
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot save the token to " + file, e);
+    }
+  }
+
+  /** {@code --issuer}/{@code --audience}/{@code --dev}: which tokens to trust. */
+  static final class IssuerOptions {
+    @Option(
+        names = "--issuer",
+        paramLabel = "URL",
+        description =
+            "OIDC issuer to trust, e.g. https://kc.example/realms/acme (default: $ANVIL_OIDC_ISSUER).")
+    String issuer;
+
+    @Option(
+        names = "--audience",
+        paramLabel = "AUD",
+        description =
+            "Audience tokens must carry (default: $ANVIL_OIDC_AUDIENCE, else "
+                + DEFAULT_AUDIENCE
+                + ").")
+    String audience;
+
+    @Option(names = "--dev", description = "Trust the local development issuer (anvil token mint).")
+    boolean dev;
+
+    String issuer() {
+      return issuer != null ? issuer : System.getenv("ANVIL_OIDC_ISSUER");
+    }
+
+    String audience() {
+      if (audience != null) {
+        return audience;
+      }
+      String env = System.getenv("ANVIL_OIDC_AUDIENCE");
+      return env != null && !env.isBlank() ? env : DEFAULT_AUDIENCE;
+    }
+
+    TokenVerifier verifier() {
+      String iss = issuer();
+      if (dev && iss != null) {
+        throw new RbacException(
+            "choose one: --dev (the development issuer) or an OIDC issuer (" + iss + ")");
+      }
+      if (dev) {
+        return devIssuer().verifier();
+      }
+      if (iss == null || iss.isBlank()) {
+        throw new RbacException(
+            "no token issuer configured: pass --issuer URL (or set ANVIL_OIDC_ISSUER); the development issuer is trusted only with --dev");
+      }
+      return OidcTokenVerifier.builder(iss, audience()).build();
+    }
+  }
+
+  /**
+   * Reads {@code --token}: a literal token, or {@code -} for the one saved by {@code anvil login}.
+   */
+  static String token(String value) {
+    if (!value.equals("-")) {
+      return value.strip();
+    }
+    try {
+      return Files.readString(savedTokenFile()).strip();
+    } catch (IOException e) {
+      throw new RbacException("no saved token at " + savedTokenFile() + ": run anvil login first");
+    }
+  }
+}
