@@ -15,7 +15,7 @@ import java.util.TreeSet;
  * exists()/all() over principal lists and over document sets, has(), ?:, negation, and the error
  * cases (missing tags and attributes, attributes that are not levels).
  */
-final class RandomPolicies {
+public final class RandomPolicies {
   private final Random r;
   private final List<String> ordered = new ArrayList<>();
   private final List<String> enums = new ArrayList<>();
@@ -27,7 +27,8 @@ final class RandomPolicies {
   private static final List<String> TEXTS = List.of("s0", "s1", "s2");
   private static final List<String> ACTIONS = List.of("read", "ingest");
 
-  RandomPolicies(long seed) {
+  /** A generator; everything it produces follows from the seed. */
+  public RandomPolicies(long seed) {
     this.r = new Random(seed);
     int nOrdered = 1 + r.nextInt(2);
     for (int i = 0; i < nOrdered; i++) {
@@ -62,7 +63,7 @@ final class RandomPolicies {
     return out;
   }
 
-  String schemaYaml() {
+  public String schemaYaml() {
     StringBuilder sb = new StringBuilder("tags:\n");
     for (String t : ordered) {
       sb.append("  ")
@@ -96,7 +97,7 @@ final class RandomPolicies {
     return sb.toString();
   }
 
-  String policiesYaml() {
+  public String policiesYaml() {
     StringBuilder sb = new StringBuilder();
     int n = 1 + r.nextInt(6);
     for (int i = 0; i < n; i++) {
@@ -110,7 +111,7 @@ final class RandomPolicies {
     return sb.toString();
   }
 
-  Principal principal() {
+  public Principal principal() {
     Map<String, String> attrs = new LinkedHashMap<>();
     String lvlTag = ordered.getFirst();
     switch (r.nextInt(4)) {
@@ -124,7 +125,7 @@ final class RandomPolicies {
     return new Principal(pick(SUBJECTS), subset(ROLES), subset(values.get(sets.getFirst())), attrs);
   }
 
-  Map<String, Object> doc() {
+  public Map<String, Object> doc() {
     Map<String, Object> d = new LinkedHashMap<>();
     for (String t : ordered) {
       maybe(d, t, () -> pick(values.get(t)));

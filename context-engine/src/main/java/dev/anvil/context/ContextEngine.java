@@ -1,0 +1,356 @@
+package dev.anvil.context;
+
+import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.index.ChunkRecord;
+import dev.anvil.context.index.IndexFields;
+import dev.anvil.context.index.LuceneFilters;
+import dev.anvil.context.index.LuceneIndex;
+import dev.anvil.context.internal.Chunker;
+import dev.anvil.context.internal.Rrf;
+import dev.anvil.rbac.Action;
+import dev.anvil.rbac.Decision;
+import dev.anvil.rbac.PolicySet;
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.filter.Filter;
+import dev.anvil.rbac.schema.DocTags;
+import dev.anvil.rbac.schema.InvalidTagsException;
+import dev.anvil.rbac.schema.TagSchema;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.OptionalLong;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.search.BooleanClause.Occur;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.util.QueryBuilder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * The context engine: ingest tagged documents, search them as a principal with the policy filter
+ * inside both retrievers, delete them.
+ *
+ * <p>Every request takes the policy set in force once and uses it throughout, so one answer never
+ * mixes two policy versions. Thread-safe.
+ */
+public final class ContextEngine implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(ContextEngine.class);
+
+  /** Tokens of body text per chunk, leaving room for the title and special tokens. */
+  static final int CHUNK_OVERLAP_TOKENS = 24;
+
+  private final PolicyStore policies;
+  private final Embedder embedder;
+  private final LuceneIndex index;
+  private final Chunker chunker;
+  private final java.util.concurrent.atomic.LongAdder disagreements =
+      new java.util.concurrent.atomic.LongAdder();
+
+  private ContextEngine(PolicyStore policies, Embedder embedder, LuceneIndex index) {
+    this.policies = policies;
+    this.embedder = embedder;
+    this.index = index;
+    int budget = Math.max(16, embedder.maxTokens() - 2 - 24); // [CLS] [SEP] and ~24 tokens of title
+    this.chunker =
+        new Chunker(embedder::countTokens, budget, Math.min(CHUNK_OVERLAP_TOKENS, budget / 4));
+  }
+
+  /** Opens the engine over an index directory (created if absent). */
+  public static ContextEngine open(Path indexDir, PolicyStore policies, Embedder embedder) {
+    return new ContextEngine(
+        Objects.requireNonNull(policies, "policies"),
+        Objects.requireNonNull(embedder, "embedder"),
+        LuceneIndex.open(indexDir, embedder.modelId()));
+  }
+
+  /** The embedding model of the index and of queries. */
+  public String modelId() {
+    return embedder.modelId();
+  }
+
+  /** The policies in force. */
+  public PolicyStore policies() {
+    return policies;
+  }
+
+  /**
+   * Ingests documents as {@code principal}: validates each (fields, tags), checks the {@code
+   * ingest} permission, chunks and embeds the accepted ones in one batch, and commits once. A bad
+   * document never stops the others.
+   */
+  public List<IngestOutcome> ingest(Principal principal, List<Document> docs) {
+    PolicySet set = policies.current();
+    List<IngestOutcome> outcomes = new ArrayList<>(docs.size());
+    List<Document> accepted = new ArrayList<>();
+    List<DocTags> acceptedTags = new ArrayList<>();
+    List<Integer> slots = new ArrayList<>();
+    for (Document doc : docs) {
+      IngestOutcome refusal = admit(set, principal, doc, accepted, acceptedTags);
+      outcomes.add(refusal);
+      if (refusal == null) {
+        slots.add(outcomes.size() - 1);
+      }
+    }
+    List<List<String>> chunks = new ArrayList<>();
+    List<String> texts = new ArrayList<>();
+    for (Document doc : accepted) {
+      List<String> c = chunker.chunk(doc.body());
+      chunks.add(c);
+      for (String chunk : c) {
+        texts.add(doc.title().isBlank() ? chunk : doc.title() + ". " + chunk);
+      }
+    }
+    float[][] vectors = texts.isEmpty() ? new float[0][] : embedder.embed(texts);
+    int v = 0;
+    for (int i = 0; i < accepted.size(); i++) {
+      List<String> c = chunks.get(i);
+      float[][] docVectors = java.util.Arrays.copyOfRange(vectors, v, v + c.size());
+      v += c.size();
+      index.upsert(accepted.get(i), acceptedTags.get(i), c, docVectors);
+      outcomes.set(
+          slots.get(i),
+          new IngestOutcome.Indexed(accepted.get(i).id(), accepted.get(i).version(), c.size()));
+    }
+    if (!accepted.isEmpty()) {
+      index.commit();
+    }
+    return outcomes;
+  }
+
+  /** Returns a refusal, or null after adding the document to {@code accepted}. */
+  private IngestOutcome admit(
+      PolicySet set,
+      Principal principal,
+      Document doc,
+      List<Document> accepted,
+      List<DocTags> tags) {
+    try {
+      doc.check();
+    } catch (InvalidDocumentException e) {
+      return new IngestOutcome.Rejected(doc.id(), e.field(), e.getMessage());
+    }
+    DocTags valid;
+    try {
+      valid = set.schema().validate(doc.tags());
+    } catch (InvalidTagsException e) {
+      String field = "tags." + e.problems().getFirst().tag();
+      return new IngestOutcome.Rejected(doc.id(), field, e.getMessage());
+    }
+    if (set.decide(principal, Action.INGEST, valid) instanceof Decision.Deny d) {
+      return new IngestOutcome.Denied(doc.id(), d.policy());
+    }
+    OptionalLong indexed = index.version(doc.id());
+    for (int i = 0; i < accepted.size(); i++) {
+      if (accepted.get(i).id().equals(doc.id())) {
+        // The same id twice in one batch: the later version wins, as it would one by one.
+        if (accepted.get(i).version() >= doc.version()) {
+          return new IngestOutcome.Ignored(doc.id(), doc.version(), accepted.get(i).version());
+        }
+        return new IngestOutcome.Rejected(
+            doc.id(), "id", "appears twice in one batch; send versions in order");
+      }
+    }
+    if (indexed.isPresent() && indexed.getAsLong() >= doc.version()) {
+      return new IngestOutcome.Ignored(doc.id(), doc.version(), indexed.getAsLong());
+    }
+    accepted.add(doc);
+    tags.add(valid);
+    return null;
+  }
+
+  /** Searches as {@code principal}. */
+  public SearchResponse search(Principal principal, SearchRequest request) {
+    request.check();
+    PolicySet set = policies.current();
+    Filter access = set.compile(principal, Action.READ).filter();
+    Filter filter = Filter.and(access, narrowing(set.schema(), request.narrowTo()));
+    Query filterQuery = LuceneFilters.toQuery(filter);
+    int candidates = Math.max(100, request.topK() * 4);
+    Query text =
+        new QueryBuilder(index.analyzer()).createBooleanQuery(IndexFields.TEXT, request.query());
+    float[] vector =
+        request.mode() == SearchRequest.Mode.BM25 ? null : embedder.embed(request.query());
+    return index.withSearcher(
+        s -> {
+          List<TopDocs> ranked = new ArrayList<>();
+          Query bm25 = null;
+          if (text != null) {
+            bm25 =
+                new BooleanQuery.Builder()
+                    .add(text, Occur.MUST)
+                    .add(filterQuery, Occur.FILTER)
+                    .build();
+            if (request.mode() != SearchRequest.Mode.DENSE) {
+              ranked.add(s.search(bm25, candidates));
+            }
+          }
+          if (vector != null) {
+            ranked.add(
+                s.search(
+                    new KnnFloatVectorQuery(IndexFields.VECTOR, vector, candidates, filterQuery),
+                    candidates));
+          }
+          List<SearchHit> hits = new ArrayList<>();
+          StoredFields stored = s.storedFields();
+          int tokensLeft = request.tokenBudget() == 0 ? Integer.MAX_VALUE : request.tokenBudget();
+          for (Rrf.Fused f : Rrf.fuse(ranked)) {
+            if (hits.size() == request.topK()) {
+              break;
+            }
+            ChunkRecord c = LuceneIndex.read(stored, f.doc(), set.schema());
+            Optional<List<String>> permittedBy = permittedBy(set, principal, c);
+            if (permittedBy.isEmpty()) {
+              continue;
+            }
+            int tokens = embedder.countTokens(c.text());
+            if (tokens > tokensLeft) {
+              continue; // never cut a chunk: a smaller one further down may still fit
+            }
+            tokensLeft -= tokens;
+            hits.add(
+                new SearchHit(
+                    c.id(),
+                    c.version(),
+                    c.chunk(),
+                    c.title(),
+                    c.text(),
+                    c.source(),
+                    c.rawTags(),
+                    f.score(),
+                    permittedBy.get(),
+                    tokens));
+          }
+          long visible = bm25 == null ? 0 : s.count(bm25);
+          return new SearchResponse(hits, visible, set.version(), embedder.modelId());
+        });
+  }
+
+  /**
+   * The policies that permit reading a chunk the index returned. The index filter already admitted
+   * it; a chunk that {@code decide} does not permit means a bug, and is dropped, never served.
+   */
+  private Optional<List<String>> permittedBy(PolicySet set, Principal principal, ChunkRecord c) {
+    try {
+      if (set.decide(principal, Action.READ, set.schema().validate(c.rawTags()))
+          instanceof Decision.Permit p) {
+        return Optional.of(p.policies());
+      }
+      disagreements.increment();
+      LOG.error("index filter admitted chunk {} that decide() denies; not served", c.chunkId());
+    } catch (InvalidTagsException e) {
+      LOG.error(
+          "chunk {} has tags the current schema refuses ({}); not served",
+          c.chunkId(),
+          e.getMessage());
+    }
+    return Optional.empty();
+  }
+
+  private static Filter narrowing(TagSchema schema, Map<String, List<String>> narrowTo) {
+    List<Filter> parts = new ArrayList<>();
+    narrowTo.forEach(
+        (tag, values) -> {
+          if (schema.tag(tag).isEmpty()) {
+            throw new InvalidRequestException(
+                "filter." + tag,
+                "unknown tag (the schema declares: "
+                    + schema.tags().stream().map(t -> t.name()).toList()
+                    + ")");
+          }
+          parts.add(Filter.anyOf(tag, values));
+        });
+    return Filter.and(parts);
+  }
+
+  /** Deletes a document as {@code principal}, who needs the {@code delete} permission on it. */
+  public Decision delete(Principal principal, String id) {
+    PolicySet set = policies.current();
+    Optional<ChunkRecord> doc = firstChunk(set, id);
+    if (doc.isEmpty()) {
+      return new Decision.Deny(Decision.DEFAULT_DENY, set.version());
+    }
+    Decision d = set.decide(principal, Action.DELETE, set.schema().validate(doc.get().rawTags()));
+    if (d.permitted()) {
+      index.delete(id);
+      index.commit();
+    }
+    return d;
+  }
+
+  /**
+   * The chunks of a document, if {@code principal} may read it; empty otherwise (absent or not).
+   */
+  public List<SearchHit> get(Principal principal, String id) {
+    PolicySet set = policies.current();
+    return index.withSearcher(
+        s -> {
+          List<SearchHit> out = new ArrayList<>();
+          StoredFields stored = s.storedFields();
+          for (var sd :
+              s.search(
+                      new org.apache.lucene.search.TermQuery(
+                          new org.apache.lucene.index.Term(IndexFields.ID, id)),
+                      10_000)
+                  .scoreDocs) {
+            ChunkRecord c = LuceneIndex.read(stored, sd.doc, set.schema());
+            Optional<List<String>> by = permittedBy(set, principal, c);
+            if (by.isEmpty()) {
+              return List.of();
+            }
+            out.add(
+                new SearchHit(
+                    c.id(),
+                    c.version(),
+                    c.chunk(),
+                    c.title(),
+                    c.text(),
+                    c.source(),
+                    c.rawTags(),
+                    1.0,
+                    by.get(),
+                    embedder.countTokens(c.text())));
+          }
+          out.sort(java.util.Comparator.comparingInt(SearchHit::chunk));
+          return out;
+        });
+  }
+
+  private Optional<ChunkRecord> firstChunk(PolicySet set, String id) {
+    return index.withSearcher(
+        s -> {
+          var top =
+              s.search(
+                  new org.apache.lucene.search.TermQuery(
+                      new org.apache.lucene.index.Term(IndexFields.ID, id)),
+                  1);
+          return top.scoreDocs.length == 0
+              ? Optional.empty()
+              : Optional.of(LuceneIndex.read(s.storedFields(), top.scoreDocs[0].doc, set.schema()));
+        });
+  }
+
+  /**
+   * Chunks the index filter admitted but {@code decide} denied (and so were not served). Always 0
+   * unless the filter translation has a bug; exported as a metric and asserted by tests.
+   */
+  public long filterDisagreements() {
+    return disagreements.sum();
+  }
+
+  /** Live chunks in the index. */
+  public int chunkCount() {
+    return index.chunkCount();
+  }
+
+  @Override
+  public void close() {
+    index.close();
+  }
+}

@@ -1,0 +1,24 @@
+package dev.anvil.context;
+
+import java.util.List;
+
+/**
+ * The answer to a search.
+ *
+ * @param hits chunks, best first, within the token budget
+ * @param visibleMatches how many chunks the user may see match the keywords (never counts hidden
+ *     ones)
+ * @param policyVersion the policy set version that filtered the search
+ * @param modelId the embedding model of both the query and the index
+ */
+public record SearchResponse(
+    List<SearchHit> hits, long visibleMatches, String policyVersion, String modelId) {
+  public SearchResponse {
+    hits = List.copyOf(hits);
+  }
+
+  /** The ids of the returned documents, in order, without repeats. */
+  public List<String> documentIds() {
+    return hits.stream().map(SearchHit::documentId).distinct().toList();
+  }
+}

@@ -1,0 +1,33 @@
+package dev.anvil.context.embed;
+
+import java.util.List;
+
+/**
+ * Turns texts into unit-length vectors, so that the dot product is the cosine similarity.
+ * Implementations are thread-safe.
+ */
+public interface Embedder extends AutoCloseable {
+
+  /** Identifies the model and its exact weights, e.g. {@code all-minilm-l6-v2@3f2a1b0c9d8e}. */
+  String modelId();
+
+  /** Length of every vector. */
+  int dimension();
+
+  /** The most tokens (special tokens included) one text may have; longer texts are truncated. */
+  int maxTokens();
+
+  /** Counts the tokens of a text as the model sees it, without special tokens. */
+  int countTokens(String text);
+
+  /** Embeds texts, in order; each vector has unit length. */
+  float[][] embed(List<String> texts);
+
+  /** Embeds one text. */
+  default float[] embed(String text) {
+    return embed(List.of(text))[0];
+  }
+
+  @Override
+  void close();
+}

@@ -1,0 +1,231 @@
+package dev.anvil.context.embed;
+
+import ai.djl.huggingface.tokenizers.Encoding;
+import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
+import ai.onnxruntime.OnnxTensor;
+import ai.onnxruntime.OrtEnvironment;
+import ai.onnxruntime.OrtException;
+import ai.onnxruntime.OrtSession;
+import dev.anvil.context.ContextException;
+import java.io.ByteArrayInputStream;
+import java.io.IOException;
+import java.nio.LongBuffer;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HexFormat;
+import java.util.List;
+import java.util.Map;
+import java.util.stream.IntStream;
+
+/**
+ * A sentence encoder run by ONNX Runtime: HF tokenization (DJL's tokenizers binding), batches
+ * sorted by length and padded only to their longest text, mean pooling over the attention mask, and
+ * L2 normalisation.
+ *
+ * <p>Thread-safe (ONNX Runtime sessions are). {@link #close()} releases the native session.
+ */
+public final class OnnxEmbedder implements Embedder {
+  /**
+   * Default maximum sequence length, special tokens included (all-MiniLM-L6-v2 was tuned at 128).
+   */
+  public static final int DEFAULT_MAX_TOKENS = 128;
+
+  /** Default batch size. */
+  public static final int DEFAULT_BATCH_SIZE = 32;
+
+  private final OrtEnvironment env;
+  private final OrtSession session;
+  private final HuggingFaceTokenizer tokenizer;
+  private final String modelId;
+  private final int dimension;
+  private final int maxTokens;
+  private final int batchSize;
+  private final boolean wantsTokenTypes;
+  private final String output;
+
+  private OnnxEmbedder(ModelSource source, int threads, int maxTokens, int batchSize)
+      throws OrtException, IOException {
+    byte[] model = source.model();
+    this.modelId = source.name() + "@" + sha256(model).substring(0, 12);
+    this.maxTokens = maxTokens;
+    this.batchSize = batchSize;
+    this.env = OrtEnvironment.getEnvironment();
+    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
+      options.setIntraOpNumThreads(threads);
+      options.setInterOpNumThreads(1);
+      // Spinning threads burn the few cores that ingest and search share (measured: 2 spinning
+      // threads were slower than 1).
+      options.addConfigEntry("session.intra_op.allow_spinning", "0");
+      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
+      this.session = env.createSession(model, options);
+    }
+    this.wantsTokenTypes = session.getInputNames().contains("token_type_ids");
+    this.output = session.getOutputNames().iterator().next();
+    Map<String, String> tokenizerOptions = new HashMap<>();
+    tokenizerOptions.put("padding", "false");
+    tokenizerOptions.put("truncation", "true");
+    tokenizerOptions.put("maxLength", Integer.toString(maxTokens));
+    this.tokenizer =
+        HuggingFaceTokenizer.newInstance(
+            new ByteArrayInputStream(source.tokenizer()), tokenizerOptions);
+    this.dimension = embedBatch(List.of("dimension probe"))[0].length;
+  }
+
+  /**
+   * Opens an encoder.
+   *
+   * @param threads ONNX Runtime intra-op threads
+   */
+  public static OnnxEmbedder open(ModelSource source, int threads) {
+    return open(source, threads, DEFAULT_MAX_TOKENS, DEFAULT_BATCH_SIZE);
+  }
+
+  /** Opens an encoder with an explicit sequence length and batch size. */
+  public static OnnxEmbedder open(ModelSource source, int threads, int maxTokens, int batchSize) {
+    if (threads < 1 || maxTokens < 8 || batchSize < 1) {
+      throw new IllegalArgumentException(
+          "need threads >= 1, maxTokens >= 8, batchSize >= 1; was "
+              + threads
+              + ", "
+              + maxTokens
+              + ", "
+              + batchSize);
+    }
+    try {
+      return new OnnxEmbedder(source, threads, maxTokens, batchSize);
+    } catch (OrtException | IOException e) {
+      throw new ContextException(
+          "cannot load the embedding model " + source.name() + ": " + e.getMessage(), e);
+    }
+  }
+
+  @Override
+  public String modelId() {
+    return modelId;
+  }
+
+  @Override
+  public int dimension() {
+    return dimension;
+  }
+
+  @Override
+  public int maxTokens() {
+    return maxTokens;
+  }
+
+  @Override
+  public int countTokens(String text) {
+    // Without truncation: the chunker must know the real length.
+    return tokenizer.encode(text, false, false).getIds().length;
+  }
+
+  @Override
+  public float[][] embed(List<String> texts) {
+    float[][] out = new float[texts.size()][];
+    // Sort by length so each batch pads to a similar length, then restore the caller's order.
+    Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
+    java.util.Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
+    for (int start = 0; start < order.length; start += batchSize) {
+      int end = Math.min(order.length, start + batchSize);
+      List<String> batch = new ArrayList<>(end - start);
+      for (int i = start; i < end; i++) {
+        batch.add(texts.get(order[i]));
+      }
+      float[][] vectors = embedBatch(batch);
+      for (int i = start; i < end; i++) {
+        out[order[i]] = vectors[i - start];
+      }
+    }
+    return out;
+  }
+
+  private float[][] embedBatch(List<String> texts) {
+    Encoding[] encodings = tokenizer.batchEncode(texts);
+    int n = encodings.length;
+    int len = 0;
+    for (Encoding e : encodings) {
+      len = Math.max(len, e.getIds().length);
+    }
+    long[] ids = new long[n * len];
+    long[] mask = new long[n * len];
+    long[] types = new long[n * len];
+    for (int b = 0; b < n; b++) {
+      long[] eIds = encodings[b].getIds();
+      long[] eMask = encodings[b].getAttentionMask();
+      long[] eTypes = encodings[b].getTypeIds();
+      System.arraycopy(eIds, 0, ids, b * len, eIds.length);
+      System.arraycopy(eMask, 0, mask, b * len, eMask.length);
+      System.arraycopy(eTypes, 0, types, b * len, eTypes.length);
+    }
+    long[] shape = {n, len};
+    Map<String, OnnxTensor> inputs = new HashMap<>();
+    try {
+      inputs.put("input_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(ids), shape));
+      inputs.put("attention_mask", OnnxTensor.createTensor(env, LongBuffer.wrap(mask), shape));
+      if (wantsTokenTypes) {
+        inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
+      }
+      try (OrtSession.Result result = session.run(inputs, java.util.Set.of(output))) {
+        float[][][] hidden = (float[][][]) result.get(0).getValue();
+        return pool(hidden, mask, len);
+      }
+    } catch (OrtException e) {
+      throw new ContextException("embedding failed: " + e.getMessage(), e);
+    } finally {
+      inputs.values().forEach(OnnxTensor::close);
+    }
+  }
+
+  /** Mean over the tokens the mask keeps, then scaled to unit length. */
+  private static float[][] pool(float[][][] hidden, long[] mask, int len) {
+    int n = hidden.length;
+    int dim = hidden[0][0].length;
+    float[][] out = new float[n][dim];
+    for (int b = 0; b < n; b++) {
+      float[] v = out[b];
+      int count = 0;
+      for (int t = 0; t < len; t++) {
+        if (mask[b * len + t] != 0) {
+          float[] h = hidden[b][t];
+          for (int d = 0; d < dim; d++) {
+            v[d] += h[d];
+          }
+          count++;
+        }
+      }
+      double norm = 0;
+      for (int d = 0; d < dim; d++) {
+        v[d] /= Math.max(1, count);
+        norm += (double) v[d] * v[d];
+      }
+      float scale = norm == 0 ? 0f : (float) (1.0 / Math.sqrt(norm));
+      for (int d = 0; d < dim; d++) {
+        v[d] *= scale;
+      }
+    }
+    return out;
+  }
+
+  @Override
+  public void close() {
+    try {
+      session.close();
+    } catch (OrtException e) {
+      throw new ContextException("closing the ONNX session failed", e);
+    } finally {
+      tokenizer.close();
+    }
+  }
+
+  private static String sha256(byte[] bytes) {
+    try {
+      return HexFormat.of().formatHex(MessageDigest.getInstance("SHA-256").digest(bytes));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
+  }
+}

@@ -1,0 +1,256 @@
+package dev.anvil.context.index;
+
+import dev.anvil.context.ContextException;
+import dev.anvil.rbac.schema.DocTags;
+import dev.anvil.rbac.schema.TagSchema;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.OptionalLong;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.document.Document;
+import org.apache.lucene.document.Field;
+import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.StoredField;
+import org.apache.lucene.document.StringField;
+import org.apache.lucene.document.TextField;
+import org.apache.lucene.index.DirectoryReader;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
+import org.apache.lucene.index.IndexableField;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.index.VectorSimilarityFunction;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.SearcherManager;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.FSDirectory;
+
+/**
+ * The chunk index in a local directory: one Lucene document per chunk, replaced per document id
+ * atomically; commits are durable, so a killed process restarts on its last commit.
+ *
+ * <p>The index remembers which embedding model wrote its vectors (commit user data) and refuses to
+ * open with another: queries and documents must always be embedded by the same model.
+ *
+ * <p>Thread-safe: writes are serialised, searches run on near-real-time snapshots.
+ */
+public final class LuceneIndex implements AutoCloseable {
+  private static final String MODEL_KEY = "anvil.embedding-model";
+
+  private final FSDirectory directory;
+  private final IndexWriter writer;
+  private final SearcherManager searchers;
+  private final Analyzer analyzer = new EnglishAnalyzer();
+  private final String modelId;
+
+  private LuceneIndex(Path dir, String modelId) throws IOException {
+    this.directory = FSDirectory.open(dir);
+    this.modelId = modelId;
+    if (DirectoryReader.indexExists(directory)) {
+      try (DirectoryReader r = DirectoryReader.open(directory)) {
+        String written = r.getIndexCommit().getUserData().get(MODEL_KEY);
+        if (written != null && !written.equals(modelId)) {
+          directory.close();
+          throw new ContextException(
+              "index "
+                  + dir
+                  + " holds vectors of model "
+                  + written
+                  + ", not "
+                  + modelId
+                  + ": re-embed it or open it with that model");
+        }
+      }
+    }
+    IndexWriterConfig config = new IndexWriterConfig(analyzer);
+    config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
+    this.writer = new IndexWriter(directory, config);
+    writer.setLiveCommitData(Map.of(MODEL_KEY, modelId).entrySet());
+    this.searchers = new SearcherManager(writer, null);
+  }
+
+  /** Opens (or creates) the index in {@code dir} for vectors of {@code modelId}. */
+  public static LuceneIndex open(Path dir, String modelId) {
+    try {
+      return new LuceneIndex(dir, modelId);
+    } catch (IOException e) {
+      throw new ContextException("cannot open the index at " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The analyzer of the BM25 field (queries must use the same). */
+  public Analyzer analyzer() {
+    return analyzer;
+  }
+
+  /** The embedding model of the vectors. */
+  public String modelId() {
+    return modelId;
+  }
+
+  /** The indexed version of a document, if any. */
+  public OptionalLong version(String id) {
+    return withSearcher(
+        s -> {
+          TopDocs top = s.search(new TermQuery(new Term(IndexFields.ID, id)), 1);
+          if (top.scoreDocs.length == 0) {
+            return OptionalLong.empty();
+          }
+          Document d = s.storedFields().document(top.scoreDocs[0].doc);
+          return OptionalLong.of(d.getField(IndexFields.VERSION).numericValue().longValue());
+        });
+  }
+
+  /**
+   * Replaces all chunks of a document (atomically: a searcher sees the old or the new chunks).
+   *
+   * @param chunks chunk texts, in order
+   * @param vectors one vector per chunk
+   */
+  public synchronized void upsert(
+      dev.anvil.context.Document doc, DocTags tags, List<String> chunks, float[][] vectors) {
+    List<Document> docs = new ArrayList<>();
+    for (int i = 0; i < chunks.size(); i++) {
+      Document d = new Document();
+      d.add(new StringField(IndexFields.ID, doc.id(), Field.Store.YES));
+      d.add(new StoredField(IndexFields.VERSION, doc.version()));
+      d.add(new StoredField(IndexFields.CHUNK, i));
+      d.add(new StoredField(IndexFields.TITLE, doc.title()));
+      d.add(new StoredField(IndexFields.BODY, chunks.get(i)));
+      d.add(new StoredField(IndexFields.SOURCE, doc.source()));
+      d.add(new TextField(IndexFields.TEXT, doc.title() + "\n" + chunks.get(i), Field.Store.NO));
+      d.add(
+          new KnnFloatVectorField(
+              IndexFields.VECTOR, vectors[i], VectorSimilarityFunction.DOT_PRODUCT));
+      IndexFields.addTags(d, tags);
+      docs.add(d);
+    }
+    try {
+      writer.updateDocuments(new Term(IndexFields.ID, doc.id()), docs);
+    } catch (IOException e) {
+      throw new UncheckedIOException("indexing " + doc.id() + " failed", e);
+    }
+  }
+
+  /** Deletes a document's chunks; true if it was indexed. */
+  public synchronized boolean delete(String id) {
+    boolean existed = version(id).isPresent();
+    try {
+      writer.deleteDocuments(new Term(IndexFields.ID, id));
+    } catch (IOException e) {
+      throw new UncheckedIOException("deleting " + id + " failed", e);
+    }
+    return existed;
+  }
+
+  /** Deletes every chunk matching a query; returns how many documents were deleted. */
+  public synchronized long deleteMatching(Query query) {
+    long docs =
+        withSearcher(
+            s -> {
+              java.util.Set<String> ids = new java.util.HashSet<>();
+              StoredFields fields = s.storedFields();
+              for (var sd : s.search(query, Integer.MAX_VALUE).scoreDocs) {
+                ids.add(
+                    fields.document(sd.doc, java.util.Set.of(IndexFields.ID)).get(IndexFields.ID));
+              }
+              return (long) ids.size();
+            });
+    try {
+      writer.deleteDocuments(query);
+    } catch (IOException e) {
+      throw new UncheckedIOException("deleting by query failed", e);
+    }
+    return docs;
+  }
+
+  /** Makes everything written so far durable and visible. */
+  public synchronized void commit() {
+    try {
+      writer.commit();
+      searchers.maybeRefreshBlocking();
+    } catch (IOException e) {
+      throw new UncheckedIOException("commit failed", e);
+    }
+  }
+
+  /** Makes writes visible to searches without the cost of a durable commit. */
+  public void refresh() {
+    try {
+      searchers.maybeRefreshBlocking();
+    } catch (IOException e) {
+      throw new UncheckedIOException("refresh failed", e);
+    }
+  }
+
+  /** Work with a searcher snapshot. */
+  public interface SearcherFunction<T> {
+    T apply(IndexSearcher searcher) throws IOException;
+  }
+
+  /** Runs {@code f} on a current searcher, releasing it afterwards. */
+  public <T> T withSearcher(SearcherFunction<T> f) {
+    try {
+      IndexSearcher s = searchers.acquire();
+      try {
+        return f.apply(s);
+      } finally {
+        searchers.release(s);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("search failed", e);
+    }
+  }
+
+  /** Reads a chunk's stored fields. */
+  public static ChunkRecord read(StoredFields fields, int docId, TagSchema schema)
+      throws IOException {
+    Document d = fields.document(docId);
+    Map<String, List<String>> values = new LinkedHashMap<>();
+    for (IndexableField f : d.getFields()) {
+      String tag = IndexFields.storedTagName(f.name());
+      if (tag != null) {
+        values.computeIfAbsent(tag, k -> new ArrayList<>()).add(f.stringValue());
+      }
+    }
+    Map<String, Object> raw = new HashMap<>();
+    values.forEach(
+        (tag, vs) -> {
+          boolean isSet = schema.tag(tag).map(t -> !t.isScalar()).orElse(vs.size() > 1);
+          raw.put(tag, isSet ? List.copyOf(vs) : vs.getFirst());
+        });
+    return new ChunkRecord(
+        d.get(IndexFields.ID),
+        d.getField(IndexFields.VERSION).numericValue().longValue(),
+        d.getField(IndexFields.CHUNK).numericValue().intValue(),
+        d.get(IndexFields.TITLE),
+        d.get(IndexFields.BODY),
+        d.get(IndexFields.SOURCE),
+        raw);
+  }
+
+  /** The number of live chunks. */
+  public int chunkCount() {
+    return withSearcher(s -> s.getIndexReader().numDocs());
+  }
+
+  @Override
+  public synchronized void close() {
+    try {
+      searchers.close();
+      writer.close();
+      directory.close();
+    } catch (IOException e) {
+      throw new UncheckedIOException("closing the index failed", e);
+    }
+  }
+}

@@ -1,0 +1,85 @@
+package dev.anvil.context.embed;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import java.util.List;
+import org.junit.jupiter.api.AfterAll;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+
+/** The real all-MiniLM-L6-v2 through ONNX Runtime, checked against langchain4j's own class. */
+class OnnxEmbedderTest {
+  private static OnnxEmbedder embedder;
+
+  @BeforeAll
+  static void open() {
+    embedder = OnnxEmbedder.open(ModelSource.packagedMiniLm(), 1);
+  }
+
+  @AfterAll
+  static void close() {
+    embedder.close();
+  }
+
+  private static double dot(float[] a, float[] b) {
+    double s = 0;
+    for (int i = 0; i < a.length; i++) {
+      s += a[i] * b[i];
+    }
+    return s;
+  }
+
+  @Test
+  void itIsTheRealModel() {
+    float[][] v =
+        embedder.embed(
+            List.of(
+                "A man is eating food.",
+                "A man is eating a piece of bread.",
+                "The girl is carrying a baby."));
+    assertThat(embedder.dimension()).isEqualTo(384);
+    assertThat(dot(v[0], v[0])).isCloseTo(1.0, org.assertj.core.data.Offset.offset(1e-5));
+    assertThat(dot(v[0], v[1])).isCloseTo(0.7553, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(dot(v[0], v[2])).isCloseTo(-0.1050, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(embedder.modelId()).startsWith("all-minilm-l6-v2@");
+  }
+
+  @Test
+  void matchesLangchain4jToOneTenThousandth() {
+    List<String> texts =
+        List.of(
+            "Anvil filters every query inside the index.",
+            "Compensation data never reaches engineering.",
+            "short",
+            "A considerably longer sentence, with punctuation; numbers like 42 and 3.14, and some rarer words: photosynthesis, epistemology.");
+    AllMiniLmL6V2EmbeddingModel reference = new AllMiniLmL6V2EmbeddingModel();
+    float[][] ours = embedder.embed(texts);
+    for (int i = 0; i < texts.size(); i++) {
+      float[] theirs = reference.embed(texts.get(i)).content().vector();
+      float maxDiff = 0;
+      for (int d = 0; d < theirs.length; d++) {
+        maxDiff = Math.max(maxDiff, Math.abs(theirs[d] - ours[i][d]));
+      }
+      assertThat(maxDiff).as("max |ours - langchain4j| for %s", texts.get(i)).isLessThan(1e-4f);
+    }
+  }
+
+  @Test
+  void batchingAndOrderDoNotChangeVectors() {
+    List<String> texts =
+        List.of("one two three four five six", "alpha", "a medium length text here");
+    float[][] batched = embedder.embed(texts);
+    for (int i = 0; i < texts.size(); i++) {
+      float[] alone = embedder.embed(texts.get(i));
+      for (int d = 0; d < alone.length; d++) {
+        assertThat(batched[i][d]).isCloseTo(alone[d], org.assertj.core.data.Offset.offset(1e-5f));
+      }
+    }
+  }
+
+  @Test
+  void countsTokensWithoutSpecials() {
+    assertThat(embedder.countTokens("A man is eating food.")).isEqualTo(6);
+  }
+}
