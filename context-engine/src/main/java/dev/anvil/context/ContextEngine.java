@@ -269,19 +269,35 @@ public final class ContextEngine implements AutoCloseable {
     return Filter.and(parts);
   }
 
+  /** What a delete did. */
+  public sealed interface DeleteOutcome {
+    /** The document was deleted. */
+    record Deleted(String policyVersion) implements DeleteOutcome {}
+
+    /** No such document, or the caller may not even read it (existence is not revealed). */
+    record NotFound(String policyVersion) implements DeleteOutcome {}
+
+    /** The caller may read the document but not delete it. */
+    record Denied(String policy, String policyVersion) implements DeleteOutcome {}
+  }
+
   /** Deletes a document as {@code principal}, who needs the {@code delete} permission on it. */
-  public Decision delete(Principal principal, String id) {
+  public DeleteOutcome delete(Principal principal, String id) {
     PolicySet set = policies.current();
     Optional<ChunkRecord> doc = firstChunk(set, id);
     if (doc.isEmpty()) {
-      return new Decision.Deny(Decision.DEFAULT_DENY, set.version());
+      return new DeleteOutcome.NotFound(set.version());
     }
-    Decision d = set.decide(principal, Action.DELETE, set.schema().validate(doc.get().rawTags()));
-    if (d.permitted()) {
-      index.delete(id);
-      index.commit();
+    DocTags tags = set.schema().validate(doc.get().rawTags());
+    if (!set.decide(principal, Action.READ, tags).permitted()) {
+      return new DeleteOutcome.NotFound(set.version());
     }
-    return d;
+    if (set.decide(principal, Action.DELETE, tags) instanceof Decision.Deny d) {
+      return new DeleteOutcome.Denied(d.policy(), set.version());
+    }
+    index.delete(id);
+    index.commit();
+    return new DeleteOutcome.Deleted(set.version());
   }
 
   /**

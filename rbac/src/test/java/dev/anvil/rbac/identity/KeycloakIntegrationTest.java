@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.nimbusds.jwt.SignedJWT;
 import dev.anvil.rbac.Action;
+import dev.anvil.rbac.LoopbackSockets;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
@@ -17,8 +18,6 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.regex.Matcher;
-import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.MethodOrderer;
@@ -77,23 +76,10 @@ class KeycloakIntegrationTest {
   @Test
   @Order(1)
   void keycloakListensOnLoopbackOnly() throws Exception {
-    Process ss = new ProcessBuilder("ss", "-ltnpH").redirectErrorStream(true).start();
-    String out = new String(ss.getInputStream().readAllBytes());
-    ss.waitFor();
-    int sockets = 0;
-    for (String line : out.lines().toList()) {
-      Matcher pid = Pattern.compile("pid=(\\d+)").matcher(line);
-      while (pid.find()) {
-        if (keycloak.pids().contains(Long.parseLong(pid.group(1)))) {
-          sockets++;
-          String local = line.trim().split("\\s+")[3];
-          assertThat(local)
-              .as("Keycloak socket %s", line)
-              .matches("(127\\.0\\.0\\.1|\\[::ffff:127\\.0\\.0\\.1\\]):\\d+");
-        }
-      }
-    }
-    assertThat(sockets).as("listening sockets of Keycloak in:\n%s", out).isPositive();
+    List<LoopbackSockets.Listener> sockets = LoopbackSockets.ofProcesses(keycloak.pids());
+    assertThat(sockets)
+        .isNotEmpty()
+        .allMatch(LoopbackSockets.Listener::loopbackOnly, "bound to 127.0.0.1");
   }
 
   @Test

@@ -1,0 +1,119 @@
+package dev.anvil.context.grpc;
+
+import com.google.common.util.concurrent.ListenableFuture;
+import dev.anvil.context.grpc.v1.ContextServiceGrpc;
+import dev.anvil.context.grpc.v1.DeleteRequest;
+import dev.anvil.context.grpc.v1.DeleteResponse;
+import dev.anvil.context.grpc.v1.Document;
+import dev.anvil.context.grpc.v1.GetRequest;
+import dev.anvil.context.grpc.v1.GetResponse;
+import dev.anvil.context.grpc.v1.IngestRequest;
+import dev.anvil.context.grpc.v1.IngestResult;
+import dev.anvil.context.grpc.v1.SearchRequest;
+import dev.anvil.context.grpc.v1.SearchResponse;
+import io.grpc.ManagedChannel;
+import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import io.grpc.stub.StreamObserver;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.function.Supplier;
+
+/**
+ * A client of the context engine for agents and the CLI: blocking calls, futures, and document
+ * streaming. Every call carries the user's token and a deadline.
+ *
+ * <p>Thread-safe; close it to release the channel.
+ */
+public final class ContextClient implements AutoCloseable {
+  private final ManagedChannel channel;
+  private final BearerToken credentials;
+  private final Duration deadline;
+
+  private ContextClient(ManagedChannel channel, Supplier<String> token, Duration deadline) {
+    this.channel = channel;
+    this.credentials = new BearerToken(token);
+    this.deadline = deadline;
+  }
+
+  /** A plaintext client (loopback or inside a service mesh) of {@code host:port}. */
+  public static ContextClient connect(
+      String host, int port, Supplier<String> token, Duration deadline) {
+    return new ContextClient(
+        NettyChannelBuilder.forAddress(host, port).usePlaintext().build(), token, deadline);
+  }
+
+  private ContextServiceGrpc.ContextServiceBlockingStub blocking() {
+    return ContextServiceGrpc.newBlockingStub(channel)
+        .withCallCredentials(credentials)
+        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  private ContextServiceGrpc.ContextServiceFutureStub future() {
+    return ContextServiceGrpc.newFutureStub(channel)
+        .withCallCredentials(credentials)
+        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+  }
+
+  /** Searches; throws {@link io.grpc.StatusRuntimeException} with the status on failure. */
+  public SearchResponse search(SearchRequest request) {
+    return blocking().search(request);
+  }
+
+  /** Searches asynchronously. */
+  public ListenableFuture<SearchResponse> searchAsync(SearchRequest request) {
+    return future().search(request);
+  }
+
+  public GetResponse get(String documentId) {
+    return blocking().get(GetRequest.newBuilder().setDocumentId(documentId).build());
+  }
+
+  public DeleteResponse delete(String documentId) {
+    return blocking().delete(DeleteRequest.newBuilder().setDocumentId(documentId).build());
+  }
+
+  /** Streams documents and collects one result per document (completes when all are durable). */
+  public CompletableFuture<List<IngestResult>> ingest(List<Document> documents) {
+    CompletableFuture<List<IngestResult>> done = new CompletableFuture<>();
+    List<IngestResult> results = new ArrayList<>();
+    StreamObserver<IngestRequest> requests =
+        ContextServiceGrpc.newStub(channel)
+            .withCallCredentials(credentials)
+            .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+            .ingest(
+                new StreamObserver<>() {
+                  @Override
+                  public void onNext(IngestResult r) {
+                    results.add(r);
+                  }
+
+                  @Override
+                  public void onError(Throwable t) {
+                    done.completeExceptionally(t);
+                  }
+
+                  @Override
+                  public void onCompleted() {
+                    done.complete(List.copyOf(results));
+                  }
+                });
+    for (Document d : documents) {
+      requests.onNext(IngestRequest.newBuilder().setDocument(d).build());
+    }
+    requests.onCompleted();
+    return done;
+  }
+
+  @Override
+  public void close() {
+    channel.shutdown();
+    try {
+      channel.awaitTermination(5, TimeUnit.SECONDS);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}

@@ -1,0 +1,243 @@
+package dev.anvil.context.grpc;
+
+import dev.anvil.context.ContextEngine;
+import dev.anvil.context.Document;
+import dev.anvil.context.IngestOutcome;
+import dev.anvil.context.SearchHit;
+import dev.anvil.context.SearchResponse;
+import dev.anvil.context.audit.AuditEvent;
+import dev.anvil.context.audit.AuditLog;
+import dev.anvil.context.grpc.v1.ContextServiceGrpc;
+import dev.anvil.context.grpc.v1.DeleteRequest;
+import dev.anvil.context.grpc.v1.DeleteResponse;
+import dev.anvil.context.grpc.v1.GetRequest;
+import dev.anvil.context.grpc.v1.GetResponse;
+import dev.anvil.context.grpc.v1.IngestRequest;
+import dev.anvil.context.grpc.v1.IngestResult;
+import dev.anvil.rbac.identity.Identity;
+import io.grpc.Context;
+import io.grpc.Status;
+import io.grpc.stub.StreamObserver;
+import java.nio.charset.StandardCharsets;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Clock;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.List;
+
+/**
+ * The {@code anvil.context.v1.ContextService}: each call runs as the verified caller, writes one
+ * audit event, and answers only after that event is flushed.
+ */
+public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceImplBase {
+  /** Documents ingested and committed together from one stream. */
+  static final int INGEST_BATCH = 16;
+
+  private final ContextEngine engine;
+  private final AuditLog audit;
+  private final Clock clock;
+
+  public ContextGrpcService(ContextEngine engine, AuditLog audit, Clock clock) {
+    this.engine = engine;
+    this.audit = audit;
+    this.clock = clock;
+  }
+
+  @Override
+  public void search(
+      dev.anvil.context.grpc.v1.SearchRequest request,
+      StreamObserver<dev.anvil.context.grpc.v1.SearchResponse> out) {
+    Identity who = AuthInterceptor.IDENTITY.get();
+    String digest = digest(request.getQuery());
+    try {
+      checkDeadline();
+      SearchResponse res = engine.search(who.principal(), ProtoMapping.request(request));
+      checkDeadline();
+      audit(who, "search", digest, res.documentIds(), res.policyVersion(), "OK");
+      out.onNext(
+          dev.anvil.context.grpc.v1.SearchResponse.newBuilder()
+              .addAllChunks(res.hits().stream().map(ProtoMapping::chunk).toList())
+              .setVisibleMatches(res.visibleMatches())
+              .setPolicyVersion(res.policyVersion())
+              .setModelId(res.modelId())
+              .build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      fail(out, who, "search", digest, e);
+    }
+  }
+
+  @Override
+  public void get(GetRequest request, StreamObserver<GetResponse> out) {
+    Identity who = AuthInterceptor.IDENTITY.get();
+    try {
+      if (request.getDocumentId().isBlank()) {
+        throw GrpcErrors.invalid("document_id", "expected an id, was empty");
+      }
+      List<SearchHit> chunks = engine.get(who.principal(), request.getDocumentId());
+      String version = engine.policies().current().version();
+      if (chunks.isEmpty()) {
+        throw Status.NOT_FOUND
+            .withDescription("no document '" + request.getDocumentId() + "' that you may read")
+            .asRuntimeException();
+      }
+      audit(who, "get", "", List.of(request.getDocumentId()), version, "OK");
+      out.onNext(
+          GetResponse.newBuilder()
+              .addAllChunks(chunks.stream().map(ProtoMapping::chunk).toList())
+              .setPolicyVersion(version)
+              .build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      fail(out, who, "get", "", e);
+    }
+  }
+
+  @Override
+  public void delete(DeleteRequest request, StreamObserver<DeleteResponse> out) {
+    Identity who = AuthInterceptor.IDENTITY.get();
+    try {
+      if (request.getDocumentId().isBlank()) {
+        throw GrpcErrors.invalid("document_id", "expected an id, was empty");
+      }
+      String id = request.getDocumentId();
+      switch (engine.delete(who.principal(), id)) {
+        case ContextEngine.DeleteOutcome.Deleted d -> {
+          audit(who, "delete", "", List.of(id), d.policyVersion(), "OK");
+          out.onNext(
+              DeleteResponse.newBuilder()
+                  .setDeleted(true)
+                  .setPolicyVersion(d.policyVersion())
+                  .build());
+          out.onCompleted();
+        }
+        case ContextEngine.DeleteOutcome.NotFound n ->
+            throw Status.NOT_FOUND
+                .withDescription("no document '" + id + "' that you may read")
+                .asRuntimeException();
+        case ContextEngine.DeleteOutcome.Denied d ->
+            throw Status.PERMISSION_DENIED
+                .withDescription("delete of '" + id + "' denied by " + d.policy())
+                .asRuntimeException();
+      }
+    } catch (RuntimeException e) {
+      fail(out, who, "delete", "", e);
+    }
+  }
+
+  @Override
+  public StreamObserver<IngestRequest> ingest(StreamObserver<IngestResult> out) {
+    Identity who = AuthInterceptor.IDENTITY.get();
+    return new StreamObserver<>() {
+      private final List<Document> batch = new ArrayList<>();
+      private boolean failed;
+
+      @Override
+      public void onNext(IngestRequest request) {
+        if (failed) {
+          return;
+        }
+        batch.add(ProtoMapping.document(request.getDocument()));
+        if (batch.size() >= INGEST_BATCH) {
+          flush();
+        }
+      }
+
+      @Override
+      public void onError(Throwable t) {
+        failed = true; // the client went away: what was flushed is committed, the rest is dropped
+      }
+
+      @Override
+      public void onCompleted() {
+        if (!failed) {
+          flush();
+          if (!failed) {
+            out.onCompleted();
+          }
+        }
+      }
+
+      private void flush() {
+        if (batch.isEmpty()) {
+          return;
+        }
+        try {
+          if (Context.current().isCancelled()) {
+            throw Status.CANCELLED.withDescription("the call was cancelled").asRuntimeException();
+          }
+          List<IngestOutcome> outcomes = engine.ingest(who.principal(), List.copyOf(batch));
+          audit(
+              who,
+              "ingest",
+              "",
+              outcomes.stream()
+                  .filter(o -> o instanceof IngestOutcome.Indexed)
+                  .map(IngestOutcome::id)
+                  .toList(),
+              engine.policies().current().version(),
+              "OK");
+          outcomes.forEach(o -> out.onNext(ProtoMapping.result(o)));
+        } catch (RuntimeException e) {
+          failed = true;
+          fail(out, who, "ingest", "", e);
+        } finally {
+          batch.clear();
+        }
+      }
+    };
+  }
+
+  private static void checkDeadline() {
+    if (Context.current().isCancelled()) {
+      throw Status.DEADLINE_EXCEEDED.withDescription("the deadline passed").asRuntimeException();
+    }
+  }
+
+  private void fail(
+      StreamObserver<?> out, Identity who, String action, String digest, RuntimeException e) {
+    io.grpc.StatusRuntimeException status = GrpcErrors.toStatus(e);
+    audit(
+        who,
+        action,
+        digest,
+        List.of(),
+        engine.policies().current().version(),
+        status.getStatus().getCode().name());
+    out.onError(status);
+  }
+
+  private void audit(
+      Identity who,
+      String action,
+      String digest,
+      List<String> ids,
+      String policyVersion,
+      String status) {
+    audit.append(
+        new AuditEvent(
+            clock.instant(),
+            who.principal().subject(),
+            who.username(),
+            who.agent().orElse(""),
+            action,
+            digest,
+            ids,
+            policyVersion,
+            engine.modelId(),
+            status));
+  }
+
+  private static String digest(String query) {
+    try {
+      return "sha256:"
+          + HexFormat.of()
+              .formatHex(
+                  MessageDigest.getInstance("SHA-256")
+                      .digest(query.getBytes(StandardCharsets.UTF_8)));
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException("SHA-256 is always available", e);
+    }
+  }
+}

@@ -1,0 +1,38 @@
+package dev.anvil.context.grpc;
+
+import dev.anvil.context.InvalidDocumentException;
+import dev.anvil.context.InvalidRequestException;
+import dev.anvil.rbac.schema.InvalidTagsException;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/** The one place where exceptions become gRPC statuses. Clients branch on the code. */
+final class GrpcErrors {
+  private static final Logger LOG = LoggerFactory.getLogger(GrpcErrors.class);
+
+  private GrpcErrors() {}
+
+  static StatusRuntimeException toStatus(Throwable e) {
+    return switch (e) {
+      case StatusRuntimeException s -> s;
+      case InvalidRequestException r ->
+          Status.INVALID_ARGUMENT.withDescription(r.getMessage()).asRuntimeException();
+      case InvalidDocumentException d ->
+          Status.INVALID_ARGUMENT.withDescription(d.getMessage()).asRuntimeException();
+      case InvalidTagsException t ->
+          Status.INVALID_ARGUMENT.withDescription(t.getMessage()).asRuntimeException();
+      default -> {
+        LOG.error("internal error", e);
+        yield Status.INTERNAL
+            .withDescription("internal error: " + e.getClass().getSimpleName())
+            .asRuntimeException();
+      }
+    };
+  }
+
+  static StatusRuntimeException invalid(String field, String message) {
+    return Status.INVALID_ARGUMENT.withDescription(field + ": " + message).asRuntimeException();
+  }
+}
