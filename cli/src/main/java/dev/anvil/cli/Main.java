@@ -12,6 +12,10 @@ import picocli.CommandLine.Command;
     versionProvider = Main.Version.class,
     description = "Anvil: policy-governed context and fine-tuning, inside your own infrastructure.",
     subcommands = {
+      DemoCommand.class,
+      ServeCommand.class,
+      IngestCommand.class,
+      SearchCommand.class,
       PolicyCommand.class,
       TokenCommand.class,
       LoginCommand.class,
@@ -26,6 +30,8 @@ public final class Main {
   static final int USAGE = 2;
 
   public static void main(String[] args) {
+    // Nothing is downloaded at run time: DJL (the tokenizer) must not look for a network.
+    System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 

@@ -27,14 +27,16 @@ public final class PrincipalDirectory {
       Set.of("subject", "description", "roles", "groups", "attributes");
 
   private final Map<String, Principal> byName;
+  private final Map<String, String> descriptions;
 
-  private PrincipalDirectory(Map<String, Principal> byName) {
+  private PrincipalDirectory(Map<String, Principal> byName, Map<String, String> descriptions) {
     this.byName = Collections.unmodifiableMap(byName);
+    this.descriptions = Map.copyOf(descriptions);
   }
 
   /** An empty directory. */
   public static PrincipalDirectory empty() {
-    return new PrincipalDirectory(Map.of());
+    return new PrincipalDirectory(Map.of(), Map.of());
   }
 
   /** Loads a principals file; a missing file is an empty directory. */
@@ -45,8 +47,14 @@ public final class PrincipalDirectory {
     PolicySource src = PolicySource.read(file);
     YamlNode root = YamlNode.parse(src.name(), src.content());
     Map<String, Principal> out = new LinkedHashMap<>();
-    root.asMap().forEach((name, node) -> out.put(name, parse(name, node)));
-    return new PrincipalDirectory(out);
+    Map<String, String> descriptions = new LinkedHashMap<>();
+    root.asMap()
+        .forEach(
+            (name, node) -> {
+              out.put(name, parse(name, node));
+              node.get("description").ifPresent(d -> descriptions.put(name, d.asString()));
+            });
+    return new PrincipalDirectory(out, descriptions);
   }
 
   /**
@@ -72,6 +80,11 @@ public final class PrincipalDirectory {
   /** A principal by name. */
   public Optional<Principal> find(String name) {
     return Optional.ofNullable(byName.get(name));
+  }
+
+  /** What the file says about a principal, e.g. "Backend engineer". */
+  public Optional<String> description(String name) {
+    return Optional.ofNullable(descriptions.get(name));
   }
 
   /** All names, in file order. */

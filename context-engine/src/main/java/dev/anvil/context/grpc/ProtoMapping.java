@@ -12,7 +12,7 @@ import java.util.List;
 import java.util.Map;
 
 /** Conversions between the protobuf messages and the engine's records. */
-final class ProtoMapping {
+public final class ProtoMapping {
   private ProtoMapping() {}
 
   static SearchRequest request(dev.anvil.context.grpc.v1.SearchRequest r) {
@@ -30,7 +30,8 @@ final class ProtoMapping {
         r.getQuery(), r.getTopK() == 0 ? 10 : r.getTopK(), r.getTokenBudget(), narrow, mode);
   }
 
-  static Chunk chunk(SearchHit h) {
+  /** A search hit as the wire message. */
+  public static Chunk chunk(SearchHit h) {
     Chunk.Builder b =
         Chunk.newBuilder()
             .setDocumentId(h.documentId())

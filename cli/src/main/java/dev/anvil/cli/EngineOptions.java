@@ -1,0 +1,43 @@
+package dev.anvil.cli;
+
+import dev.anvil.context.ContextEngine;
+import dev.anvil.context.embed.ModelSource;
+import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.rbac.PolicyStore;
+import java.nio.file.Path;
+import picocli.CommandLine.Option;
+
+/** Where the embedded engine keeps its index, and how it embeds. */
+final class EngineOptions {
+  @Option(
+      names = "--index",
+      paramLabel = "DIR",
+      description = "Index directory (default: <data dir>/index).")
+  Path index;
+
+  @Option(
+      names = "--model",
+      paramLabel = "DIR",
+      description =
+          "Embedding model directory (model.onnx, tokenizer.json); default: the packaged all-MiniLM-L6-v2.")
+  Path model;
+
+  @Option(
+      names = "--threads",
+      defaultValue = "1",
+      description = "ONNX Runtime threads (default: ${DEFAULT-VALUE}).")
+  int threads;
+
+  Path indexDir() {
+    return index != null ? index : Identities.dataDir().resolve("index");
+  }
+
+  OnnxEmbedder embedder() {
+    return OnnxEmbedder.open(
+        model != null ? ModelSource.directory(model) : ModelSource.packagedMiniLm(), threads);
+  }
+
+  ContextEngine open(PolicyCommand.PackOption pack, OnnxEmbedder embedder) {
+    return ContextEngine.open(indexDir(), PolicyStore.open(pack.pack()), embedder);
+  }
+}
