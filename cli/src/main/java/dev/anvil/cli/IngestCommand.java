@@ -12,8 +12,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.concurrent.Callable;
 import me.tongfei.progressbar.ProgressBar;
-import me.tongfei.progressbar.ProgressBarBuilder;
-import me.tongfei.progressbar.ProgressBarStyle;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -58,13 +56,7 @@ final class IngestCommand implements Callable<Integer> {
     List<IngestOutcome> problems = new ArrayList<>();
     try (OnnxEmbedder embedder = engineOptions.embedder();
         ContextEngine engine = engineOptions.open(pack, embedder);
-        ProgressBar bar =
-            new ProgressBarBuilder()
-                .setTaskName("ingest")
-                .setInitialMax(docs.size())
-                .setStyle(ProgressBarStyle.ASCII)
-                .setConsumer(new me.tongfei.progressbar.ConsoleProgressBarConsumer(System.err))
-                .build()) {
+        ProgressBar bar = Progress.bar("ingest", docs.size())) {
       for (int i = 0; i < docs.size(); i += batch) {
         for (IngestOutcome o :
             engine.ingest(who, docs.subList(i, Math.min(docs.size(), i + batch)))) {

@@ -18,16 +18,21 @@ import dev.anvil.rbac.schema.InvalidTagsException;
 import dev.anvil.rbac.schema.TagSchema;
 import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.concurrent.atomic.LongAdder;
 import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
+import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.util.QueryBuilder;
 import org.slf4j.Logger;
@@ -50,8 +55,7 @@ public final class ContextEngine implements AutoCloseable {
   private final Embedder embedder;
   private final LuceneIndex index;
   private final Chunker chunker;
-  private final java.util.concurrent.atomic.LongAdder disagreements =
-      new java.util.concurrent.atomic.LongAdder();
+  private final LongAdder disagreements = new LongAdder();
 
   private ContextEngine(PolicyStore policies, Embedder embedder, LuceneIndex index) {
     this.policies = policies;
@@ -73,6 +77,11 @@ public final class ContextEngine implements AutoCloseable {
   /** The embedding model of the index and of queries. */
   public String modelId() {
     return embedder.modelId();
+  }
+
+  /** The underlying index (benchmarks compare against it directly). */
+  public LuceneIndex index() {
+    return index;
   }
 
   /** The policies in force. */
@@ -111,9 +120,10 @@ public final class ContextEngine implements AutoCloseable {
     int v = 0;
     for (int i = 0; i < accepted.size(); i++) {
       List<String> c = chunks.get(i);
-      float[][] docVectors = java.util.Arrays.copyOfRange(vectors, v, v + c.size());
+      float[][] docVectors = Arrays.copyOfRange(vectors, v, v + c.size());
       v += c.size();
-      index.upsert(accepted.get(i), acceptedTags.get(i), c, docVectors);
+      int[] tokens = c.stream().mapToInt(embedder::countTokens).toArray();
+      index.upsert(accepted.get(i), acceptedTags.get(i), c, tokens, docVectors);
       outcomes.set(
           slots.get(i),
           new IngestOutcome.Indexed(accepted.get(i).id(), accepted.get(i).version(), c.size()));
@@ -209,7 +219,7 @@ public final class ContextEngine implements AutoCloseable {
             if (permittedBy.isEmpty()) {
               continue;
             }
-            int tokens = embedder.countTokens(c.text());
+            int tokens = c.tokens();
             if (tokens > tokensLeft) {
               continue; // never cut a chunk: a smaller one further down may still fit
             }
@@ -301,6 +311,23 @@ public final class ContextEngine implements AutoCloseable {
   }
 
   /**
+   * Deletes every document that matches a tag query and that {@code principal} may delete (the
+   * compiled {@code delete} filter is part of the query); returns how many were deleted.
+   */
+  public long deleteWhere(Principal principal, Map<String, List<String>> tags) {
+    if (tags.isEmpty()) {
+      throw new InvalidRequestException(
+          "filter", "expected at least one tag; an empty query would match everything");
+    }
+    PolicySet set = policies.current();
+    Filter allowed =
+        Filter.and(set.compile(principal, Action.DELETE).filter(), narrowing(set.schema(), tags));
+    long deleted = index.deleteMatching(LuceneFilters.toQuery(allowed));
+    index.commit();
+    return deleted;
+  }
+
+  /**
    * The chunks of a document, if {@code principal} may read it; empty otherwise (absent or not).
    */
   public List<SearchHit> get(Principal principal, String id) {
@@ -309,12 +336,7 @@ public final class ContextEngine implements AutoCloseable {
         s -> {
           List<SearchHit> out = new ArrayList<>();
           StoredFields stored = s.storedFields();
-          for (var sd :
-              s.search(
-                      new org.apache.lucene.search.TermQuery(
-                          new org.apache.lucene.index.Term(IndexFields.ID, id)),
-                      10_000)
-                  .scoreDocs) {
+          for (var sd : s.search(new TermQuery(new Term(IndexFields.ID, id)), 10_000).scoreDocs) {
             ChunkRecord c = LuceneIndex.read(stored, sd.doc, set.schema());
             Optional<List<String>> by = permittedBy(set, principal, c);
             if (by.isEmpty()) {
@@ -331,9 +353,9 @@ public final class ContextEngine implements AutoCloseable {
                     c.rawTags(),
                     1.0,
                     by.get(),
-                    embedder.countTokens(c.text())));
+                    c.tokens()));
           }
-          out.sort(java.util.Comparator.comparingInt(SearchHit::chunk));
+          out.sort(Comparator.comparingInt(SearchHit::chunk));
           return out;
         });
   }
@@ -341,11 +363,7 @@ public final class ContextEngine implements AutoCloseable {
   private Optional<ChunkRecord> firstChunk(PolicySet set, String id) {
     return index.withSearcher(
         s -> {
-          var top =
-              s.search(
-                  new org.apache.lucene.search.TermQuery(
-                      new org.apache.lucene.index.Term(IndexFields.ID, id)),
-                  1);
+          var top = s.search(new TermQuery(new Term(IndexFields.ID, id)), 1);
           return top.scoreDocs.length == 0
               ? Optional.empty()
               : Optional.of(LuceneIndex.read(s.storedFields(), top.scoreDocs[0].doc, set.schema()));

@@ -12,6 +12,7 @@ import java.util.Map;
  * @param title document title
  * @param text chunk text
  * @param source document source URI
+ * @param tokens tokens of {@code text}
  * @param rawTags tags as stored (set tags as lists), to be validated again before use
  */
 public record ChunkRecord(
@@ -21,6 +22,7 @@ public record ChunkRecord(
     String title,
     String text,
     String source,
+    int tokens,
     Map<String, Object> rawTags) {
   public ChunkRecord {
     rawTags = Map.copyOf(rawTags);

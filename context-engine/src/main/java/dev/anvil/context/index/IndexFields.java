@@ -29,6 +29,9 @@ public final class IndexFields {
   /** The chunk's text (stored). */
   public static final String BODY = "body";
 
+  /** Tokens of the chunk text (stored), counted once at ingest for context packing. */
+  public static final String TOKENS = "tokens";
+
   /** Source URI (stored). */
   public static final String SOURCE = "source";
 

@@ -114,10 +114,15 @@ public final class LuceneIndex implements AutoCloseable {
    * Replaces all chunks of a document (atomically: a searcher sees the old or the new chunks).
    *
    * @param chunks chunk texts, in order
+   * @param tokens tokens of each chunk
    * @param vectors one vector per chunk
    */
   public synchronized void upsert(
-      dev.anvil.context.Document doc, DocTags tags, List<String> chunks, float[][] vectors) {
+      dev.anvil.context.Document doc,
+      DocTags tags,
+      List<String> chunks,
+      int[] tokens,
+      float[][] vectors) {
     List<Document> docs = new ArrayList<>();
     for (int i = 0; i < chunks.size(); i++) {
       Document d = new Document();
@@ -126,6 +131,7 @@ public final class LuceneIndex implements AutoCloseable {
       d.add(new StoredField(IndexFields.CHUNK, i));
       d.add(new StoredField(IndexFields.TITLE, doc.title()));
       d.add(new StoredField(IndexFields.BODY, chunks.get(i)));
+      d.add(new StoredField(IndexFields.TOKENS, tokens[i]));
       d.add(new StoredField(IndexFields.SOURCE, doc.source()));
       d.add(new TextField(IndexFields.TEXT, doc.title() + "\n" + chunks.get(i), Field.Store.NO));
       d.add(
@@ -235,6 +241,7 @@ public final class LuceneIndex implements AutoCloseable {
         d.get(IndexFields.TITLE),
         d.get(IndexFields.BODY),
         d.get(IndexFields.SOURCE),
+        d.getField(IndexFields.TOKENS).numericValue().intValue(),
         raw);
   }
 

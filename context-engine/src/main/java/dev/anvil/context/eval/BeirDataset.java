@@ -1,0 +1,82 @@
+package dev.anvil.context.eval;
+
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.anvil.context.ContextException;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+
+/**
+ * A BEIR data set folder: {@code corpus.jsonl} ({@code _id, title, text}), {@code queries.jsonl}
+ * ({@code _id, text}) and {@code qrels/<split>.tsv} ({@code query-id corpus-id score}).
+ *
+ * @param corpus documents in file order
+ * @param queries query id to text, for the queries that have judgements in the split
+ * @param qrels query id to (document id to graded relevance)
+ */
+public record BeirDataset(
+    List<Doc> corpus, Map<String, String> queries, Map<String, Map<String, Integer>> qrels) {
+
+  /** One corpus document. */
+  public record Doc(String id, String title, String text) {}
+
+  /** Loads a folder and split (e.g. {@code test}); errors name the file and line. */
+  public static BeirDataset load(Path dir, String split) {
+    try {
+      List<Doc> corpus = new ArrayList<>();
+      for (JsonObject o : jsonLines(dir.resolve("corpus.jsonl"))) {
+        corpus.add(
+            new Doc(
+                o.get("_id").getAsString(),
+                o.has("title") ? o.get("title").getAsString() : "",
+                o.get("text").getAsString()));
+      }
+      Map<String, Map<String, Integer>> qrels = new LinkedHashMap<>();
+      Path qrelsFile = dir.resolve("qrels").resolve(split + ".tsv");
+      List<String> lines = Files.readAllLines(qrelsFile);
+      for (int i = 1; i < lines.size(); i++) {
+        String[] cols = lines.get(i).split("\t");
+        if (cols.length != 3) {
+          throw new ContextException(
+              qrelsFile + ":" + (i + 1) + ": expected query-id, corpus-id, score");
+        }
+        qrels
+            .computeIfAbsent(cols[0], k -> new LinkedHashMap<>())
+            .put(cols[1], Integer.parseInt(cols[2].strip()));
+      }
+      Map<String, String> queries = new LinkedHashMap<>();
+      for (JsonObject o : jsonLines(dir.resolve("queries.jsonl"))) {
+        String id = o.get("_id").getAsString();
+        if (qrels.containsKey(id)) {
+          queries.put(id, o.get("text").getAsString());
+        }
+      }
+      return new BeirDataset(Collections.unmodifiableList(corpus), queries, qrels);
+    } catch (IOException e) {
+      throw new ContextException("cannot read BEIR data in " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
+  private static List<JsonObject> jsonLines(Path file) throws IOException {
+    List<JsonObject> out = new ArrayList<>();
+    List<String> lines = Files.readAllLines(file);
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).isBlank()) {
+        continue;
+      }
+      try {
+        out.add(JsonParser.parseString(lines.get(i)).getAsJsonObject());
+      } catch (RuntimeException e) {
+        throw new ContextException(
+            file + ":" + (i + 1) + ": not a JSON object: " + e.getMessage(), e);
+      }
+    }
+    return out;
+  }
+}

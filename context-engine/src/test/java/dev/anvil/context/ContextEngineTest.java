@@ -1,0 +1,227 @@
+package dev.anvil.context;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.TestPacks;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** Documents in, documents out: versions, rejections, chunking, deletes, budgets. */
+class ContextEngineTest {
+  @TempDir Path dir;
+  private ContextEngine engine;
+  private final PrincipalDirectory people =
+      PrincipalDirectory.load(TestPacks.example().principalsFile());
+  private final Principal connector = people.find("kafka-connector").orElseThrow();
+  private final Principal alice = people.find("alice").orElseThrow();
+
+  @BeforeEach
+  void open() {
+    engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
+  }
+
+  @AfterEach
+  void close() {
+    engine.close();
+  }
+
+  private static Document eng(String id, long version, String body) {
+    return new Document(
+        id,
+        version,
+        "Title " + id,
+        body,
+        "test://" + id,
+        Map.of("classification", "internal", "department", List.of("engineering")));
+  }
+
+  @Test
+  void olderAndEqualVersionsAreIgnoredAndSaySo() {
+    assertThat(engine.ingest(connector, List.of(eng("a", 2, "Second version."))))
+        .containsExactly(new IngestOutcome.Indexed("a", 2, 1));
+    assertThat(engine.ingest(connector, List.of(eng("a", 1, "First version."))))
+        .containsExactly(new IngestOutcome.Ignored("a", 1, 2));
+    assertThat(engine.ingest(connector, List.of(eng("a", 2, "Again."))))
+        .containsExactly(new IngestOutcome.Ignored("a", 2, 2));
+    assertThat(engine.ingest(connector, List.of(eng("a", 3, "Third version."))))
+        .containsExactly(new IngestOutcome.Indexed("a", 3, 1));
+    assertThat(engine.get(alice, "a"))
+        .singleElement()
+        .satisfies(h -> assertThat(h.text()).isEqualTo("Third version."));
+  }
+
+  @Test
+  void badDocumentsAreRejectedNamingTheFieldAndNeverIndexed() {
+    List<IngestOutcome> out =
+        engine.ingest(
+            connector,
+            List.of(
+                new Document("untagged", 1, "", "Text.", "", Map.of()),
+                new Document(
+                    "badtag",
+                    1,
+                    "",
+                    "Text.",
+                    "",
+                    Map.of("classification", "secret", "department", List.of("engineering"))),
+                new Document(
+                    " ",
+                    1,
+                    "",
+                    "Text.",
+                    "",
+                    Map.of("classification", "public", "department", List.of("sales"))),
+                new Document(
+                    "empty",
+                    1,
+                    "",
+                    " ",
+                    "",
+                    Map.of("classification", "public", "department", List.of("sales"))),
+                eng("fine", 1, "Fine.")));
+    assertThat(out.get(0))
+        .isInstanceOfSatisfying(
+            IngestOutcome.Rejected.class,
+            r -> assertThat(r.field()).isEqualTo("tags.classification"));
+    assertThat(out.get(1))
+        .isInstanceOfSatisfying(
+            IngestOutcome.Rejected.class,
+            r -> assertThat(r.reason()).contains("'secret' is not allowed"));
+    assertThat(out.get(2))
+        .isInstanceOfSatisfying(
+            IngestOutcome.Rejected.class, r -> assertThat(r.field()).isEqualTo("id"));
+    assertThat(out.get(3))
+        .isInstanceOfSatisfying(
+            IngestOutcome.Rejected.class, r -> assertThat(r.field()).isEqualTo("body"));
+    assertThat(out.get(4)).isInstanceOf(IngestOutcome.Indexed.class);
+    assertThat(engine.chunkCount()).isEqualTo(1);
+  }
+
+  @Test
+  void ingestNeedsTheIngestPermission() {
+    Document hr =
+        new Document(
+            "hr",
+            1,
+            "",
+            "Payroll.",
+            "",
+            Map.of("classification", "internal", "department", List.of("hr")));
+    assertThat(engine.ingest(alice, List.of(hr)))
+        .containsExactly(new IngestOutcome.Denied("hr", "default-deny"));
+  }
+
+  @Test
+  void longBodiesAreChunkedAtSentencesWithinTheModelLimit() {
+    StringBuilder body = new StringBuilder();
+    for (int i = 0; i < 80; i++) {
+      body.append("Sentence number ")
+          .append(i)
+          .append(" talks about kernels, clusters and latency budgets. ");
+    }
+    IngestOutcome o = engine.ingest(connector, List.of(eng("long", 1, body.toString()))).getFirst();
+    assertThat(o)
+        .isInstanceOfSatisfying(
+            IngestOutcome.Indexed.class, i -> assertThat(i.chunks()).isGreaterThan(3));
+    List<SearchHit> chunks = engine.get(alice, "long");
+    assertThat(chunks)
+        .allSatisfy(
+            c -> {
+              assertThat(c.text()).startsWith("Sentence number").endsWith(".");
+              assertThat(c.tokens()).isLessThanOrEqualTo(256);
+            });
+    // Neighbouring chunks overlap by their boundary sentence.
+    String lastOfFirst =
+        chunks.get(0).text().substring(chunks.get(0).text().lastIndexOf("Sentence number"));
+    assertThat(chunks.get(1).text()).startsWith(lastOfFirst);
+  }
+
+  @Test
+  void theTokenBudgetKeepsWholeChunksBestFirst() {
+    engine.ingest(
+        connector,
+        List.of(
+            eng("k1", 1, "Kernel upgrades need a drain first."),
+            eng(
+                "k2",
+                1,
+                "Kernel kernel kernel notes, much longer than the other one, with many more words in it.")));
+    SearchResponse all =
+        engine.search(alice, new SearchRequest("kernel", 10, 0, Map.of(), SearchRequest.Mode.BM25));
+    assertThat(all.hits()).hasSize(2);
+    int first = all.hits().get(0).tokens();
+    SearchResponse budgeted =
+        engine.search(
+            alice, new SearchRequest("kernel", 10, first, Map.of(), SearchRequest.Mode.BM25));
+    assertThat(budgeted.hits()).hasSize(1);
+    assertThat(budgeted.hits().getFirst().tokens()).isLessThanOrEqualTo(first);
+  }
+
+  @Test
+  void deleteByTagQueryDeletesOnlyWhatTheCallerMayDelete() {
+    engine.ingest(
+        connector,
+        List.of(
+            eng("e1", 1, "One."),
+            eng("e2", 1, "Two."),
+            new Document(
+                "h1",
+                1,
+                "",
+                "HR.",
+                "",
+                Map.of("classification", "internal", "department", List.of("hr")))));
+    assertThat(engine.deleteWhere(alice, Map.of("classification", List.of("internal"))))
+        .isEqualTo(2);
+    assertThat(engine.chunkCount()).isEqualTo(1);
+    assertThatThrownBy(() -> engine.deleteWhere(alice, Map.of()))
+        .isInstanceOf(InvalidRequestException.class)
+        .hasMessageContaining("filter");
+  }
+
+  @Test
+  void anIndexRefusesAnotherEmbeddingModel() {
+    engine.ingest(connector, List.of(eng("x", 1, "X.")));
+    engine.close();
+    assertThatThrownBy(
+            () ->
+                ContextEngine.open(
+                    dir,
+                    PolicyStore.open(TestPacks.example()),
+                    new dev.anvil.context.embed.Embedder() {
+                      public String modelId() {
+                        return "other@1";
+                      }
+
+                      public int dimension() {
+                        return 384;
+                      }
+
+                      public int maxTokens() {
+                        return 256;
+                      }
+
+                      public int countTokens(String t) {
+                        return 1;
+                      }
+
+                      public float[][] embed(List<String> t) {
+                        return new float[0][];
+                      }
+
+                      public void close() {}
+                    }))
+        .isInstanceOf(ContextException.class)
+        .hasMessageContaining("holds vectors of model all-minilm-l6-v2@");
+    engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
+  }
+}
