@@ -126,7 +126,10 @@ public class SearchBenchmark {
     return raw(nextQuery(), null);
   }
 
-  /** BM25 + kNN (+ filter), RRF, stored fields of the top hits: what the engine does, by hand. */
+  /**
+   * BM25 (whose top docs also carry the capped count) + kNN (+ filter), RRF, stored fields of the
+   * top hits: what the engine does, by hand.
+   */
   private List<org.apache.lucene.document.Document> raw(String text, Query filter) {
     return engineIndex()
         .withSearcher(
@@ -152,7 +155,6 @@ public class SearchBenchmark {
                 }
                 out.add(stored.document(f.doc()));
               }
-              s.count(bm25.build());
               return out;
             });
   }

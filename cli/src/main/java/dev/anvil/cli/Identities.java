@@ -87,6 +87,54 @@ final class Identities {
     @Option(names = "--dev", description = "Trust the local development issuer (anvil token mint).")
     boolean dev;
 
+    @Option(
+        names = "--jwks-uri",
+        paramLabel = "URL",
+        description = "The issuer's JWKS (default: from its openid-configuration).")
+    java.net.URI jwksUri;
+
+    @Option(
+        names = "--roles-claim",
+        paramLabel = "PATH",
+        description =
+            "Claim path of a role list, repeatable (default: realm_access.roles, Keycloak's).")
+    java.util.List<String> roleClaims = new java.util.ArrayList<>();
+
+    @Option(
+        names = "--client-roles",
+        paramLabel = "CLIENT",
+        description = "Also map resource_access.CLIENT.roles, prefixed 'CLIENT:' (repeatable).")
+    java.util.List<String> clientRoles = new java.util.ArrayList<>();
+
+    @Option(
+        names = "--groups-claim",
+        paramLabel = "PATH",
+        description = "Claim path of the group list (default: groups).")
+    String groupsClaim;
+
+    @Option(
+        names = "--attribute-claim",
+        paramLabel = "NAME=PATH",
+        description =
+            "Map a claim to principal.attributes.NAME (repeatable; the 'attributes' object claim is always read).")
+    java.util.Map<String, String> attributeClaims = new java.util.LinkedHashMap<>();
+
+    /** The claim mapping: Keycloak's, adjusted by the options above. */
+    dev.anvil.rbac.identity.ClaimMapping mapping() {
+      dev.anvil.rbac.identity.ClaimMapping k = dev.anvil.rbac.identity.ClaimMapping.keycloak();
+      return new dev.anvil.rbac.identity.ClaimMapping(
+          k.subjectClaim(),
+          k.usernameClaim(),
+          roleClaims.isEmpty() ? k.roleClaims() : roleClaims,
+          clientRoles,
+          clientRoles.isEmpty() ? "" : "{client}:",
+          groupsClaim != null ? groupsClaim : k.groupsClaim(),
+          k.stripGroupSlash(),
+          k.attributesClaim(),
+          attributeClaims,
+          k.agentClaim());
+    }
+
     String issuer() {
       return issuer != null ? issuer : System.getenv("ANVIL_OIDC_ISSUER");
     }
@@ -112,7 +160,12 @@ final class Identities {
         throw new RbacException(
             "no token issuer configured: pass --issuer URL (or set ANVIL_OIDC_ISSUER); the development issuer is trusted only with --dev");
       }
-      return OidcTokenVerifier.builder(iss, audience()).build();
+      OidcTokenVerifier.Builder b =
+          OidcTokenVerifier.builder(iss, audience()).optClaimMapping(mapping());
+      if (jwksUri != null) {
+        b.optJwksUri(jwksUri);
+      }
+      return b.build();
     }
   }
 

@@ -16,6 +16,7 @@ import picocli.CommandLine.Command;
       ServeCommand.class,
       IngestCommand.class,
       SearchCommand.class,
+      DeleteCommand.class,
       EvalCommand.class,
       PolicyCommand.class,
       TokenCommand.class,

@@ -34,6 +34,7 @@ import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TotalHits;
 import org.apache.lucene.util.QueryBuilder;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -190,15 +191,20 @@ public final class ContextEngine implements AutoCloseable {
     return index.withSearcher(
         s -> {
           List<TopDocs> ranked = new ArrayList<>();
-          Query bm25 = null;
+          // The BM25 pass also counts what the user may see: exactly up to 1,000 matches, a
+          // lower bound above (as Lucene's block-max scoring allows), without a second pass.
+          TotalHits visible = new TotalHits(0, TotalHits.Relation.EQUAL_TO);
           if (text != null) {
-            bm25 =
+            Query bm25 =
                 new BooleanQuery.Builder()
                     .add(text, Occur.MUST)
                     .add(filterQuery, Occur.FILTER)
                     .build();
+            TopDocs top =
+                s.search(bm25, request.mode() == SearchRequest.Mode.DENSE ? 1 : candidates);
+            visible = top.totalHits;
             if (request.mode() != SearchRequest.Mode.DENSE) {
-              ranked.add(s.search(bm25, candidates));
+              ranked.add(top);
             }
           }
           if (vector != null) {
@@ -237,8 +243,12 @@ public final class ContextEngine implements AutoCloseable {
                     permittedBy.get(),
                     tokens));
           }
-          long visible = bm25 == null ? 0 : s.count(bm25);
-          return new SearchResponse(hits, visible, set.version(), embedder.modelId());
+          return new SearchResponse(
+              hits,
+              visible.value(),
+              visible.relation() == TotalHits.Relation.EQUAL_TO,
+              set.version(),
+              embedder.modelId());
         });
   }
 

@@ -7,12 +7,17 @@ import java.util.List;
  *
  * @param hits chunks, best first, within the token budget
  * @param visibleMatches how many chunks the user may see match the keywords (never counts hidden
- *     ones)
+ *     ones); exact up to 1,000, a lower bound above
+ * @param visibleMatchesExact whether {@code visibleMatches} is exact
  * @param policyVersion the policy set version that filtered the search
  * @param modelId the embedding model of both the query and the index
  */
 public record SearchResponse(
-    List<SearchHit> hits, long visibleMatches, String policyVersion, String modelId) {
+    List<SearchHit> hits,
+    long visibleMatches,
+    boolean visibleMatchesExact,
+    String policyVersion,
+    String modelId) {
   public SearchResponse {
     hits = List.copyOf(hits);
   }

@@ -59,6 +59,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
           dev.anvil.context.grpc.v1.SearchResponse.newBuilder()
               .addAllChunks(res.hits().stream().map(ProtoMapping::chunk).toList())
               .setVisibleMatches(res.visibleMatches())
+              .setVisibleMatchesExact(res.visibleMatchesExact())
               .setPolicyVersion(res.policyVersion())
               .setModelId(res.modelId())
               .build());
