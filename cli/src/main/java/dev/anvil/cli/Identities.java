@@ -1,17 +1,23 @@
 package dev.anvil.cli;
 
 import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.identity.ClaimMapping;
 import dev.anvil.rbac.identity.DevTokenIssuer;
 import dev.anvil.rbac.identity.OidcTokenVerifier;
 import dev.anvil.rbac.identity.TokenVerifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
+import java.net.URI;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
 import picocli.CommandLine.Option;
 
 /**
@@ -91,20 +97,20 @@ final class Identities {
         names = "--jwks-uri",
         paramLabel = "URL",
         description = "The issuer's JWKS (default: from its openid-configuration).")
-    java.net.URI jwksUri;
+    URI jwksUri;
 
     @Option(
         names = "--roles-claim",
         paramLabel = "PATH",
         description =
             "Claim path of a role list, repeatable (default: realm_access.roles, Keycloak's).")
-    java.util.List<String> roleClaims = new java.util.ArrayList<>();
+    List<String> roleClaims = new ArrayList<>();
 
     @Option(
         names = "--client-roles",
         paramLabel = "CLIENT",
         description = "Also map resource_access.CLIENT.roles, prefixed 'CLIENT:' (repeatable).")
-    java.util.List<String> clientRoles = new java.util.ArrayList<>();
+    List<String> clientRoles = new ArrayList<>();
 
     @Option(
         names = "--groups-claim",
@@ -117,12 +123,12 @@ final class Identities {
         paramLabel = "NAME=PATH",
         description =
             "Map a claim to principal.attributes.NAME (repeatable; the 'attributes' object claim is always read).")
-    java.util.Map<String, String> attributeClaims = new java.util.LinkedHashMap<>();
+    Map<String, String> attributeClaims = new LinkedHashMap<>();
 
     /** The claim mapping: Keycloak's, adjusted by the options above. */
-    dev.anvil.rbac.identity.ClaimMapping mapping() {
-      dev.anvil.rbac.identity.ClaimMapping k = dev.anvil.rbac.identity.ClaimMapping.keycloak();
-      return new dev.anvil.rbac.identity.ClaimMapping(
+    ClaimMapping mapping() {
+      ClaimMapping k = ClaimMapping.keycloak();
+      return new ClaimMapping(
           k.subjectClaim(),
           k.usernameClaim(),
           roleClaims.isEmpty() ? k.roleClaims() : roleClaims,

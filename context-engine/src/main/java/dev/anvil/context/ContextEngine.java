@@ -5,6 +5,7 @@ import dev.anvil.context.index.ChunkRecord;
 import dev.anvil.context.index.IndexFields;
 import dev.anvil.context.index.LuceneFilters;
 import dev.anvil.context.index.LuceneIndex;
+import dev.anvil.context.index.TagFacets;
 import dev.anvil.context.internal.Chunker;
 import dev.anvil.context.internal.Rrf;
 import dev.anvil.rbac.Action;
@@ -182,6 +183,11 @@ public final class ContextEngine implements AutoCloseable {
     PolicySet set = policies.current();
     Filter access = set.compile(principal, Action.READ).filter();
     Filter filter = Filter.and(access, narrowing(set.schema(), request.narrowTo()));
+    for (String facet : request.facets()) {
+      if (set.schema().tag(facet).isEmpty()) {
+        throw new InvalidRequestException("facets", "unknown tag '" + facet + "'");
+      }
+    }
     Query filterQuery = LuceneFilters.toQuery(filter);
     int candidates = Math.max(100, request.topK() * 4);
     Query text =
@@ -194,6 +200,7 @@ public final class ContextEngine implements AutoCloseable {
           // The BM25 pass also counts what the user may see: exactly up to 1,000 matches, a
           // lower bound above (as Lucene's block-max scoring allows), without a second pass.
           TotalHits visible = new TotalHits(0, TotalHits.Relation.EQUAL_TO);
+          Map<String, Map<String, Long>> facets = Map.of();
           if (text != null) {
             Query bm25 =
                 new BooleanQuery.Builder()
@@ -202,6 +209,9 @@ public final class ContextEngine implements AutoCloseable {
                     .build();
             TopDocs top =
                 s.search(bm25, request.mode() == SearchRequest.Mode.DENSE ? 1 : candidates);
+            if (!request.facets().isEmpty()) {
+              facets = s.search(bm25, new TagFacets(request.facets()));
+            }
             visible = top.totalHits;
             if (request.mode() != SearchRequest.Mode.DENSE) {
               ranked.add(top);
@@ -248,7 +258,8 @@ public final class ContextEngine implements AutoCloseable {
               visible.value(),
               visible.relation() == TotalHits.Relation.EQUAL_TO,
               set.version(),
-              embedder.modelId());
+              embedder.modelId(),
+              facets);
         });
   }
 
@@ -257,13 +268,23 @@ public final class ContextEngine implements AutoCloseable {
    * it; a chunk that {@code decide} does not permit means a bug, and is dropped, never served.
    */
   private Optional<List<String>> permittedBy(PolicySet set, Principal principal, ChunkRecord c) {
+    Optional<List<String>> by = readers(set, principal, c);
+    if (by.isEmpty()) {
+      disagreements.increment();
+      LOG.error("index filter admitted chunk {} that decide() denies; not served", c.chunkId());
+    }
+    return by;
+  }
+
+  /**
+   * The policies that let {@code principal} read a chunk, or empty (denied, or tags now invalid).
+   */
+  private static Optional<List<String>> readers(PolicySet set, Principal principal, ChunkRecord c) {
     try {
       if (set.decide(principal, Action.READ, set.schema().validate(c.rawTags()))
           instanceof Decision.Permit p) {
         return Optional.of(p.policies());
       }
-      disagreements.increment();
-      LOG.error("index filter admitted chunk {} that decide() denies; not served", c.chunkId());
     } catch (InvalidTagsException e) {
       LOG.error(
           "chunk {} has tags the current schema refuses ({}); not served",
@@ -348,7 +369,7 @@ public final class ContextEngine implements AutoCloseable {
           StoredFields stored = s.storedFields();
           for (var sd : s.search(new TermQuery(new Term(IndexFields.ID, id)), 10_000).scoreDocs) {
             ChunkRecord c = LuceneIndex.read(stored, sd.doc, set.schema());
-            Optional<List<String>> by = permittedBy(set, principal, c);
+            Optional<List<String>> by = readers(set, principal, c);
             if (by.isEmpty()) {
               return List.of();
             }

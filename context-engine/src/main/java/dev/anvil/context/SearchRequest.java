@@ -13,9 +13,15 @@ import java.util.Objects;
  * @param narrowTo the caller's own tag filter: tag to accepted values (all tags must match, any
  *     value); it can only narrow what the policy admits
  * @param mode which retrievers run
+ * @param facets tags whose values to count over the visible keyword matches (documents per value)
  */
 public record SearchRequest(
-    String query, int topK, int tokenBudget, Map<String, List<String>> narrowTo, Mode mode) {
+    String query,
+    int topK,
+    int tokenBudget,
+    Map<String, List<String>> narrowTo,
+    Mode mode,
+    List<String> facets) {
 
   /** Retrievers. */
   public enum Mode {
@@ -34,6 +40,13 @@ public record SearchRequest(
     Objects.requireNonNull(query, "query");
     Objects.requireNonNull(mode, "mode");
     narrowTo = Map.copyOf(narrowTo);
+    facets = List.copyOf(facets);
+  }
+
+  /** A request without facets. */
+  public SearchRequest(
+      String query, int topK, int tokenBudget, Map<String, List<String>> narrowTo, Mode mode) {
+    this(query, topK, tokenBudget, narrowTo, mode, List.of());
   }
 
   /** A hybrid search for the top {@code k} chunks, no budget, no narrowing. */

@@ -1,6 +1,7 @@
 package dev.anvil.context;
 
 import java.util.List;
+import java.util.Map;
 
 /**
  * The answer to a search.
@@ -11,15 +12,18 @@ import java.util.List;
  * @param visibleMatchesExact whether {@code visibleMatches} is exact
  * @param policyVersion the policy set version that filtered the search
  * @param modelId the embedding model of both the query and the index
+ * @param facets for each requested tag, visible matching documents per value
  */
 public record SearchResponse(
     List<SearchHit> hits,
     long visibleMatches,
     boolean visibleMatchesExact,
     String policyVersion,
-    String modelId) {
+    String modelId,
+    Map<String, Map<String, Long>> facets) {
   public SearchResponse {
     hits = List.copyOf(hits);
+    facets = Map.copyOf(facets);
   }
 
   /** The ids of the returned documents, in order, without repeats. */

@@ -202,7 +202,16 @@ class PolicyEnforcementTest {
       for (int k = 0; k < 120; k++) {
         String w1 = WORDS[r.nextInt(WORDS.length)];
         String w2 = WORDS[r.nextInt(WORDS.length)];
-        SearchResponse res = engine.search(p, SearchRequest.of(w1 + " " + w2, 20));
+        SearchResponse res =
+            engine.search(
+                p,
+                new SearchRequest(
+                    w1 + " " + w2,
+                    20,
+                    0,
+                    Map.of(),
+                    SearchRequest.Mode.HYBRID,
+                    List.of("department")));
         queries++;
         Set<String> queryTerms = new HashSet<>();
         try {
@@ -218,6 +227,17 @@ class PolicyEnforcementTest {
         assertThat(res.visibleMatches())
             .as("seed %d: visible matches of '%s %s' for %s", seed, w1, w2, p.subject())
             .isEqualTo(expectedVisible);
+        Map<String, Long> expectedFacets = new java.util.TreeMap<>();
+        docs.stream()
+            .filter(d -> permitted(p, d))
+            .filter(d -> terms.get(d.id()).stream().anyMatch(queryTerms::contains))
+            .forEach(
+                d ->
+                    new java.util.TreeSet<>((List<?>) d.tags().get("department"))
+                        .forEach(v -> expectedFacets.merge(v.toString(), 1L, Long::sum)));
+        assertThat(res.facets().get("department"))
+            .as("seed %d: department facets for %s", seed, p.subject())
+            .isEqualTo(expectedFacets);
         for (SearchHit h : res.hits()) {
           Document d = docs.get(Integer.parseInt(h.documentId().substring(4)));
           assertThat(permitted(p, d)).as("seed %d: %s got %s", seed, p.subject(), d.id()).isTrue();

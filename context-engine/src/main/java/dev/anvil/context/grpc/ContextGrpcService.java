@@ -62,6 +62,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
               .setVisibleMatchesExact(res.visibleMatchesExact())
               .setPolicyVersion(res.policyVersion())
               .setModelId(res.modelId())
+              .putAllFacets(facets(res))
               .build());
       out.onCompleted();
     } catch (RuntimeException e) {
@@ -188,6 +189,21 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
         }
       }
     };
+  }
+
+  private static java.util.Map<String, dev.anvil.context.grpc.v1.FacetCounts> facets(
+      SearchResponse res) {
+    java.util.Map<String, dev.anvil.context.grpc.v1.FacetCounts> out =
+        new java.util.LinkedHashMap<>();
+    res.facets()
+        .forEach(
+            (tag, counts) ->
+                out.put(
+                    tag,
+                    dev.anvil.context.grpc.v1.FacetCounts.newBuilder()
+                        .putAllCounts(counts)
+                        .build()));
+    return out;
   }
 
   private static void checkDeadline() {

@@ -27,7 +27,12 @@ public final class ProtoMapping {
               throw GrpcErrors.invalid("mode", "unknown value " + r.getModeValue());
         };
     return new SearchRequest(
-        r.getQuery(), r.getTopK() == 0 ? 10 : r.getTopK(), r.getTokenBudget(), narrow, mode);
+        r.getQuery(),
+        r.getTopK() == 0 ? 10 : r.getTopK(),
+        r.getTokenBudget(),
+        narrow,
+        mode,
+        r.getFacetsList());
   }
 
   /** A search hit as the wire message. */

@@ -6,8 +6,10 @@ import java.util.List;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.IntField;
+import org.apache.lucene.document.SortedSetDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
+import org.apache.lucene.util.BytesRef;
 
 /**
  * Field names of the index, and how a document's tags become fields. One Lucene document per chunk;
@@ -77,6 +79,7 @@ public final class IndexFields {
                   };
               for (String v : values) {
                 doc.add(new StringField(tag(name), v, Field.Store.NO));
+                doc.add(new SortedSetDocValuesField(tag(name), new BytesRef(v)));
                 doc.add(new StoredField(STORED_TAG + name, v));
               }
             });

@@ -17,6 +17,7 @@ import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.document.Document;
 import org.apache.lucene.document.Field;
 import org.apache.lucene.document.KnnFloatVectorField;
+import org.apache.lucene.document.SortedDocValuesField;
 import org.apache.lucene.document.StoredField;
 import org.apache.lucene.document.StringField;
 import org.apache.lucene.document.TextField;
@@ -33,6 +34,7 @@ import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.FSDirectory;
+import org.apache.lucene.util.BytesRef;
 
 /**
  * The chunk index in a local directory: one Lucene document per chunk, replaced per document id
@@ -127,6 +129,7 @@ public final class LuceneIndex implements AutoCloseable {
     for (int i = 0; i < chunks.size(); i++) {
       Document d = new Document();
       d.add(new StringField(IndexFields.ID, doc.id(), Field.Store.YES));
+      d.add(new SortedDocValuesField(IndexFields.ID, new BytesRef(doc.id())));
       d.add(new StoredField(IndexFields.VERSION, doc.version()));
       d.add(new StoredField(IndexFields.CHUNK, i));
       d.add(new StoredField(IndexFields.TITLE, doc.title()));

@@ -225,6 +225,8 @@ class ContextServerTest {
           "no document 'hr-1' that you may read");
       assertStatus(() -> alice.get("hr-1"), Status.Code.NOT_FOUND, "hr-1");
       assertThat(alice.get("eng-1").getChunks(0).getText()).contains("kernel");
+      // A refused get is a decision, not a filter disagreement.
+      assertThat(engine.filterDisagreements()).isZero();
     }
   }
 
