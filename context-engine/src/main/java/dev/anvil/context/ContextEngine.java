@@ -240,18 +240,7 @@ public final class ContextEngine implements AutoCloseable {
               continue; // never cut a chunk: a smaller one further down may still fit
             }
             tokensLeft -= tokens;
-            hits.add(
-                new SearchHit(
-                    c.id(),
-                    c.version(),
-                    c.chunk(),
-                    c.title(),
-                    c.text(),
-                    c.source(),
-                    c.rawTags(),
-                    f.score(),
-                    permittedBy.get(),
-                    tokens));
+            hits.add(hit(c, f.score(), permittedBy.get()));
           }
           return new SearchResponse(
               hits,
@@ -274,6 +263,20 @@ public final class ContextEngine implements AutoCloseable {
       LOG.error("index filter admitted chunk {} that decide() denies; not served", c.chunkId());
     }
     return by;
+  }
+
+  private static SearchHit hit(ChunkRecord c, double score, List<String> policies) {
+    return new SearchHit(
+        c.id(),
+        c.version(),
+        c.chunk(),
+        c.title(),
+        c.text(),
+        c.source(),
+        c.rawTags(),
+        score,
+        policies,
+        c.tokens());
   }
 
   /**
@@ -373,18 +376,7 @@ public final class ContextEngine implements AutoCloseable {
             if (by.isEmpty()) {
               return List.of();
             }
-            out.add(
-                new SearchHit(
-                    c.id(),
-                    c.version(),
-                    c.chunk(),
-                    c.title(),
-                    c.text(),
-                    c.source(),
-                    c.rawTags(),
-                    1.0,
-                    by.get(),
-                    c.tokens()));
+            out.add(hit(c, 1.0, by.get()));
           }
           out.sort(Comparator.comparingInt(SearchHit::chunk));
           return out;
