@@ -65,6 +65,13 @@ class TokenCommandTest {
   }
 
   @Test
+  void aServerWithoutAnIssuerRefusesToStartRatherThanTrustTheDevIssuer() {
+    PolicyCommandTest.Run r = anvil("serve", "--pack", examplePack().toString(), "--port", "0");
+    assertThat(r.exit()).isEqualTo(Main.USAGE);
+    assertThat(r.err()).contains("no token issuer configured").contains("only with --dev");
+  }
+
+  @Test
   void aDevTokenIsRejectedByAConfiguredIssuerAndATamperedOneByTheDevIssuer() {
     String token = mint("alice");
     PolicyCommandTest.Run foreign =
