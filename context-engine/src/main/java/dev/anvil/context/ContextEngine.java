@@ -8,6 +8,7 @@ import dev.anvil.context.index.LuceneIndex;
 import dev.anvil.context.index.TagFacets;
 import dev.anvil.context.internal.Chunker;
 import dev.anvil.context.internal.Rrf;
+import dev.anvil.context.internal.Telemetry;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.Decision;
 import dev.anvil.rbac.PolicySet;
@@ -17,6 +18,9 @@ import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import dev.anvil.rbac.schema.TagSchema;
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
@@ -59,7 +63,11 @@ public final class ContextEngine implements AutoCloseable {
   private final Chunker chunker;
   private final LongAdder disagreements = new LongAdder();
 
-  private ContextEngine(PolicyStore policies, Embedder embedder, LuceneIndex index) {
+  private final Telemetry telemetry;
+
+  private ContextEngine(
+      PolicyStore policies, Embedder embedder, LuceneIndex index, OpenTelemetry otel) {
+    this.telemetry = new Telemetry(otel);
     this.policies = policies;
     this.embedder = embedder;
     this.index = index;
@@ -70,10 +78,17 @@ public final class ContextEngine implements AutoCloseable {
 
   /** Opens the engine over an index directory (created if absent). */
   public static ContextEngine open(Path indexDir, PolicyStore policies, Embedder embedder) {
+    return open(indexDir, policies, embedder, GlobalOpenTelemetry.get());
+  }
+
+  /** Opens the engine reporting spans and metrics to {@code otel} (the API; mains wire the SDK). */
+  public static ContextEngine open(
+      Path indexDir, PolicyStore policies, Embedder embedder, OpenTelemetry otel) {
     return new ContextEngine(
         Objects.requireNonNull(policies, "policies"),
         Objects.requireNonNull(embedder, "embedder"),
-        LuceneIndex.open(indexDir, embedder.modelId()));
+        LuceneIndex.open(indexDir, embedder.modelId()),
+        Objects.requireNonNull(otel, "otel"));
   }
 
   /** The embedding model of the index and of queries. */
@@ -97,7 +112,13 @@ public final class ContextEngine implements AutoCloseable {
    * document never stops the others.
    */
   public List<IngestOutcome> ingest(Principal principal, List<Document> docs) {
+    return telemetry.span("anvil.ingest", () -> ingestTraced(principal, docs));
+  }
+
+  private List<IngestOutcome> ingestTraced(Principal principal, List<Document> docs) {
     PolicySet set = policies.current();
+    Span.current().setAttribute(Telemetry.DOCUMENTS, docs.size());
+    Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
     List<IngestOutcome> outcomes = new ArrayList<>(docs.size());
     List<Document> accepted = new ArrayList<>();
     List<DocTags> acceptedTags = new ArrayList<>();
@@ -118,7 +139,11 @@ public final class ContextEngine implements AutoCloseable {
         texts.add(doc.title().isBlank() ? chunk : doc.title() + ". " + chunk);
       }
     }
-    float[][] vectors = texts.isEmpty() ? new float[0][] : embedder.embed(texts);
+    float[][] vectors =
+        texts.isEmpty()
+            ? new float[0][]
+            : telemetry.span("anvil.embed", () -> embedder.embed(texts));
+    Span.current().setAttribute(Telemetry.CHUNKS, texts.size());
     int v = 0;
     for (int i = 0; i < accepted.size(); i++) {
       List<String> c = chunks.get(i);
@@ -131,7 +156,22 @@ public final class ContextEngine implements AutoCloseable {
           new IngestOutcome.Indexed(accepted.get(i).id(), accepted.get(i).version(), c.size()));
     }
     if (!accepted.isEmpty()) {
-      index.commit();
+      telemetry.span(
+          "anvil.index.commit",
+          () -> {
+            index.commit();
+            return null;
+          });
+    }
+    for (Class<?> kind :
+        List.of(
+            IngestOutcome.Indexed.class,
+            IngestOutcome.Ignored.class,
+            IngestOutcome.Rejected.class,
+            IngestOutcome.Denied.class)) {
+      telemetry.ingested(
+          kind.getSimpleName().toLowerCase(java.util.Locale.ROOT),
+          outcomes.stream().filter(kind::isInstance).count());
     }
     return outcomes;
   }
@@ -179,9 +219,20 @@ public final class ContextEngine implements AutoCloseable {
 
   /** Searches as {@code principal}. */
   public SearchResponse search(Principal principal, SearchRequest request) {
+    long start = System.nanoTime();
+    SearchResponse res = telemetry.span("anvil.search", () -> searchTraced(principal, request));
+    telemetry.searched(System.nanoTime() - start, request.mode().name());
+    return res;
+  }
+
+  private SearchResponse searchTraced(Principal principal, SearchRequest request) {
     request.check();
     PolicySet set = policies.current();
-    Filter access = set.compile(principal, Action.READ).filter();
+    Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
+    Span.current().setAttribute(Telemetry.MODEL, embedder.modelId());
+    Span.current().setAttribute(Telemetry.MODE, request.mode().name());
+    Filter access =
+        telemetry.span("anvil.policy.compile", () -> set.compile(principal, Action.READ).filter());
     Filter filter = Filter.and(access, narrowing(set.schema(), request.narrowTo()));
     for (String facet : request.facets()) {
       if (set.schema().tag(facet).isEmpty()) {
@@ -193,7 +244,9 @@ public final class ContextEngine implements AutoCloseable {
     Query text =
         new QueryBuilder(index.analyzer()).createBooleanQuery(IndexFields.TEXT, request.query());
     float[] vector =
-        request.mode() == SearchRequest.Mode.BM25 ? null : embedder.embed(request.query());
+        request.mode() == SearchRequest.Mode.BM25
+            ? null
+            : telemetry.span("anvil.embed", () -> embedder.embed(request.query()));
     return index.withSearcher(
         s -> {
           List<TopDocs> ranked = new ArrayList<>();
@@ -208,7 +261,11 @@ public final class ContextEngine implements AutoCloseable {
                     .add(filterQuery, Occur.FILTER)
                     .build();
             TopDocs top =
-                s.search(bm25, request.mode() == SearchRequest.Mode.DENSE ? 1 : candidates);
+                telemetry.spanIo(
+                    "anvil.search.bm25",
+                    () ->
+                        s.search(
+                            bm25, request.mode() == SearchRequest.Mode.DENSE ? 1 : candidates));
             if (!request.facets().isEmpty()) {
               facets = s.search(bm25, new TagFacets(request.facets()));
             }
@@ -219,29 +276,19 @@ public final class ContextEngine implements AutoCloseable {
           }
           if (vector != null) {
             ranked.add(
-                s.search(
-                    new KnnFloatVectorQuery(IndexFields.VECTOR, vector, candidates, filterQuery),
-                    candidates));
+                telemetry.spanIo(
+                    "anvil.search.knn",
+                    () ->
+                        s.search(
+                            new KnnFloatVectorQuery(
+                                IndexFields.VECTOR, vector, candidates, filterQuery),
+                            candidates)));
           }
-          List<SearchHit> hits = new ArrayList<>();
-          StoredFields stored = s.storedFields();
-          int tokensLeft = request.tokenBudget() == 0 ? Integer.MAX_VALUE : request.tokenBudget();
-          for (Rrf.Fused f : Rrf.fuse(ranked)) {
-            if (hits.size() == request.topK()) {
-              break;
-            }
-            ChunkRecord c = LuceneIndex.read(stored, f.doc(), set.schema());
-            Optional<List<String>> permittedBy = permittedBy(set, principal, c);
-            if (permittedBy.isEmpty()) {
-              continue;
-            }
-            int tokens = c.tokens();
-            if (tokens > tokensLeft) {
-              continue; // never cut a chunk: a smaller one further down may still fit
-            }
-            tokensLeft -= tokens;
-            hits.add(hit(c, f.score(), permittedBy.get()));
-          }
+          List<SearchHit> hits =
+              telemetry.spanIo(
+                  "anvil.search.fusion",
+                  () -> fuseAndPack(ranked, s.storedFields(), set, principal, request));
+          Span.current().setAttribute(Telemetry.HITS, hits.size());
           return new SearchResponse(
               hits,
               visible.value(),
@@ -253,6 +300,37 @@ public final class ContextEngine implements AutoCloseable {
   }
 
   /**
+   * Reciprocal rank fusion, then, best first: read the chunk, name the policies that permit it (a
+   * chunk decide() denies is dropped and counted), and keep whole chunks within the token budget.
+   */
+  private List<SearchHit> fuseAndPack(
+      List<TopDocs> ranked,
+      StoredFields stored,
+      PolicySet set,
+      Principal principal,
+      SearchRequest request)
+      throws java.io.IOException {
+    List<SearchHit> hits = new ArrayList<>();
+    int tokensLeft = request.tokenBudget() == 0 ? Integer.MAX_VALUE : request.tokenBudget();
+    for (Rrf.Fused f : Rrf.fuse(ranked)) {
+      if (hits.size() == request.topK()) {
+        break;
+      }
+      ChunkRecord c = LuceneIndex.read(stored, f.doc(), set.schema());
+      Optional<List<String>> permittedBy = permittedBy(set, principal, c);
+      if (permittedBy.isEmpty()) {
+        continue;
+      }
+      if (c.tokens() > tokensLeft) {
+        continue; // never cut a chunk: a smaller one further down may still fit
+      }
+      tokensLeft -= c.tokens();
+      hits.add(hit(c, f.score(), permittedBy.get()));
+    }
+    return hits;
+  }
+
+  /**
    * The policies that permit reading a chunk the index returned. The index filter already admitted
    * it; a chunk that {@code decide} does not permit means a bug, and is dropped, never served.
    */
@@ -260,6 +338,7 @@ public final class ContextEngine implements AutoCloseable {
     Optional<List<String>> by = readers(set, principal, c);
     if (by.isEmpty()) {
       disagreements.increment();
+      telemetry.disagreement();
       LOG.error("index filter admitted chunk {} that decide() denies; not served", c.chunkId());
     }
     return by;
