@@ -15,8 +15,8 @@ import dev.anvil.rbac.filter.FilterFormat;
 import dev.anvil.rbac.policytest.PolicyTest;
 import dev.anvil.rbac.policytest.PolicyTestRunner;
 import dev.anvil.rbac.schema.DocTags;
+import dev.anvil.rbac.schema.TagSchema;
 import java.io.PrintWriter;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -286,13 +286,10 @@ final class PolicyCommand {
       return 0;
     }
 
-    private Map<String, Object> rawTags(PolicySet set) throws java.io.IOException {
+    private Map<String, Object> rawTags(PolicySet set) {
       Map<String, Object> raw = new TreeMap<>();
       if (docFile != null) {
-        var node =
-            dev.anvil.rbac.internal.yaml.YamlNode.parse(
-                docFile.toString(), Files.readString(docFile));
-        node.asMap().forEach((k, v) -> raw.put(k, v.isList() ? v.asStringList() : v.asString()));
+        raw.putAll(TagSchema.readRawTags(PolicySource.read(docFile)));
       }
       tags.forEach(
           (k, v) -> {

@@ -54,8 +54,11 @@ import org.slf4j.LoggerFactory;
 public final class ContextEngine implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ContextEngine.class);
 
-  /** Tokens of body text per chunk, leaving room for the title and special tokens. */
+  /** Most tokens repeated from the end of one chunk at the start of the next. */
   static final int CHUNK_OVERLAP_TOKENS = 24;
+
+  /** Tokens of a chunk reserved for the title, which is embedded with every chunk. */
+  static final int TITLE_TOKENS = 24;
 
   private final PolicyStore policies;
   private final Embedder embedder;
@@ -71,7 +74,7 @@ public final class ContextEngine implements AutoCloseable {
     this.policies = policies;
     this.embedder = embedder;
     this.index = index;
-    int budget = Math.max(16, embedder.maxTokens() - 2 - 24); // [CLS] [SEP] and ~24 tokens of title
+    int budget = Math.max(16, embedder.maxTokens() - 2 - TITLE_TOKENS); // 2: [CLS] and [SEP]
     this.chunker =
         new Chunker(embedder::countTokens, budget, Math.min(CHUNK_OVERLAP_TOKENS, budget / 4));
   }

@@ -11,7 +11,6 @@ import dev.anvil.rbac.Problem;
 import dev.anvil.rbac.internal.yaml.YamlNode;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import java.util.ArrayList;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -94,10 +93,7 @@ public final class PolicyTestRunner {
                             + "' (expected one of: "
                             + Action.allIds()
                             + ")"));
-    Map<String, Object> doc = new LinkedHashMap<>();
-    item.required("doc")
-        .asMap()
-        .forEach((tag, v) -> doc.put(tag, v.isList() ? v.asStringList() : v.asString()));
+    Map<String, Object> doc = item.required("doc").asRawTags();
     YamlNode expect = item.required("expect");
     boolean permit =
         switch (expect.asString()) {

@@ -129,6 +129,14 @@ public final class TagSchema {
     return new TagDefinition(name, type, values, required, description);
   }
 
+  /**
+   * Reads a YAML file of raw document tags ({@code classification: internal}, {@code department:
+   * [hr]}), to be validated with {@link #validate}; errors name file, line and column.
+   */
+  public static Map<String, Object> readRawTags(dev.anvil.rbac.PolicySource file) {
+    return YamlNode.parse(file.name(), file.content()).asRawTags();
+  }
+
   /** The declared tags, in declaration order. */
   public Collection<TagDefinition> tags() {
     return tags.values();

@@ -177,6 +177,13 @@ public final class YamlNode {
     return out;
   }
 
+  /** A mapping of tag names to a value or a list of values: raw document tags. */
+  public Map<String, Object> asRawTags() {
+    Map<String, Object> out = new LinkedHashMap<>();
+    asMap().forEach((tag, v) -> out.put(tag, v.isList() ? v.asStringList() : v.asString()));
+    return out;
+  }
+
   /** The location of a mapping's key (better than the value's for "unknown key" errors). */
   public Optional<Location> keyLocation(String key) {
     if (node instanceof MappingNode m) {
