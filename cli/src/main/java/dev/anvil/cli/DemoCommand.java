@@ -17,7 +17,6 @@ import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Clock;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
@@ -60,9 +59,7 @@ final class DemoCommand implements Callable<Integer> {
     Path dir = Identities.dataDir().resolve("demo");
     deleteRecursively(dir);
     PrincipalDirectory people = PrincipalDirectory.load(policies.principalsFile());
-    DevTokenIssuer issuer =
-        DevTokenIssuer.openOrCreate(
-            Identities.dataDir().resolve("dev-issuer/signing-key.jwk.json"), Clock.systemUTC());
+    DevTokenIssuer issuer = Identities.devIssuer();
 
     out.printf("Anvil demo: policy pack %s, corpus %s%n", policies.dir(), corpus);
     try (OnnxEmbedder embedder =

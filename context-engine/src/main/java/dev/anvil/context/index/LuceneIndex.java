@@ -150,15 +150,13 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
-  /** Deletes a document's chunks; true if it was indexed. */
-  public synchronized boolean delete(String id) {
-    boolean existed = version(id).isPresent();
+  /** Deletes a document's chunks (nothing happens if it is not indexed). */
+  public synchronized void delete(String id) {
     try {
       writer.deleteDocuments(new Term(IndexFields.ID, id));
     } catch (IOException e) {
       throw new UncheckedIOException("deleting " + id + " failed", e);
     }
-    return existed;
   }
 
   /** Deletes every chunk matching a query; returns how many documents were deleted. */

@@ -57,12 +57,7 @@ public final class Evaluator {
       case PrincipalField p ->
           principalValues.computeIfAbsent(p.field(), f -> principalField(principal, f));
       case Index i -> index(eval(i.map(), vars), eval(i.key(), vars));
-      case HasKey h ->
-          traced(
-              h.text(),
-              eval(h.map(), vars) instanceof StrMap m
-                  ? Value.of(m.values().containsKey(h.key()))
-                  : err("not a map"));
+      case HasKey h -> traced(h.text(), hasKey(eval(h.map(), vars), h.key()));
       case DocTag t -> tagValues.computeIfAbsent(t.tag().name(), n -> docTag(doc, t.tag()));
       case HasTag h -> traced(h.text(), Value.of(doc.has(h.tag().name())));
       case Var v -> vars.get(v.name());
@@ -149,6 +144,10 @@ public final class Evaluator {
       return v == null ? err("no attribute '" + k.value() + "'") : new Str(v);
     }
     return err("cannot index " + map + " with " + key);
+  }
+
+  static Value hasKey(Value map, String key) {
+    return map instanceof StrMap m ? Value.of(m.values().containsKey(key)) : err("not a map");
   }
 
   static Value not(Value v) {

@@ -64,11 +64,7 @@ public final class PartialEvaluator {
       }
       case PrincipalField p -> new Known(Evaluator.principalField(principal, p.field()));
       case Index i -> new Known(Evaluator.index(known(i.map(), vars), known(i.key(), vars)));
-      case HasKey h ->
-          new Known(
-              known(h.map(), vars) instanceof StrMap m
-                  ? Value.of(m.values().containsKey(h.key()))
-                  : Evaluator.err("not a map"));
+      case HasKey h -> new Known(Evaluator.hasKey(known(h.map(), vars), h.key()));
       case DocTag t -> new TagRef(t.tag());
       case HasTag h ->
           pred(Filter.exists(h.tag().name()), Filter.not(Filter.exists(h.tag().name())));
