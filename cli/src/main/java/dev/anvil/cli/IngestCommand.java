@@ -96,6 +96,7 @@ final class IngestCommand implements Callable<Integer> {
               + " is already indexed";
       case IngestOutcome.Rejected r -> "rejected " + r.id() + ": " + r.reason();
       case IngestOutcome.Denied d -> "denied   " + d.id() + ": by policy " + d.policy();
+      case IngestOutcome.Deleted d -> "deleted  " + d.id();
     };
   }
 }

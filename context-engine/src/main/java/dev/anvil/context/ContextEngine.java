@@ -25,11 +25,13 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
+import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
@@ -115,77 +117,111 @@ public final class ContextEngine implements AutoCloseable {
    * document never stops the others.
    */
   public List<IngestOutcome> ingest(Principal principal, List<Document> docs) {
-    return telemetry.span("anvil.ingest", () -> ingestTraced(principal, docs));
+    return apply(
+        docs.stream().<Change>map(d -> new Change.Upsert(principal, d)).toList(), Map.of());
   }
 
-  private List<IngestOutcome> ingestTraced(Principal principal, List<Document> docs) {
+  /**
+   * Applies a stream's changes with the same outcomes as one by one, in order, and commits once.
+   * The commit also records {@code checkpoint} (e.g. the Kafka offsets these changes reach), so the
+   * documents and the stream position they reach become durable together; see {@link
+   * #checkpoint()}. Upserts need the {@code ingest} permission on the new tags, deletes the {@code
+   * delete} permission on the indexed ones.
+   */
+  public List<IngestOutcome> apply(List<Change> changes, Map<String, String> checkpoint) {
+    return telemetry.span("anvil.ingest", () -> applyTraced(changes, checkpoint));
+  }
+
+  /** The checkpoint of the last commit (empty before the first {@link #apply} that set one). */
+  public Map<String, String> checkpoint() {
+    return index.checkpoint();
+  }
+
+  /** Accepted upserts not yet written, embedded together. */
+  private record Accepted(int slot, Document doc, DocTags tags) {}
+
+  private List<IngestOutcome> applyTraced(List<Change> changes, Map<String, String> checkpoint) {
     PolicySet set = policies.current();
-    Span.current().setAttribute(Telemetry.DOCUMENTS, docs.size());
+    Span.current().setAttribute(Telemetry.DOCUMENTS, changes.size());
     Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
-    List<IngestOutcome> outcomes = new ArrayList<>(docs.size());
-    List<Document> accepted = new ArrayList<>();
-    List<DocTags> acceptedTags = new ArrayList<>();
-    List<Integer> slots = new ArrayList<>();
-    for (Document doc : docs) {
-      IngestOutcome refusal = admit(set, principal, doc, accepted, acceptedTags);
-      outcomes.add(refusal);
-      if (refusal == null) {
-        slots.add(outcomes.size() - 1);
+    IngestOutcome[] outcomes = new IngestOutcome[changes.size()];
+    List<Accepted> pending = new ArrayList<>();
+    // Ids pending or written since the last refresh: a later change of one of them must see the
+    // earlier one, so the pending ones are written and the searcher refreshed first.
+    Set<String> unseen = new HashSet<>();
+    boolean wrote = false;
+    for (int i = 0; i < changes.size(); i++) {
+      Change change = changes.get(i);
+      if (unseen.contains(change.id())) {
+        wrote |= write(pending, outcomes);
+        pending.clear();
+        index.refresh();
+        unseen.clear();
       }
+      switch (change) {
+        case Change.Upsert u -> {
+          outcomes[i] = admit(set, u.principal(), u.document(), i, pending);
+          if (outcomes[i] == null) {
+            unseen.add(u.id());
+          }
+        }
+        case Change.Delete d -> {
+          outcomes[i] = remove(set, d);
+          wrote |= outcomes[i] instanceof IngestOutcome.Deleted;
+          unseen.add(d.id());
+        }
+      }
+    }
+    wrote |= write(pending, outcomes);
+    if (wrote || !checkpoint.isEmpty()) {
+      telemetry.span(
+          "anvil.index.commit",
+          () -> {
+            index.commit(checkpoint);
+            return null;
+          });
+    }
+    List<IngestOutcome> result = List.of(outcomes);
+    for (Class<?> kind : IngestOutcome.class.getPermittedSubclasses()) {
+      telemetry.ingested(
+          kind.getSimpleName().toLowerCase(java.util.Locale.ROOT),
+          result.stream().filter(kind::isInstance).count());
+    }
+    return result;
+  }
+
+  /** Chunks, embeds (in one batch) and writes accepted upserts; true if any were written. */
+  private boolean write(List<Accepted> accepted, IngestOutcome[] outcomes) {
+    if (accepted.isEmpty()) {
+      return false;
     }
     List<List<String>> chunks = new ArrayList<>();
     List<String> texts = new ArrayList<>();
-    for (Document doc : accepted) {
-      List<String> c = chunker.chunk(doc.body());
+    for (Accepted a : accepted) {
+      List<String> c = chunker.chunk(a.doc().body());
       chunks.add(c);
       for (String chunk : c) {
-        texts.add(doc.title().isBlank() ? chunk : doc.title() + ". " + chunk);
+        texts.add(a.doc().title().isBlank() ? chunk : a.doc().title() + ". " + chunk);
       }
     }
-    float[][] vectors =
-        texts.isEmpty()
-            ? new float[0][]
-            : telemetry.span("anvil.embed", () -> embedder.embed(texts));
+    float[][] vectors = telemetry.span("anvil.embed", () -> embedder.embed(texts));
     Span.current().setAttribute(Telemetry.CHUNKS, texts.size());
     int v = 0;
     for (int i = 0; i < accepted.size(); i++) {
+      Accepted a = accepted.get(i);
       List<String> c = chunks.get(i);
       float[][] docVectors = Arrays.copyOfRange(vectors, v, v + c.size());
       v += c.size();
       int[] tokens = c.stream().mapToInt(embedder::countTokens).toArray();
-      index.upsert(accepted.get(i), acceptedTags.get(i), c, tokens, docVectors);
-      outcomes.set(
-          slots.get(i),
-          new IngestOutcome.Indexed(accepted.get(i).id(), accepted.get(i).version(), c.size()));
+      index.upsert(a.doc(), a.tags(), c, tokens, docVectors);
+      outcomes[a.slot()] = new IngestOutcome.Indexed(a.doc().id(), a.doc().version(), c.size());
     }
-    if (!accepted.isEmpty()) {
-      telemetry.span(
-          "anvil.index.commit",
-          () -> {
-            index.commit();
-            return null;
-          });
-    }
-    for (Class<?> kind :
-        List.of(
-            IngestOutcome.Indexed.class,
-            IngestOutcome.Ignored.class,
-            IngestOutcome.Rejected.class,
-            IngestOutcome.Denied.class)) {
-      telemetry.ingested(
-          kind.getSimpleName().toLowerCase(java.util.Locale.ROOT),
-          outcomes.stream().filter(kind::isInstance).count());
-    }
-    return outcomes;
+    return true;
   }
 
-  /** Returns a refusal, or null after adding the document to {@code accepted}. */
+  /** Returns a refusal, or null after adding the document to {@code pending}. */
   private IngestOutcome admit(
-      PolicySet set,
-      Principal principal,
-      Document doc,
-      List<Document> accepted,
-      List<DocTags> tags) {
+      PolicySet set, Principal principal, Document doc, int slot, List<Accepted> pending) {
     try {
       doc.check();
     } catch (InvalidDocumentException e) {
@@ -202,22 +238,33 @@ public final class ContextEngine implements AutoCloseable {
       return new IngestOutcome.Denied(doc.id(), d.policy());
     }
     OptionalLong indexed = index.version(doc.id());
-    for (int i = 0; i < accepted.size(); i++) {
-      if (accepted.get(i).id().equals(doc.id())) {
-        // The same id twice in one batch: the later version wins, as it would one by one.
-        if (accepted.get(i).version() >= doc.version()) {
-          return new IngestOutcome.Ignored(doc.id(), doc.version(), accepted.get(i).version());
-        }
-        return new IngestOutcome.Rejected(
-            doc.id(), "id", "appears twice in one batch; send versions in order");
-      }
-    }
     if (indexed.isPresent() && indexed.getAsLong() >= doc.version()) {
       return new IngestOutcome.Ignored(doc.id(), doc.version(), indexed.getAsLong());
     }
-    accepted.add(doc);
-    tags.add(valid);
+    pending.add(new Accepted(slot, doc, valid));
     return null;
+  }
+
+  /** Deletes a document for a stream: absent is fine, a denied delete is refused. */
+  private IngestOutcome remove(PolicySet set, Change.Delete d) {
+    Optional<ChunkRecord> doc = firstChunk(set, d.id());
+    if (doc.isEmpty()) {
+      return new IngestOutcome.Deleted(d.id());
+    }
+    DocTags tags;
+    try {
+      tags = set.schema().validate(doc.get().rawTags());
+    } catch (InvalidTagsException e) {
+      return new IngestOutcome.Rejected(
+          d.id(),
+          "tags",
+          "the indexed document's tags no longer fit the schema: " + e.getMessage());
+    }
+    if (set.decide(d.principal(), Action.DELETE, tags) instanceof Decision.Deny deny) {
+      return new IngestOutcome.Denied(d.id(), deny.policy());
+    }
+    index.delete(d.id());
+    return new IngestOutcome.Deleted(d.id());
   }
 
   /** Searches as {@code principal}. */

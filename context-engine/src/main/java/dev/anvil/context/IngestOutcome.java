@@ -1,6 +1,6 @@
 package dev.anvil.context;
 
-/** What happened to one document on ingest. */
+/** What happened to one document on ingest (or to one {@link Change} of a stream). */
 public sealed interface IngestOutcome {
   /** The document's id. */
   String id();
@@ -14,6 +14,9 @@ public sealed interface IngestOutcome {
   /** Refused as invalid (bad fields or tags); {@code field} names what is wrong. */
   record Rejected(String id, String field, String reason) implements IngestOutcome {}
 
-  /** Refused by policy: the caller may not ingest a document with these tags. */
+  /** Refused by policy: the caller may not ingest (or delete) a document with these tags. */
   record Denied(String id, String policy) implements IngestOutcome {}
+
+  /** Deleted, or not in the index (a {@link Change.Delete} twice is harmless). */
+  record Deleted(String id) implements IngestOutcome {}
 }

@@ -60,6 +60,59 @@ class ContextEngineTest {
   }
 
   @Test
+  void aStreamBatchHasTheOutcomesOfOneByOne() {
+    List<IngestOutcome> out =
+        engine.apply(
+            List.of(
+                new Change.Upsert(connector, eng("a", 1, "First.")),
+                new Change.Upsert(connector, eng("a", 2, "Second.")),
+                new Change.Upsert(connector, eng("a", 1, "First again.")),
+                new Change.Upsert(connector, eng("b", 1, "Bee.")),
+                new Change.Delete(connector, "b"),
+                new Change.Delete(connector, "b"),
+                new Change.Upsert(connector, eng("b", 1, "Bee again."))),
+            Map.of("kafka.docs.0", "7"));
+    assertThat(out)
+        .containsExactly(
+            new IngestOutcome.Indexed("a", 1, 1),
+            new IngestOutcome.Indexed("a", 2, 1),
+            new IngestOutcome.Ignored("a", 1, 2),
+            new IngestOutcome.Indexed("b", 1, 1),
+            new IngestOutcome.Deleted("b"),
+            new IngestOutcome.Deleted("b"),
+            new IngestOutcome.Indexed("b", 1, 1));
+    assertThat(engine.get(alice, "a"))
+        .singleElement()
+        .satisfies(h -> assertThat(h.text()).isEqualTo("Second."));
+    assertThat(engine.get(alice, "b"))
+        .singleElement()
+        .satisfies(h -> assertThat(h.text()).isEqualTo("Bee again."));
+    assertThat(engine.checkpoint()).containsExactly(Map.entry("kafka.docs.0", "7"));
+  }
+
+  @Test
+  void theCheckpointIsDurableWithTheDocumentsAndKeepsOtherKeys() {
+    engine.apply(List.of(new Change.Upsert(connector, eng("a", 1, "A."))), Map.of("p.0", "1"));
+    engine.apply(List.of(), Map.of("p.1", "5"));
+    engine.close();
+    assertThat(dev.anvil.context.index.LuceneIndex.lastCheckpoint(dir))
+        .containsExactly(Map.entry("p.0", "1"), Map.entry("p.1", "5"));
+    engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
+    assertThat(engine.checkpoint()).containsExactly(Map.entry("p.0", "1"), Map.entry("p.1", "5"));
+    assertThat(engine.get(alice, "a")).hasSize(1);
+  }
+
+  @Test
+  void aStreamDeleteNeedsTheDeletePermission() {
+    engine.ingest(connector, List.of(eng("a", 1, "A.")));
+    Principal frank = people.find("frank").orElseThrow();
+    assertThat(engine.apply(List.of(new Change.Delete(frank, "a")), Map.of()))
+        .singleElement()
+        .isInstanceOf(IngestOutcome.Denied.class);
+    assertThat(engine.get(alice, "a")).hasSize(1);
+  }
+
+  @Test
   void badDocumentsAreRejectedNamingTheFieldAndNeverIndexed() {
     List<IngestOutcome> out =
         engine.ingest(

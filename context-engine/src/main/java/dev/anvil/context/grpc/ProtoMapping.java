@@ -79,6 +79,7 @@ public final class ProtoMapping {
               IngestResult.Rejected.newBuilder().setField(r.field()).setReason(r.reason()));
       case IngestOutcome.Denied d ->
           b.setDenied(IngestResult.Denied.newBuilder().setPolicy(d.policy()));
+      case IngestOutcome.Deleted d -> b.setDeleted(IngestResult.Deleted.getDefaultInstance());
     }
     return b.build();
   }

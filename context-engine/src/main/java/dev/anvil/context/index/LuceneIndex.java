@@ -12,6 +12,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalLong;
+import java.util.TreeMap;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.document.Document;
@@ -47,6 +48,7 @@ import org.apache.lucene.util.BytesRef;
  */
 public final class LuceneIndex implements AutoCloseable {
   private static final String MODEL_KEY = "anvil.embedding-model";
+  private static final String CHECKPOINT_PREFIX = "anvil.checkpoint.";
 
   private final FSDirectory directory;
   private final IndexWriter writer;
@@ -57,9 +59,11 @@ public final class LuceneIndex implements AutoCloseable {
   private LuceneIndex(Path dir, String modelId) throws IOException {
     this.directory = FSDirectory.open(dir);
     this.modelId = modelId;
+    Map<String, String> userData = new HashMap<>();
     if (DirectoryReader.indexExists(directory)) {
       try (DirectoryReader r = DirectoryReader.open(directory)) {
-        String written = r.getIndexCommit().getUserData().get(MODEL_KEY);
+        userData.putAll(r.getIndexCommit().getUserData());
+        String written = userData.get(MODEL_KEY);
         if (written != null && !written.equals(modelId)) {
           directory.close();
           throw new ContextException(
@@ -76,7 +80,8 @@ public final class LuceneIndex implements AutoCloseable {
     IndexWriterConfig config = new IndexWriterConfig(analyzer);
     config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
     this.writer = new IndexWriter(directory, config);
-    writer.setLiveCommitData(Map.of(MODEL_KEY, modelId).entrySet());
+    userData.put(MODEL_KEY, modelId);
+    writer.setLiveCommitData(userData.entrySet());
     this.searchers = new SearcherManager(writer, null);
   }
 
@@ -178,6 +183,52 @@ public final class LuceneIndex implements AutoCloseable {
       throw new UncheckedIOException("deleting by query failed", e);
     }
     return docs;
+  }
+
+  /**
+   * Makes everything written so far durable and visible, together with {@code checkpoint}: entries
+   * that replace those of the same key in {@link #checkpoint()}, in the same atomic commit.
+   */
+  public synchronized void commit(Map<String, String> checkpoint) {
+    if (!checkpoint.isEmpty()) {
+      Map<String, String> data = new HashMap<>();
+      writer.getLiveCommitData().forEach(e -> data.put(e.getKey(), e.getValue()));
+      checkpoint.forEach((k, v) -> data.put(CHECKPOINT_PREFIX + k, v));
+      writer.setLiveCommitData(data.entrySet());
+    }
+    commit();
+  }
+
+  /** The checkpoint entries the index holds (those of its last commit once committed). */
+  public synchronized Map<String, String> checkpoint() {
+    return checkpointOf(writer.getLiveCommitData());
+  }
+
+  /**
+   * The checkpoint of the last commit in an index directory no process has open, e.g. after the
+   * process was killed; empty if there is no index.
+   */
+  public static Map<String, String> lastCheckpoint(Path dir) {
+    try (FSDirectory d = FSDirectory.open(dir)) {
+      if (!DirectoryReader.indexExists(d)) {
+        return Map.of();
+      }
+      try (DirectoryReader r = DirectoryReader.open(d)) {
+        return checkpointOf(r.getIndexCommit().getUserData().entrySet());
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the index at " + dir, e);
+    }
+  }
+
+  private static Map<String, String> checkpointOf(Iterable<Map.Entry<String, String>> data) {
+    Map<String, String> out = new TreeMap<>();
+    for (Map.Entry<String, String> e : data) {
+      if (e.getKey().startsWith(CHECKPOINT_PREFIX)) {
+        out.put(e.getKey().substring(CHECKPOINT_PREFIX.length()), e.getValue());
+      }
+    }
+    return out;
   }
 
   /** Makes everything written so far durable and visible. */
