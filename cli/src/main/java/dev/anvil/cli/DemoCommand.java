@@ -1,6 +1,7 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.Document;
 import dev.anvil.context.IngestOutcome;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.OnnxEmbedder;
@@ -20,6 +21,7 @@ import java.nio.file.Path;
 import java.time.Duration;
 import java.util.Comparator;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.Callable;
 import java.util.stream.Stream;
 import picocli.CommandLine.Command;
@@ -51,6 +53,13 @@ final class DemoCommand implements Callable<Integer> {
       description = "Keep serving on 127.0.0.1:7070 afterwards (Ctrl-C to stop).")
   boolean serve;
 
+  @Option(
+      names = "--kafka",
+      description =
+          "Feed the corpus through a real Kafka broker started on 127.0.0.1, with one untagged"
+              + " record that goes to the dead-letter topic.")
+  boolean kafka;
+
   @Override
   public Integer call() throws Exception {
     PrintWriter out = pack.out();
@@ -68,12 +77,16 @@ final class DemoCommand implements Callable<Integer> {
             ContextEngine.open(dir.resolve("index"), PolicyStore.open(policies), embedder);
         AuditLog audit = AuditLog.open(dir.resolve("audit.jsonl"))) {
       Principal connector = people.find("kafka-connector").orElseThrow();
-      List<IngestOutcome> outcomes =
-          engine.ingest(connector, DocumentFiles.read(List.of(corpus), java.util.Map.of()));
-      long indexed = outcomes.stream().filter(o -> o instanceof IngestOutcome.Indexed).count();
-      out.printf(
-          "ingested %d documents (%d chunks) as kafka-connector, model %s%n",
-          indexed, engine.chunkCount(), engine.modelId());
+      List<Document> docs = DocumentFiles.read(List.of(corpus), Map.of());
+      if (kafka) {
+        DemoKafka.ingest(out, dir.resolve("kafka"), engine, connector, people, docs);
+      } else {
+        List<IngestOutcome> outcomes = engine.ingest(connector, docs);
+        long indexed = outcomes.stream().filter(o -> o instanceof IngestOutcome.Indexed).count();
+        out.printf(
+            "ingested %d documents (%d chunks) as kafka-connector, model %s%n",
+            indexed, engine.chunkCount(), engine.modelId());
+      }
 
       try (ContextServer server =
           ContextServer.start("127.0.0.1", serve ? 7070 : 0, engine, issuer.verifier(), audit)) {

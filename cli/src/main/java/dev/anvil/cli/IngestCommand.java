@@ -4,29 +4,39 @@ import dev.anvil.context.ContextEngine;
 import dev.anvil.context.Document;
 import dev.anvil.context.IngestOutcome;
 import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.context.kafka.DocumentProducer;
+import dev.anvil.context.kafka.DocumentRecord;
 import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.RbacException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.Future;
 import me.tongfei.progressbar.ProgressBar;
+import org.apache.kafka.clients.producer.RecordMetadata;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code anvil ingest PATH...}: documents into the local index. */
+/** {@code anvil ingest PATH...}: documents into the local index, or to the documents topic. */
 @Command(
     name = "ingest",
-    description =
-        "Ingest files (one document each) or JSON lines into the local index, as a principal.",
+    description = {
+      "Ingest files (one document each) or JSON lines into the local index, as a principal.",
+      "With --kafka, produce them to the documents topic instead (--as names the principal the"
+          + " records carry; without it the consuming engine's own)."
+    },
     mixinStandardHelpOptions = true)
 final class IngestCommand implements Callable<Integer> {
   @Mixin PolicyCommand.PackOption pack;
   @Mixin EngineOptions engineOptions;
   @Mixin PolicyCommand.PrincipalOptions principal;
+  @Mixin KafkaOptions kafka;
 
   @Parameters(
       paramLabel = "PATH",
@@ -47,11 +57,14 @@ final class IngestCommand implements Callable<Integer> {
   int batch;
 
   @Override
-  public Integer call() {
-    Principal who = principal.resolve(pack.pack());
+  public Integer call() throws Exception {
     Map<String, Object> extra = new LinkedHashMap<>();
     tags.forEach((k, v) -> extra.put(k, v.contains(",") ? List.of(v.split(",")) : v));
     List<Document> docs = DocumentFiles.read(paths, extra);
+    if (kafka.enabled()) {
+      return produce(docs);
+    }
+    Principal who = principal.resolve(pack.pack());
     int indexed = 0;
     List<IngestOutcome> problems = new ArrayList<>();
     try (OnnxEmbedder embedder = engineOptions.embedder();
@@ -80,6 +93,31 @@ final class IngestCommand implements Callable<Integer> {
             .anyMatch(o -> o instanceof IngestOutcome.Rejected || o instanceof IngestOutcome.Denied)
         ? Main.FAILED
         : 0;
+  }
+
+  /** Sends the documents to the topic; the consuming engines validate and index them. */
+  private int produce(List<Document> docs) throws Exception {
+    if (principal.subject != null) {
+      throw new RbacException("--kafka: records can only name a principal with --as NAME");
+    }
+    Optional<String> as = Optional.ofNullable(principal.as);
+    List<Future<RecordMetadata>> acks = new ArrayList<>();
+    try (DocumentProducer producer = new DocumentProducer(kafka.client(), kafka.topic);
+        ProgressBar bar = Progress.bar("produce", docs.size())) {
+      for (Document d : docs) {
+        acks.add(producer.send(new DocumentRecord.Upsert(d, as)));
+      }
+      for (Future<RecordMetadata> f : acks) {
+        f.get();
+        bar.step();
+      }
+    }
+    pack.out()
+        .printf(
+            "%d documents produced to %s on %s; the consuming engines index them (bad ones go to"
+                + " %s.dlq)%n",
+            docs.size(), kafka.topic, kafka.bootstrap, kafka.topic);
+    return 0;
   }
 
   static String describe(IngestOutcome o) {

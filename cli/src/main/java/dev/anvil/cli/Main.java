@@ -21,6 +21,7 @@ import picocli.CommandLine.Command;
       PolicyCommand.class,
       TokenCommand.class,
       LoginCommand.class,
+      KafkaBrokerCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

@@ -4,7 +4,15 @@ import dev.anvil.context.ContextEngine;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.grpc.ContextServer;
+import dev.anvil.context.kafka.AuditShipper;
+import dev.anvil.context.kafka.KafkaIngestor;
+import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.RbacException;
 import dev.anvil.rbac.identity.TokenVerifier;
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import java.net.InetAddress;
+import java.net.UnknownHostException;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -22,6 +30,30 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin PolicyCommand.PackOption pack;
   @Mixin EngineOptions engineOptions;
   @Mixin Identities.IssuerOptions issuer;
+  @Mixin KafkaOptions kafka;
+
+  @Option(
+      names = "--kafka-group",
+      paramLabel = "GROUP",
+      description =
+          "Consumer group of this replica (default: anvil-context-engine-<host name>). Every"
+              + " replica reads every partition into its own full index.")
+  String group;
+
+  @Option(
+      names = "--kafka-principal",
+      paramLabel = "NAME",
+      defaultValue = "kafka-connector",
+      description =
+          "Principal (principals.yaml) of records that name none (default: ${DEFAULT-VALUE}).")
+  String connector;
+
+  @Option(
+      names = "--audit-topic",
+      paramLabel = "TOPIC",
+      defaultValue = "anvil.audit",
+      description = "With --kafka, audit events also go to this topic (default: ${DEFAULT-VALUE}).")
+  String auditTopic;
 
   @Option(
       names = "--host",
@@ -42,11 +74,45 @@ final class ServeCommand implements Callable<Integer> {
     ContextEngine engine = engineOptions.open(pack, embedder);
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
     ContextServer server = ContextServer.start(host, port, engine, verifier, audit);
+    KafkaIngestor ingestor = null;
+    AuditShipper shipper = null;
+    if (kafka.enabled()) {
+      PrincipalDirectory people = PrincipalDirectory.load(pack.pack().principalsFile());
+      Principal self =
+          people
+              .find(connector)
+              .orElseThrow(
+                  () ->
+                      new RbacException(
+                          "--kafka-principal: no principal '"
+                              + connector
+                              + "' in principals.yaml"));
+      String replica = group != null ? group : "anvil-context-engine-" + hostName();
+      ingestor =
+          KafkaIngestor.start(
+              engine,
+              new KafkaIngestor.Config(
+                  kafka.client(), kafka.topic, kafka.topic + ".dlq", replica, 128),
+              self,
+              people::find,
+              GlobalOpenTelemetry.get());
+      shipper = AuditShipper.start(audit.file(), kafka.client(), auditTopic, replica);
+      pack.out()
+          .printf(
+              "anvil: consuming %s from %s as group %s; audit events to %s%n",
+              kafka.topic, kafka.bootstrap, replica, auditTopic);
+    }
+    KafkaIngestor consuming = ingestor;
+    AuditShipper shipping = shipper;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   server.close();
+                  if (consuming != null) {
+                    consuming.close(); // drains the queue and commits
+                    shipping.close();
+                  }
                   engine.close(); // commits the index
                   audit.close();
                   embedder.close();
@@ -64,5 +130,13 @@ final class ServeCommand implements Callable<Integer> {
     pack.out().flush();
     server.awaitTermination();
     return 0;
+  }
+
+  private static String hostName() {
+    try {
+      return InetAddress.getLocalHost().getHostName();
+    } catch (UnknownHostException e) {
+      return "local";
+    }
   }
 }

@@ -1,0 +1,44 @@
+package dev.anvil.context.kafka;
+
+import java.nio.charset.StandardCharsets;
+import java.util.Map;
+import java.util.concurrent.Future;
+import org.apache.kafka.clients.producer.KafkaProducer;
+import org.apache.kafka.clients.producer.ProducerRecord;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.serialization.ByteArraySerializer;
+
+/**
+ * Produces {@link DocumentRecord}s to a documents topic, keyed by document id (so one document's
+ * changes stay in order), acknowledged by all replicas. {@link #close()} waits for what was sent.
+ */
+public final class DocumentProducer implements AutoCloseable {
+  private final KafkaProducer<byte[], byte[]> producer;
+  private final String topic;
+
+  /** A producer to {@code topic} with Kafka client settings {@code client}. */
+  public DocumentProducer(Map<String, Object> client, String topic) {
+    this.topic = topic;
+    this.producer =
+        new KafkaProducer<>(
+            DeadLetters.reliableProducer(client),
+            new ByteArraySerializer(),
+            new ByteArraySerializer());
+  }
+
+  /** Sends a record; the future completes when the broker has stored it. */
+  public Future<RecordMetadata> send(DocumentRecord record) {
+    return producer.send(
+        new ProducerRecord<>(topic, record.id().getBytes(StandardCharsets.UTF_8), record.toJson()));
+  }
+
+  /** Waits until everything sent so far is stored (or failed). */
+  public void flush() {
+    producer.flush();
+  }
+
+  @Override
+  public void close() {
+    producer.close();
+  }
+}
