@@ -117,22 +117,40 @@ public final class ContextEngine implements AutoCloseable {
    * document never stops the others.
    */
   public List<IngestOutcome> ingest(Principal principal, List<Document> docs) {
-    return apply(
-        docs.stream().<Change>map(d -> new Change.Upsert(principal, d)).toList(), Map.of());
+    List<Change> changes = docs.stream().<Change>map(d -> new Change.Upsert(principal, d)).toList();
+    return telemetry.span(
+        "anvil.ingest",
+        () -> {
+          List<IngestOutcome> outcomes = applyTraced(changes);
+          commit(Map.of());
+          return outcomes;
+        });
   }
 
   /**
-   * Applies a stream's changes with the same outcomes as one by one, in order, and commits once.
-   * The commit also records {@code checkpoint} (e.g. the Kafka offsets these changes reach), so the
-   * documents and the stream position they reach become durable together; see {@link
-   * #checkpoint()}. Upserts need the {@code ingest} permission on the new tags, deletes the {@code
-   * delete} permission on the indexed ones.
+   * Applies a stream's changes with the same outcomes as one by one, in order. They are visible to
+   * searches at once and durable at the next {@link #commit}. Upserts need the {@code ingest}
+   * permission on the new tags, deletes the {@code delete} permission on the indexed ones.
    */
-  public List<IngestOutcome> apply(List<Change> changes, Map<String, String> checkpoint) {
-    return telemetry.span("anvil.ingest", () -> applyTraced(changes, checkpoint));
+  public List<IngestOutcome> apply(List<Change> changes) {
+    return telemetry.span("anvil.ingest", () -> applyTraced(changes));
   }
 
-  /** The checkpoint of the last commit (empty before the first {@link #apply} that set one). */
+  /**
+   * Makes everything applied durable, together with {@code checkpoint} (e.g. the Kafka offsets the
+   * applied changes reach), in one atomic commit: after a crash the index holds exactly the changes
+   * up to the positions its {@link #checkpoint()} names.
+   */
+  public void commit(Map<String, String> checkpoint) {
+    telemetry.span(
+        "anvil.index.commit",
+        () -> {
+          index.commit(checkpoint);
+          return null;
+        });
+  }
+
+  /** The checkpoint of the last commit (empty before the first {@link #commit} that set one). */
   public Map<String, String> checkpoint() {
     return index.checkpoint();
   }
@@ -140,7 +158,7 @@ public final class ContextEngine implements AutoCloseable {
   /** Accepted upserts not yet written, embedded together. */
   private record Accepted(int slot, Document doc, DocTags tags) {}
 
-  private List<IngestOutcome> applyTraced(List<Change> changes, Map<String, String> checkpoint) {
+  private List<IngestOutcome> applyTraced(List<Change> changes) {
     PolicySet set = policies.current();
     Span.current().setAttribute(Telemetry.DOCUMENTS, changes.size());
     Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
@@ -173,13 +191,8 @@ public final class ContextEngine implements AutoCloseable {
       }
     }
     wrote |= write(pending, outcomes);
-    if (wrote || !checkpoint.isEmpty()) {
-      telemetry.span(
-          "anvil.index.commit",
-          () -> {
-            index.commit(checkpoint);
-            return null;
-          });
+    if (wrote) {
+      index.refresh(); // the next change or request sees these
     }
     List<IngestOutcome> result = List.of(outcomes);
     for (Class<?> kind : IngestOutcome.class.getPermittedSubclasses()) {

@@ -70,8 +70,8 @@ class ContextEngineTest {
                 new Change.Upsert(connector, eng("b", 1, "Bee.")),
                 new Change.Delete(connector, "b"),
                 new Change.Delete(connector, "b"),
-                new Change.Upsert(connector, eng("b", 1, "Bee again."))),
-            Map.of("kafka.docs.0", "7"));
+                new Change.Upsert(connector, eng("b", 1, "Bee again."))));
+    engine.commit(Map.of("kafka.docs.0", "7"));
     assertThat(out)
         .containsExactly(
             new IngestOutcome.Indexed("a", 1, 1),
@@ -92,8 +92,9 @@ class ContextEngineTest {
 
   @Test
   void theCheckpointIsDurableWithTheDocumentsAndKeepsOtherKeys() {
-    engine.apply(List.of(new Change.Upsert(connector, eng("a", 1, "A."))), Map.of("p.0", "1"));
-    engine.apply(List.of(), Map.of("p.1", "5"));
+    engine.apply(List.of(new Change.Upsert(connector, eng("a", 1, "A."))));
+    engine.commit(Map.of("p.0", "1"));
+    engine.commit(Map.of("p.1", "5"));
     engine.close();
     assertThat(dev.anvil.context.index.LuceneIndex.lastCheckpoint(dir))
         .containsExactly(Map.entry("p.0", "1"), Map.entry("p.1", "5"));
@@ -106,7 +107,7 @@ class ContextEngineTest {
   void aStreamDeleteNeedsTheDeletePermission() {
     engine.ingest(connector, List.of(eng("a", 1, "A.")));
     Principal frank = people.find("frank").orElseThrow();
-    assertThat(engine.apply(List.of(new Change.Delete(frank, "a")), Map.of()))
+    assertThat(engine.apply(List.of(new Change.Delete(frank, "a"))))
         .singleElement()
         .isInstanceOf(IngestOutcome.Denied.class);
     assertThat(engine.get(alice, "a")).hasSize(1);

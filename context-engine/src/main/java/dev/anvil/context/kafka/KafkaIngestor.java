@@ -42,8 +42,8 @@ import org.slf4j.LoggerFactory;
 /**
  * Consumes the documents topic into a {@link ContextEngine}.
  *
- * <p><b>Positions live in the index.</b> Each batch is applied, its bad records are durably in the
- * dead-letter topic, and only then is a second index commit made that records the next offset of
+ * <p><b>Positions live in the index.</b> Each batch is applied, its bad records are acknowledged by
+ * the dead-letter topic, and only then is the index committed, together with the next offset of
  * every partition in the batch ({@link ContextEngine#checkpoint()}); after that the offsets are
  * committed to Kafka too (for lag monitoring and tools). On start the consumer seeks to the offsets
  * the index holds, so a killed process re-reads exactly what its last commit does not contain, and
@@ -131,9 +131,15 @@ public final class KafkaIngestor implements AutoCloseable {
    * @param deleted deletes applied
    * @param deadLettered records sent to the dead-letter topic
    * @param lag records behind the end of each partition, as of the last poll
+   * @param buffered records polled and not yet indexed (bounded by back-pressure)
    */
   public record Stats(
-      long indexed, long ignored, long deleted, long deadLettered, Map<Integer, Long> lag) {}
+      long indexed,
+      long ignored,
+      long deleted,
+      long deadLettered,
+      Map<Integer, Long> lag,
+      long buffered) {}
 
   private final ContextEngine engine;
   private final Config config;
@@ -144,6 +150,7 @@ public final class KafkaIngestor implements AutoCloseable {
   private final BlockingQueue<List<ConsumerRecord<byte[], byte[]>>> queue =
       new ArrayBlockingQueue<>(QUEUED_BATCHES);
   private final AtomicInteger unfinished = new AtomicInteger();
+  private final AtomicInteger buffered = new AtomicInteger();
 
   /** Next offsets the index holds durably, for the poll thread to commit to Kafka. */
   private final Map<TopicPartition, Long> durable = new ConcurrentHashMap<>();
@@ -232,7 +239,8 @@ public final class KafkaIngestor implements AutoCloseable {
         count("ignored"),
         count("deleted"),
         count("dead_lettered"),
-        Map.copyOf(lag));
+        Map.copyOf(lag),
+        buffered.get());
   }
 
   private long count(String outcome) {
@@ -267,6 +275,7 @@ public final class KafkaIngestor implements AutoCloseable {
             List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(polled.count());
             polled.forEach(batch::add);
             unfinished.incrementAndGet();
+            buffered.addAndGet(batch.size());
             queue.put(batch);
           }
           // Pause while the indexing thread's queue is full; keep polling (it returns nothing).
@@ -386,6 +395,7 @@ public final class KafkaIngestor implements AutoCloseable {
           return;
         }
       }
+      buffered.addAndGet(-batch.size());
       unfinished.decrementAndGet();
     }
   }
@@ -405,7 +415,7 @@ public final class KafkaIngestor implements AutoCloseable {
         dead.add(deadLetters.send(r, e.field(), e.reason()));
       }
     }
-    List<IngestOutcome> outcomes = engine.apply(changes, Map.of());
+    List<IngestOutcome> outcomes = engine.apply(changes);
     long indexed = 0;
     long ignored = 0;
     long deleted = 0;
@@ -432,7 +442,7 @@ public final class KafkaIngestor implements AutoCloseable {
     }
     Map<String, String> checkpoint = new HashMap<>();
     next.forEach((tp, o) -> checkpoint.put(checkpointKey(tp), Long.toString(o)));
-    engine.apply(List.of(), checkpoint);
+    engine.commit(checkpoint); // the documents and the positions they reach, atomically
     durable.putAll(next);
     counted("indexed", indexed);
     counted("ignored", ignored);

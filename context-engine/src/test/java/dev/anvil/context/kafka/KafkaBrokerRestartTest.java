@@ -12,7 +12,11 @@ import dev.anvil.devkafka.LocalKafka;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
-import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.LongPointData;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -31,7 +35,7 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Takes the broker away in the middle of ingestion and brings it back: the running ingestor
  * recovers by itself and loses nothing, and audit events written while the broker was down reach
- * the audit topic afterwards.
+ * the audit topic afterwards. Lag and throughput are OpenTelemetry metrics.
  */
 @Tag("heavy")
 class KafkaBrokerRestartTest {
@@ -60,6 +64,19 @@ class KafkaBrokerRestartTest {
     return out;
   }
 
+  /** The lag gauge summed over partitions; both partitions must report. */
+  private static long lag(InMemoryMetricReader metrics) {
+    List<LongPointData> points =
+        metrics.collectAllMetrics().stream()
+            .filter(m -> m.getName().equals("anvil.kafka.ingest.lag"))
+            .flatMap(m -> m.getLongGaugeData().getPoints().stream())
+            .toList();
+    assertThat(points)
+        .extracting(p -> p.getAttributes().get(AttributeKey.longKey("messaging.partition")))
+        .containsExactlyInAnyOrder(0L, 1L);
+    return points.stream().mapToLong(LongPointData::getValue).sum();
+  }
+
   private static AuditEvent searched(String subject) {
     return new AuditEvent(
         Instant.now(), subject, subject, "test", "search", "sha256:00", List.of(), "v", "m", "OK");
@@ -79,21 +96,23 @@ class KafkaBrokerRestartTest {
           KafkaIngestor.Config.defaults(kafka.bootstrapServers(), "replica-r")
               .withTopic("docs")
               .withMaxBatch(16);
+      InMemoryMetricReader metrics = InMemoryMetricReader.create();
+      OpenTelemetrySdk otel =
+          OpenTelemetrySdk.builder()
+              .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
+              .build();
       AuditShipper shipper =
           AuditShipper.start(auditFile, k.client(), "audit", "anvil-context-engine/test");
       try (KafkaIngestor ingestor =
           KafkaIngestor.start(
-              engine,
-              config,
-              people.find("kafka-connector").orElseThrow(),
-              people::find,
-              OpenTelemetry.noop())) {
+              engine, config, people.find("kafka-connector").orElseThrow(), people::find, otel)) {
         k.produce("docs", docs(0, 600));
         audit.append(searched("before"));
         long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
         while (ingestor.stats().indexed() < 50 && System.nanoTime() < deadline) {
           Thread.sleep(20);
         }
+        assertThat(lag(metrics)).as("lag while ingesting").isPositive();
         kafka.stop();
         long indexedWhenStopped = ingestor.stats().indexed();
         for (int i = 0; i < 5; i++) {
@@ -107,6 +126,20 @@ class KafkaBrokerRestartTest {
         k.awaitCaughtUp("docs", engine::checkpoint, Duration.ofMinutes(3));
         assertThat(indexedWhenStopped).as("the broker went away mid-ingestion").isLessThan(800);
         assertThat(ingestor.stats().indexed()).isEqualTo(800);
+        Thread.sleep(500); // one more poll to refresh the lag
+        assertThat(lag(metrics)).as("lag when caught up").isZero();
+        assertThat(
+                metrics.collectAllMetrics().stream()
+                    .filter(m -> m.getName().equals("anvil.kafka.ingest.records"))
+                    .flatMap(m -> m.getLongSumData().getPoints().stream())
+                    .filter(
+                        p ->
+                            "indexed"
+                                .equals(
+                                    p.getAttributes().get(AttributeKey.stringKey("anvil.outcome"))))
+                    .mapToLong(LongPointData::getValue)
+                    .sum())
+            .isEqualTo(800);
       } finally {
         shipper.close(Duration.ofSeconds(30));
       }
