@@ -26,6 +26,7 @@ import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
@@ -57,7 +58,8 @@ import org.slf4j.LoggerFactory;
  * <p><b>Back-pressure.</b> A poll thread hands batches to an indexing thread through a queue of
  * {@link #QUEUED_BATCHES}; when the queue is full, the partitions are paused (the poll thread keeps
  * polling so the client stays healthy) and resumed when indexing has caught up. Nothing is buffered
- * beyond that queue.
+ * beyond that queue. Batches that queued up while one was being indexed are indexed together (one
+ * embedding pass, one commit), so a busy engine makes fewer, larger commits.
  *
  * <p>{@link #close()} stops polling, indexes what is queued, commits, and returns.
  */
@@ -149,7 +151,8 @@ public final class KafkaIngestor implements AutoCloseable {
   private final DeadLetters deadLetters;
   private final BlockingQueue<List<ConsumerRecord<byte[], byte[]>>> queue =
       new ArrayBlockingQueue<>(QUEUED_BATCHES);
-  private final AtomicInteger unfinished = new AtomicInteger();
+
+  /** Records polled and not yet indexed. */
   private final AtomicInteger buffered = new AtomicInteger();
 
   /** Next offsets the index holds durably, for the poll thread to commit to Kafka. */
@@ -159,8 +162,7 @@ public final class KafkaIngestor implements AutoCloseable {
   private final Map<TopicPartition, Long> committed = new HashMap<>();
 
   private final Map<Integer, Long> lag = new ConcurrentHashMap<>();
-  private final Map<String, java.util.concurrent.atomic.LongAdder> counts =
-      new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
   private final LongCounter records;
   private final ObservableLongGauge lagGauge;
   private final Thread poller;
@@ -250,7 +252,7 @@ public final class KafkaIngestor implements AutoCloseable {
 
   private void counted(String outcome, long n) {
     if (n > 0) {
-      counts.computeIfAbsent(outcome, k -> new java.util.concurrent.atomic.LongAdder()).add(n);
+      counts.computeIfAbsent(outcome, k -> new LongAdder()).add(n);
       records.add(n, Attributes.of(TOPIC, config.topic(), OUTCOME, outcome));
     }
   }
@@ -274,7 +276,6 @@ public final class KafkaIngestor implements AutoCloseable {
           if (!polled.isEmpty()) {
             List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(polled.count());
             polled.forEach(batch::add);
-            unfinished.incrementAndGet();
             buffered.addAndGet(batch.size());
             queue.put(batch);
           }
@@ -303,7 +304,7 @@ public final class KafkaIngestor implements AutoCloseable {
       LOG.error("Kafka ingestion stopped", e);
     } finally {
       // Let the indexing thread finish what is queued, then commit once more.
-      while (unfinished.get() > 0 && indexer.isAlive()) {
+      while (buffered.get() > 0 && indexer.isAlive()) {
         sleep(Duration.ofMillis(50));
       }
       try {
@@ -375,28 +376,38 @@ public final class KafkaIngestor implements AutoCloseable {
       if (batch == null) {
         continue;
       }
-      Duration backoff = Duration.ofMillis(200);
-      while (true) {
-        try {
-          process(batch);
-          break;
-        } catch (RuntimeException | ExecutionException e) {
-          // Nothing of the batch counts as done: retrying is safe (idempotent by id and version).
-          if (stopping) {
-            LOG.warn(
-                "batch not finished at shutdown ({}); it is read again on restart", e.toString());
-            break;
-          }
-          LOG.warn("indexing a batch failed: {}; retrying in {} ms", e, backoff.toMillis());
-          sleep(backoff);
-          backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
-        } catch (InterruptedException e) {
-          Thread.currentThread().interrupt();
+      // Group commit: what queued up while the last batch was indexed goes into this one.
+      List<List<ConsumerRecord<byte[], byte[]>>> more = new ArrayList<>();
+      queue.drainTo(more);
+      if (!more.isEmpty()) {
+        batch = new ArrayList<>(batch);
+        more.forEach(batch::addAll);
+      }
+      indexWithRetries(batch);
+      buffered.addAndGet(-batch.size());
+    }
+  }
+
+  private void indexWithRetries(List<ConsumerRecord<byte[], byte[]>> batch) {
+    Duration backoff = Duration.ofMillis(200);
+    while (true) {
+      try {
+        process(batch);
+        return;
+      } catch (RuntimeException | ExecutionException e) {
+        // Nothing of the batch counts as done: retrying is safe (idempotent by id and version).
+        if (stopping) {
+          LOG.warn(
+              "batch not finished at shutdown ({}); it is read again on restart", e.toString());
           return;
         }
+        LOG.warn("indexing a batch failed: {}; retrying in {} ms", e, backoff.toMillis());
+        sleep(backoff);
+        backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
       }
-      buffered.addAndGet(-batch.size());
-      unfinished.decrementAndGet();
     }
   }
 
