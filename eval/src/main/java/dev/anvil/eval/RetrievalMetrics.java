@@ -1,4 +1,4 @@
-package dev.anvil.context.eval;
+package dev.anvil.eval;
 
 import java.util.ArrayList;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.anvil.context.eval;
+package dev.anvil.eval;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;

@@ -1,2 +1,2 @@
 /** Retrieval evaluation on BEIR-format data sets: loading, nDCG@k and recall@k. */
-package dev.anvil.context.eval;
+package dev.anvil.eval;

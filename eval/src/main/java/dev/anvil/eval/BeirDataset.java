@@ -1,9 +1,9 @@
-package dev.anvil.context.eval;
+package dev.anvil.eval;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.anvil.context.ContextException;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -43,7 +43,7 @@ public record BeirDataset(
       for (int i = 1; i < lines.size(); i++) {
         String[] cols = lines.get(i).split("\t");
         if (cols.length != 3) {
-          throw new ContextException(
+          throw new IllegalArgumentException(
               qrelsFile + ":" + (i + 1) + ": expected query-id, corpus-id, score");
         }
         qrels
@@ -59,7 +59,7 @@ public record BeirDataset(
       }
       return new BeirDataset(Collections.unmodifiableList(corpus), queries, qrels);
     } catch (IOException e) {
-      throw new ContextException("cannot read BEIR data in " + dir + ": " + e.getMessage(), e);
+      throw new UncheckedIOException("cannot read BEIR data in " + dir + ": " + e.getMessage(), e);
     }
   }
 
@@ -73,7 +73,7 @@ public record BeirDataset(
       try {
         out.add(JsonParser.parseString(lines.get(i)).getAsJsonObject());
       } catch (RuntimeException e) {
-        throw new ContextException(
+        throw new IllegalArgumentException(
             file + ":" + (i + 1) + ": not a JSON object: " + e.getMessage(), e);
       }
     }
