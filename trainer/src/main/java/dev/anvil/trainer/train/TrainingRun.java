@@ -1,0 +1,391 @@
+package dev.anvil.trainer.train;
+
+import ai.djl.engine.Engine;
+import ai.djl.ndarray.NDArray;
+import ai.djl.ndarray.NDManager;
+import ai.djl.ndarray.NDScope;
+import ai.djl.training.GradientCollector;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.reflect.TypeToken;
+import dev.anvil.trainer.data.Example;
+import dev.anvil.trainer.model.EncoderModel;
+import dev.anvil.trainer.model.Safetensors;
+import dev.anvil.trainer.model.Tensor;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.FloatBuffer;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.Comparator;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Random;
+import java.util.function.BooleanSupplier;
+import java.util.stream.Stream;
+
+/**
+ * One training run: steps over shuffled batches, AdamW with warm-up, evaluation every so often,
+ * early stopping, and checkpoints of weights, optimizer moments and loop state.
+ *
+ * <p><b>Same seed, same run, even across a crash.</b> The data order of an epoch and the dropout
+ * masks of a step are functions of (seed, epoch) and (seed, step) only, and a checkpoint holds
+ * everything else that changes, so a run resumed from a checkpoint takes the same steps as one that
+ * was never interrupted. Checkpoints are written to a temporary directory and renamed into place,
+ * so a kill leaves either the old or the new one.
+ */
+public final class TrainingRun {
+  /** Checkpoints kept (the newest). */
+  static final int KEEP_CHECKPOINTS = 2;
+
+  private static final Gson GSON = new GsonBuilder().setPrettyPrinting().create();
+
+  /** What a run reports as it goes. */
+  public interface Listener {
+    /** After each step. */
+    default void step(
+        int step, int totalSteps, double loss, double learningRate, double examplesPerSecond) {}
+
+    /** After each evaluation; {@code best} when it improved on every earlier one. */
+    default void evaluated(int step, Map<String, Double> metrics, boolean best) {}
+
+    /** After a checkpoint is durable. */
+    default void checkpointed(int step) {}
+
+    /** When a run continues from a checkpoint. */
+    default void resumed(int step) {}
+  }
+
+  /**
+   * How a run ended.
+   *
+   * @param steps steps taken in all (including those before a resume)
+   * @param totalSteps steps planned
+   * @param baseMetrics the held-out metrics before training
+   * @param bestMetrics the best held-out metrics (the weights left in the model)
+   * @param bestStep the step that reached them
+   * @param stoppedEarly whether early stopping ended it
+   * @param cancelled whether it was cancelled (the weights are then the last checkpoint's)
+   * @param firstLoss mean loss of the first steps
+   * @param lastLoss mean loss of the last steps
+   */
+  public record Result(
+      int steps,
+      int totalSteps,
+      Map<String, Double> baseMetrics,
+      Map<String, Double> bestMetrics,
+      int bestStep,
+      boolean stoppedEarly,
+      boolean cancelled,
+      double firstLoss,
+      double lastLoss) {}
+
+  /** Loop state saved in a checkpoint's {@code state.json}. */
+  private static final class State {
+    int step;
+    Map<String, Double> baseMetrics = Map.of();
+    Map<String, Double> bestMetrics = Map.of();
+    int bestStep;
+    int evaluationsWithoutImprovement;
+    List<Double> losses = new ArrayList<>();
+  }
+
+  private final Task task;
+  private final EncoderModel model;
+  private final List<Example> train;
+  private final List<Example> heldOut;
+  private final Hyperparameters hp;
+  private final Path work;
+  private final Listener listener;
+  private final Map<String, NDArray> params = new LinkedHashMap<>();
+  private final AdamW optimizer;
+  private final int stepsPerEpoch;
+  private final int totalSteps;
+
+  private TrainingRun(
+      Task task,
+      EncoderModel model,
+      List<Example> train,
+      List<Example> heldOut,
+      Hyperparameters hp,
+      Path work,
+      Listener listener) {
+    this.task = task;
+    this.model = model;
+    this.train = train;
+    this.heldOut = heldOut;
+    this.hp = hp;
+    this.work = work;
+    this.listener = listener;
+    params.putAll(model.encoder().weights());
+    params.putAll(task.headWeights());
+    params.values().forEach(p -> p.setRequiresGradient(true));
+    this.optimizer = new AdamW(model.encoder().manager(), hp.weightDecay());
+    this.stepsPerEpoch = (train.size() + hp.batchSize() - 1) / hp.batchSize();
+    this.totalSteps = hp.epochs() * stepsPerEpoch;
+  }
+
+  /**
+   * Trains {@code model} for {@code task} on {@code train}, evaluating on {@code heldOut}, with
+   * checkpoints under {@code work}; resumes from the newest checkpoint there if any. Leaves the
+   * best weights in the model (the last ones when nothing is held out).
+   */
+  public static Result run(
+      Task task,
+      EncoderModel model,
+      List<Example> train,
+      List<Example> heldOut,
+      Hyperparameters hp,
+      Path work,
+      Listener listener,
+      BooleanSupplier cancelled) {
+    return new TrainingRun(task, model, train, heldOut, hp, work, listener).loop(cancelled);
+  }
+
+  /** The newest complete checkpoint under a work directory. */
+  public static Optional<Path> latestCheckpoint(Path work) {
+    Path dir = work.resolve("checkpoints");
+    if (!Files.isDirectory(dir)) {
+      return Optional.empty();
+    }
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> p.getFileName().toString().startsWith("step-"))
+          .max(Comparator.comparing(p -> p.getFileName().toString()));
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private Result loop(BooleanSupplier cancelled) {
+    State s = new State();
+    Optional<Path> checkpoint = latestCheckpoint(work);
+    if (checkpoint.isPresent()) {
+      s = restore(checkpoint.get());
+      listener.resumed(s.step);
+    } else if (!heldOut.isEmpty()) {
+      s.baseMetrics = task.evaluate(heldOut);
+      s.bestMetrics = s.baseMetrics;
+      saveBest(0);
+      listener.evaluated(0, s.baseMetrics, true);
+    }
+    boolean stoppedEarly = false;
+    List<Example> order = null;
+    int orderEpoch = -1;
+    while (s.step < totalSteps) {
+      if (cancelled.getAsBoolean()) {
+        return result(s, false, true);
+      }
+      int epoch = s.step / stepsPerEpoch;
+      if (epoch != orderEpoch) {
+        order = new ArrayList<>(train);
+        Collections.shuffle(order, new Random(hp.seed() * 7919 + epoch));
+        orderEpoch = epoch;
+      }
+      int from = (s.step % stepsPerEpoch) * hp.batchSize();
+      List<Example> batch = order.subList(from, Math.min(order.size(), from + hp.batchSize()));
+      double lr = hp.learningRateAt(s.step, totalSteps);
+      long t0 = System.nanoTime();
+      double loss = step(batch, lr, s.step);
+      s.losses.add(loss);
+      s.step++;
+      listener.step(s.step, totalSteps, loss, lr, batch.size() / ((System.nanoTime() - t0) / 1e9));
+
+      if (!heldOut.isEmpty() && (s.step % hp.evalEvery() == 0 || s.step == totalSteps)) {
+        Map<String, Double> metrics = task.evaluate(heldOut);
+        boolean better =
+            metrics.get(task.metric()) > s.bestMetrics.getOrDefault(task.metric(), -1.0);
+        if (better) {
+          s.bestMetrics = metrics;
+          s.bestStep = s.step;
+          s.evaluationsWithoutImprovement = 0;
+          saveBest(s.step);
+        } else {
+          s.evaluationsWithoutImprovement++;
+        }
+        listener.evaluated(s.step, metrics, better);
+        stoppedEarly = hp.patience() > 0 && s.evaluationsWithoutImprovement >= hp.patience();
+      }
+      if (s.step % hp.checkpointEvery() == 0 || s.step == totalSteps || stoppedEarly) {
+        checkpoint(s);
+        listener.checkpointed(s.step);
+      }
+      if (stoppedEarly) {
+        break;
+      }
+    }
+    if (!heldOut.isEmpty()) {
+      load(Safetensors.read(bestDir(s.bestStep).resolve("weights.safetensors")));
+    }
+    return result(s, stoppedEarly, false);
+  }
+
+  private Result result(State s, boolean stoppedEarly, boolean cancelled) {
+    int n = Math.min(5, s.losses.size());
+    double first =
+        s.losses.stream().limit(n).mapToDouble(Double::doubleValue).average().orElse(Double.NaN);
+    double last =
+        s.losses.stream()
+            .skip(s.losses.size() - n)
+            .mapToDouble(Double::doubleValue)
+            .average()
+            .orElse(Double.NaN);
+    return new Result(
+        s.step,
+        totalSteps,
+        s.baseMetrics,
+        s.bestMetrics,
+        s.bestStep,
+        stoppedEarly,
+        cancelled,
+        first,
+        last);
+  }
+
+  /** One optimisation step; returns the batch's loss. */
+  private double step(List<Example> batch, double lr, int step) {
+    // Dropout masks depend on (seed, step) only, so a resumed run draws the same ones.
+    Engine.getInstance().setRandomSeed((int) (hp.seed() * 1_000_003L + step));
+    try (NDScope scope = new NDScope();
+        NDManager m = model.encoder().manager().newSubManager()) {
+      double value;
+      try (GradientCollector collector = Engine.getInstance().newGradientCollector()) {
+        NDArray loss = task.loss(batch, m);
+        collector.backward(loss);
+        value = loss.getFloat();
+      }
+      if (!Double.isFinite(value)) {
+        throw new ArithmeticException(
+            "the loss is " + value + " at step " + (step + 1) + "; lower the learning rate");
+      }
+      // Outside the collector: in-place updates of the weights are not recorded.
+      clipGradients();
+      optimizer.step(params, lr);
+      for (NDArray p : params.values()) {
+        NDArray g = p.getGradient();
+        g.subi(g); // PyTorch accumulates gradients; start the next step from zero
+      }
+      return value;
+    }
+  }
+
+  /** Scales all gradients together down to a global norm of {@code maxGradNorm}. */
+  private void clipGradients() {
+    double sum = 0;
+    List<NDArray> grads = new ArrayList<>();
+    for (NDArray p : params.values()) {
+      NDArray g = p.getGradient();
+      grads.add(g);
+      sum += g.square().sum().getFloat();
+    }
+    double norm = Math.sqrt(sum);
+    if (norm > hp.maxGradNorm()) {
+      float scale = (float) (hp.maxGradNorm() / (norm + 1e-6));
+      grads.forEach(g -> g.muli(scale));
+    }
+  }
+
+  private Map<String, Tensor> weights() {
+    Map<String, Tensor> out = new LinkedHashMap<>(model.encoder().toTensors());
+    out.putAll(task.headTensors());
+    return out;
+  }
+
+  private void load(Map<String, Tensor> tensors) {
+    tensors.forEach(
+        (name, t) -> {
+          NDArray p = params.get(name);
+          if (p == null) {
+            throw new IllegalStateException("checkpoint has unknown weight " + name);
+          }
+          p.set(FloatBuffer.wrap(t.data()));
+        });
+  }
+
+  private Path bestDir(int step) {
+    return work.resolve("best").resolve(String.format("step-%07d", step));
+  }
+
+  /** Keeps the weights of a new best; older bests go once a checkpoint no longer names them. */
+  private void saveBest(int step) {
+    writeAtomically(
+        bestDir(step), tmp -> Safetensors.write(tmp.resolve("weights.safetensors"), weights()));
+  }
+
+  private void checkpoint(State s) {
+    Path dir = work.resolve("checkpoints").resolve(String.format("step-%07d", s.step));
+    writeAtomically(
+        dir,
+        tmp -> {
+          Safetensors.write(tmp.resolve("weights.safetensors"), weights());
+          Safetensors.write(tmp.resolve("optimizer.safetensors"), optimizer.state());
+          Files.writeString(tmp.resolve("state.json"), GSON.toJson(s));
+        });
+    try (Stream<Path> old = Files.list(dir.getParent())) {
+      List<Path> all =
+          old.filter(p -> p.getFileName().toString().startsWith("step-")).sorted().toList();
+      for (Path p : all.subList(0, Math.max(0, all.size() - KEEP_CHECKPOINTS))) {
+        deleteRecursively(p);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot prune checkpoints in " + dir.getParent(), e);
+    }
+    if (Files.isDirectory(work.resolve("best"))) {
+      try (Stream<Path> bests = Files.list(work.resolve("best"))) {
+        for (Path p : bests.filter(p -> !p.equals(bestDir(s.bestStep))).toList()) {
+          if (p.getFileName().toString().compareTo(bestDir(s.bestStep).getFileName().toString())
+              < 0) {
+            deleteRecursively(p); // only older ones: a newer best may not be checkpointed yet
+          }
+        }
+      } catch (IOException e) {
+        throw new UncheckedIOException("cannot prune " + work.resolve("best"), e);
+      }
+    }
+  }
+
+  private State restore(Path dir) {
+    try {
+      State s =
+          GSON.fromJson(
+              Files.readString(dir.resolve("state.json")), new TypeToken<State>() {}.getType());
+      load(Safetensors.read(dir.resolve("weights.safetensors")));
+      optimizer.restore(Safetensors.read(dir.resolve("optimizer.safetensors")), s.step);
+      return s;
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read checkpoint " + dir, e);
+    }
+  }
+
+  private interface Writer {
+    void write(Path tmp) throws IOException;
+  }
+
+  private static void writeAtomically(Path dir, Writer writer) {
+    Path tmp = dir.resolveSibling(".tmp-" + dir.getFileName());
+    try {
+      deleteRecursively(tmp);
+      Files.createDirectories(tmp);
+      writer.write(tmp);
+      deleteRecursively(dir);
+      Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write " + dir, e);
+    }
+  }
+
+  static void deleteRecursively(Path p) throws IOException {
+    if (!Files.exists(p)) {
+      return;
+    }
+    try (Stream<Path> s = Files.walk(p)) {
+      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
+        Files.delete(x);
+      }
+    }
+  }
+}
