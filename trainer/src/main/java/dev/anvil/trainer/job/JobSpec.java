@@ -1,0 +1,327 @@
+package dev.anvil.trainer.job;
+
+import dev.anvil.trainer.train.Hyperparameters;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import java.util.TreeSet;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+
+/**
+ * A fine-tuning job, as written in YAML:
+ *
+ * <pre>{@code
+ * name: support-embeddings
+ * task: embedding                  # or classifier
+ * owner: mia                       # optional: `anvil train submit --as` or the token decides
+ * base_model:
+ *   huggingface: models/minilm     # config.json, model.safetensors, tokenizer.json
+ *   # or: onnx: model.onnx, tokenizer: tokenizer.json;  or: packaged: all-minilm-l6-v2
+ * data:
+ *   train: data/train.jsonl
+ *   eval: data/dev.jsonl           # optional; else `holdout` of train is held out
+ *   tags: {classification: internal, department: [engineering]}   # for untagged examples
+ * hyperparameters:
+ *   epochs: 1
+ *   batch_size: 16
+ *   learning_rate: 2.0e-5
+ *   warmup_steps: 10
+ *   schedule: linear               # or constant
+ *   weight_decay: 0.01
+ *   max_seq_length: 128
+ *   seed: 42
+ *   eval_every: 50
+ *   checkpoint_every: 50
+ *   early_stopping_patience: 0     # evaluations without improvement; 0 = never stop early
+ *   holdout: 0.1
+ *   scale: 20                      # embedding only
+ *   max_grad_norm: 1.0
+ * }</pre>
+ *
+ * Relative paths are relative to the spec file. Every hyperparameter has the default shown.
+ */
+public record JobSpec(
+    String name,
+    Task task,
+    Optional<String> owner,
+    BaseModel baseModel,
+    Path train,
+    Optional<Path> eval,
+    Map<String, Object> defaultTags,
+    Hyperparameters hyperparameters) {
+
+  /** What the job trains. */
+  public enum Task {
+    EMBEDDING,
+    CLASSIFIER
+  }
+
+  /** Where the pretrained weights come from. */
+  public sealed interface BaseModel {
+    /** A Hugging Face model directory. */
+    record HuggingFace(Path dir) implements BaseModel {}
+
+    /** An ONNX export of a BERT-family encoder and its tokenizer. */
+    record Onnx(Path file, Path tokenizer) implements BaseModel {}
+
+    /** A model packaged with Anvil (on the class path), e.g. {@code all-minilm-l6-v2}. */
+    record Packaged(String name) implements BaseModel {}
+  }
+
+  private static final Set<String> TOP =
+      Set.of("name", "task", "owner", "base_model", "data", "hyperparameters");
+  private static final Set<String> DATA = Set.of("train", "eval", "tags");
+  private static final Map<String, Object> DEFAULTS = new LinkedHashMap<>();
+
+  static {
+    DEFAULTS.put("epochs", 1);
+    DEFAULTS.put("batch_size", 16);
+    DEFAULTS.put("learning_rate", 2e-5);
+    DEFAULTS.put("warmup_steps", 10);
+    DEFAULTS.put("schedule", "linear");
+    DEFAULTS.put("weight_decay", 0.01);
+    DEFAULTS.put("max_seq_length", 128);
+    DEFAULTS.put("seed", 42);
+    DEFAULTS.put("eval_every", 50);
+    DEFAULTS.put("checkpoint_every", 50);
+    DEFAULTS.put("early_stopping_patience", 0);
+    DEFAULTS.put("holdout", 0.1);
+    DEFAULTS.put("scale", 20);
+    DEFAULTS.put("max_grad_norm", 1.0);
+  }
+
+  /** Reads a spec file; all problems are reported together, each naming its field. */
+  public static JobSpec read(Path file) {
+    String text;
+    try {
+      text = Files.readString(file);
+    } catch (IOException e) {
+      throw new JobSpecException(List.of(file + ": cannot read: " + e.getMessage()));
+    }
+    return parse(file.toString(), text, file.toAbsolutePath().getParent());
+  }
+
+  /** Parses spec text; relative paths are resolved against {@code base}. */
+  public static JobSpec parse(String where, String yaml, Path base) {
+    Object root;
+    try {
+      root = new Load(LoadSettings.builder().setLabel(where).build()).loadFromString(yaml);
+    } catch (YamlEngineException e) {
+      throw new JobSpecException(List.of(where + ": not valid YAML: " + e.getMessage()));
+    }
+    Fields f = new Fields(where);
+    Map<String, Object> top = f.map(root, "");
+    f.unknown(top, TOP, "");
+    String name = f.text(top, "name", null);
+    if (name != null && !name.matches("[a-z0-9][a-z0-9._-]{0,63}")) {
+      f.problem(
+          "name",
+          "expected 1 to 64 of a-z, 0-9, '.', '_', '-' (it names the model), was '" + name + "'");
+    }
+    String task = f.text(top, "task", null);
+    Task t = null;
+    if (task != null) {
+      try {
+        t = Task.valueOf(task.toUpperCase(Locale.ROOT));
+      } catch (IllegalArgumentException e) {
+        f.problem("task", "expected embedding or classifier, was '" + task + "'");
+      }
+    }
+    Optional<String> owner =
+        Optional.ofNullable(top.containsKey("owner") ? f.text(top, "owner", null) : null);
+    BaseModel model = baseModel(f, f.map(top.get("base_model"), "base_model"), base);
+    Map<String, Object> data = f.map(top.get("data"), "data");
+    f.unknown(data, DATA, "data.");
+    Path train = data.containsKey("train") ? base.resolve(f.text(data, "train", "data.")) : null;
+    if (train == null) {
+      f.problem("data.train", "missing");
+    } else if (!Files.isRegularFile(train)) {
+      f.problem("data.train", "no such file: " + train);
+    }
+    Optional<Path> eval = Optional.empty();
+    if (data.containsKey("eval")) {
+      Path e = base.resolve(f.text(data, "eval", "data."));
+      if (!Files.isRegularFile(e)) {
+        f.problem("data.eval", "no such file: " + e);
+      }
+      eval = Optional.of(e);
+    }
+    Map<String, Object> tags =
+        data.containsKey("tags") ? f.map(data.get("tags"), "data.tags") : Map.of();
+    Hyperparameters hp =
+        hyperparameters(
+            f,
+            top.containsKey("hyperparameters")
+                ? f.map(top.get("hyperparameters"), "hyperparameters")
+                : Map.of());
+    f.throwIfAny();
+    return new JobSpec(name, t, owner, model, train, eval, Map.copyOf(tags), hp);
+  }
+
+  private static BaseModel baseModel(Fields f, Map<String, Object> m, Path base) {
+    if (m.containsKey("huggingface")) {
+      Path dir = base.resolve(f.text(m, "huggingface", "base_model."));
+      if (!Files.isDirectory(dir)) {
+        f.problem("base_model.huggingface", "no such directory: " + dir);
+      }
+      return new BaseModel.HuggingFace(dir);
+    }
+    if (m.containsKey("onnx")) {
+      Path file = base.resolve(f.text(m, "onnx", "base_model."));
+      String tok = f.text(m, "tokenizer", "base_model.");
+      for (Path p : tok == null ? List.of(file) : List.of(file, base.resolve(tok))) {
+        if (!Files.isRegularFile(p)) {
+          f.problem("base_model", "no such file: " + p);
+        }
+      }
+      return new BaseModel.Onnx(file, tok == null ? null : base.resolve(tok));
+    }
+    if (m.containsKey("packaged")) {
+      return new BaseModel.Packaged(f.text(m, "packaged", "base_model."));
+    }
+    f.problem(
+        "base_model",
+        "expected one of huggingface: DIR, onnx: FILE (with tokenizer: FILE), packaged: NAME");
+    return null;
+  }
+
+  private static Hyperparameters hyperparameters(Fields f, Map<String, Object> given) {
+    f.unknown(given, DEFAULTS.keySet(), "hyperparameters.");
+    Map<String, Object> h = new LinkedHashMap<>(DEFAULTS);
+    h.putAll(given);
+    int epochs = f.integer(h, "epochs", 1);
+    int batch = f.integer(h, "batch_size", 1);
+    double lr = f.number(h, "learning_rate", 0, false);
+    int warmup = f.integer(h, "warmup_steps", 0);
+    Hyperparameters.Schedule schedule = Hyperparameters.Schedule.LINEAR;
+    String s = String.valueOf(h.get("schedule"));
+    try {
+      schedule = Hyperparameters.Schedule.valueOf(s.toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      f.problem("hyperparameters.schedule", "expected linear or constant, was '" + s + "'");
+    }
+    double wd = f.number(h, "weight_decay", 0, true);
+    int maxLen = f.integer(h, "max_seq_length", 8);
+    long seed = f.integer(h, "seed", 0);
+    int evalEvery = f.integer(h, "eval_every", 1);
+    int checkpointEvery = f.integer(h, "checkpoint_every", 1);
+    int patience = f.integer(h, "early_stopping_patience", 0);
+    double holdout = f.number(h, "holdout", 0, true);
+    if (holdout >= 1) {
+      f.problem("hyperparameters.holdout", "expected a fraction below 1, was " + holdout);
+    }
+    double scale = f.number(h, "scale", 0, false);
+    double clip = f.number(h, "max_grad_norm", 0, false);
+    return new Hyperparameters(
+        epochs,
+        batch,
+        lr,
+        warmup,
+        schedule,
+        wd,
+        maxLen,
+        seed,
+        evalEvery,
+        checkpointEvery,
+        patience,
+        holdout,
+        scale,
+        clip);
+  }
+
+  /** Typed access to YAML maps that collects problems instead of stopping at the first. */
+  private static final class Fields {
+    private final String where;
+    private final List<String> problems = new ArrayList<>();
+
+    Fields(String where) {
+      this.where = where;
+    }
+
+    void problem(String field, String message) {
+      problems.add(where + ": field '" + field + "': " + message);
+    }
+
+    void throwIfAny() {
+      if (!problems.isEmpty()) {
+        throw new JobSpecException(problems);
+      }
+    }
+
+    @SuppressWarnings("unchecked")
+    Map<String, Object> map(Object o, String field) {
+      if (o == null) {
+        if (!field.isEmpty() && !field.equals("hyperparameters")) {
+          problem(field, "missing");
+        }
+        return Map.of();
+      }
+      if (!(o instanceof Map<?, ?> m)) {
+        if (field.isEmpty()) {
+          problems.add(where + ": expected a mapping of fields");
+        } else {
+          problem(field, "expected a mapping, was " + o);
+        }
+        return Map.of();
+      }
+      return (Map<String, Object>) m;
+    }
+
+    void unknown(Map<String, Object> m, Set<String> known, String prefix) {
+      for (String k : m.keySet()) {
+        if (!known.contains(k)) {
+          problem(prefix + k, "unknown field (known: " + new TreeSet<>(known) + ")");
+        }
+      }
+    }
+
+    String text(Map<String, Object> m, String key, String prefix) {
+      String field = (prefix == null ? "" : prefix) + key;
+      Object v = m.get(key);
+      if (v == null) {
+        problem(field, "missing");
+        return null;
+      }
+      if (!(v instanceof String s) || s.isBlank()) {
+        problem(field, "expected text, was " + v);
+        return null;
+      }
+      return s;
+    }
+
+    int integer(Map<String, Object> m, String key, long min) {
+      Object v = m.get(key);
+      if (v instanceof Integer || v instanceof Long) {
+        long x = ((Number) v).longValue();
+        if (x >= min && x <= Integer.MAX_VALUE) {
+          return (int) x;
+        }
+      }
+      problem("hyperparameters." + key, "expected a whole number >= " + min + ", was " + v);
+      return (int) min;
+    }
+
+    double number(Map<String, Object> m, String key, double min, boolean inclusive) {
+      Object v = m.get(key);
+      if (v instanceof Number n) {
+        double x = n.doubleValue();
+        if (inclusive ? x >= min : x > min) {
+          return x;
+        }
+      }
+      problem(
+          "hyperparameters." + key,
+          "expected a number " + (inclusive ? ">= " : "> ") + min + ", was " + v);
+      return min;
+    }
+  }
+}

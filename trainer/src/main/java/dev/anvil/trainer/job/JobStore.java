@@ -1,0 +1,314 @@
+package dev.anvil.trainer.job;
+
+import com.google.gson.Gson;
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.anvil.rbac.Principal;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.io.Writer;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
+import java.nio.file.StandardOpenOption;
+import java.time.Instant;
+import java.time.ZoneOffset;
+import java.time.format.DateTimeFormatter;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.ThreadLocalRandom;
+import java.util.stream.Stream;
+
+/**
+ * Jobs on the local disk (the embedded default), one directory each:
+ *
+ * <pre>
+ * jobs/&lt;id&gt;/job.json       id, name, owner, submission time, the spec's directory
+ * jobs/&lt;id&gt;/spec.yaml      the spec as submitted
+ * jobs/&lt;id&gt;/state.json     the current {@link JobState} (replaced atomically)
+ * jobs/&lt;id&gt;/events.jsonl   the history: states, steps (loss, learning rate, throughput),
+ *                          evaluations, checkpoints (append-only; `anvil train logs` follows it)
+ * jobs/&lt;id&gt;/work/          checkpoints
+ * </pre>
+ *
+ * Several processes may read while one worker writes.
+ */
+public final class JobStore {
+  private static final Gson GSON = new Gson();
+  private static final DateTimeFormatter ID_TIME =
+      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
+
+  private final Path dir;
+
+  /** A store in {@code dir} (created if absent). */
+  public JobStore(Path dir) {
+    this.dir = dir;
+    try {
+      Files.createDirectories(dir);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot create the job store " + dir, e);
+    }
+  }
+
+  /** The store's directory. */
+  public Path dir() {
+    return dir;
+  }
+
+  /** Queues a job; the spec text is kept as submitted, relative paths against {@code specDir}. */
+  public Job submit(String name, String specText, Path specDir, Principal owner) {
+    Instant now = Instant.now();
+    String id =
+        name
+            + "-"
+            + ID_TIME.format(now)
+            + "-"
+            + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
+    Path d = dir.resolve(id);
+    try {
+      Files.createDirectories(d);
+      Files.writeString(d.resolve("spec.yaml"), specText);
+      JsonObject job = new JsonObject();
+      job.addProperty("id", id);
+      job.addProperty("name", name);
+      job.add("owner", principal(owner));
+      job.addProperty("submitted", now.toString());
+      job.addProperty("spec_dir", specDir.toAbsolutePath().toString());
+      Files.writeString(d.resolve("job.json"), GSON.toJson(job));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write job " + d, e);
+    }
+    setState(id, new JobState.Queued(now));
+    return find(id).orElseThrow();
+  }
+
+  /** Every job, oldest first. */
+  public List<Job> list() {
+    try (Stream<Path> s = Files.list(dir)) {
+      return s.filter(p -> Files.exists(p.resolve("job.json")))
+          .map(p -> load(p.getFileName().toString()))
+          .sorted(Comparator.comparing(Job::submitted).thenComparing(Job::id))
+          .toList();
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot list " + dir, e);
+    }
+  }
+
+  /** A job by id, or by an unambiguous prefix of one. */
+  public Optional<Job> find(String idOrPrefix) {
+    if (Files.exists(dir.resolve(idOrPrefix).resolve("job.json"))) {
+      return Optional.of(load(idOrPrefix));
+    }
+    List<Job> matches = list().stream().filter(j -> j.id().startsWith(idOrPrefix)).toList();
+    return matches.size() == 1 ? Optional.of(matches.getFirst()) : Optional.empty();
+  }
+
+  /** The spec text and the directory its relative paths are relative to. */
+  public JobSpec spec(Job job) {
+    try {
+      JsonObject o =
+          JsonParser.parseString(Files.readString(job.dir().resolve("job.json"))).getAsJsonObject();
+      return JobSpec.parse(
+          job.dir().resolve("spec.yaml").toString(),
+          Files.readString(job.dir().resolve("spec.yaml")),
+          Path.of(o.get("spec_dir").getAsString()));
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the spec of " + job.id(), e);
+    }
+  }
+
+  /** Records a new state (atomically) and appends it to the history. */
+  public void setState(String id, JobState state) {
+    JsonObject o = stateJson(state);
+    Path d = dir.resolve(id);
+    Path tmp = d.resolve("state.json.tmp");
+    try {
+      Files.writeString(tmp, GSON.toJson(o));
+      Files.move(
+          tmp,
+          d.resolve("state.json"),
+          StandardCopyOption.ATOMIC_MOVE,
+          StandardCopyOption.REPLACE_EXISTING);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot write the state of " + id, e);
+    }
+    if (!(state instanceof JobState.Running r && r.step() > 0)) {
+      Map<String, Object> event = new LinkedHashMap<>();
+      event.put("type", "state");
+      event.put("state", state.label());
+      if (state instanceof JobState.Failed f) {
+        event.put("reason", f.reason());
+      }
+      if (state instanceof JobState.Succeeded s) {
+        event.put("model", s.model());
+        event.put("metrics", s.metrics());
+      }
+      event(id, event);
+    }
+  }
+
+  /** Appends an event (a flat JSON object with {@code time} and {@code type}) to the history. */
+  public void event(String id, Map<String, Object> fields) {
+    Map<String, Object> e = new LinkedHashMap<>();
+    e.put("time", Instant.now().toString());
+    e.putAll(fields);
+    try (Writer w =
+        Files.newBufferedWriter(
+            dir.resolve(id).resolve("events.jsonl"),
+            StandardCharsets.UTF_8,
+            StandardOpenOption.CREATE,
+            StandardOpenOption.APPEND)) {
+      w.write(GSON.toJson(e));
+      w.write('\n');
+    } catch (IOException ex) {
+      throw new UncheckedIOException("cannot append to the history of " + id, ex);
+    }
+  }
+
+  /**
+   * The history's lines from line {@code from} (0-based) on; a partly written last line is left
+   * out.
+   */
+  public List<String> events(String id, int from) {
+    Path f = dir.resolve(id).resolve("events.jsonl");
+    if (!Files.exists(f)) {
+      return List.of();
+    }
+    try {
+      String all = Files.readString(f);
+      List<String> lines = new ArrayList<>(all.lines().toList());
+      if (!all.isEmpty() && !all.endsWith("\n")) {
+        lines.removeLast();
+      }
+      return lines.subList(Math.min(from, lines.size()), lines.size());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the history of " + id, e);
+    }
+  }
+
+  /**
+   * Cancels a job: a queued one at once, a validating or running one at its next step (the worker
+   * sees the request). Returns false if it is already over.
+   */
+  public boolean cancel(String id) {
+    Job job = load(id);
+    if (job.state().terminal()) {
+      return false;
+    }
+    if (job.state() instanceof JobState.Queued) {
+      setState(id, new JobState.Cancelled(Instant.now()));
+      return true;
+    }
+    try {
+      Files.writeString(job.dir().resolve("cancel-requested"), Instant.now().toString());
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot request cancellation of " + id, e);
+    }
+    event(id, Map.of("type", "log", "message", "cancellation requested"));
+    return true;
+  }
+
+  /** Whether someone asked to cancel the job. */
+  public boolean cancelRequested(String id) {
+    return Files.exists(dir.resolve(id).resolve("cancel-requested"));
+  }
+
+  private Job load(String id) {
+    Path d = dir.resolve(id);
+    try {
+      JsonObject o =
+          JsonParser.parseString(Files.readString(d.resolve("job.json"))).getAsJsonObject();
+      JsonObject s =
+          JsonParser.parseString(Files.readString(d.resolve("state.json"))).getAsJsonObject();
+      return new Job(
+          id,
+          o.get("name").getAsString(),
+          principal(o.getAsJsonObject("owner")),
+          Instant.parse(o.get("submitted").getAsString()),
+          d,
+          state(s));
+    } catch (IOException | RuntimeException e) {
+      throw new IllegalStateException(
+          "job " + id + " in " + d + " is unreadable: " + e.getMessage(), e);
+    }
+  }
+
+  private static JsonObject stateJson(JobState state) {
+    JsonObject o = new JsonObject();
+    o.addProperty("state", state.label());
+    o.addProperty("at", state.at().toString());
+    switch (state) {
+      case JobState.Running r -> {
+        o.addProperty("step", r.step());
+        o.addProperty("total_steps", r.totalSteps());
+      }
+      case JobState.Succeeded s -> {
+        o.addProperty("model", s.model());
+        o.add("metrics", GSON.toJsonTree(s.metrics()));
+      }
+      case JobState.Failed f -> o.addProperty("reason", f.reason());
+      case JobState.Queued q -> {}
+      case JobState.Validating v -> {}
+      case JobState.Cancelled c -> {}
+    }
+    return o;
+  }
+
+  private static JobState state(JsonObject o) {
+    Instant at = Instant.parse(o.get("at").getAsString());
+    return switch (o.get("state").getAsString()) {
+      case "queued" -> new JobState.Queued(at);
+      case "validating" -> new JobState.Validating(at);
+      case "running" ->
+          new JobState.Running(at, o.get("step").getAsInt(), o.get("total_steps").getAsInt());
+      case "succeeded" -> {
+        Map<String, Double> metrics = new HashMap<>();
+        o.getAsJsonObject("metrics")
+            .entrySet()
+            .forEach(e -> metrics.put(e.getKey(), e.getValue().getAsDouble()));
+        yield new JobState.Succeeded(at, o.get("model").getAsString(), metrics);
+      }
+      case "failed" -> new JobState.Failed(at, o.get("reason").getAsString());
+      case "cancelled" -> new JobState.Cancelled(at);
+      default -> throw new IllegalStateException("unknown state " + o.get("state"));
+    };
+  }
+
+  private static JsonObject principal(Principal p) {
+    JsonObject o = new JsonObject();
+    o.addProperty("subject", p.subject());
+    o.add("roles", GSON.toJsonTree(p.roles()));
+    o.add("groups", GSON.toJsonTree(p.groups()));
+    o.add("attributes", GSON.toJsonTree(p.attributes()));
+    return o;
+  }
+
+  private static Principal principal(JsonObject o) {
+    Map<String, String> attributes = new LinkedHashMap<>();
+    o.getAsJsonObject("attributes")
+        .entrySet()
+        .forEach(e -> attributes.put(e.getKey(), e.getValue().getAsString()));
+    return new Principal(
+        o.get("subject").getAsString(),
+        strings(o.getAsJsonArray("roles")),
+        strings(o.getAsJsonArray("groups")),
+        attributes);
+  }
+
+  private static java.util.Set<String> strings(JsonArray a) {
+    java.util.Set<String> out = new HashSet<>();
+    for (JsonElement e : a) {
+      out.add(e.getAsString());
+    }
+    return out;
+  }
+}
