@@ -18,6 +18,7 @@ import picocli.CommandLine.Command;
       SearchCommand.class,
       DeleteCommand.class,
       EvalCommand.class,
+      TrainCommand.class,
       PolicyCommand.class,
       TokenCommand.class,
       LoginCommand.class,

@@ -160,7 +160,8 @@ public final class JobStore {
   public void event(String id, Map<String, Object> fields) {
     Map<String, Object> e = new LinkedHashMap<>();
     e.put("time", Instant.now().toString());
-    e.putAll(fields);
+    e.put("type", fields.get("type"));
+    new java.util.TreeMap<>(fields).forEach(e::putIfAbsent); // a stable order for readers
     try (Writer w =
         Files.newBufferedWriter(
             dir.resolve(id).resolve("events.jsonl"),

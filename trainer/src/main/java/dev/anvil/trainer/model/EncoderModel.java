@@ -153,6 +153,7 @@ public final class EncoderModel implements AutoCloseable {
 
   /** Embeds texts (no dropout, no gradients) in batches of {@code batchSize}. */
   public float[][] embed(List<String> texts, int batchSize) {
+    Autograd.offForThisThread();
     float[][] out = new float[texts.size()][];
     for (int i = 0; i < texts.size(); i += batchSize) {
       List<String> part = texts.subList(i, Math.min(texts.size(), i + batchSize));

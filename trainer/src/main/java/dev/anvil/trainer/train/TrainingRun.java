@@ -9,6 +9,7 @@ import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.reflect.TypeToken;
 import dev.anvil.trainer.data.Example;
+import dev.anvil.trainer.model.Autograd;
 import dev.anvil.trainer.model.EncoderModel;
 import dev.anvil.trainer.model.Safetensors;
 import dev.anvil.trainer.model.Tensor;
@@ -162,6 +163,7 @@ public final class TrainingRun {
   }
 
   private Result loop(BooleanSupplier cancelled) {
+    Autograd.offForThisThread();
     State s = new State();
     Optional<Path> checkpoint = latestCheckpoint(work);
     if (checkpoint.isPresent()) {

@@ -1,0 +1,142 @@
+package dev.anvil.trainer.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import ai.djl.Device;
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.TestPacks;
+import dev.anvil.trainer.TinyModels;
+import dev.anvil.trainer.model.Safetensors;
+import dev.anvil.trainer.model.Tensor;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * A worker killed with SIGKILL in the middle of a job; a new worker resumes the job from its last
+ * checkpoint and ends with the same model as a run that was never interrupted (same seed).
+ */
+@Tag("heavy")
+class ResumeAfterKillTest {
+  @TempDir Path dir;
+
+  static final String SPEC =
+      """
+      name: resume
+      task: embedding
+      base_model:
+        huggingface: model
+      data:
+        train: pairs.jsonl
+      hyperparameters:
+        epochs: 6
+        batch_size: 8
+        learning_rate: 1.0e-3
+        warmup_steps: 4
+        max_seq_length: 32
+        eval_every: 12
+        checkpoint_every: 4
+        holdout: 0.25
+      """;
+
+  private Process worker(Path jobs, Path models) throws Exception {
+    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
+    return new ProcessBuilder(
+            java.toString(),
+            "--enable-native-access=ALL-UNNAMED",
+            "-Dai.djl.offline=true",
+            "-cp",
+            System.getProperty("java.class.path"),
+            TrainWorkerMain.class.getName(),
+            jobs.toString(),
+            models.toString(),
+            TestPacks.example().dir().toString())
+        .redirectErrorStream(true)
+        .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("worker.log").toFile()))
+        .start();
+  }
+
+  private static boolean checkpointed(JobStore store, String id, int step) {
+    return store.events(id, 0).stream()
+        .map(e -> com.google.gson.JsonParser.parseString(e).getAsJsonObject())
+        .anyMatch(
+            e ->
+                e.get("type").getAsString().equals("checkpoint")
+                    && e.get("step").getAsInt() == step);
+  }
+
+  @Test
+  void aKilledJobResumesFromItsCheckpointToTheSameModel() throws Exception {
+    long seed = Long.getLong("anvil.seed", new Random().nextLong());
+    Random r = new Random(seed);
+    TinyModels.huggingFaceDir(dir.resolve("model"));
+    TinyModels.write(dir.resolve("pairs.jsonl"), TinyModels.pairs());
+    Principal mia =
+        PrincipalDirectory.load(TestPacks.example().principalsFile()).find("mia").orElseThrow();
+
+    // Uninterrupted, in this JVM.
+    JobStore straight = new JobStore(dir.resolve("straight/jobs"));
+    Job a = straight.submit("resume", SPEC, dir, mia);
+    new JobRunner(
+            straight,
+            PolicyStore.open(TestPacks.example()),
+            dir.resolve("straight/models"),
+            Device.cpu())
+        .drain();
+    JobState aState = straight.find(a.id()).orElseThrow().state();
+    assertThat(aState).isInstanceOf(JobState.Succeeded.class);
+
+    // Killed after a random checkpoint, then resumed by a new worker.
+    JobStore store = new JobStore(dir.resolve("killed/jobs"));
+    Job b = store.submit("resume", SPEC, dir, mia);
+    int killAfter = 4 * (2 + r.nextInt(5)); // a checkpoint between step 8 and 24 of 36
+    Process p = worker(store.dir(), dir.resolve("killed/models"));
+    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+    while (!checkpointed(store, b.id(), killAfter)) {
+      assertThat(p.isAlive()).as("worker ended early, see %s", dir.resolve("worker.log")).isTrue();
+      assertThat(System.nanoTime()).isLessThan(deadline);
+      Thread.sleep(20);
+    }
+    p.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL
+    assertThat(store.find(b.id()).orElseThrow().state()).isInstanceOf(JobState.Running.class);
+
+    Process again = worker(store.dir(), dir.resolve("killed/models"));
+    assertThat(again.waitFor(3, TimeUnit.MINUTES)).isTrue();
+    JobState bState = store.find(b.id()).orElseThrow().state();
+    assertThat(bState)
+        .as("seed %d, killed after step %d", seed, killAfter)
+        .isInstanceOf(JobState.Succeeded.class);
+    List<String> events = store.events(b.id(), 0);
+    assertThat(events).anyMatch(e -> e.contains("resumed from the checkpoint of step"));
+
+    Map<String, Tensor> wa =
+        Safetensors.read(
+            Path.of(((JobState.Succeeded) aState).model()).resolve("model.safetensors"));
+    Map<String, Tensor> wb =
+        Safetensors.read(
+            Path.of(((JobState.Succeeded) bState).model()).resolve("model.safetensors"));
+    assertThat(wb.keySet()).isEqualTo(wa.keySet());
+    double worst = 0;
+    for (var e : wa.entrySet()) {
+      float[] x = e.getValue().data();
+      float[] y = wb.get(e.getKey()).data();
+      for (int i = 0; i < x.length; i++) {
+        worst = Math.max(worst, Math.abs(x[i] - y[i]));
+      }
+    }
+    System.out.printf(
+        "killed after step %d; max |uninterrupted - resumed| weight difference %.2e%n",
+        killAfter, worst);
+    assertThat(worst).as("seed %d", seed).isLessThanOrEqualTo(1e-5);
+    assertThat(((JobState.Succeeded) bState).metrics())
+        .isEqualTo(((JobState.Succeeded) aState).metrics());
+  }
+}
