@@ -1,0 +1,81 @@
+package dev.anvil.trainer.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.anvil.trainer.train.Hyperparameters;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class JobSpecTest {
+  @TempDir Path dir;
+
+  @Test
+  void aFullSpecReadsWithDefaultsFilledIn() throws Exception {
+    Files.writeString(dir.resolve("train.jsonl"), "{}\n");
+    JobSpec s =
+        JobSpec.parse(
+            "spec.yaml",
+            """
+            name: support-embeddings
+            task: embedding
+            owner: mia
+            base_model: {packaged: all-minilm-l6-v2}
+            data:
+              train: train.jsonl
+              tags: {classification: internal, department: [engineering]}
+            hyperparameters: {epochs: 3, learning_rate: 3.0e-5}
+            """,
+            dir);
+    assertThat(s.task()).isEqualTo(JobSpec.Task.EMBEDDING);
+    assertThat(s.owner()).hasValue("mia");
+    assertThat(s.train()).isEqualTo(dir.resolve("train.jsonl"));
+    assertThat(s.defaultTags()).containsKey("classification");
+    Hyperparameters h = s.hyperparameters();
+    assertThat(h.epochs()).isEqualTo(3);
+    assertThat(h.learningRate()).isEqualTo(3e-5);
+    assertThat(h.batchSize()).isEqualTo(16);
+    assertThat(h.schedule()).isEqualTo(Hyperparameters.Schedule.LINEAR);
+  }
+
+  @Test
+  void everyProblemIsReportedWithItsField() {
+    assertThatThrownBy(
+            () ->
+                JobSpec.parse(
+                    "spec.yaml",
+                    """
+                    name: Bad Name
+                    task: regression
+                    base_model: {huggingface: nowhere}
+                    data: {train: missing.jsonl, colour: blue}
+                    hyperparameters: {epochs: 0, learning_rate: fast, schedule: cosine, holdout: 1.5}
+                    """,
+                    dir))
+        .isInstanceOfSatisfying(
+            JobSpecException.class,
+            e ->
+                assertThat(e.problems())
+                    .anyMatch(p -> p.startsWith("spec.yaml: field 'name': expected 1 to 64"))
+                    .anyMatch(p -> p.contains("field 'task': expected embedding or classifier, was 'regression'"))
+                    .anyMatch(p -> p.contains("field 'base_model.huggingface': no such directory"))
+                    .anyMatch(p -> p.contains("field 'data.train': no such file"))
+                    .anyMatch(p -> p.contains("field 'data.colour': unknown field"))
+                    .anyMatch(p -> p.contains("field 'hyperparameters.epochs': expected a whole number >= 1, was 0"))
+                    .anyMatch(p -> p.contains("field 'hyperparameters.learning_rate': expected a number > 0.0, was fast"))
+                    .anyMatch(p -> p.contains("field 'hyperparameters.schedule': expected linear or constant"))
+                    .anyMatch(p -> p.contains("field 'hyperparameters.holdout': expected a fraction below 1")));
+  }
+
+  @Test
+  void theLearningRateWarmsUpThenDecaysLinearly() {
+    Hyperparameters h =
+        new Hyperparameters(1, 8, 1e-3, 4, Hyperparameters.Schedule.LINEAR, 0, 32, 1, 1, 1, 0, 0, 20, 1);
+    assertThat(h.learningRateAt(0, 20)).isEqualTo(2.5e-4);
+    assertThat(h.learningRateAt(3, 20)).isEqualTo(1e-3);
+    assertThat(h.learningRateAt(12, 20)).isEqualTo(5e-4);
+    assertThat(h.learningRateAt(19, 20)).isEqualTo(6.25e-5);
+  }
+}
