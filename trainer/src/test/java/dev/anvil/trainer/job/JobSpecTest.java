@@ -59,20 +59,36 @@ class JobSpecTest {
             e ->
                 assertThat(e.problems())
                     .anyMatch(p -> p.startsWith("spec.yaml: field 'name': expected 1 to 64"))
-                    .anyMatch(p -> p.contains("field 'task': expected embedding or classifier, was 'regression'"))
+                    .anyMatch(
+                        p ->
+                            p.contains(
+                                "field 'task': expected embedding or classifier, was 'regression'"))
                     .anyMatch(p -> p.contains("field 'base_model.huggingface': no such directory"))
                     .anyMatch(p -> p.contains("field 'data.train': no such file"))
                     .anyMatch(p -> p.contains("field 'data.colour': unknown field"))
-                    .anyMatch(p -> p.contains("field 'hyperparameters.epochs': expected a whole number >= 1, was 0"))
-                    .anyMatch(p -> p.contains("field 'hyperparameters.learning_rate': expected a number > 0.0, was fast"))
-                    .anyMatch(p -> p.contains("field 'hyperparameters.schedule': expected linear or constant"))
-                    .anyMatch(p -> p.contains("field 'hyperparameters.holdout': expected a fraction below 1")));
+                    .anyMatch(
+                        p ->
+                            p.contains(
+                                "field 'hyperparameters.epochs': expected a whole number >= 1, was 0"))
+                    .anyMatch(
+                        p ->
+                            p.contains(
+                                "field 'hyperparameters.learning_rate': expected a number > 0.0, was fast"))
+                    .anyMatch(
+                        p ->
+                            p.contains(
+                                "field 'hyperparameters.schedule': expected linear or constant"))
+                    .anyMatch(
+                        p ->
+                            p.contains(
+                                "field 'hyperparameters.holdout': expected a fraction below 1")));
   }
 
   @Test
   void theLearningRateWarmsUpThenDecaysLinearly() {
     Hyperparameters h =
-        new Hyperparameters(1, 8, 1e-3, 4, Hyperparameters.Schedule.LINEAR, 0, 32, 1, 1, 1, 0, 0, 20, 1);
+        new Hyperparameters(
+            1, 8, 1e-3, 4, Hyperparameters.Schedule.LINEAR, 0, 32, 1, 1, 1, 0, 0, 20, 1);
     assertThat(h.learningRateAt(0, 20)).isEqualTo(2.5e-4);
     assertThat(h.learningRateAt(3, 20)).isEqualTo(1e-3);
     assertThat(h.learningRateAt(12, 20)).isEqualTo(5e-4);
