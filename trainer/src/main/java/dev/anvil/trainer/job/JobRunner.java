@@ -17,6 +17,12 @@ import dev.anvil.trainer.train.ClassifierTask;
 import dev.anvil.trainer.train.EmbeddingTask;
 import dev.anvil.trainer.train.Task;
 import dev.anvil.trainer.train.TrainingRun;
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.DoubleHistogram;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.Meter;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -53,6 +59,16 @@ public final class JobRunner {
   private final PolicyStore policies;
   private final Path models;
   private final Device device;
+
+  private static final AttributeKey<String> JOB = AttributeKey.stringKey("anvil.job");
+  private static final Meter METER = GlobalOpenTelemetry.getMeter("dev.anvil.trainer");
+  private final LongCounter steps =
+      METER.counterBuilder("anvil.train.steps").setDescription("Optimisation steps taken").build();
+  private final DoubleHistogram losses =
+      METER
+          .histogramBuilder("anvil.train.loss")
+          .setDescription("Training loss of each step")
+          .build();
 
   /**
    * @param models where models are registered, one directory each
@@ -248,9 +264,12 @@ public final class JobRunner {
   }
 
   private TrainingRun.Listener listener(String id) {
+    Attributes job = Attributes.of(JOB, id);
     return new TrainingRun.Listener() {
       @Override
       public void step(int step, int totalSteps, double loss, double lr, double examplesPerSecond) {
+        steps.add(1, job);
+        losses.record(loss, job);
         store.event(
             id,
             Map.of(
