@@ -42,14 +42,14 @@ class Layer(nn.Module):
 class Bert(nn.Module):
     def __init__(self):
         super().__init__()
-        self.word, self.pos, self.type = nn.Embedding(V, H), nn.Embedding(P, H), nn.Embedding(2, H)
+        self.word, self.pos, self.types = nn.Embedding(V, H), nn.Embedding(P, H), nn.Embedding(2, H)
         self.ln = nn.LayerNorm(H, eps=1e-12)
         self.drop = nn.Dropout(0.1)
         self.layers = nn.ModuleList(Layer() for _ in range(L))
 
     def forward(self, ids, mask):
         pos = torch.arange(ids.shape[1])
-        x = self.drop(self.ln(self.word(ids) + self.pos(pos) + self.type(torch.zeros_like(ids))))
+        x = self.drop(self.ln(self.word(ids) + self.pos(pos) + self.types(torch.zeros_like(ids))))
         bias = ((1 - mask.float()) * -1e9)[:, None, None, :]
         for layer in self.layers:
             x = layer(x, bias)
