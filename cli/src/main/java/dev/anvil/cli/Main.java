@@ -36,6 +36,7 @@ public final class Main {
   public static void main(String[] args) {
     // Nothing is downloaded at run time: DJL (the tokenizer) must not look for a network.
     System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+    TelemetrySetup.install(args.length > 0 ? args[0] : "cli");
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }
 

@@ -10,6 +10,13 @@ import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongGauge;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -76,6 +83,11 @@ public final class KafkaIngestor implements AutoCloseable {
   private static final AttributeKey<String> TOPIC = AttributeKey.stringKey("messaging.destination");
   private static final AttributeKey<Long> PARTITION = AttributeKey.longKey("messaging.partition");
   private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("anvil.outcome");
+  private static final AttributeKey<Long> BATCH_SIZE =
+      AttributeKey.longKey("messaging.batch.message_count");
+
+  /** Span links per batch span (one per record, up to this many). */
+  static final int MAX_LINKS = 128;
 
   /**
    * Settings.
@@ -163,6 +175,8 @@ public final class KafkaIngestor implements AutoCloseable {
 
   private final Map<Integer, Long> lag = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+  private final OpenTelemetry otel;
+  private final Tracer tracer;
   private final LongCounter records;
   private final ObservableLongGauge lagGauge;
   private final Thread poller;
@@ -190,6 +204,8 @@ public final class KafkaIngestor implements AutoCloseable {
     this.consumer =
         new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.deadLetters = new DeadLetters(config.client(), config.deadLetterTopic());
+    this.otel = otel;
+    this.tracer = otel.getTracer("dev.anvil.context.kafka");
     Meter meter = otel.getMeter("dev.anvil.context.kafka");
     this.records =
         meter
@@ -411,7 +427,38 @@ public final class KafkaIngestor implements AutoCloseable {
     }
   }
 
+  /**
+   * One batch in a span {@code anvil.kafka.batch} linked to the trace context each record carries
+   * (W3C headers set by its producer), so a document's ingest is found from the producer's trace.
+   */
   private void process(List<ConsumerRecord<byte[], byte[]>> batch)
+      throws ExecutionException, InterruptedException {
+    SpanBuilder builder =
+        tracer
+            .spanBuilder("anvil.kafka.batch")
+            .setSpanKind(SpanKind.CONSUMER)
+            .setAttribute(TOPIC, config.topic())
+            .setAttribute(BATCH_SIZE, (long) batch.size());
+    int links = 0;
+    for (ConsumerRecord<byte[], byte[]> r : batch) {
+      SpanContext sc = Span.fromContext(TraceHeaders.extract(otel, r.headers())).getSpanContext();
+      if (sc.isValid() && links++ < MAX_LINKS) {
+        builder.addLink(sc);
+      }
+    }
+    Span span = builder.startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      processTraced(batch);
+    } catch (RuntimeException | ExecutionException | InterruptedException e) {
+      span.recordException(e);
+      span.setStatus(StatusCode.ERROR);
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private void processTraced(List<ConsumerRecord<byte[], byte[]>> batch)
       throws ExecutionException, InterruptedException {
     List<Change> changes = new ArrayList<>();
     List<ConsumerRecord<byte[], byte[]>> origins = new ArrayList<>();

@@ -11,6 +11,14 @@ import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
+import io.opentelemetry.context.propagation.ContextPropagators;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.testing.exporter.InMemorySpanExporter;
+import io.opentelemetry.sdk.trace.SdkTracerProvider;
+import io.opentelemetry.sdk.trace.data.SpanData;
+import io.opentelemetry.sdk.trace.export.SimpleSpanProcessor;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -173,6 +181,58 @@ class KafkaIngestorTest {
       var inIndex = KafkaTestSupport.positions(engine.checkpoint(), "stop");
       assertThat(inIndex.values()).containsExactly(s.indexed());
       assertThat(k.committed("g-stop")).isEqualTo(inIndex);
+    }
+  }
+
+  @Test
+  void aBatchSpanLinksToEachProducersTraceAndHoldsTheIngest() throws Exception {
+    InMemorySpanExporter spans = InMemorySpanExporter.create();
+    try (OpenTelemetrySdk otel =
+        OpenTelemetrySdk.builder()
+            .setTracerProvider(
+                SdkTracerProvider.builder()
+                    .addSpanProcessor(SimpleSpanProcessor.create(spans))
+                    .build())
+            .setPropagators(ContextPropagators.create(W3CTraceContextPropagator.getInstance()))
+            .build()) {
+      k.createTopic("traced", 1);
+      Span upload = otel.getTracer("test").spanBuilder("upload").startSpan();
+      try (var scope = upload.makeCurrent();
+          DocumentProducer producer = new DocumentProducer(k.client(), "traced", otel)) {
+        for (var r : docs(5)) {
+          producer.send(DocumentRecord.parse(r.getKey(), r.getValue())).get();
+        }
+      } finally {
+        upload.end();
+      }
+      try (ContextEngine engine =
+              ContextEngine.open(
+                  dir, PolicyStore.open(TestPacks.example()), new SlowEmbedder(0), otel);
+          KafkaIngestor ingestor =
+              KafkaIngestor.start(
+                  engine,
+                  KafkaIngestor.Config.defaults(kafka.bootstrapServers(), "g-traced")
+                      .withTopic("traced"),
+                  connector,
+                  people::find,
+                  otel)) {
+        k.awaitCaughtUp("traced", engine::checkpoint, Duration.ofMinutes(1));
+      }
+      List<SpanData> all = spans.getFinishedSpanItems();
+      SpanData batch =
+          all.stream()
+              .filter(x -> x.getName().equals("anvil.kafka.batch"))
+              .findFirst()
+              .orElseThrow();
+      assertThat(batch.getLinks())
+          .isNotEmpty()
+          .allMatch(
+              l -> l.getSpanContext().getTraceId().equals(upload.getSpanContext().getTraceId()));
+      assertThat(all)
+          .anyMatch(
+              x ->
+                  x.getName().equals("anvil.ingest")
+                      && x.getParentSpanId().equals(batch.getSpanId()));
     }
   }
 

@@ -1,0 +1,48 @@
+package dev.anvil.cli;
+
+import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
+import java.util.Map;
+
+/**
+ * Wires the OpenTelemetry SDK for a command from the standard {@code OTEL_*} environment variables
+ * (or {@code otel.*} system properties), e.g. {@code
+ * OTEL_EXPORTER_OTLP_ENDPOINT=http://collector:4318}. Off unless one of them names an exporter or
+ * endpoint: the embedded default sends nothing anywhere.
+ */
+final class TelemetrySetup {
+  private TelemetrySetup() {}
+
+  /** Whether the environment asks for telemetry. */
+  static boolean requested(Map<String, String> env) {
+    if ("true".equalsIgnoreCase(env.get("OTEL_SDK_DISABLED"))) {
+      return false;
+    }
+    return env.keySet().stream()
+            .anyMatch(
+                k ->
+                    k.startsWith("OTEL_EXPORTER_OTLP_")
+                        || k.equals("OTEL_TRACES_EXPORTER")
+                        || k.equals("OTEL_METRICS_EXPORTER"))
+        || System.getProperty("otel.exporter.otlp.endpoint") != null;
+  }
+
+  /**
+   * Installs the SDK as the global OpenTelemetry when requested; names the service after the
+   * command.
+   */
+  static void install(String command) {
+    if (!requested(System.getenv())) {
+      return;
+    }
+    AutoConfiguredOpenTelemetrySdk.builder()
+        // Defaults only: OTEL_* variables and otel.* properties override them.
+        .addPropertiesSupplier(
+            () ->
+                Map.of(
+                    "otel.service.name", "anvil-" + command,
+                    "otel.logs.exporter", "none",
+                    "otel.exporter.otlp.protocol", "http/protobuf"))
+        .setResultAsGlobal()
+        .build();
+  }
+}
