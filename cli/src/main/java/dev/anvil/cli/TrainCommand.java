@@ -104,9 +104,30 @@ final class TrainCommand {
         return 0;
       }
       JobRunner runner = runner(pack);
-      Thread worker = new Thread(runner::drain, "anvil-train-worker");
-      worker.setDaemon(true);
-      worker.start();
+      java.util.concurrent.CompletableFuture<Boolean> worker =
+          new java.util.concurrent.CompletableFuture<>();
+      Thread thread =
+          new Thread(
+              () -> {
+                try {
+                  worker.complete(runner.drain());
+                } catch (RuntimeException | Error e) {
+                  worker.completeExceptionally(e);
+                }
+              },
+              "anvil-train-worker");
+      thread.setDaemon(true);
+      thread.start();
+      try {
+        if (!worker.get(2, java.util.concurrent.TimeUnit.SECONDS)) {
+          pack.out().println("another worker is using this device; the job waits for it");
+        }
+      } catch (java.util.concurrent.TimeoutException e) {
+        // running: follow it
+      } catch (java.util.concurrent.ExecutionException e) {
+        pack.err().println("anvil: the training worker failed: " + e.getCause());
+        return Main.FAILED;
+      }
       JobState end = Follow.job(pack.out(), store, job.id(), true);
       return end instanceof JobState.Succeeded ? 0 : Main.FAILED;
     }

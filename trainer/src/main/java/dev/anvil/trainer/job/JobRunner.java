@@ -142,7 +142,7 @@ public final class JobRunner {
         | ModelFormatException
         | ArithmeticException e) {
       store.setState(id, new JobState.Failed(Instant.now(), e.getMessage()));
-    } catch (IOException | RuntimeException e) {
+    } catch (IOException | RuntimeException | LinkageError e) { // LinkageError: no usable libtorch
       LOG.error("job {} failed", id, e);
       store.setState(id, new JobState.Failed(Instant.now(), e.toString()));
     }
