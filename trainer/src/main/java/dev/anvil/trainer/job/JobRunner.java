@@ -166,18 +166,14 @@ public final class JobRunner {
     List<Example> all = new ArrayList<>(train);
     all.addAll(eval);
     Governance.Lineage lineage = Governance.check(set, job.owner(), all);
-    store.event(
+    store.log(
         id,
-        Map.of(
-            "type",
-            "log",
-            "message",
-            all.size()
-                + " examples checked: "
-                + job.owner().subject()
-                + " may train on all of them (policy "
-                + set.version()
-                + ")"));
+        all.size()
+            + " examples checked: "
+            + job.owner().subject()
+            + " may train on all of them (policy "
+            + set.version()
+            + ")");
     if (eval.isEmpty() && spec.hyperparameters().holdout() > 0) {
       List<Example> shuffled = new ArrayList<>(train);
       Collections.shuffle(shuffled, new Random(spec.hyperparameters().seed()));
@@ -191,35 +187,22 @@ public final class JobRunner {
           spec.task() == JobSpec.Task.EMBEDDING
               ? new EmbeddingTask(model, spec.hyperparameters().scale())
               : new ClassifierTask(model, labels(all), spec.hyperparameters().seed());
-      int batches =
-          (train.size() + spec.hyperparameters().batchSize() - 1)
-              / spec.hyperparameters().batchSize();
-      int total = batches * spec.hyperparameters().epochs();
+      int total = TrainingRun.totalSteps(train.size(), spec.hyperparameters());
       store.setState(id, new JobState.Running(Instant.now(), 0, total));
       if (resuming) {
-        store.event(
-            id,
-            Map.of(
-                "type",
-                "log",
-                "message",
-                "the worker running this job stopped; resuming from its last checkpoint"));
+        store.log(id, "the worker running this job stopped; resuming from its last checkpoint");
       }
-      store.event(
+      store.log(
           id,
-          Map.of(
-              "type",
-              "log",
-              "message",
-              "training on "
-                  + device
-                  + ": "
-                  + train.size()
-                  + " examples, "
-                  + eval.size()
-                  + " held out, "
-                  + total
-                  + " steps"));
+          "training on "
+              + device
+              + ": "
+              + train.size()
+              + " examples, "
+              + eval.size()
+              + " held out, "
+              + total
+              + " steps");
       TrainingRun.Result r =
           TrainingRun.run(
               task,
@@ -305,8 +288,7 @@ public final class JobRunner {
 
       @Override
       public void resumed(int step) {
-        store.event(
-            id, Map.of("type", "log", "message", "resumed from the checkpoint of step " + step));
+        store.log(id, "resumed from the checkpoint of step " + step);
       }
     };
   }

@@ -175,6 +175,11 @@ public final class JobStore {
     }
   }
 
+  /** Appends a line of text to the history ({@code type: log}). */
+  public void log(String id, String message) {
+    event(id, Map.of("type", "log", "message", message));
+  }
+
   /**
    * The history's lines from line {@code from} (0-based) on; a partly written last line is left
    * out.
@@ -214,7 +219,7 @@ public final class JobStore {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot request cancellation of " + id, e);
     }
-    event(id, Map.of("type", "log", "message", "cancellation requested"));
+    log(id, "cancellation requested");
     return true;
   }
 

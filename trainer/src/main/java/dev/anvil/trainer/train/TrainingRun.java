@@ -127,8 +127,8 @@ public final class TrainingRun {
     params.putAll(task.headWeights());
     params.values().forEach(p -> p.setRequiresGradient(true));
     this.optimizer = new AdamW(model.encoder().manager(), hp.weightDecay());
-    this.stepsPerEpoch = (train.size() + hp.batchSize() - 1) / hp.batchSize();
-    this.totalSteps = hp.epochs() * stepsPerEpoch;
+    this.stepsPerEpoch = stepsPerEpoch(train.size(), hp);
+    this.totalSteps = totalSteps(train.size(), hp);
   }
 
   /**
@@ -146,6 +146,15 @@ public final class TrainingRun {
       Listener listener,
       BooleanSupplier cancelled) {
     return new TrainingRun(task, model, train, heldOut, hp, work, listener).loop(cancelled);
+  }
+
+  private static int stepsPerEpoch(int examples, Hyperparameters hp) {
+    return (examples + hp.batchSize() - 1) / hp.batchSize(); // the last batch may be smaller
+  }
+
+  /** The steps a run over {@code examples} training examples takes (without early stopping). */
+  public static int totalSteps(int examples, Hyperparameters hp) {
+    return hp.epochs() * stepsPerEpoch(examples, hp);
   }
 
   /** The newest complete checkpoint under a work directory. */
