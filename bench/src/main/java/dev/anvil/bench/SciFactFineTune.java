@@ -4,6 +4,7 @@ import ai.djl.Device;
 import com.google.gson.Gson;
 import com.google.gson.JsonObject;
 import dev.anvil.eval.BeirDataset;
+import dev.anvil.eval.ExactSearch;
 import dev.anvil.eval.RetrievalMetrics;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicyStore;
@@ -18,11 +19,9 @@ import dev.anvil.trainer.model.PackagedModels;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * Fine-tunes all-MiniLM-L6-v2 on SciFact's training pairs ({@code qrels/train.tsv}) through a real
@@ -133,14 +132,8 @@ public final class SciFactFineTune {
     double ndcg = 0;
     double recall = 0;
     for (int i = 0; i < qids.size(); i++) {
-      float[] q = queries[i];
       List<String> ranked =
-          IntStream.range(0, corpus.length)
-              .boxed()
-              .sorted(Comparator.comparingDouble(j -> -dot(q, corpus[j])))
-              .limit(100)
-              .map(ids::get)
-              .toList();
+          ExactSearch.topK(queries[i], corpus, 100).stream().map(ids::get).toList();
       ndcg += RetrievalMetrics.ndcg(ranked, test.qrels().get(qids.get(i)), 10);
       recall += RetrievalMetrics.recall(ranked, test.qrels().get(qids.get(i)), 100);
     }
@@ -149,13 +142,5 @@ public final class SciFactFineTune {
         "%s: nDCG@10 %.4f, recall@100 %.4f (%d queries, %d documents, %.0f s)%n",
         label, r[0], r[1], qids.size(), corpus.length, (System.nanoTime() - t) / 1e9);
     return r;
-  }
-
-  private static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
   }
 }

@@ -2,15 +2,14 @@ package dev.anvil.trainer.train;
 
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.anvil.eval.ExactSearch;
 import dev.anvil.eval.RetrievalMetrics;
 import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.model.EncoderModel;
 import java.util.ArrayList;
-import java.util.Comparator;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.stream.IntStream;
 
 /**
  * Embedding fine-tuning on (query, positive passage) pairs with MultipleNegativesRankingLoss: for
@@ -67,39 +66,21 @@ public final class EmbeddingTask implements Task {
 
   @Override
   public Map<String, Double> evaluate(List<Example> heldOut) {
-    List<String> corpus = new ArrayList<>();
+    // The held-out passages (and negatives), each once, numbered in order of appearance.
     Map<String, Integer> ids = new LinkedHashMap<>();
     for (Example e : heldOut) {
       Example.Pair p = (Example.Pair) e;
-      ids.computeIfAbsent(
-          p.positive(),
-          t -> {
-            corpus.add(t);
-            return corpus.size() - 1;
-          });
-      p.negative()
-          .ifPresent(
-              n ->
-                  ids.computeIfAbsent(
-                      n,
-                      t -> {
-                        corpus.add(t);
-                        return corpus.size() - 1;
-                      }));
+      ids.putIfAbsent(p.positive(), ids.size());
+      p.negative().ifPresent(n -> ids.putIfAbsent(n, ids.size()));
     }
-    float[][] docs = model.embed(corpus, 32);
+    float[][] docs = model.embed(List.copyOf(ids.keySet()), 32);
     List<String> queries = heldOut.stream().map(e -> ((Example.Pair) e).query()).toList();
     float[][] qs = model.embed(queries, 32);
     double ndcg = 0;
     double recall = 0;
     for (int i = 0; i < qs.length; i++) {
-      float[] q = qs[i];
       List<String> ranked =
-          IntStream.range(0, docs.length)
-              .boxed()
-              .sorted(Comparator.comparingDouble(j -> -dot(q, docs[j])))
-              .map(String::valueOf)
-              .toList();
+          ExactSearch.topK(qs[i], docs, 10).stream().map(String::valueOf).toList();
       Map<String, Integer> relevant =
           Map.of(String.valueOf(ids.get(((Example.Pair) heldOut.get(i)).positive())), 1);
       ndcg += RetrievalMetrics.ndcg(ranked, relevant, 10);
@@ -112,13 +93,5 @@ public final class EmbeddingTask implements Task {
   public Map<String, Object> card() {
     return Map.of(
         "objective", "MultipleNegativesRankingLoss", "scale", scale, "pooling", "mean, normalized");
-  }
-
-  static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
   }
 }

@@ -8,6 +8,7 @@ import ai.djl.ndarray.NDManager;
 import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtSession;
+import dev.anvil.eval.ExactSearch;
 import dev.anvil.trainer.MiniLm;
 import java.nio.LongBuffer;
 import java.nio.file.Path;
@@ -96,8 +97,10 @@ class OnnxParityTest {
   @Test
   void sentenceEmbeddingsAreMiniLms() {
     float[][] e = model.embed(TEXTS.subList(0, 3), 8);
-    assertThat(dot(e[0], e[1])).isCloseTo(0.7553, org.assertj.core.data.Offset.offset(1e-3));
-    assertThat(dot(e[0], e[2])).isCloseTo(-0.1050, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(ExactSearch.dot(e[0], e[1]))
+        .isCloseTo(0.7553, org.assertj.core.data.Offset.offset(1e-3));
+    assertThat(ExactSearch.dot(e[0], e[2]))
+        .isCloseTo(-0.1050, org.assertj.core.data.Offset.offset(1e-3));
   }
 
   @Test
@@ -124,13 +127,5 @@ class OnnxParityTest {
         .hasMessageContaining("missing [encoder.layer.3.output.dense.weight]")
         .hasMessageContaining("unknown [encoder.layer.3.output.extra.weight]")
         .hasMessageContaining("model.safetensors");
-  }
-
-  private static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
   }
 }
