@@ -183,8 +183,6 @@ public final class KafkaIngestBenchmark {
    * is measured (HNSW still gets distinct vectors to link).
    */
   static final class HashEmbedder implements Embedder {
-    private static final int DIM = 384;
-
     @Override
     public String modelId() {
       return "hash-vector";
@@ -192,7 +190,7 @@ public final class KafkaIngestBenchmark {
 
     @Override
     public int dimension() {
-      return DIM;
+      return SearchBenchmark.DIM;
     }
 
     @Override
@@ -207,19 +205,9 @@ public final class KafkaIngestBenchmark {
 
     @Override
     public float[][] embed(List<String> texts) {
-      float[][] out = new float[texts.size()][DIM];
-      for (int i = 0; i < out.length; i++) {
-        java.util.Random r = new java.util.Random(texts.get(i).hashCode());
-        double norm = 0;
-        for (int j = 0; j < DIM; j++) {
-          out[i][j] = (float) r.nextGaussian();
-          norm += out[i][j] * out[i][j];
-        }
-        for (int j = 0; j < DIM; j++) {
-          out[i][j] /= (float) Math.sqrt(norm);
-        }
-      }
-      return out;
+      return texts.stream()
+          .map(t -> SearchBenchmark.unit(new java.util.Random(t.hashCode())))
+          .toArray(float[][]::new);
     }
 
     @Override
