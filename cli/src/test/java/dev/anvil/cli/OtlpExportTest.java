@@ -3,6 +3,7 @@ package dev.anvil.cli;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import com.sun.net.httpserver.HttpServer;
+import dev.anvil.rbac.TestJvm;
 import java.io.ByteArrayOutputStream;
 import java.net.InetAddress;
 import java.net.InetSocketAddress;
@@ -27,24 +28,14 @@ class OtlpExportTest {
   private final Map<String, ByteArrayOutputStream> received = new ConcurrentHashMap<>();
 
   private int demo(Map<String, String> env) throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     ProcessBuilder pb =
-        new ProcessBuilder(
-                java.toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "--add-modules",
-                "jdk.incubator.vector",
-                "-Dai.djl.offline=true",
-                "-Danvil.data=" + data,
-                "-cp",
-                System.getProperty("java.class.path"),
-                Main.class.getName(),
-                "demo")
+        new ProcessBuilder(TestJvm.command(Main.class, "demo"))
             .directory(Path.of("..").toFile()) // the repository: examples/ is there
             .redirectErrorStream(true)
             .redirectOutput(data.resolve("demo.log").toFile());
     pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_"));
     pb.environment().putAll(env);
+    pb.environment().put("ANVIL_DATA", data.toString());
     Process p = pb.start();
     assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
     return p.exitValue();

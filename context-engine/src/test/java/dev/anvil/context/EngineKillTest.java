@@ -6,6 +6,7 @@ import dev.anvil.context.grpc.ContextClient;
 import dev.anvil.context.grpc.v1.IngestResult;
 import dev.anvil.context.grpc.v1.TagValues;
 import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.TestJvm;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rbac.identity.DevTokenIssuer;
 import io.grpc.StatusRuntimeException;
@@ -36,19 +37,10 @@ class EngineKillTest {
   @TempDir Path data;
 
   private Process start() throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     Process p =
         new ProcessBuilder(
-                java.toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "--add-modules",
-                "jdk.incubator.vector",
-                "-Dai.djl.offline=true",
-                "-cp",
-                System.getProperty("java.class.path"),
-                EngineProcessMain.class.getName(),
-                data.toString(),
-                TestPacks.example().dir().toString())
+                TestJvm.command(
+                    EngineProcessMain.class, data.toString(), TestPacks.example().dir().toString()))
             .redirectError(data.resolve("engine.err").toFile())
             .start();
     return p;

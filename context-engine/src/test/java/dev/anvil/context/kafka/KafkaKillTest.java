@@ -8,6 +8,7 @@ import dev.anvil.context.SharedEmbedder;
 import dev.anvil.context.index.LuceneIndex;
 import dev.anvil.devkafka.LocalKafka;
 import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.TestJvm;
 import dev.anvil.rbac.TestPacks;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -108,22 +109,15 @@ class KafkaKillTest {
   }
 
   private Process start(String bootstrap) throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     Process p =
         new ProcessBuilder(
-                java.toString(),
-                "--enable-native-access=ALL-UNNAMED",
-                "--add-modules",
-                "jdk.incubator.vector",
-                "-Dai.djl.offline=true",
-                "-cp",
-                System.getProperty("java.class.path"),
-                KafkaEngineProcessMain.class.getName(),
-                dir.resolve("index").toString(),
-                TestPacks.example().dir().toString(),
-                bootstrap,
-                TOPIC,
-                GROUP)
+                TestJvm.command(
+                    KafkaEngineProcessMain.class,
+                    dir.resolve("index").toString(),
+                    TestPacks.example().dir().toString(),
+                    bootstrap,
+                    TOPIC,
+                    GROUP))
             .redirectError(ProcessBuilder.Redirect.appendTo(dir.resolve("engine.err").toFile()))
             .start();
     BufferedReader out = new BufferedReader(new InputStreamReader(p.getInputStream()));

@@ -6,6 +6,7 @@ import ai.djl.Device;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.TestJvm;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.trainer.TinyModels;
 import dev.anvil.trainer.model.Safetensors;
@@ -48,17 +49,12 @@ class ResumeAfterKillTest {
       """;
 
   private Process worker(Path jobs, Path models) throws Exception {
-    Path java = Path.of(System.getProperty("java.home"), "bin", "java");
     return new ProcessBuilder(
-            java.toString(),
-            "--enable-native-access=ALL-UNNAMED",
-            "-Dai.djl.offline=true",
-            "-cp",
-            System.getProperty("java.class.path"),
-            TrainWorkerMain.class.getName(),
-            jobs.toString(),
-            models.toString(),
-            TestPacks.example().dir().toString())
+            TestJvm.command(
+                TrainWorkerMain.class,
+                jobs.toString(),
+                models.toString(),
+                TestPacks.example().dir().toString()))
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("worker.log").toFile()))
         .start();
