@@ -77,17 +77,14 @@ final class Identities {
     @Option(
         names = "--issuer",
         paramLabel = "URL",
-        description =
-            "OIDC issuer to trust, e.g. https://kc.example/realms/acme (default: $ANVIL_OIDC_ISSUER).")
+        description = "OIDC issuer to trust, e.g. https://kc.example/realms/acme.")
     String issuer;
 
     @Option(
         names = "--audience",
         paramLabel = "AUD",
-        description =
-            "Audience tokens must carry (default: $ANVIL_OIDC_AUDIENCE, else "
-                + DEFAULT_AUDIENCE
-                + ").")
+        defaultValue = DEFAULT_AUDIENCE,
+        description = "Audience tokens must carry (default: ${DEFAULT-VALUE}).")
     String audience;
 
     @Option(names = "--dev", description = "Trust the local development issuer (anvil token mint).")
@@ -142,15 +139,11 @@ final class Identities {
     }
 
     String issuer() {
-      return issuer != null ? issuer : System.getenv("ANVIL_OIDC_ISSUER");
+      return issuer;
     }
 
     String audience() {
-      if (audience != null) {
-        return audience;
-      }
-      String env = System.getenv("ANVIL_OIDC_AUDIENCE");
-      return env != null && !env.isBlank() ? env : DEFAULT_AUDIENCE;
+      return audience;
     }
 
     TokenVerifier verifier() {
@@ -164,7 +157,7 @@ final class Identities {
       }
       if (iss == null || iss.isBlank()) {
         throw new RbacException(
-            "no token issuer configured: pass --issuer URL (or set ANVIL_OIDC_ISSUER); the development issuer is trusted only with --dev");
+            "no token issuer configured: pass --issuer URL (or set ANVIL_ISSUER); the development issuer is trusted only with --dev");
       }
       OidcTokenVerifier.Builder b =
           OidcTokenVerifier.builder(iss, audience()).optClaimMapping(mapping());

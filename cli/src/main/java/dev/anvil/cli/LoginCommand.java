@@ -45,7 +45,7 @@ final class LoginCommand implements Callable<Integer> {
   public Integer call() throws Exception {
     String iss = issuer.issuer();
     if (iss == null || iss.isBlank()) {
-      throw new RbacException("anvil login needs --issuer URL (or ANVIL_OIDC_ISSUER)");
+      throw new RbacException("anvil login needs --issuer URL (or ANVIL_ISSUER)");
     }
     PrintWriter out = spec.commandLine().getOut();
     OidcClient oidc = new OidcClient(iss, Duration.ofSeconds(15));

@@ -45,6 +45,7 @@ public final class Main {
     CommandLine cli = new CommandLine(new Main());
     cli.setOut(out);
     cli.setErr(err);
+    cli.setDefaultValueProvider(new Configuration(System.getenv()));
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
           if (e instanceof RbacException || e instanceof java.io.UncheckedIOException) {

@@ -51,7 +51,7 @@ final class PolicyCommand {
         paramLabel = "DIR",
         description =
             "Policy pack directory (schema.yaml, policies/, principals.yaml, tests/). Default:"
-                + " $ANVIL_POLICY_PACK, else the example pack.")
+                + " the example pack.")
     Path pack;
 
     @Spec(Spec.Target.MIXEE)
@@ -60,10 +60,6 @@ final class PolicyCommand {
     PolicyPack pack() {
       if (pack != null) {
         return new PolicyPack(pack);
-      }
-      String env = System.getenv("ANVIL_POLICY_PACK");
-      if (env != null && !env.isBlank()) {
-        return new PolicyPack(Path.of(env));
       }
       String home = System.getenv().getOrDefault("ANVIL_HOME", ".");
       return new PolicyPack(Path.of(home, "examples", "policy-pack"));

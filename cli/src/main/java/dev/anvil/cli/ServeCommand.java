@@ -67,6 +67,16 @@ final class ServeCommand implements Callable<Integer> {
       description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
   int port;
 
+  @Option(
+      names = "--policy-reload",
+      paramLabel = "SECONDS",
+      defaultValue = "10",
+      description = {
+        "Seconds between checks of the policy pack for edits (0: never; default: ${DEFAULT-VALUE}).",
+        "A broken pack is refused and logged; the policies in force stay."
+      })
+  int policyReload;
+
   @Override
   public Integer call() throws Exception {
     TokenVerifier verifier = issuer.verifier(); // refuses to start without an issuer or --dev
@@ -74,6 +84,9 @@ final class ServeCommand implements Callable<Integer> {
     ContextEngine engine = engineOptions.open(pack, embedder);
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
     ContextServer server = ContextServer.start(host, port, engine, verifier, audit);
+    if (policyReload > 0) {
+      engine.policies().reloadEvery(java.time.Duration.ofSeconds(policyReload));
+    }
     KafkaIngestor ingestor = null;
     AuditShipper shipper = null;
     if (kafka.enabled()) {

@@ -269,17 +269,42 @@ final class TrainCommand {
 
   @Command(
       name = "worker",
-      description = "Run queued jobs (and resume interrupted ones) one at a time, then exit.")
+      description = {
+        "Run queued jobs (and resume interrupted ones) one at a time, then exit;",
+        "with --watch, keep waiting for new jobs (the trainer's container)."
+      })
   static final class Worker implements Callable<Integer> {
     @Mixin PolicyCommand.PackOption pack;
 
+    @Option(names = "--watch", description = "Keep running: look for new jobs every --poll.")
+    boolean watch;
+
+    @Option(
+        names = "--poll",
+        paramLabel = "SECONDS",
+        defaultValue = "2",
+        description =
+            "With --watch, seconds between looks at the job store (default: ${DEFAULT-VALUE}).")
+    int poll;
+
     @Override
-    public Integer call() {
-      if (!runner(pack).drain()) {
-        pack.err().println("another worker is using this device");
-        return Main.FAILED;
+    public Integer call() throws InterruptedException {
+      JobRunner runner = runner(pack);
+      if (!watch) {
+        if (!runner.drain()) {
+          pack.err().println("another worker is using this device");
+          return Main.FAILED;
+        }
+        return 0;
       }
-      return 0;
+      pack.out().printf("anvil: watching %s for jobs%n", store().dir());
+      pack.out().flush();
+      while (true) {
+        // drain() returns false while another worker holds the device: just look again later.
+        // A SIGTERM ends the process; a job it was running resumes from its last checkpoint.
+        runner.drain();
+        Thread.sleep(poll * 1000L);
+      }
     }
   }
 

@@ -1,7 +1,11 @@
 package dev.anvil.rbac;
 
+import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.function.Supplier;
 import org.slf4j.Logger;
@@ -20,6 +24,7 @@ public final class PolicyStore {
 
   private final Supplier<PolicySet> loader;
   private final AtomicReference<PolicySet> current;
+  private String lastRefusal; // guarded by this
 
   /**
    * A store whose policies come from {@code loader}.
@@ -72,14 +77,36 @@ public final class PolicyStore {
       next = loader.get();
     } catch (RuntimeException e) {
       List<Problem> problems = e instanceof PolicyLoadException p ? p.problems() : List.of();
-      LOG.error("refused new policies; keeping {} in force: {}", old.version(), e.getMessage());
+      if (!Objects.equals(e.getMessage(), lastRefusal)) { // a periodic reload logs it once
+        LOG.error("refused new policies; keeping {} in force: {}", old.version(), e.getMessage());
+      }
+      lastRefusal = e.getMessage();
       return new Refused(old.version(), e.getMessage(), problems);
     }
+    lastRefusal = null;
     if (next.version().equals(old.version())) {
       return new Unchanged(old.version());
     }
     current.set(next);
     LOG.info("policy set {} in force (was {})", next.version(), old.version());
     return new Reloaded(old.version(), next.version());
+  }
+
+  /**
+   * Reloads every {@code interval} on a daemon thread until closed: how a server follows a policy
+   * pack that is edited in place (a Kubernetes ConfigMap volume swaps its files atomically). Each
+   * reload is the same as {@link #reload()}: a broken pack is refused and logged.
+   */
+  public AutoCloseable reloadEvery(Duration interval) {
+    ScheduledExecutorService timer =
+        Executors.newSingleThreadScheduledExecutor(
+            r -> {
+              Thread t = new Thread(r, "anvil-policy-reload");
+              t.setDaemon(true);
+              return t;
+            });
+    long millis = interval.toMillis();
+    timer.scheduleWithFixedDelay(this::reload, millis, millis, TimeUnit.MILLISECONDS);
+    return timer::shutdownNow;
   }
 }

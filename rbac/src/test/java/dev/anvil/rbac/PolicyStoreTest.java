@@ -77,4 +77,41 @@ class PolicyStoreTest {
         .isInstanceOf(PolicyLoadException.class)
         .hasMessageContaining("p.yaml:1:");
   }
+
+  /** Writes a pack the way the kubelet writes a ConfigMap volume: files behind a swapped link. */
+  private void configMapVolume(String generation, String policies) throws IOException {
+    Path data = Files.createDirectories(dir.resolve(".." + generation + "/policies"));
+    Files.writeString(
+        data.resolveSibling("schema.yaml"),
+        "tags:\n  department: {type: set, values: [hr, engineering], required: true}\n");
+    Files.writeString(data.resolve("p.yaml"), policies);
+    Path tmp = dir.resolve("..data_tmp");
+    Files.deleteIfExists(tmp);
+    Files.createSymbolicLink(tmp, Path.of(".." + generation));
+    Files.move(tmp, dir.resolve("..data"), java.nio.file.StandardCopyOption.ATOMIC_MOVE);
+    if (!Files.exists(dir.resolve("schema.yaml"), java.nio.file.LinkOption.NOFOLLOW_LINKS)) {
+      Files.createSymbolicLink(dir.resolve("schema.yaml"), Path.of("..data/schema.yaml"));
+      Files.createSymbolicLink(dir.resolve("policies"), Path.of("..data/policies"));
+    }
+  }
+
+  @Test
+  void aPackEditedInPlaceIsFollowedWithoutARestartAndABrokenEditIsNot() throws Exception {
+    configMapVolume("1", HR_ONLY);
+    PolicyStore store = PolicyStore.open(new PolicyPack(dir));
+    String first = store.current().version();
+    try (AutoCloseable watching = store.reloadEvery(java.time.Duration.ofMillis(20))) {
+      configMapVolume("2", HR_ONLY.replace("'hr'", "'engineering'"));
+      long deadline = System.nanoTime() + 5_000_000_000L;
+      while (store.current().version().equals(first) && System.nanoTime() < deadline) {
+        Thread.sleep(10);
+      }
+      String second = store.current().version();
+      assertThat(second).isNotEqualTo(first);
+
+      configMapVolume("3", "- {id: bad, effect: allow, actions: [read], when: \"doc.nope\"}\n");
+      Thread.sleep(300); // many reload periods
+      assertThat(store.current().version()).isEqualTo(second);
+    }
+  }
 }
