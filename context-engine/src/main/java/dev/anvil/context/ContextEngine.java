@@ -20,6 +20,7 @@ import dev.anvil.rbac.schema.InvalidTagsException;
 import dev.anvil.rbac.schema.TagSchema;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.metrics.BatchCallback;
 import io.opentelemetry.api.trace.Span;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -69,6 +70,7 @@ public final class ContextEngine implements AutoCloseable {
   private final LongAdder disagreements = new LongAdder();
 
   private final Telemetry telemetry;
+  private final BatchCallback indexGauges;
 
   private ContextEngine(
       PolicyStore policies, Embedder embedder, LuceneIndex index, OpenTelemetry otel) {
@@ -76,6 +78,7 @@ public final class ContextEngine implements AutoCloseable {
     this.policies = policies;
     this.embedder = embedder;
     this.index = index;
+    this.indexGauges = telemetry.observeIndex(index::stats);
     int budget = Math.max(16, embedder.maxTokens() - 2 - TITLE_TOKENS); // 2: [CLS] and [SEP]
     this.chunker =
         new Chunker(embedder::countTokens, budget, Math.min(CHUNK_OVERLAP_TOKENS, budget / 4));
@@ -295,7 +298,12 @@ public final class ContextEngine implements AutoCloseable {
     Span.current().setAttribute(Telemetry.MODEL, embedder.modelId());
     Span.current().setAttribute(Telemetry.MODE, request.mode().name());
     Filter access =
-        telemetry.span("anvil.policy.compile", () -> set.compile(principal, Action.READ).filter());
+        telemetry.span(
+            "anvil.policy.compile",
+            () -> {
+              telemetry.compiled(set.isCached(principal, Action.READ));
+              return set.compile(principal, Action.READ).filter();
+            });
     Filter filter = Filter.and(access, narrowing(set.schema(), request.narrowTo()));
     for (String facet : request.facets()) {
       if (set.schema().tag(facet).isEmpty()) {
@@ -347,10 +355,11 @@ public final class ContextEngine implements AutoCloseable {
                                 IndexFields.VECTOR, vector, candidates, filterQuery),
                             candidates)));
           }
+          List<Rrf.Fused> fused = telemetry.span("anvil.search.fusion", () -> Rrf.fuse(ranked));
           List<SearchHit> hits =
               telemetry.spanIo(
-                  "anvil.search.fusion",
-                  () -> fuseAndPack(ranked, s.storedFields(), set, principal, request));
+                  "anvil.search.pack",
+                  () -> pack(fused, s.storedFields(), set, principal, request));
           Span.current().setAttribute(Telemetry.HITS, hits.size());
           return new SearchResponse(
               hits,
@@ -363,11 +372,11 @@ public final class ContextEngine implements AutoCloseable {
   }
 
   /**
-   * Reciprocal rank fusion, then, best first: read the chunk, name the policies that permit it (a
-   * chunk decide() denies is dropped and counted), and keep whole chunks within the token budget.
+   * Best first: read the chunk, name the policies that permit it (a chunk decide() denies is
+   * dropped and counted), and keep whole chunks within the token budget.
    */
-  private List<SearchHit> fuseAndPack(
-      List<TopDocs> ranked,
+  private List<SearchHit> pack(
+      List<Rrf.Fused> fused,
       StoredFields stored,
       PolicySet set,
       Principal principal,
@@ -375,7 +384,7 @@ public final class ContextEngine implements AutoCloseable {
       throws java.io.IOException {
     List<SearchHit> hits = new ArrayList<>();
     int tokensLeft = request.tokenBudget() == 0 ? Integer.MAX_VALUE : request.tokenBudget();
-    for (Rrf.Fused f : Rrf.fuse(ranked)) {
+    for (Rrf.Fused f : fused) {
       if (hits.size() == request.topK()) {
         break;
       }
@@ -550,6 +559,7 @@ public final class ContextEngine implements AutoCloseable {
 
   @Override
   public void close() {
+    indexGauges.close();
     index.close();
   }
 }

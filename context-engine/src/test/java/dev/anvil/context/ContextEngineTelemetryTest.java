@@ -65,7 +65,8 @@ class ContextEngineTelemetryTest {
               "anvil.embed",
               "anvil.search.bm25",
               "anvil.search.knn",
-              "anvil.search.fusion");
+              "anvil.search.fusion",
+              "anvil.search.pack");
       assertThat(search.getAttributes().asMap().keySet())
           .extracting(k -> k.getKey())
           .contains(

@@ -145,6 +145,11 @@ public final class PolicySet {
     return compiled;
   }
 
+  /** Whether {@link #compile} would answer from the cache (for metrics). */
+  public boolean isCached(Principal principal, Action action) {
+    return filterCache.containsKey(new CacheKey(principal, action));
+  }
+
   /** Compiles without touching the cache (for benchmarks and tests). */
   public CompiledFilter compileUncached(Principal principal, Action action) {
     PartialEvaluator pe = new PartialEvaluator(principal);

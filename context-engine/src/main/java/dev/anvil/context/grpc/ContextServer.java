@@ -10,6 +10,8 @@ import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
 import io.grpc.protobuf.services.HealthStatusManager;
 import io.grpc.protobuf.services.ProtoReflectionServiceV1;
+import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.net.InetSocketAddress;
 import java.time.Clock;
@@ -32,13 +34,25 @@ public final class ContextServer implements AutoCloseable {
   /** Starts a server on {@code host:port} (port 0 picks a free one). */
   public static ContextServer start(
       String host, int port, ContextEngine engine, TokenVerifier verifier, AuditLog audit) {
+    return start(host, port, engine, verifier, audit, GlobalOpenTelemetry.get());
+  }
+
+  /** Starts a server that reports a span and a latency measurement per call to {@code otel}. */
+  public static ContextServer start(
+      String host,
+      int port,
+      ContextEngine engine,
+      TokenVerifier verifier,
+      AuditLog audit,
+      OpenTelemetry otel) {
     HealthStatusManager health = new HealthStatusManager();
     Server server =
         NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
             .addService(
                 ServerInterceptors.intercept(
                     new ContextGrpcService(engine, audit, Clock.systemUTC()),
-                    new AuthInterceptor(verifier)))
+                    new AuthInterceptor(verifier),
+                    new TelemetryInterceptor(otel))) // the last one runs first
             .addService(health.getHealthService())
             .addService(ProtoReflectionServiceV1.newInstance())
             .build();

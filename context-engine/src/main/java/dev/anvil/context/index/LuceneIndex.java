@@ -297,6 +297,25 @@ public final class LuceneIndex implements AutoCloseable {
         raw);
   }
 
+  /** Live chunks, segments and bytes on disk, as of the last refresh. */
+  public record Stats(int chunks, int segments, long bytes) {}
+
+  /** The index's size now (for metrics). */
+  public Stats stats() {
+    return withSearcher(
+        s -> {
+          long bytes = 0;
+          for (String file : directory.listAll()) {
+            try {
+              bytes += directory.fileLength(file);
+            } catch (java.nio.file.NoSuchFileException | java.io.FileNotFoundException e) {
+              // merged away while we counted
+            }
+          }
+          return new Stats(s.getIndexReader().numDocs(), s.getIndexReader().leaves().size(), bytes);
+        });
+  }
+
   /** The number of live chunks. */
   public int chunkCount() {
     return withSearcher(s -> s.getIndexReader().numDocs());

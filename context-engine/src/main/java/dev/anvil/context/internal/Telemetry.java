@@ -1,11 +1,14 @@
 package dev.anvil.context.internal;
 
+import dev.anvil.context.index.LuceneIndex;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.BatchCallback;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.ObservableLongMeasurement;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
@@ -29,15 +32,18 @@ public final class Telemetry {
   public static final AttributeKey<Long> DOCUMENTS = AttributeKey.longKey("anvil.ingest.documents");
   public static final AttributeKey<Long> CHUNKS = AttributeKey.longKey("anvil.ingest.chunks");
   public static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("anvil.ingest.outcome");
+  public static final AttributeKey<String> CACHE = AttributeKey.stringKey("anvil.cache.result");
 
   private final Tracer tracer;
   private final DoubleHistogram searchMillis;
   private final LongCounter ingestOutcomes;
   private final LongCounter disagreements;
+  private final LongCounter compileCache;
+  private final Meter meter;
 
   public Telemetry(OpenTelemetry otel) {
     this.tracer = otel.getTracer("dev.anvil.context");
-    Meter meter = otel.getMeter("dev.anvil.context");
+    this.meter = otel.getMeter("dev.anvil.context");
     this.searchMillis =
         meter
             .histogramBuilder("anvil.search.duration")
@@ -54,6 +60,54 @@ public final class Telemetry {
             .counterBuilder("anvil.filter.disagreements")
             .setDescription("Chunks the index filter admitted but decide() denied (must stay 0)")
             .build();
+    this.compileCache =
+        meter
+            .counterBuilder("anvil.policy.compile.cache")
+            .setDescription("Policy compilations answered from the cache (hit) or compiled (miss)")
+            .build();
+  }
+
+  /**
+   * Reports the index's size as gauges ({@code anvil.index.chunks}, {@code .segments}, {@code
+   * .size}), read once per collection; close the result to stop.
+   */
+  public BatchCallback observeIndex(Supplier<LuceneIndex.Stats> stats) {
+    ObservableLongMeasurement chunks =
+        meter
+            .gaugeBuilder("anvil.index.chunks")
+            .ofLongs()
+            .setDescription("Live chunks")
+            .buildObserver();
+    ObservableLongMeasurement segments =
+        meter
+            .gaugeBuilder("anvil.index.segments")
+            .ofLongs()
+            .setDescription("Lucene segments")
+            .buildObserver();
+    ObservableLongMeasurement bytes =
+        meter
+            .gaugeBuilder("anvil.index.size")
+            .ofLongs()
+            .setUnit("By")
+            .setDescription("Bytes of the index directory")
+            .buildObserver();
+    return meter.batchCallback(
+        () -> {
+          LuceneIndex.Stats now = stats.get();
+          chunks.record(now.chunks());
+          segments.record(now.segments());
+          bytes.record(now.bytes());
+        },
+        chunks,
+        segments,
+        bytes);
+  }
+
+  /** Counts a policy compilation, and marks the current span, as a cache hit or miss. */
+  public void compiled(boolean cached) {
+    String result = cached ? "hit" : "miss";
+    compileCache.add(1, Attributes.of(CACHE, result));
+    Span.current().setAttribute(CACHE, result);
   }
 
   /** A body that may fail with an I/O error. */
