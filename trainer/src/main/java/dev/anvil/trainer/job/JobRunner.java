@@ -2,6 +2,7 @@ package dev.anvil.trainer.job;
 
 import ai.djl.Device;
 import ai.djl.engine.Engine;
+import ai.djl.util.cuda.CudaUtils;
 import com.google.gson.GsonBuilder;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
@@ -18,11 +19,16 @@ import dev.anvil.trainer.train.EmbeddingTask;
 import dev.anvil.trainer.train.Task;
 import dev.anvil.trainer.train.TrainingRun;
 import io.opentelemetry.api.GlobalOpenTelemetry;
+import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
 import io.opentelemetry.api.metrics.DoubleHistogram;
 import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
@@ -61,24 +67,59 @@ public final class JobRunner {
   private final Device device;
 
   private static final AttributeKey<String> JOB = AttributeKey.stringKey("anvil.job");
-  private static final Meter METER = GlobalOpenTelemetry.getMeter("dev.anvil.trainer");
-  private final LongCounter steps =
-      METER.counterBuilder("anvil.train.steps").setDescription("Optimisation steps taken").build();
-  private final DoubleHistogram losses =
-      METER
-          .histogramBuilder("anvil.train.loss")
-          .setDescription("Training loss of each step")
-          .build();
+  private static final AttributeKey<String> TASK = AttributeKey.stringKey("anvil.train.task");
+  private static final AttributeKey<String> DEVICE = AttributeKey.stringKey("anvil.train.device");
+  private final Tracer tracer;
+  private final LongCounter steps;
+  private final DoubleHistogram losses;
+  private final DoubleHistogram throughput;
 
   /**
    * @param models where models are registered, one directory each
    * @param device where to train: {@link #defaultDevice()} picks a GPU when the engine has one
    */
   public JobRunner(JobStore store, PolicyStore policies, Path models, Device device) {
+    this(store, policies, models, device, GlobalOpenTelemetry.get());
+  }
+
+  /**
+   * The same, reporting to {@code otel}: a span per job ({@code anvil.train.job}) with its epochs,
+   * evaluations and checkpoints, and the metrics {@code anvil.train.steps}, {@code .loss}, {@code
+   * .throughput} and, on a GPU, {@code anvil.train.gpu.memory}.
+   */
+  public JobRunner(
+      JobStore store, PolicyStore policies, Path models, Device device, OpenTelemetry otel) {
     this.store = store;
     this.policies = policies;
     this.models = models;
     this.device = device;
+    this.tracer = otel.getTracer("dev.anvil.trainer");
+    Meter meter = otel.getMeter("dev.anvil.trainer");
+    this.steps =
+        meter
+            .counterBuilder("anvil.train.steps")
+            .setDescription("Optimisation steps taken")
+            .build();
+    this.losses =
+        meter
+            .histogramBuilder("anvil.train.loss")
+            .setDescription("Training loss of each step")
+            .build();
+    this.throughput =
+        meter
+            .histogramBuilder("anvil.train.throughput")
+            .setUnit("{example}/s")
+            .setDescription("Training examples per second of each step")
+            .build();
+    if (device.isGpu()) {
+      Attributes gpu = Attributes.of(DEVICE, device.toString());
+      meter
+          .gaugeBuilder("anvil.train.gpu.memory")
+          .ofLongs()
+          .setUnit("By")
+          .setDescription("GPU memory in use on the training device")
+          .buildWithCallback(m -> m.record(CudaUtils.getGpuMemory(device).getUsed(), gpu));
+    }
   }
 
   /** The first GPU when the PyTorch engine reports one (a CUDA libtorch), else the CPU. */
@@ -134,7 +175,13 @@ public final class JobRunner {
 
   private void run(Job job) {
     String id = job.id();
-    try {
+    Span span =
+        tracer
+            .spanBuilder("anvil.train.job")
+            .setAttribute(JOB, id)
+            .setAttribute(DEVICE, device.toString())
+            .startSpan();
+    try (Scope scope = span.makeCurrent()) {
       runChecked(job);
     } catch (JobSpecException
         | DatasetException
@@ -145,6 +192,13 @@ public final class JobRunner {
     } catch (IOException | RuntimeException | LinkageError e) { // LinkageError: no usable libtorch
       LOG.error("job {} failed", id, e);
       store.setState(id, new JobState.Failed(Instant.now(), e.toString()));
+    } finally {
+      JobState end = store.find(id).map(Job::state).orElse(null);
+      span.setAttribute("anvil.train.state", end == null ? "unknown" : end.label());
+      if (end instanceof JobState.Failed f) {
+        span.setStatus(StatusCode.ERROR, f.reason());
+      }
+      span.end();
     }
   }
 
@@ -212,7 +266,8 @@ public final class JobRunner {
               spec.hyperparameters(),
               job.dir().resolve("work"),
               listener(id),
-              () -> store.cancelRequested(id));
+              () -> store.cancelRequested(id),
+              tracer);
       if (r.cancelled()) {
         store.setState(id, new JobState.Cancelled(Instant.now()));
         return;
@@ -253,6 +308,7 @@ public final class JobRunner {
       public void step(int step, int totalSteps, double loss, double lr, double examplesPerSecond) {
         steps.add(1, job);
         losses.record(loss, job);
+        throughput.record(examplesPerSecond, job);
         store.event(
             id,
             Map.of(

@@ -13,6 +13,11 @@ import dev.anvil.trainer.model.Autograd;
 import dev.anvil.trainer.model.EncoderModel;
 import dev.anvil.trainer.model.Safetensors;
 import dev.anvil.trainer.model.Tensor;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.FloatBuffer;
@@ -28,6 +33,7 @@ import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
 import java.util.function.BooleanSupplier;
+import java.util.function.Supplier;
 import java.util.stream.Stream;
 
 /**
@@ -103,6 +109,7 @@ public final class TrainingRun {
   private final Hyperparameters hp;
   private final Path work;
   private final Listener listener;
+  private final Tracer tracer;
   private final Map<String, NDArray> params = new LinkedHashMap<>();
   private final AdamW optimizer;
   private final int stepsPerEpoch;
@@ -115,7 +122,8 @@ public final class TrainingRun {
       List<Example> heldOut,
       Hyperparameters hp,
       Path work,
-      Listener listener) {
+      Listener listener,
+      Tracer tracer) {
     this.task = task;
     this.model = model;
     this.train = train;
@@ -123,6 +131,7 @@ public final class TrainingRun {
     this.hp = hp;
     this.work = work;
     this.listener = listener;
+    this.tracer = tracer;
     params.putAll(model.encoder().weights());
     params.putAll(task.headWeights());
     params.values().forEach(p -> p.setRequiresGradient(true));
@@ -145,7 +154,60 @@ public final class TrainingRun {
       Path work,
       Listener listener,
       BooleanSupplier cancelled) {
-    return new TrainingRun(task, model, train, heldOut, hp, work, listener).loop(cancelled);
+    return run(
+        task,
+        model,
+        train,
+        heldOut,
+        hp,
+        work,
+        listener,
+        cancelled,
+        OpenTelemetry.noop().getTracer("dev.anvil.trainer"));
+  }
+
+  /**
+   * The same, with a span per epoch ({@code anvil.train.epoch}), evaluation ({@code
+   * anvil.train.evaluate}) and checkpoint ({@code anvil.train.checkpoint}) under the current span.
+   */
+  public static Result run(
+      Task task,
+      EncoderModel model,
+      List<Example> train,
+      List<Example> heldOut,
+      Hyperparameters hp,
+      Path work,
+      Listener listener,
+      BooleanSupplier cancelled,
+      Tracer tracer) {
+    return new TrainingRun(task, model, train, heldOut, hp, work, listener, tracer).loop(cancelled);
+  }
+
+  static final AttributeKey<Long> EPOCH = AttributeKey.longKey("anvil.train.epoch");
+  static final AttributeKey<Long> STEP = AttributeKey.longKey("anvil.train.step");
+
+  /** Runs {@code body} in a child span of the current one, which it returns from. */
+  private <T> T traced(String name, int step, Supplier<T> body) {
+    Span span = tracer.spanBuilder(name).setAttribute(STEP, (long) step).startSpan();
+    try (Scope scope = span.makeCurrent()) {
+      return body.get();
+    } catch (RuntimeException e) {
+      span.recordException(e);
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private Map<String, Double> evaluate(int step) {
+    return traced(
+        "anvil.train.evaluate",
+        step,
+        () -> {
+          Map<String, Double> metrics = task.evaluate(heldOut);
+          metrics.forEach((k, v) -> Span.current().setAttribute("anvil.train.metric." + k, v));
+          return metrics;
+        });
   }
 
   private static int stepsPerEpoch(int examples, Hyperparameters hp) {
@@ -179,7 +241,7 @@ public final class TrainingRun {
       s = restore(checkpoint.get());
       listener.resumed(s.step);
     } else if (!heldOut.isEmpty()) {
-      s.baseMetrics = task.evaluate(heldOut);
+      s.baseMetrics = evaluate(0);
       s.bestMetrics = s.baseMetrics;
       saveBest(0);
       listener.evaluated(0, s.baseMetrics, true);
@@ -187,52 +249,78 @@ public final class TrainingRun {
     boolean stoppedEarly = false;
     List<Example> order = null;
     int orderEpoch = -1;
-    while (s.step < totalSteps) {
-      if (cancelled.getAsBoolean()) {
-        return result(s, false, true);
-      }
-      int epoch = s.step / stepsPerEpoch;
-      if (epoch != orderEpoch) {
-        order = new ArrayList<>(train);
-        Collections.shuffle(order, new Random(hp.seed() * 7919 + epoch));
-        orderEpoch = epoch;
-      }
-      int from = (s.step % stepsPerEpoch) * hp.batchSize();
-      List<Example> batch = order.subList(from, Math.min(order.size(), from + hp.batchSize()));
-      double lr = hp.learningRateAt(s.step, totalSteps);
-      long t0 = System.nanoTime();
-      double loss = step(batch, lr, s.step);
-      s.losses.add(loss);
-      s.step++;
-      listener.step(s.step, totalSteps, loss, lr, batch.size() / ((System.nanoTime() - t0) / 1e9));
-
-      if (!heldOut.isEmpty() && (s.step % hp.evalEvery() == 0 || s.step == totalSteps)) {
-        Map<String, Double> metrics = task.evaluate(heldOut);
-        boolean better =
-            metrics.get(task.metric()) > s.bestMetrics.getOrDefault(task.metric(), -1.0);
-        if (better) {
-          s.bestMetrics = metrics;
-          s.bestStep = s.step;
-          s.evaluationsWithoutImprovement = 0;
-          saveBest(s.step);
-        } else {
-          s.evaluationsWithoutImprovement++;
+    Span epochSpan = Span.getInvalid();
+    try {
+      while (s.step < totalSteps) {
+        if (cancelled.getAsBoolean()) {
+          return result(s, false, true);
         }
-        listener.evaluated(s.step, metrics, better);
-        stoppedEarly = hp.patience() > 0 && s.evaluationsWithoutImprovement >= hp.patience();
+        int epoch = s.step / stepsPerEpoch;
+        if (epoch != orderEpoch) {
+          order = new ArrayList<>(train);
+          Collections.shuffle(order, new Random(hp.seed() * 7919 + epoch));
+          orderEpoch = epoch;
+          epochSpan.end();
+          epochSpan =
+              tracer
+                  .spanBuilder("anvil.train.epoch")
+                  .setAttribute(EPOCH, epoch + 1L)
+                  .setAttribute(STEP, (long) s.step)
+                  .startSpan();
+        }
+        try (Scope scope = epochSpan.makeCurrent()) {
+          stoppedEarly = stepOnce(s, order);
+        }
+        if (stoppedEarly) {
+          break;
+        }
       }
-      if (s.step % hp.checkpointEvery() == 0 || s.step == totalSteps || stoppedEarly) {
-        checkpoint(s);
-        listener.checkpointed(s.step);
-      }
-      if (stoppedEarly) {
-        break;
-      }
+    } finally {
+      epochSpan.end();
     }
     if (!heldOut.isEmpty()) {
       load(Safetensors.read(bestDir(s.bestStep).resolve("weights.safetensors")));
     }
     return result(s, stoppedEarly, false);
+  }
+
+  /** One step of the loop, with its evaluation and checkpoint when due; true to stop early. */
+  private boolean stepOnce(State s, List<Example> order) {
+    boolean stoppedEarly = false;
+    int from = (s.step % stepsPerEpoch) * hp.batchSize();
+    List<Example> batch = order.subList(from, Math.min(order.size(), from + hp.batchSize()));
+    double lr = hp.learningRateAt(s.step, totalSteps);
+    long t0 = System.nanoTime();
+    double loss = step(batch, lr, s.step);
+    s.losses.add(loss);
+    s.step++;
+    listener.step(s.step, totalSteps, loss, lr, batch.size() / ((System.nanoTime() - t0) / 1e9));
+
+    if (!heldOut.isEmpty() && (s.step % hp.evalEvery() == 0 || s.step == totalSteps)) {
+      Map<String, Double> metrics = evaluate(s.step);
+      boolean better = metrics.get(task.metric()) > s.bestMetrics.getOrDefault(task.metric(), -1.0);
+      if (better) {
+        s.bestMetrics = metrics;
+        s.bestStep = s.step;
+        s.evaluationsWithoutImprovement = 0;
+        saveBest(s.step);
+      } else {
+        s.evaluationsWithoutImprovement++;
+      }
+      listener.evaluated(s.step, metrics, better);
+      stoppedEarly = hp.patience() > 0 && s.evaluationsWithoutImprovement >= hp.patience();
+    }
+    if (s.step % hp.checkpointEvery() == 0 || s.step == totalSteps || stoppedEarly) {
+      traced(
+          "anvil.train.checkpoint",
+          s.step,
+          () -> {
+            checkpoint(s);
+            return null;
+          });
+      listener.checkpointed(s.step);
+    }
+    return stoppedEarly;
   }
 
   private Result result(State s, boolean stoppedEarly, boolean cancelled) {
