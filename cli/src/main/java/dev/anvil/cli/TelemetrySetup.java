@@ -1,5 +1,7 @@
 package dev.anvil.cli;
 
+import io.opentelemetry.instrumentation.runtimemetrics.java17.RuntimeMetrics;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.autoconfigure.AutoConfiguredOpenTelemetrySdk;
 import java.util.Map;
 
@@ -27,22 +29,27 @@ final class TelemetrySetup {
   }
 
   /**
-   * Installs the SDK as the global OpenTelemetry when requested; names the service after the
-   * command.
+   * Installs the SDK as the global OpenTelemetry when requested, with JVM metrics; names the
+   * service after the command. {@code OTEL_METRICS_EXPORTER=prometheus} serves a scrape endpoint on
+   * 127.0.0.1:9464 (set {@code OTEL_EXPORTER_PROMETHEUS_HOST} to expose it, as the chart does).
    */
   static void install(String command) {
     if (!requested(System.getenv())) {
       return;
     }
-    AutoConfiguredOpenTelemetrySdk.builder()
-        // Defaults only: OTEL_* variables and otel.* properties override them.
-        .addPropertiesSupplier(
-            () ->
-                Map.of(
-                    "otel.service.name", "anvil-" + command,
-                    "otel.logs.exporter", "none",
-                    "otel.exporter.otlp.protocol", "http/protobuf"))
-        .setResultAsGlobal()
-        .build();
+    OpenTelemetrySdk sdk =
+        AutoConfiguredOpenTelemetrySdk.builder()
+            // Defaults only: OTEL_* variables and otel.* properties override them.
+            .addPropertiesSupplier(
+                () ->
+                    Map.of(
+                        "otel.service.name", "anvil-" + command,
+                        "otel.logs.exporter", "none",
+                        "otel.exporter.otlp.protocol", "http/protobuf",
+                        "otel.exporter.prometheus.host", "127.0.0.1"))
+            .setResultAsGlobal()
+            .build()
+            .getOpenTelemetrySdk();
+    RuntimeMetrics.create(sdk); // memory, GC, threads, CPU; lives as long as the process
   }
 }
