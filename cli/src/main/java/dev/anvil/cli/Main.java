@@ -36,6 +36,11 @@ public final class Main {
   public static void main(String[] args) {
     // Nothing is downloaded at run time: DJL (the tokenizer) must not look for a network.
     System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
+    // DJL unpacks its native libraries (libtorch ~430 MB, the tokenizer) on first use: under the
+    // data directory, not the home, which a container's read-only root file system cannot write.
+    if (System.getProperty("DJL_CACHE_DIR") == null && System.getenv("DJL_CACHE_DIR") == null) {
+      System.setProperty("DJL_CACHE_DIR", Identities.dataDir().resolve("djl").toString());
+    }
     TelemetrySetup.install(args.length > 0 ? args[0] : "cli");
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));
   }

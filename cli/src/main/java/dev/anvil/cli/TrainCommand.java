@@ -53,8 +53,6 @@ final class TrainCommand {
   }
 
   static JobRunner runner(PolicyCommand.PackOption pack) {
-    // DJL unpacks libtorch (~430 MB) on first use: under the data directory, not the home.
-    System.setProperty("DJL_CACHE_DIR", Identities.dataDir().resolve("djl").toString());
     return new JobRunner(
         store(), PolicyStore.open(pack.pack()), models(), JobRunner.defaultDevice());
   }
