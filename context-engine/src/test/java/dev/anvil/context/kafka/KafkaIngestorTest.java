@@ -228,11 +228,23 @@ class KafkaIngestorTest {
           .isNotEmpty()
           .allMatch(
               l -> l.getSpanContext().getTraceId().equals(upload.getSpanContext().getTraceId()));
+      assertThat(batch.getKind()).isEqualTo(io.opentelemetry.api.trace.SpanKind.CONSUMER);
+      SpanData ingest =
+          all.stream()
+              .filter(
+                  x ->
+                      x.getName().equals("anvil.ingest")
+                          && x.getParentSpanId().equals(batch.getSpanId()))
+              .findFirst()
+              .orElseThrow();
       assertThat(all)
-          .anyMatch(
-              x ->
-                  x.getName().equals("anvil.ingest")
-                      && x.getParentSpanId().equals(batch.getSpanId()));
+          .filteredOn(x -> x.getParentSpanId().equals(ingest.getSpanId()))
+          .extracting(SpanData::getName)
+          .contains("anvil.embed");
+      assertThat(all)
+          .filteredOn(x -> x.getParentSpanId().equals(batch.getSpanId()))
+          .extracting(SpanData::getName)
+          .containsExactly("anvil.ingest", "anvil.index.commit"); // the commit holds the offsets
     }
   }
 
