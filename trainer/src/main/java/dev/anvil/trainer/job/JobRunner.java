@@ -13,6 +13,7 @@ import dev.anvil.trainer.data.Governance;
 import dev.anvil.trainer.data.TrainingDeniedException;
 import dev.anvil.trainer.model.EncoderModel;
 import dev.anvil.trainer.model.ModelFormatException;
+import dev.anvil.trainer.model.OnnxExport;
 import dev.anvil.trainer.model.PackagedModels;
 import dev.anvil.trainer.train.ClassifierTask;
 import dev.anvil.trainer.train.EmbeddingTask;
@@ -274,6 +275,15 @@ public final class JobRunner {
       }
       Path dir = models.resolve(id);
       model.saveHuggingFace(dir, task.headTensors());
+      if (spec.task() == JobSpec.Task.EMBEDDING) {
+        // What the context engine serves (ONNX Runtime); the lineage travels inside the file too.
+        Map<String, String> props = new LinkedHashMap<>();
+        props.put("anvil.model", id);
+        lineage.tags().forEach((tag, v) -> props.put("anvil.lineage." + tag, String.valueOf(v)));
+        model.exportOnnx(dir, props);
+        store.log(
+            id, "exported " + dir.resolve("model.onnx") + " (ONNX opset " + OnnxExport.OPSET + ")");
+      }
       writeCard(dir, job, spec, task, r, lineage, train, eval);
       store.setState(id, new JobState.Succeeded(Instant.now(), dir.toString(), r.bestMetrics()));
     }
@@ -381,6 +391,9 @@ public final class JobRunner {
         Map.of("base", r.baseMetrics(), "best", r.bestMetrics(), "best_step", r.bestStep()));
     card.put("lineage", lineage.tags());
     card.put("policy_version", policies.current().version());
+    if (Files.exists(dir.resolve("model.onnx"))) {
+      card.put("onnx", Map.of("file", "model.onnx", "opset", OnnxExport.OPSET));
+    }
     card.putAll(task.card());
     Files.writeString(
         dir.resolve("anvil-model-card.json"),

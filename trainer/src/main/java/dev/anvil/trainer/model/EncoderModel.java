@@ -183,6 +183,21 @@ public final class EncoderModel implements AutoCloseable {
     }
   }
 
+  /**
+   * Writes the encoder as {@code model.onnx} in {@code dir} (see {@link OnnxExport}), beside the
+   * tokenizer, so ONNX Runtime (the context engine) serves it; {@code metadata} become the model's
+   * properties.
+   */
+  public Path exportOnnx(Path dir, Map<String, String> metadata) throws IOException {
+    Files.createDirectories(dir);
+    Path file = dir.resolve("model.onnx");
+    OnnxExport.write(encoder.config(), encoder.toTensors(), metadata, file);
+    if (!tokenizerFile.toAbsolutePath().equals(dir.resolve("tokenizer.json").toAbsolutePath())) {
+      Files.copy(tokenizerFile, dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
+    }
+    return file;
+  }
+
   /** The tokenizer file. */
   public Path tokenizerFile() {
     return tokenizerFile;

@@ -75,7 +75,12 @@ class JobRunnerTest {
     assertThat(done.state()).isInstanceOf(JobState.Succeeded.class);
     Path model = Path.of(((JobState.Succeeded) done.state()).model());
     for (String f :
-        List.of("config.json", "model.safetensors", "tokenizer.json", "anvil-model-card.json")) {
+        List.of(
+            "config.json",
+            "model.safetensors",
+            "tokenizer.json",
+            "model.onnx",
+            "anvil-model-card.json")) {
       assertThat(model.resolve(f)).isRegularFile();
     }
     JsonObject card =
@@ -84,6 +89,7 @@ class JobRunnerTest {
     assertThat(card.getAsJsonObject("lineage").get("classification").getAsString())
         .isEqualTo("internal");
     assertThat(card.get("owner").getAsString()).isEqualTo("mia");
+    assertThat(card.getAsJsonObject("onnx").get("opset").getAsInt()).isEqualTo(17);
     assertThat(card.getAsJsonArray("data").get(0).getAsJsonObject().get("sha256").getAsString())
         .startsWith("sha256:");
     JsonObject loss = card.getAsJsonObject("loss");
