@@ -1,0 +1,201 @@
+{{/* Chart name, for the app.kubernetes.io/name label. */}}
+{{- define "anvil.name" -}}
+{{- default .Chart.Name .Values.nameOverride | trunc 63 | trimSuffix "-" -}}
+{{- end -}}
+
+{{/* Resource name prefix: the release name, plus the chart name unless the release name has it. */}}
+{{- define "anvil.fullname" -}}
+{{- if .Values.fullnameOverride -}}
+{{- .Values.fullnameOverride | trunc 36 | trimSuffix "-" -}}
+{{- else -}}
+{{- $name := default .Chart.Name .Values.nameOverride -}}
+{{- if contains $name .Release.Name -}}
+{{- .Release.Name | trunc 36 | trimSuffix "-" -}}
+{{- else -}}
+{{- printf "%s-%s" .Release.Name $name | trunc 36 | trimSuffix "-" -}}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Name of a component's resources: (dict "root" $ "component" "context-engine"). */}}
+{{- define "anvil.componentName" -}}
+{{- printf "%s-%s" (include "anvil.fullname" .root) .component -}}
+{{- end -}}
+
+{{/* Standard labels of a component's resources. */}}
+{{- define "anvil.labels" -}}
+helm.sh/chart: {{ printf "%s-%s" .root.Chart.Name .root.Chart.Version | replace "+" "_" }}
+{{ include "anvil.selectorLabels" . }}
+app.kubernetes.io/version: {{ .root.Chart.AppVersion | quote }}
+app.kubernetes.io/part-of: anvil
+app.kubernetes.io/managed-by: {{ .root.Release.Service }}
+{{- end -}}
+
+{{/* Labels that select a component's pods (immutable in StatefulSets and Deployments). */}}
+{{- define "anvil.selectorLabels" -}}
+app.kubernetes.io/name: {{ include "anvil.name" .root }}
+app.kubernetes.io/instance: {{ .root.Release.Name }}
+app.kubernetes.io/component: {{ .component }}
+{{- end -}}
+
+{{/* ServiceAccount both components run as. */}}
+{{- define "anvil.serviceAccountName" -}}
+{{- if .Values.serviceAccount.create -}}
+{{- default (include "anvil.fullname" .) .Values.serviceAccount.name -}}
+{{- else -}}
+{{- required "serviceAccount.name: name an existing ServiceAccount when serviceAccount.create is false" .Values.serviceAccount.name -}}
+{{- end -}}
+{{- end -}}
+
+{{/* An image reference: (dict "root" $ "image" "context-engine"). */}}
+{{- define "anvil.image" -}}
+{{- $registry := .root.Values.image.registry | trimSuffix "/" -}}
+{{- $tag := default .root.Chart.AppVersion .root.Values.image.tag -}}
+{{- if $registry -}}
+{{- printf "%s/anvil/%s:%s" $registry .image $tag -}}
+{{- else -}}
+{{- printf "anvil/%s:%s" .image $tag -}}
+{{- end -}}
+{{- end -}}
+
+{{/* Pod-level security context: the restricted Pod Security Standard. */}}
+{{- define "anvil.podSecurityContext" -}}
+securityContext:
+  runAsNonRoot: true
+  runAsUser: {{ .Values.securityContext.runAsUser }}
+  runAsGroup: {{ .Values.securityContext.runAsGroup }}
+  fsGroup: {{ .Values.securityContext.fsGroup }}
+  fsGroupChangePolicy: OnRootMismatch
+  seccompProfile:
+    type: RuntimeDefault
+{{- end -}}
+
+{{/* Container-level security context: the restricted Pod Security Standard, read-only root. */}}
+{{- define "anvil.containerSecurityContext" -}}
+securityContext:
+  runAsNonRoot: true
+  runAsUser: {{ .Values.securityContext.runAsUser }}
+  runAsGroup: {{ .Values.securityContext.runAsGroup }}
+  allowPrivilegeEscalation: false
+  privileged: false
+  readOnlyRootFilesystem: true
+  capabilities:
+    drop:
+      - ALL
+  seccompProfile:
+    type: RuntimeDefault
+{{- end -}}
+
+{{/* ConfigMap of the policy pack: the existing one, or the chart's. */}}
+{{- define "anvil.policyConfigMapName" -}}
+{{- if .Values.policy.existingConfigMap.name -}}
+{{- .Values.policy.existingConfigMap.name -}}
+{{- else -}}
+{{- printf "%s-policy-pack" (include "anvil.fullname" .) -}}
+{{- end -}}
+{{- end -}}
+
+{{/* The pack's paths (schema.yaml, principals.yaml, policies/NAME.yaml), one per line, sorted. */}}
+{{- define "anvil.policyPaths" -}}
+{{- if .Values.policy.existingConfigMap.name -}}
+{{- range (sortAlpha .Values.policy.existingConfigMap.files) }}
+{{ . }}
+{{- end -}}
+{{- else if .Values.policy.files -}}
+{{- range $path, $_ := .Values.policy.files }}
+{{ $path }}
+{{- end -}}
+{{- else -}}
+{{- range $path, $_ := .Files.Glob "files/policy-pack/**" }}
+{{ trimPrefix "files/policy-pack/" $path }}
+{{- end -}}
+{{- end -}}
+{{- end -}}
+
+{{/* ConfigMap key of a pack path: "/" is not allowed in keys. */}}
+{{- define "anvil.policyKey" -}}
+{{- . | replace "/" "_" -}}
+{{- end -}}
+
+{{/* The policy pack volume: the ConfigMap's keys mapped back to the pack's layout. */}}
+{{- define "anvil.policyVolume" -}}
+- name: policy-pack
+  configMap:
+    name: {{ include "anvil.policyConfigMapName" . }}
+    items:
+{{- range (include "anvil.policyPaths" . | trim | splitList "\n") }}
+      - key: {{ include "anvil.policyKey" . }}
+        path: {{ . }}
+{{- end }}
+{{- end -}}
+
+{{/* Telemetry variables of a component: (dict "root" $ "service" "anvil-context-engine"). */}}
+{{- define "anvil.telemetryConfig" -}}
+{{- $v := .root.Values -}}
+{{- $exporters := list -}}
+{{- if $v.telemetry.otlp.endpoint -}}
+{{- $exporters = append $exporters "otlp" -}}
+{{- end -}}
+{{- if $v.metrics.prometheus.enabled -}}
+{{- $exporters = append $exporters "prometheus" -}}
+{{- end -}}
+{{- if $exporters }}
+OTEL_SERVICE_NAME: {{ .service | quote }}
+OTEL_TRACES_EXPORTER: {{ ternary "otlp" "none" (not (empty $v.telemetry.otlp.endpoint)) | quote }}
+OTEL_METRICS_EXPORTER: {{ join "," $exporters | quote }}
+{{- if $v.telemetry.otlp.endpoint }}
+OTEL_EXPORTER_OTLP_ENDPOINT: {{ $v.telemetry.otlp.endpoint | quote }}
+OTEL_EXPORTER_OTLP_PROTOCOL: {{ $v.telemetry.otlp.protocol | quote }}
+{{- end }}
+{{- if $v.metrics.prometheus.enabled }}
+OTEL_EXPORTER_PROMETHEUS_HOST: "0.0.0.0"
+OTEL_EXPORTER_PROMETHEUS_PORT: {{ $v.metrics.prometheus.port | quote }}
+{{- end }}
+{{- with $v.telemetry.resourceAttributes }}
+OTEL_RESOURCE_ATTRIBUTES: {{ . | quote }}
+{{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* A NetworkPolicy peer (a one-item list) from a value: {cidr, except} or
+     {namespaceSelector, podSelector}; the value's ports are not part of the peer. */}}
+{{- define "anvil.networkPeer" -}}
+{{- $peer := dict -}}
+{{- if .cidr -}}
+{{- $block := dict "cidr" .cidr -}}
+{{- with .except }}{{ $_ := set $block "except" . }}{{ end -}}
+{{- $_ := set $peer "ipBlock" $block -}}
+{{- else -}}
+{{- /* hasKey, not with: an empty namespaceSelector ({}) means every namespace. */ -}}
+{{- if hasKey . "namespaceSelector" }}{{ $_ := set $peer "namespaceSelector" .namespaceSelector }}{{ end -}}
+{{- if hasKey . "podSelector" }}{{ $_ := set $peer "podSelector" .podSelector }}{{ end -}}
+{{- end -}}
+{{- list $peer | toYaml -}}
+{{- end -}}
+
+{{/* Egress rules, one per peer, each with the peer's own ports: a list of peers. */}}
+{{- define "anvil.egressRules" -}}
+{{- range . }}
+- to:
+    {{- include "anvil.networkPeer" . | nindent 4 }}
+  ports:
+    {{- range .ports }}
+    - port: {{ .port }}
+      protocol: {{ default "TCP" .protocol }}
+      {{- with .endPort }}
+      endPort: {{ . }}
+      {{- end }}
+    {{- end }}
+{{- end }}
+{{- end -}}
+
+{{/* Ingress peers: the given ones, or pods of the release namespace. */}}
+{{- define "anvil.ingressPeers" -}}
+{{- if . -}}
+{{- range . }}
+{{ include "anvil.networkPeer" . }}
+{{- end }}
+{{- else -}}
+- podSelector: {}
+{{- end -}}
+{{- end -}}

@@ -1,0 +1,341 @@
+package dev.anvil.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import io.fabric8.kubernetes.api.model.ConfigMap;
+import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
+import io.fabric8.kubernetes.api.model.HasMetadata;
+import io.fabric8.kubernetes.api.model.PersistentVolumeClaim;
+import io.fabric8.kubernetes.api.model.Service;
+import io.fabric8.kubernetes.api.model.ServiceAccount;
+import io.fabric8.kubernetes.api.model.apps.Deployment;
+import io.fabric8.kubernetes.api.model.apps.StatefulSet;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.policy.v1.PodDisruptionBudget;
+import java.lang.reflect.InvocationTargetException;
+import java.lang.reflect.Method;
+import java.lang.reflect.Modifier;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.Collection;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class ChartRenderingTest {
+  @Test
+  void defaultValuesRenderTypedObjectsOfEveryComponent() {
+    Rendering r = Chart.render();
+
+    assertEveryObjectFullyTyped(r);
+    assertThat(kinds(r))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "ConfigMap", 3, // context engine and trainer settings, the policy pack
+                "Deployment", 1,
+                "NetworkPolicy", 2,
+                "PersistentVolumeClaim", 2,
+                "Service", 2,
+                "ServiceAccount", 1,
+                "StatefulSet", 1));
+    assertThat(r.get(StatefulSet.class, "anvil-context-engine").getSpec().getReplicas())
+        .isEqualTo(1);
+    assertThat(r.all(HasMetadata.class))
+        .allSatisfy(o -> assertThat(o.getMetadata().getNamespace()).isEqualTo(Chart.NAMESPACE));
+  }
+
+  @Test
+  void productionGpuValuesRenderTypedObjects() {
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU);
+
+    assertEveryObjectFullyTyped(r);
+    assertThat(r.get(StatefulSet.class, "anvil-context-engine").getSpec().getReplicas())
+        .isEqualTo(2);
+    assertThat(r.find(PodDisruptionBudget.class, "anvil-context-engine")).isPresent();
+    assertThat(r.all(NetworkPolicy.class)).hasSize(2);
+    assertThat(r.get(Deployment.class, "anvil-trainer").getSpec().getStrategy().getType())
+        .isEqualTo("Recreate");
+    assertThat(r.workload("anvil-trainer").container().getImage())
+        .isEqualTo("registry.corp.internal:5000/anvil/trainer-cuda:0.1.0");
+    assertThat(r.workload("anvil-context-engine").container().getImage())
+        .isEqualTo("registry.corp.internal:5000/anvil/context-engine:0.1.0");
+  }
+
+  @Test
+  void contextEngineRunsServeWithGrpcHealthProbesAndAGracePeriod() {
+    Rendering r = Chart.render();
+    Rendering.Workload engine = r.workload("anvil-context-engine");
+    var c = engine.container();
+
+    assertThat(c.getArgs()).containsExactly("serve");
+    assertThat(c.getPorts())
+        .anySatisfy(
+            p -> {
+              assertThat(p.getName()).isEqualTo("grpc");
+              assertThat(p.getContainerPort()).isEqualTo(7070);
+            });
+    for (var probe : List.of(c.getReadinessProbe(), c.getLivenessProbe(), c.getStartupProbe())) {
+      assertThat(probe.getGrpc().getPort()).isEqualTo(7070);
+      assertThat(probe.getGrpc().getService()).isEmpty();
+    }
+    assertThat(engine.template().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(60L);
+
+    StatefulSet set = r.get(StatefulSet.class, "anvil-context-engine");
+    assertThat(set.getSpec().getServiceName()).isEqualTo("anvil-context-engine-headless");
+    assertThat(set.getSpec().getVolumeClaimTemplates())
+        .singleElement()
+        .satisfies(pvc -> assertThat(pvc.getMetadata().getName()).isEqualTo("data"));
+    assertThat(r.get(Service.class, "anvil-context-engine-headless").getSpec().getClusterIP())
+        .isEqualTo("None");
+    assertThat(r.get(Service.class, "anvil-context-engine").getSpec().getType())
+        .isEqualTo("ClusterIP");
+  }
+
+  @Test
+  void kafkaConsumerGroupIsThePodNameAndTheClientConfigComesFromTheNamedSecret() {
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU);
+    var engine = r.workload("anvil-context-engine");
+
+    assertThat(engine.container().getEnv())
+        .anySatisfy(
+            e -> {
+              assertThat(e.getName()).isEqualTo("ANVIL_KAFKA_GROUP");
+              assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
+            });
+    assertThat(engine.template().getSpec().getVolumes())
+        .filteredOn(v -> v.getSecret() != null)
+        .singleElement()
+        .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("anvil-kafka-client"));
+    assertThat(r.configMap("anvil-context-engine").getData())
+        .containsEntry("ANVIL_KAFKA_CONFIG", "/etc/anvil/kafka/client.properties")
+        .containsEntry("ANVIL_ISSUER", "https://keycloak.corp.internal/realms/acme")
+        .containsEntry("ANVIL_HOST", "0.0.0.0");
+    assertThat(r.all(io.fabric8.kubernetes.api.model.Secret.class))
+        .as("Secrets are referenced by name, never rendered")
+        .isEmpty();
+  }
+
+  @Test
+  void policyPackIsMountedAsADirectoryWithItsLayoutAndNoSubPath() {
+    Rendering r = Chart.render();
+    ConfigMap pack = r.configMap("anvil-policy-pack");
+
+    for (Rendering.Workload w : r.workloads()) {
+      assertThat(w.container().getVolumeMounts())
+          .filteredOn(m -> m.getName().equals("policy-pack"))
+          .singleElement()
+          .satisfies(
+              m -> {
+                assertThat(m.getMountPath()).isEqualTo("/etc/anvil/policy-pack");
+                assertThat(m.getSubPath()).as("subPath mounts are never updated").isNull();
+                assertThat(m.getReadOnly()).isTrue();
+              });
+      var volume =
+          w.template().getSpec().getVolumes().stream()
+              .filter(v -> v.getName().equals("policy-pack"))
+              .findFirst()
+              .orElseThrow();
+      Map<String, String> paths = new TreeMap<>();
+      volume.getConfigMap().getItems().forEach(i -> paths.put(i.getKey(), i.getPath()));
+      assertThat(paths)
+          .containsEntry("schema.yaml", "schema.yaml")
+          .containsEntry("principals.yaml", "principals.yaml")
+          .containsEntry("policies_10-hr.yaml", "policies/10-hr.yaml");
+      assertThat(paths.keySet()).isEqualTo(pack.getData().keySet());
+    }
+  }
+
+  @Test
+  void chartShipsTheExamplePolicyPackWithoutItsTests() throws Exception {
+    Path example = Path.of("..", "examples", "policy-pack");
+    Map<String, String> expected = new TreeMap<>();
+    try (Stream<Path> files = Files.walk(example)) {
+      for (Path f : files.filter(Files::isRegularFile).toList()) {
+        String path = example.relativize(f).toString().replace('\\', '/');
+        if (!path.startsWith("tests/")) {
+          expected.put(path.replace('/', '_'), Files.readString(f));
+        }
+      }
+    }
+
+    Map<String, String> data = Chart.render().configMap("anvil-policy-pack").getData();
+
+    assertThat(data)
+        .as("helm/anvil/files/policy-pack must be a copy of examples/policy-pack (without tests/)")
+        .isEqualTo(expected);
+  }
+
+  @Test
+  void inlinePolicyFilesReplaceTheExamplePack(@TempDir Path dir) {
+    Path values =
+        Chart.values(
+            dir,
+            """
+            policy:
+              files:
+                schema.yaml: |
+                  tags: {}
+                principals.yaml: |
+                  {}
+                policies/00-only.yaml: |
+                  []
+            """);
+
+    Rendering r = Chart.render(values);
+
+    assertThat(r.configMap("anvil-policy-pack").getData())
+        .containsOnlyKeys("schema.yaml", "principals.yaml", "policies_00-only.yaml")
+        .containsEntry("policies_00-only.yaml", "[]\n");
+  }
+
+  @Test
+  void existingPolicyConfigMapIsMountedAndNoneIsRendered(@TempDir Path dir) {
+    Path values =
+        Chart.values(
+            dir,
+            """
+            policy:
+              existingConfigMap:
+                name: corp-policies
+                files: [schema.yaml, principals.yaml, policies/corp.yaml]
+            """);
+
+    Rendering r = Chart.render(values);
+
+    assertThat(r.find(ConfigMap.class, "anvil-policy-pack")).isEmpty();
+    var volume =
+        r.workload("anvil-context-engine").template().getSpec().getVolumes().stream()
+            .filter(v -> v.getName().equals("policy-pack"))
+            .findFirst()
+            .orElseThrow();
+    assertThat(volume.getConfigMap().getName()).isEqualTo("corp-policies");
+    assertThat(volume.getConfigMap().getItems())
+        .anySatisfy(
+            i -> {
+              assertThat(i.getKey()).isEqualTo("policies_corp.yaml");
+              assertThat(i.getPath()).isEqualTo("policies/corp.yaml");
+            });
+  }
+
+  @Test
+  void existingTrainerClaimsAreUsedInsteadOfNewOnes(@TempDir Path dir) {
+    Path values =
+        Chart.values(
+            dir,
+            """
+            trainer:
+              persistence:
+                jobs: {existingClaim: corp-jobs, size: 1Gi, accessModes: [ReadWriteOnce]}
+                models: {existingClaim: corp-models, size: 1Gi, accessModes: [ReadWriteOnce]}
+            """);
+
+    Rendering r = Chart.render(values);
+
+    assertThat(r.all(PersistentVolumeClaim.class)).isEmpty();
+    assertThat(r.workload("anvil-trainer").template().getSpec().getVolumes())
+        .extracting(
+            v ->
+                v.getPersistentVolumeClaim() == null
+                    ? null
+                    : v.getPersistentVolumeClaim().getClaimName())
+        .contains("corp-jobs", "corp-models");
+  }
+
+  @Test
+  void componentsCanBeTurnedOff(@TempDir Path dir) {
+    Path values = Chart.values(dir, "contextEngine: {enabled: false}\ntrainer: {enabled: false}\n");
+
+    Rendering r = Chart.render(values);
+
+    assertThat(r.workloads()).isEmpty();
+    assertThat(r.all(NetworkPolicy.class)).isEmpty();
+    assertThat(r.all(ServiceAccount.class)).hasSize(1);
+  }
+
+  @Test
+  void namesStayWithinKubernetesLimitsForLongReleaseNames(@TempDir Path dir) {
+    Path values = Chart.values(dir, "fullnameOverride: " + "a".repeat(36) + "\n");
+
+    Rendering r = Chart.render(values);
+
+    assertThat(r.objects())
+        .allSatisfy(o -> assertThat(o.getMetadata().getName()).hasSizeLessThanOrEqualTo(63));
+    assertThat(r.all(StatefulSet.class))
+        .as("a StatefulSet name leaves room for the controller-revision-hash label (63)")
+        .allSatisfy(s -> assertThat(s.getMetadata().getName()).hasSizeLessThanOrEqualTo(52));
+  }
+
+  private static Map<String, Integer> kinds(Rendering r) {
+    Map<String, Integer> kinds = new TreeMap<>();
+    r.objects().forEach(o -> kinds.merge(o.getKind(), 1, Integer::sum));
+    return kinds;
+  }
+
+  /**
+   * Fails on a GenericKubernetesResource (an unknown kind) and on any field the typed model does
+   * not know (fabric8 keeps those in additionalProperties): a misspelt field would otherwise be
+   * silently ignored by the API server.
+   */
+  static void assertEveryObjectFullyTyped(Rendering r) {
+    assertThat(r.objects()).isNotEmpty();
+    for (HasMetadata o : r.objects()) {
+      assertThat(o)
+          .as("%s %s", o.getKind(), o.getMetadata().getName())
+          .isNotInstanceOf(GenericKubernetesResource.class);
+      List<String> unknown = new ArrayList<>();
+      unknownFields(o, o.getKind() + "/" + o.getMetadata().getName(), unknown, newIdentitySet());
+      assertThat(unknown).as("fields the Kubernetes model does not know").isEmpty();
+    }
+  }
+
+  private static Set<Object> newIdentitySet() {
+    return java.util.Collections.newSetFromMap(new IdentityHashMap<>());
+  }
+
+  private static void unknownFields(Object value, String path, List<String> out, Set<Object> seen) {
+    if (value == null || !seen.add(value)) {
+      return;
+    }
+    if (value instanceof Collection<?> c) {
+      int i = 0;
+      for (Object item : c) {
+        unknownFields(item, path + "[" + i++ + "]", out, seen);
+      }
+      return;
+    }
+    if (value instanceof Map<?, ?> m) {
+      m.forEach((k, v) -> unknownFields(v, path + "." + k, out, seen));
+      return;
+    }
+    if (!value.getClass().getName().startsWith("io.fabric8.kubernetes.api.model")) {
+      return;
+    }
+    for (Method getter : value.getClass().getMethods()) {
+      if (getter.getParameterCount() != 0
+          || Modifier.isStatic(getter.getModifiers())
+          || getter.getDeclaringClass() == Object.class
+          || !(getter.getName().startsWith("get") || getter.getName().startsWith("is"))) {
+        continue;
+      }
+      Object field;
+      try {
+        field = getter.invoke(value);
+      } catch (IllegalAccessException | InvocationTargetException e) {
+        continue;
+      }
+      if (getter.getName().equals("getAdditionalProperties")) {
+        if (field instanceof Map<?, ?> extra && !extra.isEmpty()) {
+          out.add(path + ": " + extra.keySet());
+        }
+      } else {
+        unknownFields(field, path + "." + getter.getName(), out, seen);
+      }
+    }
+  }
+}

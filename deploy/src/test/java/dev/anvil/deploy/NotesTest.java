@@ -1,0 +1,41 @@
+package dev.anvil.deploy;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/** What {@code helm install} tells the operator. */
+class NotesTest {
+  @Test
+  void recommendTheRestrictedPodSecurityLabelForTheNamespace() {
+    assertThat(Chart.notes())
+        .contains("kubectl label namespace anvil")
+        .contains("pod-security.kubernetes.io/enforce=restricted");
+  }
+
+  @Test
+  void defaultInstallWarnsAboutWhatMustStillBeConfigured() {
+    assertThat(Chart.notes())
+        .contains("WARNING: contextEngine.auth.issuer is not set")
+        .contains("WARNING: image.registry is empty")
+        .contains("It is the EXAMPLE pack");
+  }
+
+  @Test
+  void configuredInstallHasNoWarnings() {
+    assertThat(Chart.notes(Chart.PRODUCTION_GPU))
+        .doesNotContain("WARNING")
+        .contains("anvil-context-engine.anvil.svc:7070")
+        .contains("Trainer (job runner, GPU)");
+  }
+
+  @Test
+  void libtorchFromANodeDirectoryIsFlaggedAsOutsideTheStandard(@TempDir Path dir) {
+    Path values =
+        Chart.values(dir, "trainer: {gpu: {enabled: true, libtorch: {hostPath: /opt/libtorch}}}\n");
+
+    assertThat(Chart.notes(values)).contains("WARNING: trainer.gpu.libtorch.hostPath");
+  }
+}

@@ -1,0 +1,44 @@
+package dev.anvil.deploy;
+
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import java.nio.file.Path;
+import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
+
+/** values.schema.json refuses bad values before anything is rendered, naming the field. */
+class ValuesSchemaTest {
+  @TempDir Path dir;
+
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '"',
+      textBlock =
+          """
+          egress to everywhere (IPv4)  | networkPolicy: {egress: {kafka: [{cidr: 0.0.0.0/0, ports: [{port: 9092}]}]}} | /networkPolicy/egress/kafka/0/cidr | '0.0.0.0/0'
+          egress to everywhere (IPv6)  | networkPolicy: {egress: {otlp: [{cidr: '::/0', ports: [{port: 4318}]}]}}     | /networkPolicy/egress/otlp/0/cidr  | '::/0'
+          egress peer without ports    | networkPolicy: {egress: {keycloak: [{cidr: 10.1.0.0/16}]}}                 | /networkPolicy/egress/keycloak/0   | ports
+          egress peer without selector | networkPolicy: {egress: {otlp: [{ports: [{port: 4318}]}]}}                 | /networkPolicy/egress/otlp/0       | namespaceSelector
+          not a CIDR                   | networkPolicy: {egress: {kafka: [{cidr: kafka.corp, ports: [{port: 9092}]}]}} | /networkPolicy/egress/kafka/0/cidr | kafka.corp
+          non-integer replicas         | contextEngine: {replicas: two}                                             | /contextEngine/replicas            | want integer
+          GPU count as a string        | trainer: {gpu: {count: '1'}}                                               | /trainer/gpu/count                 | want integer
+          unknown top-level key        | replicas: 3                                                                | additional properties 'replicas'   | not allowed
+          unknown nested key           | contextEngine: {replica: 3}                                                | /contextEngine                     | 'replica'
+          hostPath in extra volumes    | trainer: {extraVolumes: [{name: host, hostPath: {path: /}}]}               | /trainer/extraVolumes/0            | 'hostPath' not allowed
+          nfs in extra volumes         | contextEngine: {extraVolumes: [{name: n, nfs: {server: x, path: /}}]}      | /contextEngine/extraVolumes/0      | 'nfs' not allowed
+          non-ANVIL extra config       | contextEngine: {extraConfig: {JAVA_TOOL_OPTIONS: -Xmx1g}}                  | /contextEngine/extraConfig         | JAVA_TOOL_OPTIONS
+          policy file outside the pack | policy: {files: {'../etc/passwd': x}}                                      | /policy/files                      | ../etc/passwd
+          root user                    | securityContext: {runAsUser: 0}                                            | /securityContext/runAsUser         | minimum
+          """)
+  void refusesBadValuesNamingTheField(String what, String values, String field, String detail) {
+    Path file = Chart.values(dir, values);
+
+    assertThatThrownBy(() -> Chart.template(file))
+        .as(what)
+        .hasMessageContaining("values don't meet the specifications of the schema")
+        .hasMessageContaining(field)
+        .hasMessageContaining(detail);
+  }
+}
