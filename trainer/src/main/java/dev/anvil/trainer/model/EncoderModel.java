@@ -88,6 +88,21 @@ public final class EncoderModel implements AutoCloseable {
     return new EncoderModel(encoder, tokenizerJson, maxLength);
   }
 
+  /**
+   * Loads a model directory of either kind: Hugging Face ({@code config.json}, {@code
+   * model.safetensors}) or ONNX ({@code model.onnx}), with its {@code tokenizer.json}.
+   */
+  public static EncoderModel load(Path dir, Device device, int maxLength) {
+    if (Files.exists(dir.resolve("model.safetensors"))) {
+      return fromHuggingFace(dir, device, maxLength);
+    }
+    if (Files.exists(dir.resolve("model.onnx"))) {
+      return fromOnnx(dir.resolve("model.onnx"), dir.resolve("tokenizer.json"), device, maxLength);
+    }
+    throw new ModelFormatException(
+        dir + ": not a model directory (no model.safetensors and no model.onnx)");
+  }
+
   /** Tensors of a model directory that are not the encoder's (a classifier head, a pooler). */
   public static Map<String, Tensor> extraTensors(Path dir) {
     Map<String, Tensor> all = encoderTensors(Safetensors.read(dir.resolve("model.safetensors")));

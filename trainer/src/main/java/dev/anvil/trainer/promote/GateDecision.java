@@ -1,0 +1,48 @@
+package dev.anvil.trainer.promote;
+
+import java.time.Instant;
+import java.util.List;
+import java.util.SortedMap;
+
+/**
+ * What the gate decided about one candidate, with every number it decided on and the rules in
+ * force, as audited.
+ *
+ * @param id stable for the same candidate, serving model, rules and numbers
+ * @param candidateLineage the candidate's lineage (from its model card)
+ */
+public record GateDecision(
+    String id,
+    Instant at,
+    String candidate,
+    String serving,
+    GateRules rules,
+    Score evaluation,
+    Score regression,
+    SortedMap<String, Object> candidateLineage,
+    Verdict verdict) {
+
+  /** The metric of both models on one set; {@code delta} is candidate minus serving. */
+  public record Score(String set, String metric, double candidate, double serving) {
+    public double delta() {
+      return candidate - serving;
+    }
+  }
+
+  /** Promote or refuse. */
+  public sealed interface Verdict permits Promote, Refuse {}
+
+  /** Every rule passed: the candidate may replace the serving model. */
+  public record Promote() implements Verdict {}
+
+  /** At least one rule failed; each reason names the rule and its numbers. */
+  public record Refuse(List<String> reasons) implements Verdict {
+    public Refuse {
+      reasons = List.copyOf(reasons);
+    }
+  }
+
+  public boolean promoted() {
+    return verdict instanceof Promote;
+  }
+}

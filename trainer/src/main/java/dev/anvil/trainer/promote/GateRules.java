@@ -1,0 +1,122 @@
+package dev.anvil.trainer.promote;
+
+import dev.anvil.rbac.schema.TagDefinition;
+import dev.anvil.rbac.schema.TagSchema;
+import dev.anvil.rbac.schema.TagType;
+import java.io.IOException;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Set;
+import java.util.SortedMap;
+import java.util.TreeMap;
+import org.snakeyaml.engine.v2.api.Load;
+import org.snakeyaml.engine.v2.api.LoadSettings;
+import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
+
+/**
+ * An admin's promotion rules for one target engine, e.g.
+ *
+ * <pre>
+ * metric: ndcg@10          # ndcg@10 or recall@10, on the evaluation set
+ * min_margin: 0.01         # the candidate must beat the serving model by at least this
+ * max_regression: 0.0      # and lose at most this on the regression set
+ * max_lineage:             # the highest level, per ordered tag, of data it may be trained on
+ *   classification: internal
+ * </pre>
+ *
+ * @param maxLineage ordered tag to the highest level a served model's training data may have; an
+ *     engine for {@code internal} refuses a model trained on {@code restricted} data
+ */
+public record GateRules(
+    String metric, double minMargin, double maxRegression, SortedMap<String, String> maxLineage) {
+  static final Set<String> METRICS = Set.of("ndcg@10", "recall@10");
+
+  public GateRules {
+    maxLineage = java.util.Collections.unmodifiableSortedMap(new TreeMap<>(maxLineage));
+  }
+
+  /** Reads a rules file, checking tags and levels against {@code schema}; all problems at once. */
+  public static GateRules read(Path file, TagSchema schema) {
+    String yaml;
+    try {
+      yaml = Files.readString(file);
+    } catch (IOException e) {
+      throw new GateRulesException(List.of(file + ": cannot read: " + e.getMessage()));
+    }
+    return parse(file.toString(), yaml, schema);
+  }
+
+  /** Parses rules; {@code where} names the source in errors. */
+  public static GateRules parse(String where, String yaml, TagSchema schema) {
+    Object root;
+    try {
+      root = new Load(LoadSettings.builder().build()).loadFromString(yaml);
+    } catch (YamlEngineException e) {
+      throw new GateRulesException(List.of(where + ": not valid YAML: " + e.getMessage()));
+    }
+    List<String> problems = new ArrayList<>();
+    if (!(root instanceof Map<?, ?> m)) {
+      throw new GateRulesException(List.of(where + ": expected a mapping of fields"));
+    }
+    for (Object key : m.keySet()) {
+      if (!Set.of("metric", "min_margin", "max_regression", "max_lineage").contains(key)) {
+        problems.add(where + ": field '" + key + "': unknown field");
+      }
+    }
+    String metric = String.valueOf(m.containsKey("metric") ? m.get("metric") : "ndcg@10");
+    if (!METRICS.contains(metric)) {
+      problems.add(
+          where + ": field 'metric': expected one of " + METRICS + ", was '" + metric + "'");
+    }
+    double margin = number(m, "min_margin", 0.0, where, problems);
+    double regression = number(m, "max_regression", 0.0, where, problems);
+    SortedMap<String, String> lineage = new TreeMap<>();
+    if (!(m.get("max_lineage") instanceof Map<?, ?> limits) || limits.isEmpty()) {
+      problems.add(
+          where
+              + ": field 'max_lineage': required: the highest level per ordered tag, e.g."
+              + " {classification: internal}");
+    } else {
+      limits.forEach(
+          (tag, level) -> {
+            String field = "max_lineage." + tag;
+            TagDefinition def = schema.tag(String.valueOf(tag)).orElse(null);
+            if (def == null || def.type() != TagType.ORDERED) {
+              problems.add(where + ": field '" + field + "': not an ordered tag of the schema");
+            } else if (!def.allows(String.valueOf(level))) {
+              problems.add(
+                  where
+                      + ": field '"
+                      + field
+                      + "': expected one of "
+                      + def.values()
+                      + ", was '"
+                      + level
+                      + "'");
+            } else {
+              lineage.put(String.valueOf(tag), String.valueOf(level));
+            }
+          });
+    }
+    if (!problems.isEmpty()) {
+      throw new GateRulesException(problems);
+    }
+    return new GateRules(metric, margin, regression, lineage);
+  }
+
+  private static double number(
+      Map<?, ?> m, String field, double otherwise, String where, List<String> problems) {
+    Object v = m.get(field);
+    if (v == null) {
+      return otherwise;
+    }
+    if (v instanceof Number n && n.doubleValue() >= 0 && Double.isFinite(n.doubleValue())) {
+      return n.doubleValue();
+    }
+    problems.add(where + ": field '" + field + "': expected a number >= 0, was '" + v + "'");
+    return otherwise;
+  }
+}

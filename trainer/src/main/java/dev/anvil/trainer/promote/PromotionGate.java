@@ -1,0 +1,241 @@
+package dev.anvil.trainer.promote;
+
+import ai.djl.Device;
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.anvil.eval.BeirDataset;
+import dev.anvil.eval.ExactSearch;
+import dev.anvil.eval.RetrievalMetrics;
+import dev.anvil.rbac.schema.TagDefinition;
+import dev.anvil.rbac.schema.TagSchema;
+import dev.anvil.trainer.model.EncoderModel;
+import dev.anvil.trainer.model.ModelFormatException;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.security.MessageDigest;
+import java.security.NoSuchAlgorithmException;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HexFormat;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.SortedMap;
+import java.util.TreeMap;
+
+/**
+ * Decides whether a candidate model may replace the one in service, by {@link GateRules}, and
+ * audits every decision (promoted or not) with its numbers as an event ({@code anvil.model.gate},
+ * the envelope of docs/events.md) in an append-only file.
+ *
+ * <p>Deterministic: both models embed both sets on the CPU (exact search, no sampling), so the same
+ * candidate, serving model, sets and rules always get the same numbers and verdict.
+ */
+public final class PromotionGate {
+  /** Tokens per text when scoring (the context engine's chunks are at most 256). */
+  static final int MAX_TOKENS = 256;
+
+  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+
+  private final TagSchema schema;
+  private final Path auditFile;
+
+  /**
+   * @param schema the tag schema the lineage levels are ordered by
+   * @param auditFile where decisions are appended, one JSON event per line
+   */
+  public PromotionGate(TagSchema schema, Path auditFile) {
+    this.schema = schema;
+    this.auditFile = auditFile;
+  }
+
+  /**
+   * Scores {@code candidate} and {@code serving} (model directories: Hugging Face or ONNX with a
+   * tokenizer) on both sets, applies {@code rules} and appends the decision to the audit file.
+   */
+  public GateDecision decide(
+      Path candidate,
+      Path serving,
+      BeirDataset evaluation,
+      BeirDataset regression,
+      GateRules rules) {
+    SortedMap<String, Object> lineage = lineage(candidate);
+    double[] c = score(candidate, rules.metric(), evaluation, regression);
+    double[] s = score(serving, rules.metric(), evaluation, regression);
+    GateDecision.Score eval = new GateDecision.Score("evaluation", rules.metric(), c[0], s[0]);
+    GateDecision.Score reg = new GateDecision.Score("regression", rules.metric(), c[1], s[1]);
+
+    List<String> reasons = new ArrayList<>();
+    if (eval.delta() < rules.minMargin()) {
+      reasons.add(
+          String.format(
+              "%s on the evaluation set: %.4f vs %.4f in service (%+.4f); the candidate must be"
+                  + " better by at least %.4f",
+              rules.metric(), eval.candidate(), eval.serving(), eval.delta(), rules.minMargin()));
+    }
+    if (-reg.delta() > rules.maxRegression()) {
+      reasons.add(
+          String.format(
+              "%s on the regression set: %.4f vs %.4f in service (%+.4f); at most %.4f worse is"
+                  + " allowed",
+              rules.metric(), reg.candidate(), reg.serving(), reg.delta(), rules.maxRegression()));
+    }
+    rules
+        .maxLineage()
+        .forEach(
+            (tag, max) -> {
+              TagDefinition def = schema.tag(tag).orElseThrow();
+              Object level = lineage.get(tag);
+              if (level == null || !def.allows(String.valueOf(level))) {
+                reasons.add(
+                    "lineage: the model card names no "
+                        + tag
+                        + " of its training data; an engine limited to "
+                        + max
+                        + " serves only models whose lineage shows it");
+              } else if (def.rank(String.valueOf(level)) > def.rank(max)) {
+                reasons.add(
+                    "lineage: trained on "
+                        + level
+                        + " data ("
+                        + tag
+                        + "); this engine serves models of at most "
+                        + max);
+              }
+            });
+    GateDecision.Verdict verdict =
+        reasons.isEmpty() ? new GateDecision.Promote() : new GateDecision.Refuse(reasons);
+    String id =
+        digest(
+            String.join(
+                "|",
+                candidate.toAbsolutePath().toString(),
+                serving.toAbsolutePath().toString(),
+                rules.toString(),
+                eval.toString(),
+                reg.toString(),
+                verdict.toString()));
+    GateDecision d =
+        new GateDecision(
+            id,
+            Instant.now(),
+            candidate.getFileName().toString(),
+            serving.getFileName().toString(),
+            rules,
+            eval,
+            reg,
+            lineage,
+            verdict);
+    audit(d);
+    return d;
+  }
+
+  /** The candidate's lineage from its model card; a model without one has none. */
+  private static SortedMap<String, Object> lineage(Path model) {
+    Path card = model.resolve("anvil-model-card.json");
+    if (!Files.exists(card)) {
+      return new TreeMap<>();
+    }
+    try {
+      JsonObject o = JsonParser.parseString(Files.readString(card)).getAsJsonObject();
+      SortedMap<String, Object> out = new TreeMap<>();
+      if (o.has("lineage")) {
+        o.getAsJsonObject("lineage")
+            .entrySet()
+            .forEach(
+                e ->
+                    out.put(
+                        e.getKey(),
+                        e.getValue().isJsonPrimitive()
+                            ? e.getValue().getAsString()
+                            : e.getValue().toString()));
+      }
+      return out;
+    } catch (IOException | RuntimeException e) {
+      throw new ModelFormatException(card + ": not a readable model card: " + e.getMessage(), e);
+    }
+  }
+
+  /** The metric of a model on the evaluation and the regression set. */
+  private static double[] score(Path dir, String metric, BeirDataset... sets) {
+    double[] out = new double[sets.length];
+    try (EncoderModel model = EncoderModel.load(dir, Device.cpu(), MAX_TOKENS)) {
+      for (int i = 0; i < sets.length; i++) {
+        out[i] = score(model, metric, sets[i]);
+      }
+    }
+    return out;
+  }
+
+  /** Mean nDCG@10 or recall@10 of exact search over the embedded corpus. */
+  static double score(EncoderModel model, String metric, BeirDataset set) {
+    List<String> ids = set.corpus().stream().map(BeirDataset.Doc::id).toList();
+    float[][] corpus =
+        model.embed(
+            set.corpus().stream()
+                .map(d -> d.title().isEmpty() ? d.text() : d.title() + "\n" + d.text())
+                .toList(),
+            32);
+    List<String> qids = new ArrayList<>(set.queries().keySet());
+    float[][] queries = model.embed(qids.stream().map(set.queries()::get).toList(), 32);
+    double sum = 0;
+    for (int q = 0; q < qids.size(); q++) {
+      List<String> ranked =
+          ExactSearch.topK(queries[q], corpus, 10).stream().map(ids::get).toList();
+      Map<String, Integer> relevant = set.qrels().get(qids.get(q));
+      sum +=
+          metric.equals("recall@10")
+              ? RetrievalMetrics.recall(ranked, relevant, 10)
+              : RetrievalMetrics.ndcg(ranked, relevant, 10);
+    }
+    return qids.isEmpty() ? 0 : sum / qids.size();
+  }
+
+  private void audit(GateDecision d) {
+    Map<String, Object> data = new LinkedHashMap<>();
+    data.put("candidate", d.candidate());
+    data.put("serving", d.serving());
+    data.put("verdict", d.promoted() ? "promote" : "refuse");
+    if (d.verdict() instanceof GateDecision.Refuse r) {
+      data.put("reasons", r.reasons());
+    }
+    data.put("evaluation", d.evaluation());
+    data.put("regression", d.regression());
+    data.put("candidate_lineage", d.candidateLineage());
+    data.put("rules", d.rules());
+    Map<String, Object> event = new LinkedHashMap<>();
+    event.put("schema_version", 1);
+    event.put("id", d.id());
+    event.put("type", "anvil.model.gate");
+    event.put("time", d.at().toString());
+    event.put("source", "anvil-trainer");
+    event.put("data", data);
+    try {
+      Files.createDirectories(auditFile.toAbsolutePath().getParent());
+      Files.writeString(
+          auditFile,
+          GSON.toJson(event) + "\n",
+          StandardCharsets.UTF_8,
+          StandardOpenOption.CREATE,
+          StandardOpenOption.APPEND,
+          StandardOpenOption.SYNC);
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot audit the gate decision to " + auditFile, e);
+    }
+  }
+
+  private static String digest(String s) {
+    try {
+      byte[] h = MessageDigest.getInstance("SHA-256").digest(s.getBytes(StandardCharsets.UTF_8));
+      return "gate-" + HexFormat.of().formatHex(h, 0, 8);
+    } catch (NoSuchAlgorithmException e) {
+      throw new IllegalStateException(e);
+    }
+  }
+}
