@@ -34,6 +34,7 @@ import java.util.Optional;
 import java.util.OptionalLong;
 import java.util.Set;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
@@ -64,24 +65,63 @@ public final class ContextEngine implements AutoCloseable {
   static final int TITLE_TOKENS = 24;
 
   private final PolicyStore policies;
-  private final Embedder embedder;
-  private final LuceneIndex index;
+  private final Path root;
+  private final Embedder base;
+  private final Function<Path, Embedder> models;
   private final Chunker chunker;
+
+  /** An index and the model of its vectors. */
+  record Slot(String dir, String modelDir, LuceneIndex index, Embedder embedder) {}
+
+  /** Searches use this one: each takes it once, so its query and index vectors always match. */
+  private volatile Slot serving;
+
+  /** Receives every write too: the previous model (for rollback), or a re-embedding under way. */
+  private volatile Slot shadow;
+
+  private volatile Reembedding reembedding;
+
+  /** Held by every write, and by the model switch, so both slots see the same changes. */
+  private final Object writeLock = new Object();
+
   private final LongAdder disagreements = new LongAdder();
 
   private final Telemetry telemetry;
   private final BatchCallback indexGauges;
 
   private ContextEngine(
-      PolicyStore policies, Embedder embedder, LuceneIndex index, OpenTelemetry otel) {
+      PolicyStore policies,
+      Path root,
+      Embedder base,
+      Function<Path, Embedder> models,
+      OpenTelemetry otel) {
     this.telemetry = new Telemetry(otel);
     this.policies = policies;
-    this.embedder = embedder;
-    this.index = index;
-    this.indexGauges = telemetry.observeIndex(index::stats);
-    int budget = Math.max(16, embedder.maxTokens() - 2 - TITLE_TOKENS); // 2: [CLS] and [SEP]
+    this.root = root;
+    this.base = base;
+    this.models = models;
+    ServingState state = ServingState.read(root);
+    this.serving = state == null ? slot(".", null) : slot(state.index(), state.modelDir());
+    this.shadow =
+        state == null || state.previousIndex() == null
+            ? null
+            : slot(state.previousIndex(), state.previousModelDir());
+    this.indexGauges = telemetry.observeIndex(() -> serving.index().stats());
+    // Chunks are cut by the opening model's tokenizer; a new model must share it (see reembed).
+    int budget = Math.max(16, base.maxTokens() - 2 - TITLE_TOKENS); // 2: [CLS] and [SEP]
     this.chunker =
-        new Chunker(embedder::countTokens, budget, Math.min(CHUNK_OVERLAP_TOKENS, budget / 4));
+        new Chunker(base::countTokens, budget, Math.min(CHUNK_OVERLAP_TOKENS, budget / 4));
+  }
+
+  private Slot slot(String dir, String modelDir) {
+    Embedder e = modelDir == null ? base : models.apply(Path.of(modelDir));
+    return new Slot(dir, modelDir, LuceneIndex.open(root.resolve(dir).normalize(), e.modelId()), e);
+  }
+
+  /** Both slots (the serving one first), for writes. */
+  private List<Slot> slots() {
+    Slot s = shadow;
+    return s == null ? List.of(serving) : List.of(serving, s);
   }
 
   /** Opens the engine over an index directory (created if absent). */
@@ -92,21 +132,43 @@ public final class ContextEngine implements AutoCloseable {
   /** Opens the engine reporting spans and metrics to {@code otel} (the API; mains wire the SDK). */
   public static ContextEngine open(
       Path indexDir, PolicyStore policies, Embedder embedder, OpenTelemetry otel) {
+    return open(
+        indexDir,
+        policies,
+        embedder,
+        dir -> {
+          throw new ContextException(
+              indexDir + " serves the model in " + dir + ", but no model loader was given");
+        },
+        otel);
+  }
+
+  /**
+   * Opens the engine; {@code models} loads the model directories it switched to (see {@link
+   * #reembed}), {@code embedder} is the model of an index that never switched.
+   */
+  public static ContextEngine open(
+      Path indexDir,
+      PolicyStore policies,
+      Embedder embedder,
+      Function<Path, Embedder> models,
+      OpenTelemetry otel) {
     return new ContextEngine(
         Objects.requireNonNull(policies, "policies"),
+        indexDir,
         Objects.requireNonNull(embedder, "embedder"),
-        LuceneIndex.open(indexDir, embedder.modelId()),
+        Objects.requireNonNull(models, "models"),
         Objects.requireNonNull(otel, "otel"));
   }
 
   /** The embedding model of the index and of queries. */
   public String modelId() {
-    return embedder.modelId();
+    return serving.embedder().modelId();
   }
 
-  /** The underlying index (benchmarks compare against it directly). */
+  /** The serving index (benchmarks compare against it directly). */
   public LuceneIndex index() {
-    return index;
+    return serving.index();
   }
 
   /** The policies in force. */
@@ -148,20 +210,36 @@ public final class ContextEngine implements AutoCloseable {
     telemetry.span(
         "anvil.index.commit",
         () -> {
-          index.commit(checkpoint);
+          synchronized (writeLock) {
+            for (Slot slot : slots()) {
+              slot.index().commit(checkpoint);
+            }
+          }
           return null;
         });
   }
 
   /** The checkpoint of the last commit (empty before the first {@link #commit} that set one). */
   public Map<String, String> checkpoint() {
-    return index.checkpoint();
+    return serving.index().checkpoint();
   }
 
   /** Accepted upserts not yet written, embedded together. */
   private record Accepted(int slot, Document doc, DocTags tags) {}
 
   private List<IngestOutcome> applyTraced(List<Change> changes) {
+    synchronized (writeLock) {
+      return applyLocked(changes);
+    }
+  }
+
+  private void refresh() {
+    for (Slot slot : slots()) {
+      slot.index().refresh();
+    }
+  }
+
+  private List<IngestOutcome> applyLocked(List<Change> changes) {
     PolicySet set = policies.current();
     Span.current().setAttribute(Telemetry.DOCUMENTS, changes.size());
     Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
@@ -176,7 +254,7 @@ public final class ContextEngine implements AutoCloseable {
       if (unseen.contains(change.id())) {
         wrote |= write(pending, outcomes);
         pending.clear();
-        index.refresh();
+        refresh();
         unseen.clear();
       }
       switch (change) {
@@ -195,7 +273,7 @@ public final class ContextEngine implements AutoCloseable {
     }
     wrote |= write(pending, outcomes);
     if (wrote) {
-      index.refresh(); // the next change or request sees these
+      refresh(); // the next change or request sees these
     }
     List<IngestOutcome> result = List.of(outcomes);
     for (Class<?> kind : IngestOutcome.class.getPermittedSubclasses()) {
@@ -217,20 +295,22 @@ public final class ContextEngine implements AutoCloseable {
       List<String> c = chunker.chunk(a.doc().body());
       chunks.add(c);
       for (String chunk : c) {
-        texts.add(a.doc().title().isBlank() ? chunk : a.doc().title() + ". " + chunk);
+        texts.add(embeddedText(a.doc().title(), chunk));
       }
     }
-    float[][] vectors = telemetry.span("anvil.embed", () -> embedder.embed(texts));
     Span.current().setAttribute(Telemetry.CHUNKS, texts.size());
-    int v = 0;
-    for (int i = 0; i < accepted.size(); i++) {
-      Accepted a = accepted.get(i);
-      List<String> c = chunks.get(i);
-      float[][] docVectors = Arrays.copyOfRange(vectors, v, v + c.size());
-      v += c.size();
-      int[] tokens = c.stream().mapToInt(embedder::countTokens).toArray();
-      index.upsert(a.doc(), a.tags(), c, tokens, docVectors);
-      outcomes[a.slot()] = new IngestOutcome.Indexed(a.doc().id(), a.doc().version(), c.size());
+    for (Slot slot : slots()) { // each index with vectors of its own model
+      float[][] vectors = telemetry.span("anvil.embed", () -> slot.embedder().embed(texts));
+      int v = 0;
+      for (int i = 0; i < accepted.size(); i++) {
+        Accepted a = accepted.get(i);
+        List<String> c = chunks.get(i);
+        float[][] docVectors = Arrays.copyOfRange(vectors, v, v + c.size());
+        v += c.size();
+        int[] tokens = c.stream().mapToInt(base::countTokens).toArray();
+        slot.index().upsert(a.doc(), a.tags(), c, tokens, docVectors);
+        outcomes[a.slot()] = new IngestOutcome.Indexed(a.doc().id(), a.doc().version(), c.size());
+      }
     }
     return true;
   }
@@ -253,7 +333,7 @@ public final class ContextEngine implements AutoCloseable {
     if (set.decide(principal, Action.INGEST, valid) instanceof Decision.Deny d) {
       return new IngestOutcome.Denied(doc.id(), d.policy());
     }
-    OptionalLong indexed = index.version(doc.id());
+    OptionalLong indexed = serving.index().version(doc.id());
     if (indexed.isPresent() && indexed.getAsLong() >= doc.version()) {
       return new IngestOutcome.Ignored(doc.id(), doc.version(), indexed.getAsLong());
     }
@@ -279,19 +359,25 @@ public final class ContextEngine implements AutoCloseable {
     if (set.decide(d.principal(), Action.DELETE, tags) instanceof Decision.Deny deny) {
       return new IngestOutcome.Denied(d.id(), deny.policy());
     }
-    index.delete(d.id());
+    for (Slot slot : slots()) {
+      slot.index().delete(d.id());
+    }
     return new IngestOutcome.Deleted(d.id());
   }
 
   /** Searches as {@code principal}. */
   public SearchResponse search(Principal principal, SearchRequest request) {
     long start = System.nanoTime();
-    SearchResponse res = telemetry.span("anvil.search", () -> searchTraced(principal, request));
+    Slot slot = serving; // one model for the query and the index, whatever switches meanwhile
+    SearchResponse res =
+        telemetry.span("anvil.search", () -> searchTraced(slot, principal, request));
     telemetry.searched(System.nanoTime() - start, request.mode().name());
     return res;
   }
 
-  private SearchResponse searchTraced(Principal principal, SearchRequest request) {
+  private SearchResponse searchTraced(Slot slot, Principal principal, SearchRequest request) {
+    LuceneIndex index = slot.index();
+    Embedder embedder = slot.embedder();
     request.check();
     PolicySet set = policies.current();
     Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
@@ -490,8 +576,12 @@ public final class ContextEngine implements AutoCloseable {
     if (set.decide(principal, Action.DELETE, tags) instanceof Decision.Deny d) {
       return new DeleteOutcome.Denied(d.policy(), set.version());
     }
-    index.delete(id);
-    index.commit();
+    synchronized (writeLock) {
+      for (Slot slot : slots()) {
+        slot.index().delete(id);
+        slot.index().commit();
+      }
+    }
     return new DeleteOutcome.Deleted(set.version());
   }
 
@@ -507,9 +597,16 @@ public final class ContextEngine implements AutoCloseable {
     PolicySet set = policies.current();
     Filter allowed =
         Filter.and(set.compile(principal, Action.DELETE).filter(), narrowing(set.schema(), tags));
-    long deleted = index.deleteMatching(LuceneFilters.toQuery(allowed));
-    index.commit();
-    return deleted;
+    synchronized (writeLock) {
+      long deleted = serving.index().deleteMatching(LuceneFilters.toQuery(allowed));
+      serving.index().commit();
+      Slot other = shadow;
+      if (other != null) {
+        other.index().deleteMatching(LuceneFilters.toQuery(allowed));
+        other.index().commit();
+      }
+      return deleted;
+    }
   }
 
   /**
@@ -517,31 +614,202 @@ public final class ContextEngine implements AutoCloseable {
    */
   public List<SearchHit> get(Principal principal, String id) {
     PolicySet set = policies.current();
-    return index.withSearcher(
-        s -> {
-          List<SearchHit> out = new ArrayList<>();
-          StoredFields stored = s.storedFields();
-          for (var sd : s.search(new TermQuery(new Term(IndexFields.ID, id)), 10_000).scoreDocs) {
-            ChunkRecord c = LuceneIndex.read(stored, sd.doc, set.schema());
-            Optional<List<String>> by = readers(set, principal, c);
-            if (by.isEmpty()) {
-              return List.of();
-            }
-            out.add(hit(c, 1.0, by.get()));
-          }
-          out.sort(Comparator.comparingInt(SearchHit::chunk));
-          return out;
-        });
+    return serving
+        .index()
+        .withSearcher(
+            s -> {
+              List<SearchHit> out = new ArrayList<>();
+              StoredFields stored = s.storedFields();
+              for (var sd :
+                  s.search(new TermQuery(new Term(IndexFields.ID, id)), 10_000).scoreDocs) {
+                ChunkRecord c = LuceneIndex.read(stored, sd.doc, set.schema());
+                Optional<List<String>> by = readers(set, principal, c);
+                if (by.isEmpty()) {
+                  return List.of();
+                }
+                out.add(hit(c, 1.0, by.get()));
+              }
+              out.sort(Comparator.comparingInt(SearchHit::chunk));
+              return out;
+            });
   }
 
   private Optional<ChunkRecord> firstChunk(PolicySet set, String id) {
-    return index.withSearcher(
-        s -> {
-          var top = s.search(new TermQuery(new Term(IndexFields.ID, id)), 1);
-          return top.scoreDocs.length == 0
-              ? Optional.empty()
-              : Optional.of(LuceneIndex.read(s.storedFields(), top.scoreDocs[0].doc, set.schema()));
-        });
+    return serving
+        .index()
+        .withSearcher(
+            s -> {
+              var top = s.search(new TermQuery(new Term(IndexFields.ID, id)), 1);
+              return top.scoreDocs.length == 0
+                  ? Optional.empty()
+                  : Optional.of(
+                      LuceneIndex.read(s.storedFields(), top.scoreDocs[0].doc, set.schema()));
+            });
+  }
+
+  /**
+   * Starts re-embedding the index with the model in {@code modelDir}, in the background, into an
+   * index of its own; searches keep using the serving model and its vectors until the new index is
+   * complete, then switch at once (and {@code serving.json} records it). Writes made meanwhile go
+   * to both indexes. The model that served before is kept, and still written to, for {@link
+   * #rollback}. A process killed before the switch restarts on the serving model.
+   *
+   * @param chunksPerSecond at most this many chunks embedded per second (0: no limit), so the
+   *     re-embedding leaves CPU for queries
+   * @throws ContextException if a re-embedding is under way, or the model cannot reuse the chunks
+   *     (another tokenizer or token limit)
+   */
+  public Reembedding reembed(Path modelDir, double chunksPerSecond) {
+    synchronized (writeLock) {
+      if (reembedding != null && !reembedding.finished().isDone()) {
+        throw new ContextException("a re-embedding to " + reembedding.modelId() + " is under way");
+      }
+      Embedder next = models.apply(modelDir);
+      String probe = "Anvil re-embeds every chunk with the new model: één, 2027, naïve.";
+      if (next.maxTokens() != base.maxTokens()
+          || next.countTokens(probe) != base.countTokens(probe)) {
+        next.close();
+        throw new ContextException(
+            modelDir
+                + ": re-embedding keeps the index's chunks, so the model must use the same"
+                + " tokenizer and token limit as "
+                + base.modelId()
+                + "; re-ingest the documents to change them");
+      }
+      if (next.modelId().equals(serving.embedder().modelId())) {
+        next.close();
+        throw new ContextException(next.modelId() + " is the model in service already");
+      }
+      Slot previous = shadow;
+      if (previous != null) { // the rollback target gives way to the new model
+        shadow = null;
+        previous.index().close();
+        if (previous.embedder() != base) {
+          previous.embedder().close();
+        }
+      }
+      String dir = "models/" + next.modelId().replaceAll("[^A-Za-z0-9._-]", "_");
+      deleteRecursively(root.resolve(dir)); // what a killed re-embedding left
+      Slot target =
+          new Slot(
+              dir,
+              modelDir.toAbsolutePath().toString(),
+              LuceneIndex.open(root.resolve(dir), next.modelId()),
+              next);
+      shadow = target;
+      reembedding = new Reembedding(this, serving, target, chunksPerSecond);
+      return reembedding;
+    }
+  }
+
+  /** The re-embedding started last, if any. */
+  public Optional<Reembedding> reembedding() {
+    return Optional.ofNullable(reembedding);
+  }
+
+  /** Copies one document into {@code target} with new vectors, unless it changed meanwhile. */
+  boolean copy(Slot source, Slot target, List<ChunkRecord> chunks, float[][] vectors) {
+    ChunkRecord first = chunks.getFirst();
+    DocTags tags;
+    try {
+      tags = policies.current().schema().validate(first.rawTags());
+    } catch (InvalidTagsException e) {
+      return false; // tags the schema no longer accepts: not served either way
+    }
+    synchronized (writeLock) {
+      if (shadow != target) {
+        return false; // cancelled
+      }
+      source.index().refresh();
+      OptionalLong now = source.index().version(first.id());
+      if (now.isEmpty() || now.getAsLong() != first.version()) {
+        return false; // deleted or replaced since: the dual write already gave target its state
+      }
+      Document doc =
+          new Document(
+              first.id(), first.version(), first.title(), "", first.source(), first.rawTags());
+      target
+          .index()
+          .upsert(
+              doc,
+              tags,
+              chunks.stream().map(ChunkRecord::text).toList(),
+              chunks.stream().mapToInt(ChunkRecord::tokens).toArray(),
+              vectors);
+      return true;
+    }
+  }
+
+  /** The text embedded for a chunk: its title, then the chunk (as ingest embeds it). */
+  static String embeddedText(String title, String chunk) {
+    return title.isBlank() ? chunk : title + ". " + chunk;
+  }
+
+  /** Makes a complete re-embedding the serving index, and the serving one the previous. */
+  void switchTo(Slot source, Slot target) {
+    synchronized (writeLock) {
+      if (shadow != target || serving != source) {
+        throw new ContextException("the re-embedding was cancelled");
+      }
+      target.index().refresh();
+      target.index().commit(source.index().checkpoint());
+      new ServingState(target.dir(), target.modelDir(), source.dir(), source.modelDir())
+          .write(root);
+      serving = target;
+      shadow = source;
+      LOG.info("serving {} (was {})", target.embedder().modelId(), source.embedder().modelId());
+    }
+  }
+
+  /** Drops an unfinished re-embedding: its index is deleted, the serving model stays. */
+  void abandon(Slot target) {
+    synchronized (writeLock) {
+      if (shadow == target) {
+        shadow = null;
+        target.index().close();
+        target.embedder().close();
+        deleteRecursively(root.resolve(target.dir()));
+      }
+    }
+  }
+
+  /**
+   * Switches back to the previous model, at once: its index received every write meanwhile, so
+   * nothing is re-embedded. Returns the model now serving.
+   *
+   * @throws ContextException if there is no previous model, or a re-embedding is under way
+   */
+  public String rollback() {
+    synchronized (writeLock) {
+      Slot previous = shadow;
+      if (reembedding != null && !reembedding.finished().isDone()) {
+        throw new ContextException("a re-embedding is under way; cancel it first");
+      }
+      if (previous == null) {
+        throw new ContextException("no previous model to roll back to");
+      }
+      Slot current = serving;
+      previous.index().commit(current.index().checkpoint());
+      new ServingState(previous.dir(), previous.modelDir(), current.dir(), current.modelDir())
+          .write(root);
+      serving = previous;
+      shadow = current;
+      LOG.info("rolled back to {}", previous.embedder().modelId());
+      return previous.embedder().modelId();
+    }
+  }
+
+  private static void deleteRecursively(Path dir) {
+    if (!java.nio.file.Files.exists(dir)) {
+      return;
+    }
+    try (var paths = java.nio.file.Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        java.nio.file.Files.delete(p);
+      }
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException("cannot delete " + dir, e);
+    }
   }
 
   /**
@@ -554,12 +822,23 @@ public final class ContextEngine implements AutoCloseable {
 
   /** Live chunks in the index. */
   public int chunkCount() {
-    return index.chunkCount();
+    return serving.index().chunkCount();
   }
 
   @Override
   public void close() {
+    Reembedding running = reembedding;
+    if (running != null) {
+      running.cancel();
+    }
     indexGauges.close();
-    index.close();
+    synchronized (writeLock) {
+      for (Slot slot : slots()) {
+        slot.index().close();
+        if (slot.embedder() != base) {
+          slot.embedder().close();
+        }
+      }
+    }
   }
 }
