@@ -37,7 +37,13 @@ final class EngineOptions {
         model != null ? ModelSource.directory(model) : ModelSource.packagedMiniLm(), threads);
   }
 
+  /** Opens the engine; a model it switched to (anvil model switch) loads from its directory. */
   ContextEngine open(PolicyCommand.PackOption pack, OnnxEmbedder embedder) {
-    return ContextEngine.open(indexDir(), PolicyStore.open(pack.pack()), embedder);
+    return ContextEngine.open(
+        indexDir(),
+        PolicyStore.open(pack.pack()),
+        embedder,
+        dir -> OnnxEmbedder.open(ModelSource.directory(dir), threads),
+        io.opentelemetry.api.GlobalOpenTelemetry.get());
   }
 }

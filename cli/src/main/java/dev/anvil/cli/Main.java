@@ -19,6 +19,7 @@ import picocli.CommandLine.Command;
       DeleteCommand.class,
       EvalCommand.class,
       TrainCommand.class,
+      ModelCommand.class,
       PolicyCommand.class,
       TokenCommand.class,
       LoginCommand.class,
@@ -53,7 +54,10 @@ public final class Main {
     cli.setDefaultValueProvider(new Configuration(System.getenv()));
     cli.setExecutionExceptionHandler(
         (e, commandLine, parseResult) -> {
-          if (e instanceof RbacException || e instanceof java.io.UncheckedIOException) {
+          if (e instanceof RbacException
+              || e instanceof java.io.UncheckedIOException
+              || e instanceof dev.anvil.context.ContextException
+              || e instanceof dev.anvil.trainer.promote.GateRulesException) {
             commandLine.getErr().println("anvil: " + e.getMessage());
             return USAGE;
           }

@@ -54,6 +54,7 @@ final class SearchCommand implements Callable<Integer> {
   public Integer call() {
     List<Chunk> chunks;
     String version;
+    String model;
     if (server != null) {
       String[] hp = server.split(":");
       String token =
@@ -74,6 +75,7 @@ final class SearchCommand implements Callable<Integer> {
                     .build());
         chunks = res.getChunksList();
         version = res.getPolicyVersion();
+        model = res.getModelId();
       }
     } else {
       try (OnnxEmbedder embedder = engineOptions.embedder();
@@ -84,10 +86,11 @@ final class SearchCommand implements Callable<Integer> {
                 new SearchRequest(query, topK, budget, Map.of(), mode));
         chunks = res.hits().stream().map(ProtoMapping::chunk).toList();
         version = res.policyVersion();
+        model = res.modelId();
       }
     }
     Output.chunks(pack.out(), chunks);
-    pack.out().printf("(policy set %s)%n", version);
+    pack.out().printf("(policy set %s, model %s)%n", version, model);
     return 0;
   }
 }

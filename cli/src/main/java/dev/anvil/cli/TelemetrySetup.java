@@ -35,6 +35,8 @@ final class TelemetrySetup {
    */
   static void install(String command) {
     if (!requested(System.getenv())) {
+      // The no-op, said once: otherwise GlobalOpenTelemetry.get() logs that it found the SDK.
+      io.opentelemetry.api.GlobalOpenTelemetry.set(io.opentelemetry.api.OpenTelemetry.noop());
       return;
     }
     OpenTelemetrySdk sdk =
