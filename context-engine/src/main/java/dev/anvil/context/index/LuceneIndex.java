@@ -89,6 +89,10 @@ public final class LuceneIndex implements AutoCloseable {
   public static LuceneIndex open(Path dir, String modelId) {
     try {
       return new LuceneIndex(dir, modelId);
+    } catch (org.apache.lucene.store.LockObtainFailedException e) {
+      throw new ContextException(
+          "the index at " + dir + " is in use by another process (is anvil serve running on it?)",
+          e);
     } catch (IOException e) {
       throw new ContextException("cannot open the index at " + dir + ": " + e.getMessage(), e);
     }
