@@ -290,26 +290,31 @@ public final class ContextEngine implements AutoCloseable {
       return false;
     }
     List<List<String>> chunks = new ArrayList<>();
+    List<int[]> tokens = new ArrayList<>();
     List<String> texts = new ArrayList<>();
     for (Accepted a : accepted) {
       List<String> c = chunker.chunk(a.doc().body());
       chunks.add(c);
+      tokens.add(c.stream().mapToInt(base::countTokens).toArray());
       for (String chunk : c) {
         texts.add(embeddedText(a.doc().title(), chunk));
       }
+      outcomes[a.slot()] = new IngestOutcome.Indexed(a.doc().id(), a.doc().version(), c.size());
     }
     Span.current().setAttribute(Telemetry.CHUNKS, texts.size());
     for (Slot slot : slots()) { // each index with vectors of its own model
       float[][] vectors = telemetry.span("anvil.embed", () -> slot.embedder().embed(texts));
       int v = 0;
       for (int i = 0; i < accepted.size(); i++) {
-        Accepted a = accepted.get(i);
-        List<String> c = chunks.get(i);
-        float[][] docVectors = Arrays.copyOfRange(vectors, v, v + c.size());
-        v += c.size();
-        int[] tokens = c.stream().mapToInt(base::countTokens).toArray();
-        slot.index().upsert(a.doc(), a.tags(), c, tokens, docVectors);
-        outcomes[a.slot()] = new IngestOutcome.Indexed(a.doc().id(), a.doc().version(), c.size());
+        int n = chunks.get(i).size();
+        slot.index()
+            .upsert(
+                accepted.get(i).doc(),
+                accepted.get(i).tags(),
+                chunks.get(i),
+                tokens.get(i),
+                Arrays.copyOfRange(vectors, v, v + n));
+        v += n;
       }
     }
     return true;
