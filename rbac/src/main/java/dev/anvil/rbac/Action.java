@@ -4,13 +4,35 @@ import java.util.Arrays;
 import java.util.Optional;
 import java.util.stream.Collectors;
 
-/** What a principal wants to do with a document (or, for {@code TRAIN}, with its content). */
+/**
+ * What a principal wants to do. Document actions are decided on the document's tags; model actions
+ * on the model's <i>lineage</i> (the tags it inherited from its training data, as its card records
+ * them); {@code SUBMIT} and {@code ADMIN} on no tags at all, so their conditions may name only the
+ * principal (a condition on {@code doc} cannot be evaluated: it never allows, and a deny on it
+ * applies).
+ */
 public enum Action {
+  /** Read a document (search, get). */
   READ,
+  /** Add or replace a document. */
   INGEST,
+  /** Remove a document. */
   DELETE,
+  /** Use a document's content as a training example. */
   TRAIN,
+  /** Submit training jobs (the data is decided example by example with {@code TRAIN}). */
+  SUBMIT,
+  /** Read a model: its card, its files, its job's events. Decided on the model's lineage. */
+  READ_MODEL,
+  /** Put a model in service: pass it to the gate and switch an engine to it. On its lineage. */
+  PROMOTE,
+  /** Administer Anvil: see and cancel every job. */
   ADMIN;
+
+  /** Whether the action is decided on tags (a document's or a model's lineage). */
+  public boolean onTags() {
+    return this != SUBMIT && this != ADMIN;
+  }
 
   /** The name used in policy files and on the command line: {@code read}, {@code ingest}, ... */
   public String id() {

@@ -104,6 +104,17 @@ public final class PolicySet {
         : new Decision.Permit(allows, version);
   }
 
+  /**
+   * Decides an action that is not about a document or a model ({@code submit}, {@code admin}): its
+   * policies' conditions may name only the principal.
+   */
+  public Decision decide(Principal principal, Action action) {
+    if (action.onTags()) {
+      throw new IllegalArgumentException(action + " is decided on tags; pass them");
+    }
+    return decide(principal, action, DocTags.none());
+  }
+
   /** Like {@link #decide}, with the evaluation of every policy for the action. */
   public Explanation explain(Principal principal, Action action, DocTags doc) {
     List<PolicyTrace> traces = new ArrayList<>();

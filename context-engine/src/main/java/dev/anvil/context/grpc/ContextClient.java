@@ -11,6 +11,7 @@ import dev.anvil.context.grpc.v1.IngestRequest;
 import dev.anvil.context.grpc.v1.IngestResult;
 import dev.anvil.context.grpc.v1.SearchRequest;
 import dev.anvil.context.grpc.v1.SearchResponse;
+import dev.anvil.rpc.BearerToken;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.StreamObserver;

@@ -15,6 +15,7 @@ import dev.anvil.context.grpc.v1.GetResponse;
 import dev.anvil.context.grpc.v1.IngestRequest;
 import dev.anvil.context.grpc.v1.IngestResult;
 import dev.anvil.rbac.identity.Identity;
+import dev.anvil.rpc.AuthInterceptor;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;

@@ -13,6 +13,7 @@ import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rbac.identity.DevTokenIssuer;
+import dev.anvil.rpc.BearerToken;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;

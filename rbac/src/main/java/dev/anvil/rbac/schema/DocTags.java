@@ -18,6 +18,11 @@ public record DocTags(SortedMap<String, TagValue> values) {
     values = Collections.unmodifiableSortedMap(new TreeMap<>(values));
   }
 
+  /** No tags: what actions that are not about a document or a model are decided on. */
+  public static DocTags none() {
+    return new DocTags(new TreeMap<>());
+  }
+
   /** The value of a tag, if the document carries it. */
   public Optional<TagValue> get(String tag) {
     return Optional.ofNullable(values.get(tag));

@@ -1,4 +1,4 @@
-package dev.anvil.context.grpc;
+package dev.anvil.rpc;
 
 import io.grpc.CallCredentials;
 import io.grpc.Metadata;

@@ -1,4 +1,4 @@
-package dev.anvil.context.grpc;
+package dev.anvil.rpc;
 
 import dev.anvil.rbac.identity.Identity;
 import dev.anvil.rbac.identity.InvalidTokenException;
@@ -21,7 +21,7 @@ public final class AuthInterceptor implements ServerInterceptor {
   /** The verified caller of the current call. */
   public static final Context.Key<Identity> IDENTITY = Context.key("anvil.identity");
 
-  static final Metadata.Key<String> AUTHORIZATION =
+  public static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
   private final TokenVerifier verifier;

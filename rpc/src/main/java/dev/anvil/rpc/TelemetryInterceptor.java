@@ -1,4 +1,4 @@
-package dev.anvil.context.grpc;
+package dev.anvil.rpc;
 
 import io.grpc.ForwardingServerCall.SimpleForwardingServerCall;
 import io.grpc.ForwardingServerCallListener.SimpleForwardingServerCallListener;
@@ -30,11 +30,11 @@ import java.util.concurrent.atomic.AtomicBoolean;
  * outside the authentication interceptor, so refused calls are measured too; it records no
  * metadata, so the bearer token never reaches a span.
  */
-final class TelemetryInterceptor implements ServerInterceptor {
-  static final AttributeKey<String> SYSTEM = AttributeKey.stringKey("rpc.system");
-  static final AttributeKey<String> SERVICE = AttributeKey.stringKey("rpc.service");
-  static final AttributeKey<String> METHOD = AttributeKey.stringKey("rpc.method");
-  static final AttributeKey<Long> STATUS = AttributeKey.longKey("rpc.grpc.status_code");
+public final class TelemetryInterceptor implements ServerInterceptor {
+  public static final AttributeKey<String> SYSTEM = AttributeKey.stringKey("rpc.system");
+  public static final AttributeKey<String> SERVICE = AttributeKey.stringKey("rpc.service");
+  public static final AttributeKey<String> METHOD = AttributeKey.stringKey("rpc.method");
+  public static final AttributeKey<Long> STATUS = AttributeKey.longKey("rpc.grpc.status_code");
 
   /** Codes the semantic conventions count as server errors; the rest are the caller's. */
   private static final Set<Status.Code> SERVER_ERRORS =
@@ -65,7 +65,7 @@ final class TelemetryInterceptor implements ServerInterceptor {
   private final Tracer tracer;
   private final DoubleHistogram duration;
 
-  TelemetryInterceptor(OpenTelemetry otel) {
+  public TelemetryInterceptor(OpenTelemetry otel) {
     this.otel = otel;
     this.tracer = otel.getTracer("dev.anvil.context.grpc");
     this.duration =
