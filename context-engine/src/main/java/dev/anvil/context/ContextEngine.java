@@ -1,6 +1,7 @@
 package dev.anvil.context;
 
 import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.embed.ModelCard;
 import dev.anvil.context.index.ChunkRecord;
 import dev.anvil.context.index.IndexFields;
 import dev.anvil.context.index.LuceneFilters;
@@ -164,6 +165,20 @@ public final class ContextEngine implements AutoCloseable {
   /** The embedding model of the index and of queries. */
   public String modelId() {
     return serving.embedder().modelId();
+  }
+
+  /** The serving model's directory; empty for a model packaged with Anvil. */
+  public Optional<Path> modelDir() {
+    Slot s = serving;
+    return s.modelDir() != null ? Optional.of(Path.of(s.modelDir())) : s.embedder().directory();
+  }
+
+  /** The model a rollback would return to, if one is kept. */
+  public Optional<String> previousModelId() {
+    Slot s = shadow;
+    Reembedding r = reembedding;
+    boolean rollbackTarget = s != null && (r == null || r.finished().isDone());
+    return rollbackTarget ? Optional.of(s.embedder().modelId()) : Optional.empty();
   }
 
   /** The serving index (benchmarks compare against it directly). */
@@ -704,6 +719,57 @@ public final class ContextEngine implements AutoCloseable {
       shadow = target;
       reembedding = new Reembedding(this, serving, target, chunksPerSecond);
       return reembedding;
+    }
+  }
+
+  /**
+   * {@link #reembed} as {@code principal}, who must be allowed to {@code promote} the model: a
+   * policy decides on the lineage in its card (a model without a card needs {@code admin}).
+   *
+   * @throws ModelDeniedException naming the deciding policy
+   */
+  public Reembedding reembed(Principal principal, Path modelDir, double chunksPerSecond) {
+    authorizeModel(principal, Optional.of(modelDir), "switch to");
+    return reembed(modelDir, chunksPerSecond);
+  }
+
+  /**
+   * {@link #rollback} as {@code principal}, who must be allowed to {@code promote} the model taken
+   * out of service (whoever may put a model in service may take it out again).
+   */
+  public String rollback(Principal principal) {
+    authorizeModel(principal, modelDir(), "roll back");
+    return rollback();
+  }
+
+  private void authorizeModel(Principal principal, Optional<Path> dir, String what) {
+    PolicySet set = policies.current();
+    Optional<Map<String, Object>> lineage = dir.flatMap(ModelCard::lineage);
+    Decision d;
+    if (lineage.isPresent()) {
+      try {
+        d = set.decide(principal, Action.PROMOTE, set.schema().validate(lineage.get()));
+      } catch (InvalidTagsException e) {
+        throw new ModelDeniedException(
+            dir.get()
+                + ": the lineage in its model card does not fit the schema: "
+                + e.getMessage());
+      }
+    } else {
+      d = set.decide(principal, Action.ADMIN);
+    }
+    if (d instanceof Decision.Deny deny) {
+      throw new ModelDeniedException(
+          principal.subject()
+              + " may not "
+              + what
+              + " "
+              + dir.map(Path::toString).orElse(modelId())
+              + (lineage.isPresent()
+                  ? " (lineage " + lineage.get() + ")"
+                  : " (no model card: admin only)")
+              + ": denied by "
+              + deny.policy());
     }
   }
 

@@ -1,6 +1,8 @@
 package dev.anvil.context.embed;
 
+import java.nio.file.Path;
 import java.util.List;
+import java.util.Optional;
 
 /**
  * Turns texts into unit-length vectors, so that the dot product is the cosine similarity.
@@ -10,6 +12,11 @@ public interface Embedder extends AutoCloseable {
 
   /** Identifies the model and its exact weights, e.g. {@code all-minilm-l6-v2@3f2a1b0c9d8e}. */
   String modelId();
+
+  /** The model's directory, when it was loaded from one (not for a packaged model). */
+  default Optional<Path> directory() {
+    return Optional.empty();
+  }
 
   /** Length of every vector. */
   int dimension();

@@ -10,6 +10,7 @@ import dev.anvil.context.ContextException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.LongBuffer;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.util.ArrayList;
@@ -18,6 +19,7 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.stream.IntStream;
 
 /**
@@ -41,6 +43,7 @@ public final class OnnxEmbedder implements Embedder {
   private final OrtSession session;
   private final HuggingFaceTokenizer tokenizer;
   private final String modelId;
+  private final Optional<Path> directory;
   private final int dimension;
   private final int maxTokens;
   private final int batchSize;
@@ -51,6 +54,10 @@ public final class OnnxEmbedder implements Embedder {
       throws OrtException, IOException {
     byte[] model = source.model();
     this.modelId = source.name() + "@" + sha256(model).substring(0, 12);
+    this.directory =
+        source instanceof ModelSource.Directory d
+            ? Optional.of(d.dir().toAbsolutePath())
+            : Optional.empty();
     this.maxTokens = maxTokens;
     this.batchSize = batchSize;
     this.env = OrtEnvironment.getEnvironment();
@@ -106,6 +113,11 @@ public final class OnnxEmbedder implements Embedder {
   @Override
   public String modelId() {
     return modelId;
+  }
+
+  @Override
+  public Optional<Path> directory() {
+    return directory;
   }
 
   @Override

@@ -5,12 +5,16 @@ import dev.anvil.context.grpc.v1.ContextServiceGrpc;
 import dev.anvil.context.grpc.v1.DeleteRequest;
 import dev.anvil.context.grpc.v1.DeleteResponse;
 import dev.anvil.context.grpc.v1.Document;
+import dev.anvil.context.grpc.v1.GetModelRequest;
 import dev.anvil.context.grpc.v1.GetRequest;
 import dev.anvil.context.grpc.v1.GetResponse;
 import dev.anvil.context.grpc.v1.IngestRequest;
 import dev.anvil.context.grpc.v1.IngestResult;
+import dev.anvil.context.grpc.v1.ModelStatus;
+import dev.anvil.context.grpc.v1.RollbackModelRequest;
 import dev.anvil.context.grpc.v1.SearchRequest;
 import dev.anvil.context.grpc.v1.SearchResponse;
+import dev.anvil.context.grpc.v1.SwitchModelRequest;
 import dev.anvil.rpc.BearerToken;
 import io.grpc.ManagedChannel;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
@@ -74,6 +78,26 @@ public final class ContextClient implements AutoCloseable {
 
   public DeleteResponse delete(String documentId) {
     return blocking().delete(DeleteRequest.newBuilder().setDocumentId(documentId).build());
+  }
+
+  /** The engine's embedding model and its latest re-embedding. */
+  public ModelStatus model() {
+    return blocking().getModel(GetModelRequest.getDefaultInstance());
+  }
+
+  /** Starts re-embedding with a promoted model; the engine switches once it is complete. */
+  public ModelStatus switchModel(String modelDir, double chunksPerSecond) {
+    return blocking()
+        .switchModel(
+            SwitchModelRequest.newBuilder()
+                .setModelDir(modelDir)
+                .setChunksPerSecond(chunksPerSecond)
+                .build());
+  }
+
+  /** Serves the previous model again. */
+  public ModelStatus rollbackModel() {
+    return blocking().rollbackModel(RollbackModelRequest.getDefaultInstance());
   }
 
   /** Streams documents and collects one result per document (completes when all are durable). */

@@ -10,22 +10,29 @@ import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
 import dev.anvil.context.grpc.v1.DeleteRequest;
 import dev.anvil.context.grpc.v1.DeleteResponse;
+import dev.anvil.context.grpc.v1.GetModelRequest;
 import dev.anvil.context.grpc.v1.GetRequest;
 import dev.anvil.context.grpc.v1.GetResponse;
 import dev.anvil.context.grpc.v1.IngestRequest;
 import dev.anvil.context.grpc.v1.IngestResult;
+import dev.anvil.context.grpc.v1.ModelStatus;
+import dev.anvil.context.grpc.v1.RollbackModelRequest;
+import dev.anvil.context.grpc.v1.SwitchModelRequest;
 import dev.anvil.rbac.identity.Identity;
 import dev.anvil.rpc.AuthInterceptor;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
 import java.util.List;
+import java.util.concurrent.CancellationException;
 
 /**
  * The {@code anvil.context.v1.ContextService}: each call runs as the verified caller, writes one
@@ -55,7 +62,8 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       checkDeadline();
       SearchResponse res = engine.search(who.principal(), ProtoMapping.request(request));
       checkDeadline();
-      audit(who, "search", digest, res.documentIds(), res.policyVersion(), "OK");
+      // The model that answered, which a switch a moment later does not change.
+      audit(who, "search", digest, res.documentIds(), res.policyVersion(), res.modelId(), "OK");
       out.onNext(
           dev.anvil.context.grpc.v1.SearchResponse.newBuilder()
               .addAllChunks(res.hits().stream().map(ProtoMapping::chunk).toList())
@@ -192,6 +200,78 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
     };
   }
 
+  @Override
+  public void getModel(GetModelRequest request, StreamObserver<ModelStatus> out) {
+    out.onNext(status());
+    out.onCompleted();
+  }
+
+  @Override
+  public void switchModel(SwitchModelRequest request, StreamObserver<ModelStatus> out) {
+    Identity who = AuthInterceptor.IDENTITY.get();
+    try {
+      if (request.getModelDir().isBlank()) {
+        throw GrpcErrors.invalid("model_dir", "expected the promoted model's directory");
+      }
+      if (!(request.getChunksPerSecond() >= 0)) {
+        throw GrpcErrors.invalid("chunks_per_second", "expected a number >= 0");
+      }
+      Path dir = Path.of(request.getModelDir());
+      if (!Files.isRegularFile(dir.resolve("model.onnx"))) {
+        throw GrpcErrors.invalid(
+            "model_dir", dir + ": no model.onnx here (is it on a volume the engine reads?)");
+      }
+      engine.reembed(who.principal(), dir, request.getChunksPerSecond());
+      audit(who, "switch_model", "", List.of(), engine.policies().current().version(), "OK");
+      out.onNext(status());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      fail(out, who, "switch_model", "", GrpcErrors.refusedModel(e));
+    }
+  }
+
+  @Override
+  public void rollbackModel(RollbackModelRequest request, StreamObserver<ModelStatus> out) {
+    Identity who = AuthInterceptor.IDENTITY.get();
+    try {
+      engine.rollback(who.principal());
+      audit(who, "rollback_model", "", List.of(), engine.policies().current().version(), "OK");
+      out.onNext(status());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      fail(out, who, "rollback_model", "", GrpcErrors.refusedModel(e));
+    }
+  }
+
+  private ModelStatus status() {
+    ModelStatus.Builder b =
+        ModelStatus.newBuilder()
+            .setModelId(engine.modelId())
+            .setModelDir(engine.modelDir().map(Path::toString).orElse(""))
+            .setPreviousModelId(engine.previousModelId().orElse(""));
+    engine
+        .reembedding()
+        .ifPresent(
+            r -> {
+              ModelStatus.Reembedding.Builder rb =
+                  ModelStatus.Reembedding.newBuilder()
+                      .setModelId(r.modelId())
+                      .setDone(r.done())
+                      .setTotal(r.total());
+              if (!r.finished().isDone()) {
+                rb.setState("running");
+              } else if (r.finished().isCompletedExceptionally()) {
+                Throwable cause = r.finished().exceptionNow();
+                rb.setState(cause instanceof CancellationException ? "cancelled" : "failed")
+                    .setError(String.valueOf(cause.getMessage()));
+              } else {
+                rb.setState("switched");
+              }
+              b.setReembedding(rb);
+            });
+    return b.build();
+  }
+
   private static java.util.Map<String, dev.anvil.context.grpc.v1.FacetCounts> facets(
       SearchResponse res) {
     java.util.Map<String, dev.anvil.context.grpc.v1.FacetCounts> out =
@@ -233,6 +313,17 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       List<String> ids,
       String policyVersion,
       String status) {
+    audit(who, action, digest, ids, policyVersion, engine.modelId(), status);
+  }
+
+  private void audit(
+      Identity who,
+      String action,
+      String digest,
+      List<String> ids,
+      String policyVersion,
+      String modelId,
+      String status) {
     audit.append(
         new AuditEvent(
             clock.instant(),
@@ -243,7 +334,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
             digest,
             ids,
             policyVersion,
-            engine.modelId(),
+            modelId,
             status));
   }
 

@@ -1,7 +1,9 @@
 package dev.anvil.context.grpc;
 
+import dev.anvil.context.ContextException;
 import dev.anvil.context.InvalidDocumentException;
 import dev.anvil.context.InvalidRequestException;
+import dev.anvil.context.ModelDeniedException;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -23,6 +25,8 @@ final class GrpcErrors {
           Status.INVALID_ARGUMENT.withDescription(d.getMessage()).asRuntimeException();
       case InvalidTagsException t ->
           Status.INVALID_ARGUMENT.withDescription(t.getMessage()).asRuntimeException();
+      case ModelDeniedException d ->
+          Status.PERMISSION_DENIED.withDescription(d.getMessage()).asRuntimeException();
       default -> {
         LOG.error("internal error", e);
         yield Status.INTERNAL
@@ -30,6 +34,16 @@ final class GrpcErrors {
             .asRuntimeException();
       }
     };
+  }
+
+  /**
+   * What the engine refuses in its present state (a re-embedding under way, no previous model, a
+   * model with another tokenizer) as FAILED_PRECONDITION; anything else as {@link #toStatus}.
+   */
+  static StatusRuntimeException refusedModel(RuntimeException e) {
+    return e.getClass() == ContextException.class
+        ? Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException()
+        : toStatus(e);
   }
 
   static StatusRuntimeException invalid(String field, String message) {

@@ -25,8 +25,11 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
 
 /**
  * Jobs on the local disk (the embedded default), one directory each:
@@ -47,7 +50,11 @@ public final class JobStore {
   private static final DateTimeFormatter ID_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
+  private static final Logger LOG = LoggerFactory.getLogger(JobStore.class);
+
   private final Path dir;
+  private final Map<String, Long> nextSequence = new ConcurrentHashMap<>();
+  private volatile EventListener listener;
 
   /** A store in {@code dir} (created if absent). */
   public JobStore(Path dir) {
@@ -66,6 +73,30 @@ public final class JobStore {
 
   /** Queues a job; the spec text is kept as submitted, relative paths against {@code specDir}. */
   public Job submit(String name, String specText, Path specDir, Principal owner) {
+    return submit(name, specText, specDir, Map.of(), owner);
+  }
+
+  /**
+   * Queues a job whose data came with it (a submission over the network): {@code files}, by their
+   * paths relative to the spec, are kept in the job's {@code input/} folder, which the spec's
+   * relative paths then resolve against.
+   *
+   * @throws JobSpecException if a file's path is absolute or leaves the folder
+   */
+  public Job submit(String name, String specText, Map<String, byte[]> files, Principal owner) {
+    List<String> problems = new ArrayList<>();
+    files.keySet().stream()
+        .filter(
+            f -> Path.of(f).isAbsolute() || !Path.of("in").resolve(f).normalize().startsWith("in"))
+        .forEach(f -> problems.add("file '" + f + "': must be a path inside the spec's folder"));
+    if (!problems.isEmpty()) {
+      throw new JobSpecException(problems);
+    }
+    return submit(name, specText, null, files, owner);
+  }
+
+  private Job submit(
+      String name, String specText, Path specDir, Map<String, byte[]> files, Principal owner) {
     Instant now = Instant.now();
     String id =
         name
@@ -76,6 +107,15 @@ public final class JobStore {
     Path d = dir.resolve(id);
     try {
       Files.createDirectories(d);
+      if (specDir == null) {
+        specDir = d.resolve("input");
+        Files.createDirectories(specDir);
+        for (Map.Entry<String, byte[]> f : files.entrySet()) {
+          Path to = specDir.resolve(f.getKey()).normalize();
+          Files.createDirectories(to.getParent());
+          Files.write(to, f.getValue());
+        }
+      }
       Files.writeString(d.resolve("spec.yaml"), specText);
       JsonObject job = new JsonObject();
       job.addProperty("id", id);
@@ -162,17 +202,56 @@ public final class JobStore {
     e.put("time", Instant.now().toString());
     e.put("type", fields.get("type"));
     new java.util.TreeMap<>(fields).forEach(e::putIfAbsent); // a stable order for readers
+    String line = GSON.toJson(e);
     try (Writer w =
         Files.newBufferedWriter(
             dir.resolve(id).resolve("events.jsonl"),
             StandardCharsets.UTF_8,
             StandardOpenOption.CREATE,
             StandardOpenOption.APPEND)) {
-      w.write(GSON.toJson(e));
+      w.write(line);
       w.write('\n');
     } catch (IOException ex) {
       throw new UncheckedIOException("cannot append to the history of " + id, ex);
     }
+    EventListener l = listener;
+    if (l != null) {
+      long sequence =
+          nextSequence.compute(id, (k, n) -> n != null ? n + 1 : events(id, 0).size() - 1L);
+      try {
+        l.appended(id, sequence, line);
+      } catch (RuntimeException ex) {
+        LOG.warn("could not pass on an event of {}: {}", id, ex.toString());
+      }
+    }
+  }
+
+  /** The history from line {@code from} on, as events. */
+  public List<JobEvent> history(String id, long from) {
+    List<String> lines = events(id, (int) from);
+    List<JobEvent> out = new ArrayList<>(lines.size());
+    for (int i = 0; i < lines.size(); i++) {
+      out.add(JobEvent.parse(from + i, lines.get(i)));
+    }
+    return out;
+  }
+
+  /** Told of each event a store appends. */
+  @FunctionalInterface
+  public interface EventListener {
+    /**
+     * @param sequence the event's line in the job's history, from 0
+     * @param json the event as stored (see {@link JobEvent})
+     */
+    void appended(String jobId, long sequence, String json);
+  }
+
+  /**
+   * Tells {@code listener} of every event this store instance appends from now on (the trainer
+   * service produces them to Kafka). A listener that throws does not stop the job.
+   */
+  public void onEvent(EventListener listener) {
+    this.listener = listener;
   }
 
   /** Appends a line of text to the history ({@code type: log}). */

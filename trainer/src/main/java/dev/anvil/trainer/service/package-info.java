@@ -1,0 +1,7 @@
+/**
+ * The trainer as a service: one {@link dev.anvil.trainer.service.Trainer} interface for submitting
+ * and watching jobs, reading models and promoting them, implemented over the local job store with
+ * the policies' decisions ({@link dev.anvil.trainer.service.LocalTrainer}) and, in {@code
+ * dev.anvil.trainer.grpc}, served and called over gRPC.
+ */
+package dev.anvil.trainer.service;
