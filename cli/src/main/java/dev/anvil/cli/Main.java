@@ -61,6 +61,16 @@ public final class Main {
             commandLine.getErr().println("anvil: " + e.getMessage());
             return USAGE;
           }
+          if (e instanceof dev.anvil.trainer.job.JobSpecException s) {
+            s.problems().forEach(commandLine.getErr()::println);
+            return USAGE;
+          }
+          if (e instanceof dev.anvil.trainer.service.TrainerException
+              || e instanceof io.grpc.StatusRuntimeException) {
+            // A refusal (by policy, of a bad request) or a server that cannot be reached.
+            commandLine.getErr().println("anvil: " + e.getMessage());
+            return FAILED;
+          }
           throw e;
         });
     try {

@@ -3,29 +3,198 @@ package dev.anvil.cli;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.Reembedding;
 import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.context.grpc.ContextClient;
+import dev.anvil.context.grpc.v1.ModelStatus;
 import dev.anvil.eval.BeirDataset;
 import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.Principal;
 import dev.anvil.trainer.promote.GateDecision;
 import dev.anvil.trainer.promote.GateRules;
 import dev.anvil.trainer.promote.PromotionGate;
+import dev.anvil.trainer.service.ModelInfo;
+import dev.anvil.trainer.service.Promotion;
+import dev.anvil.trainer.service.Trainer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.time.Duration;
+import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code anvil model gate|switch|rollback}: promote a fine-tuned model into the context engine. */
+/**
+ * {@code anvil model list|promote|gate|switch|rollback}: the trainer's models, and promoting one
+ * into the context engine (local, or running with {@code --engine}).
+ */
 @Command(
     name = "model",
-    description = "Gate, switch to and roll back the context engine's embedding model.",
+    description =
+        "List models; gate, switch to and roll back the context engine's embedding model.",
     mixinStandardHelpOptions = true,
-    subcommands = {ModelCommand.Gate.class, ModelCommand.Switch.class, ModelCommand.Rollback.class})
+    subcommands = {
+      ModelCommand.ListModels.class,
+      ModelCommand.Promote.class,
+      ModelCommand.Gate.class,
+      ModelCommand.Switch.class,
+      ModelCommand.Rollback.class
+    })
 final class ModelCommand {
   private ModelCommand() {}
+
+  @Command(name = "list", description = "The models you may read (read_model on their lineage).")
+  static final class ListModels implements Callable<Integer> {
+    @Mixin TrainerOptions trainer;
+
+    @Override
+    public Integer call() {
+      PrintWriter out = trainer.pack.out();
+      try (Trainer t = trainer.open(Optional.empty())) {
+        out.printf("%-48s %-10s %-8s %-5s %s%n", "MODEL", "TASK", "OWNER", "ONNX", "LINEAGE");
+        for (ModelInfo m : t.models()) {
+          out.printf(
+              "%-48s %-10s %-8s %-5s %s%n",
+              m.id(), m.task(), m.owner(), m.onnx() ? "yes" : "no", m.lineage());
+        }
+      }
+      return 0;
+    }
+  }
+
+  @Command(
+      name = "promote",
+      description = {
+        "Put a model in service: the trainer's gate decides (--trainer's, or the --gate-* options",
+        "here), then the engine (--engine HOST:PORT, or the local index) re-embeds with it in the",
+        "background and switches. The caller must be allowed to promote on the model's lineage.",
+        "Exit code 0: serving it; 1: refused."
+      })
+  static final class Promote implements Callable<Integer> {
+    @Mixin TrainerOptions trainer;
+    @Mixin EngineOptions engineOptions;
+
+    @ArgGroup(exclusive = false)
+    TrainCommand.GateOptions gate;
+
+    @Parameters(paramLabel = "MODEL", description = "The model's id (anvil model list).")
+    String model;
+
+    @Option(
+        names = "--engine",
+        paramLabel = "HOST:PORT",
+        description = "A running context engine (anvil serve); default: the local index.")
+    String engine;
+
+    @Option(
+        names = "--chunks-per-second",
+        defaultValue = "0",
+        description =
+            "Throttle of the re-embedding (0: as fast as it goes; default: ${DEFAULT-VALUE}).")
+    double rate;
+
+    @Override
+    public Integer call() throws Exception {
+      PrintWriter out = trainer.pack.out();
+      Principal who = trainer.principal.resolve(trainer.pack.pack());
+      if (engine != null) {
+        TrainerOptions.HostPort hp = TrainerOptions.HostPort.parse("--engine", engine);
+        String token = trainer.principal.bearer(trainer.pack.pack());
+        try (ContextClient client =
+            ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30))) {
+          Promotion p = gate(who, client.model().getModelDir());
+          if (!p.decision().promoted()) {
+            return Main.FAILED;
+          }
+          ModelStatus started = client.switchModel(p.model().path().toString(), rate);
+          String target = started.getReembedding().getModelId();
+          ModelStatus s = started;
+          try (ProgressBar bar = Progress.bar("re-embedding", 1)) {
+            while (s.getReembedding().getState().equals("running")) {
+              bar.maxHint(Math.max(1, s.getReembedding().getTotal()));
+              bar.stepTo(s.getReembedding().getDone());
+              Thread.sleep(500);
+              s = client.model();
+            }
+            bar.stepTo(s.getReembedding().getDone());
+          }
+          if (!s.getModelId().equals(target)) {
+            trainer
+                .pack
+                .err()
+                .printf(
+                    "anvil: the re-embedding %s: %s%n",
+                    s.getReembedding().getState(), s.getReembedding().getError());
+            return Main.FAILED;
+          }
+          out.printf(
+              "serving %s (was %s; anvil model rollback --engine %s returns to it)%n",
+              s.getModelId(), s.getPreviousModelId(), engine);
+          return 0;
+        }
+      }
+      try (OnnxEmbedder embedder = engineOptions.embedder();
+          ContextEngine local = engineOptions.open(trainer.pack, embedder)) {
+        Promotion p = gate(who, local.modelDir().map(Path::toString).orElse(""));
+        if (!p.decision().promoted()) {
+          return Main.FAILED;
+        }
+        String from = local.modelId();
+        String to = follow(local, local.reembed(who, p.model().path(), rate));
+        out.printf("serving %s (was %s; anvil model rollback returns to it)%n", to, from);
+        return 0;
+      }
+    }
+
+    private Promotion gate(Principal who, String servingDir) {
+      try (Trainer t =
+          trainer.open(
+              Optional.of(who), Optional.ofNullable(gate).map(TrainCommand.GateOptions::setup))) {
+        Promotion p = t.promote(model, servingDir);
+        print(trainer.pack.out(), p.decision());
+        return p;
+      }
+    }
+  }
+
+  /** Shows a local re-embedding's progress until the switch; returns the model now serving. */
+  static String follow(ContextEngine engine, Reembedding r) throws Exception {
+    try (ProgressBar bar = Progress.bar("re-embedding", Math.max(1, engine.chunkCount()))) {
+      while (!r.finished().isDone()) {
+        bar.stepTo(r.done());
+        Thread.sleep(200);
+      }
+      bar.stepTo(r.done());
+    }
+    return r.finished().get(1, TimeUnit.SECONDS);
+  }
+
+  /** A gate decision with every number it was made on. */
+  static void print(PrintWriter out, GateDecision d) {
+    out.printf(
+        "%s: %s on the evaluation set %.4f vs %.4f (%+.4f), on the regression set %.4f vs"
+            + " %.4f (%+.4f); lineage %s%n",
+        d.id(),
+        d.rules().metric(),
+        d.evaluation().candidate(),
+        d.evaluation().serving(),
+        d.evaluation().delta(),
+        d.regression().candidate(),
+        d.regression().serving(),
+        d.regression().delta(),
+        d.candidateLineage());
+    switch (d.verdict()) {
+      case GateDecision.Promote p -> out.println("promote " + d.candidate());
+      case GateDecision.Refuse refused -> {
+        out.println("refused " + d.candidate() + ":");
+        refused.reasons().forEach(reason -> out.println("  " + reason));
+      }
+    }
+    out.flush();
+  }
 
   @Command(
       name = "gate",
@@ -79,7 +248,7 @@ final class ModelCommand {
       GateRules r = GateRules.read(rules, policies.current().schema());
       PromotionGate gate =
           new PromotionGate(
-              policies.current().schema(), TrainCommand.models().resolve("gate.jsonl"));
+              policies.current().schema(), TrainerOptions.models().resolve("gate.jsonl"));
       GateDecision d =
           gate.decide(
               candidate,
@@ -87,25 +256,7 @@ final class ModelCommand {
               BeirDataset.load(eval, split),
               BeirDataset.load(regression, split),
               r);
-      out.printf(
-          "%s: %s on the evaluation set %.4f vs %.4f (%+.4f), on the regression set %.4f vs"
-              + " %.4f (%+.4f); lineage %s%n",
-          d.id(),
-          r.metric(),
-          d.evaluation().candidate(),
-          d.evaluation().serving(),
-          d.evaluation().delta(),
-          d.regression().candidate(),
-          d.regression().serving(),
-          d.regression().delta(),
-          d.candidateLineage());
-      switch (d.verdict()) {
-        case GateDecision.Promote p -> out.println("promote " + d.candidate());
-        case GateDecision.Refuse refused -> {
-          out.println("refused " + d.candidate() + ":");
-          refused.reasons().forEach(reason -> out.println("  " + reason));
-        }
-      }
+      print(out, d);
       return d.promoted() ? 0 : Main.FAILED;
     }
   }
@@ -135,31 +286,44 @@ final class ModelCommand {
       try (OnnxEmbedder embedder = engineOptions.embedder();
           ContextEngine engine = engineOptions.open(pack, embedder)) {
         String from = engine.modelId();
-        Reembedding r = engine.reembed(model, rate);
-        try (ProgressBar bar = Progress.bar("re-embedding", Math.max(1, engine.chunkCount()))) {
-          while (!r.finished().isDone()) {
-            bar.stepTo(r.done());
-            Thread.sleep(200);
-          }
-          bar.stepTo(r.done());
-        }
-        String to = r.finished().get(1, TimeUnit.SECONDS);
+        String to = follow(engine, engine.reembed(model, rate));
         pack.out().printf("serving %s (was %s; anvil model rollback returns to it)%n", to, from);
         return 0;
       }
     }
   }
 
-  @Command(name = "rollback", description = "Serve the previous model again (no re-embedding).")
+  @Command(
+      name = "rollback",
+      description = {
+        "Serve the previous model again (no re-embedding): the local index, or a running engine",
+        "(--engine, as a principal allowed to promote the model taken out of service)."
+      })
   static final class Rollback implements Callable<Integer> {
     @Mixin PolicyCommand.PackOption pack;
+    @Mixin PolicyCommand.PrincipalOptions principal;
     @Mixin EngineOptions engineOptions;
+
+    @Option(
+        names = "--engine",
+        paramLabel = "HOST:PORT",
+        description = "A running context engine (anvil serve); default: the local index.")
+    String engine;
 
     @Override
     public Integer call() {
+      if (engine != null) {
+        TrainerOptions.HostPort hp = TrainerOptions.HostPort.parse("--engine", engine);
+        String token = principal.bearer(pack.pack());
+        try (ContextClient client =
+            ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30))) {
+          pack.out().println("serving " + client.rollbackModel().getModelId());
+          return 0;
+        }
+      }
       try (OnnxEmbedder embedder = engineOptions.embedder();
-          ContextEngine engine = engineOptions.open(pack, embedder)) {
-        pack.out().println("serving " + engine.rollback());
+          ContextEngine local = engineOptions.open(pack, embedder)) {
+        pack.out().println("serving " + local.rollback());
         return 0;
       }
     }

@@ -122,6 +122,17 @@ final class PolicyCommand {
 
     @Mixin Identities.IssuerOptions issuer;
 
+    /**
+     * The bearer token for a server: --token as given, or one the development issuer mints for the
+     * principal named otherwise.
+     */
+    String bearer(PolicyPack pack) {
+      return token != null
+          ? Identities.token(token)
+          : Identities.devIssuer()
+              .mint(resolve(pack), "anvil-cli", java.time.Duration.ofMinutes(30));
+    }
+
     Principal resolve(PolicyPack pack) {
       int given = (as == null ? 0 : 1) + (subject == null ? 0 : 1) + (token == null ? 0 : 1);
       if (given != 1) {

@@ -145,7 +145,7 @@ final class ServeCommand implements Callable<Integer> {
     return 0;
   }
 
-  private static String hostName() {
+  static String hostName() {
     try {
       return InetAddress.getLocalHost().getHostName();
     } catch (UnknownHostException e) {

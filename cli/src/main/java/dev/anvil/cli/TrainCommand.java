@@ -1,32 +1,45 @@
 package dev.anvil.cli;
 
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
-import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.RbacException;
-import dev.anvil.trainer.job.Job;
+import dev.anvil.trainer.grpc.TrainerServer;
+import dev.anvil.trainer.job.JobEvent;
 import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobSpec;
-import dev.anvil.trainer.job.JobSpecException;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.service.GateSetup;
+import dev.anvil.trainer.service.JobEventTopic;
+import dev.anvil.trainer.service.JobView;
+import dev.anvil.trainer.service.LocalTrainer;
+import dev.anvil.trainer.service.Submission;
+import dev.anvil.trainer.service.Trainer;
+import io.opentelemetry.api.GlobalOpenTelemetry;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
+import java.util.function.Consumer;
 import me.tongfei.progressbar.ProgressBar;
+import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
-/** {@code anvil train ...}: fine-tuning jobs in the local job store. */
+/**
+ * {@code anvil train ...}: fine-tuning jobs, in the local job store or on a trainer service ({@code
+ * --trainer}); {@code anvil train serve} runs that service.
+ */
 @Command(
     name = "train",
     description =
@@ -38,40 +51,31 @@ import picocli.CommandLine.Parameters;
       TrainCommand.Status.class,
       TrainCommand.Logs.class,
       TrainCommand.Cancel.class,
-      TrainCommand.Worker.class
+      TrainCommand.Worker.class,
+      TrainCommand.Serve.class
     })
 final class TrainCommand {
   private TrainCommand() {}
 
-  static JobStore store() {
-    return new JobStore(Identities.dataDir().resolve("jobs"));
-  }
-
-  /** Models are registered here, one Hugging Face directory with a model card each. */
-  static Path models() {
-    return Identities.dataDir().resolve("models");
-  }
-
-  static JobRunner runner(PolicyCommand.PackOption pack) {
+  static JobRunner runner(PolicyStore policies, JobStore store) {
     return new JobRunner(
-        store(), PolicyStore.open(pack.pack()), models(), JobRunner.defaultDevice());
-  }
-
-  static Job find(JobStore store, String id) {
-    return store
-        .find(id)
-        .orElseThrow(() -> new RbacException("no job '" + id + "' (see anvil train list)"));
+        store,
+        policies,
+        TrainerOptions.models(),
+        JobRunner.defaultDevice(),
+        GlobalOpenTelemetry.get());
   }
 
   @Command(
       name = "submit",
       description = {
-        "Queue a job from its YAML spec and, unless --detach, run it here with a progress bar.",
-        "The owner (--as, --token, or the spec's owner) must be allowed to train on every example."
+        "Queue a job from its YAML spec and follow it with a progress bar (unless --detach).",
+        "Locally, it runs here; with --trainer, its data files are sent to the trainer service.",
+        "The owner (--as, --token, or the spec's owner) must be allowed to submit, and to train",
+        "on every example."
       })
   static final class Submit implements Callable<Integer> {
-    @Mixin PolicyCommand.PackOption pack;
-    @Mixin PolicyCommand.PrincipalOptions principal;
+    @Mixin TrainerOptions trainer;
 
     @Parameters(paramLabel = "SPEC", description = "The job spec (YAML).")
     Path spec;
@@ -81,29 +85,31 @@ final class TrainCommand {
 
     @Override
     public Integer call() throws Exception {
-      JobSpec parsed;
-      try {
-        parsed = JobSpec.read(spec);
-      } catch (JobSpecException e) {
-        e.problems().forEach(pack.err()::println);
-        return Main.FAILED;
+      PrintWriter out = trainer.pack.out();
+      Principal owner = owner(JobSpec.read(spec));
+      try (Trainer t = trainer.open(Optional.of(owner), Optional.empty())) {
+        JobView job = t.submit(trainer.remote() ? Submission.upload(spec) : Submission.local(spec));
+        out.printf("submitted %s (owner %s)%n", job.id(), job.owner());
+        out.flush();
+        if (detach) {
+          if (!trainer.remote()) {
+            startBackgroundWorker();
+          }
+          out.printf("running in the background; follow with: anvil train logs -f %s%n", job.id());
+          return 0;
+        }
+        if (!trainer.remote() && !runHere(out)) {
+          return Main.FAILED;
+        }
+        JobView end = t.follow(job.id(), 0, new Printer(out, true));
+        return end.state() instanceof JobState.Succeeded ? 0 : Main.FAILED;
       }
-      Principal owner = owner(parsed);
-      JobStore store = store();
-      Job job =
-          store.submit(
-              parsed.name(), Files.readString(spec), spec.toAbsolutePath().getParent(), owner);
-      pack.out().printf("submitted %s (owner %s)%n", job.id(), owner.subject());
-      pack.out().flush();
-      if (detach) {
-        startBackgroundWorker();
-        pack.out()
-            .printf("running in the background; follow with: anvil train logs -f %s%n", job.id());
-        return 0;
-      }
-      JobRunner runner = runner(pack);
-      java.util.concurrent.CompletableFuture<Boolean> worker =
-          new java.util.concurrent.CompletableFuture<>();
+    }
+
+    /** Starts draining the local store in this process; false if the worker failed at once. */
+    private boolean runHere(PrintWriter out) throws InterruptedException {
+      JobRunner runner = runner(PolicyStore.open(trainer.pack.pack()), TrainerOptions.store());
+      CompletableFuture<Boolean> worker = new CompletableFuture<>();
       Thread thread =
           new Thread(
               () -> {
@@ -117,25 +123,23 @@ final class TrainCommand {
       thread.setDaemon(true);
       thread.start();
       try {
-        if (!worker.get(2, java.util.concurrent.TimeUnit.SECONDS)) {
-          pack.out().println("another worker is using this device; the job waits for it");
+        if (!worker.get(2, TimeUnit.SECONDS)) {
+          out.println("another worker is using this device; the job waits for it");
         }
-      } catch (java.util.concurrent.TimeoutException e) {
+      } catch (TimeoutException e) {
         // running: follow it
-      } catch (java.util.concurrent.ExecutionException e) {
-        pack.err().println("anvil: the training worker failed: " + e.getCause());
-        return Main.FAILED;
+      } catch (ExecutionException e) {
+        trainer.pack.err().println("anvil: the training worker failed: " + e.getCause());
+        return false;
       }
-      JobState end = Follow.job(pack.out(), store, job.id(), true);
-      return end instanceof JobState.Succeeded ? 0 : Main.FAILED;
+      return true;
     }
 
+    /** --as/--token/--subject, or else the spec's {@code owner}; both must agree when given. */
     private Principal owner(JobSpec parsed) {
-      boolean onCommandLine =
-          principal.as != null || principal.subject != null || principal.token != null;
-      if (onCommandLine) {
-        Principal p = principal.resolve(pack.pack());
-        if (parsed.owner().isPresent() && !parsed.owner().get().equals(principal.as)) {
+      if (trainer.named()) {
+        Principal p = trainer.principal.resolve(trainer.pack.pack());
+        if (parsed.owner().isPresent() && !parsed.owner().get().equals(p.subject())) {
           throw new RbacException(
               "the spec names owner '"
                   + parsed.owner().get()
@@ -144,16 +148,13 @@ final class TrainCommand {
         }
         return p;
       }
-      String name =
+      return trainer.named(
           parsed
               .owner()
               .orElseThrow(
                   () ->
                       new RbacException(
-                          "who owns the job? give --as NAME, --token JWT, or owner: in the spec"));
-      return PrincipalDirectory.load(pack.pack().principalsFile())
-          .find(name)
-          .orElseThrow(() -> new RbacException("owner '" + name + "' is not in principals.yaml"));
+                          "who owns the job? give --as NAME, --token JWT, or owner: in the spec")));
     }
 
     private static void startBackgroundWorker() throws Exception {
@@ -165,7 +166,7 @@ final class TrainCommand {
       cmd.add(Main.class.getName());
       cmd.add("train");
       cmd.add("worker");
-      Path log = store().dir().resolve("worker.log");
+      Path log = TrainerOptions.store().dir().resolve("worker.log");
       new ProcessBuilder(cmd)
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -173,20 +174,22 @@ final class TrainCommand {
     }
   }
 
-  @Command(name = "list", description = "Every job with its state.")
+  @Command(name = "list", description = "The jobs you may see, with their states.")
   static final class ListJobs implements Callable<Integer> {
-    @Mixin PolicyCommand.PackOption pack;
+    @Mixin TrainerOptions trainer;
 
     @Override
     public Integer call() {
-      PrintWriter out = pack.out();
-      out.printf("%-44s %-10s %-12s %-8s %s%n", "JOB", "STATE", "PROGRESS", "OWNER", "SUBMITTED");
-      for (Job j : store().list()) {
-        String progress =
-            j.state() instanceof JobState.Running r ? r.step() + "/" + r.totalSteps() : "";
-        out.printf(
-            "%-44s %-10s %-12s %-8s %s%n",
-            j.id(), j.state().label(), progress, j.owner().subject(), j.submitted());
+      PrintWriter out = trainer.pack.out();
+      try (Trainer t = trainer.open(Optional.empty())) {
+        out.printf("%-44s %-10s %-12s %-8s %s%n", "JOB", "STATE", "PROGRESS", "OWNER", "SUBMITTED");
+        for (JobView j : t.jobs()) {
+          String progress =
+              j.state() instanceof JobState.Running r ? r.step() + "/" + r.totalSteps() : "";
+          out.printf(
+              "%-44s %-10s %-12s %-8s %s%n",
+              j.id(), j.state().label(), progress, j.owner(), j.submitted());
+        }
       }
       return 0;
     }
@@ -194,25 +197,27 @@ final class TrainCommand {
 
   @Command(name = "status", description = "A job's state, metrics and model.")
   static final class Status implements Callable<Integer> {
-    @Mixin PolicyCommand.PackOption pack;
+    @Mixin TrainerOptions trainer;
 
     @Parameters(paramLabel = "JOB", description = "Job id (or a unique prefix).")
     String id;
 
     @Override
     public Integer call() {
-      Job j = find(store(), id);
-      PrintWriter out = pack.out();
-      out.printf(
-          "job:       %s%nowner:     %s%nsubmitted: %s%nstate:     %s since %s%n",
-          j.id(), j.owner().subject(), j.submitted(), j.state().label(), j.state().at());
-      switch (j.state()) {
-        case JobState.Running r ->
-            out.printf("progress:  step %d of %d%n", r.step(), r.totalSteps());
-        case JobState.Succeeded s ->
-            out.printf("model:     %s%nmetrics:   %s%n", s.model(), s.metrics());
-        case JobState.Failed f -> out.printf("reason:    %s%n", f.reason());
-        default -> {}
+      PrintWriter out = trainer.pack.out();
+      try (Trainer t = trainer.open(Optional.empty())) {
+        JobView j = t.job(id);
+        out.printf(
+            "job:       %s%nowner:     %s%nsubmitted: %s%nstate:     %s since %s%n",
+            j.id(), j.owner(), j.submitted(), j.state().label(), j.state().at());
+        switch (j.state()) {
+          case JobState.Running r ->
+              out.printf("progress:  step %d of %d%n", r.step(), r.totalSteps());
+          case JobState.Succeeded s ->
+              out.printf("model:     %s%nmetrics:   %s%n", s.model(), s.metrics());
+          case JobState.Failed f -> out.printf("reason:    %s%n", f.reason());
+          default -> {}
+        }
       }
       return 0;
     }
@@ -222,7 +227,7 @@ final class TrainCommand {
       name = "logs",
       description = "A job's history: states, loss, learning rate, throughput, evaluations.")
   static final class Logs implements Callable<Integer> {
-    @Mixin PolicyCommand.PackOption pack;
+    @Mixin TrainerOptions trainer;
 
     @Parameters(paramLabel = "JOB", description = "Job id (or a unique prefix).")
     String id;
@@ -234,12 +239,13 @@ final class TrainCommand {
 
     @Override
     public Integer call() throws Exception {
-      JobStore store = store();
-      Job j = find(store, id);
-      if (follow) {
-        Follow.job(pack.out(), store, j.id(), false);
-      } else {
-        store.events(j.id(), 0).forEach(e -> pack.out().println(Follow.describe(e)));
+      PrintWriter out = trainer.pack.out();
+      try (Trainer t = trainer.open(Optional.empty())) {
+        if (follow) {
+          t.follow(id, 0, new Printer(out, false));
+        } else {
+          t.events(id, 0).forEach(e -> out.println(e.describe()));
+        }
       }
       return 0;
     }
@@ -247,47 +253,47 @@ final class TrainCommand {
 
   @Command(name = "cancel", description = "Cancel a job: queued at once, running at its next step.")
   static final class Cancel implements Callable<Integer> {
-    @Mixin PolicyCommand.PackOption pack;
+    @Mixin TrainerOptions trainer;
 
     @Parameters(paramLabel = "JOB", description = "Job id (or a unique prefix).")
     String id;
 
     @Override
     public Integer call() {
-      JobStore store = store();
-      Job j = find(store, id);
-      if (!store.cancel(j.id())) {
-        pack.err().printf("%s is already %s%n", j.id(), j.state().label());
-        return Main.FAILED;
+      try (Trainer t = trainer.open(Optional.empty())) {
+        JobView j = t.cancel(id);
+        trainer.pack.out().printf("cancelling %s (%s)%n", j.id(), j.state().label());
       }
-      pack.out().printf("cancelling %s%n", j.id());
       return 0;
     }
+  }
+
+  /** How often a worker looks for new jobs. */
+  static final class PollOption {
+    @Option(
+        names = "--poll",
+        paramLabel = "SECONDS",
+        defaultValue = "2",
+        description = "Seconds between looks at the job store (default: ${DEFAULT-VALUE}).")
+    int seconds;
   }
 
   @Command(
       name = "worker",
       description = {
         "Run queued jobs (and resume interrupted ones) one at a time, then exit;",
-        "with --watch, keep waiting for new jobs (the trainer's container)."
+        "with --watch, keep waiting for new jobs."
       })
   static final class Worker implements Callable<Integer> {
     @Mixin PolicyCommand.PackOption pack;
+    @Mixin PollOption poll;
 
     @Option(names = "--watch", description = "Keep running: look for new jobs every --poll.")
     boolean watch;
 
-    @Option(
-        names = "--poll",
-        paramLabel = "SECONDS",
-        defaultValue = "2",
-        description =
-            "With --watch, seconds between looks at the job store (default: ${DEFAULT-VALUE}).")
-    int poll;
-
     @Override
     public Integer call() throws InterruptedException {
-      JobRunner runner = runner(pack);
+      JobRunner runner = runner(PolicyStore.open(pack.pack()), TrainerOptions.store());
       if (!watch) {
         if (!runner.drain()) {
           pack.err().println("another worker is using this device");
@@ -295,89 +301,179 @@ final class TrainCommand {
         }
         return 0;
       }
-      pack.out().printf("anvil: watching %s for jobs%n", store().dir());
+      pack.out().printf("anvil: watching %s for jobs%n", TrainerOptions.store().dir());
       pack.out().flush();
-      while (true) {
-        // drain() returns false while another worker holds the device: just look again later.
-        // A SIGTERM ends the process; a job it was running resumes from its last checkpoint.
-        runner.drain();
-        Thread.sleep(poll * 1000L);
-      }
+      watch(runner, poll.seconds);
+      return 0;
     }
   }
 
-  /** Prints a job's events as they come. */
-  static final class Follow {
-    private Follow() {}
+  /**
+   * Runs jobs until the process ends: drain() returns false while another worker holds the device,
+   * so just look again later. A SIGTERM ends the process; a job it was running resumes from its
+   * last checkpoint.
+   */
+  static void watch(JobRunner runner, int pollSeconds) throws InterruptedException {
+    while (true) {
+      runner.drain();
+      Thread.sleep(pollSeconds * 1000L);
+    }
+  }
 
-    /**
-     * Follows until the job is over; with {@code bar}, steps move a progress bar instead of
-     * printing.
-     */
-    static JobState job(PrintWriter out, JobStore store, String id, boolean bar)
-        throws InterruptedException {
-      int seen = 0;
-      ProgressBar progress = null;
-      try {
-        while (true) {
-          JobState state = find(store, id).state();
-          for (String line : store.events(id, seen)) {
-            seen++;
-            JsonObject e = JsonParser.parseString(line).getAsJsonObject();
-            if (bar && e.get("type").getAsString().equals("step")) {
-              if (progress == null) {
-                progress = Progress.bar("train", e.get("total_steps").getAsLong());
-              }
-              progress.stepTo(e.get("step").getAsLong());
-              progress.setExtraMessage(String.format("loss %.4f", e.get("loss").getAsDouble()));
-            } else if (!e.get("type").getAsString().equals("step") || !bar) {
-              out.println(describe(line));
-              out.flush();
-            }
-          }
-          if (state.terminal() && store.events(id, seen).isEmpty()) {
-            return state;
-          }
-          Thread.sleep(Duration.ofMillis(200));
-        }
-      } finally {
-        if (progress != null) {
-          progress.close();
-        }
+  /** The promotion gate of a trainer: all three options or none. */
+  static final class GateOptions {
+    @Option(
+        names = "--gate-rules",
+        required = true,
+        paramLabel = "FILE",
+        description = "Gate rules (YAML: metric, min_margin, max_regression, max_lineage).")
+    Path rules;
+
+    @Option(
+        names = "--gate-eval",
+        required = true,
+        paramLabel = "BEIR_DIR",
+        description = "The evaluation set (a BEIR folder) candidates must do better on.")
+    Path eval;
+
+    @Option(
+        names = "--gate-regression",
+        required = true,
+        paramLabel = "BEIR_DIR",
+        description = "The fixed regression set (a BEIR folder) they must not do worse on.")
+    Path regression;
+
+    @Option(
+        names = "--gate-split",
+        defaultValue = "test",
+        description = "qrels split of both sets (default: ${DEFAULT-VALUE}).")
+    String split;
+
+    GateSetup setup() {
+      return new GateSetup(
+          rules,
+          dev.anvil.eval.BeirDataset.load(eval, split),
+          dev.anvil.eval.BeirDataset.load(regression, split));
+    }
+  }
+
+  @Command(
+      name = "serve",
+      description = {
+        "Serve the trainer over gRPC (TrainerService, health, reflection) and run its jobs.",
+        "Trusts tokens of --issuer, or of the local development issuer with --dev; with --kafka,",
+        "every job event also goes to --job-topic; with the --gate-* options, it promotes."
+      })
+  static final class Serve implements Callable<Integer> {
+    @Mixin PolicyCommand.PackOption pack;
+    @Mixin Identities.IssuerOptions issuer;
+    @Mixin KafkaOptions kafka;
+    @Mixin PollOption poll;
+
+    @ArgGroup(exclusive = false)
+    GateOptions gate;
+
+    @Option(
+        names = "--job-topic",
+        paramLabel = "TOPIC",
+        defaultValue = "anvil.jobs",
+        description = "With --kafka, the topic of job events (default: ${DEFAULT-VALUE}).")
+    String jobTopic;
+
+    @Option(
+        names = "--host",
+        defaultValue = "127.0.0.1",
+        description = "Address to bind (default: ${DEFAULT-VALUE}).")
+    String host;
+
+    @Option(
+        names = "--port",
+        defaultValue = "7071",
+        description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
+    int port;
+
+    @Option(
+        names = "--policy-reload",
+        paramLabel = "SECONDS",
+        defaultValue = "10",
+        description = "Seconds between checks of the policy pack for edits (0: never).")
+    int policyReload;
+
+    @Override
+    public Integer call() throws Exception {
+      var verifier = issuer.verifier(); // refuses to start without an issuer or --dev
+      PolicyStore policies = PolicyStore.open(pack.pack());
+      if (policyReload > 0) {
+        policies.reloadEvery(Duration.ofSeconds(policyReload));
       }
+      JobStore store = TrainerOptions.store();
+      JobEventTopic topic = null;
+      if (kafka.enabled()) {
+        topic =
+            new JobEventTopic(kafka.client(), jobTopic, "anvil-trainer-" + ServeCommand.hostName());
+        store.onEvent(topic);
+      }
+      Optional<GateSetup> setup = Optional.ofNullable(gate).map(GateOptions::setup);
+      TrainerServer server =
+          TrainerServer.start(
+              host,
+              port,
+              who -> new LocalTrainer(store, policies, TrainerOptions.models(), setup, who),
+              verifier,
+              GlobalOpenTelemetry.get());
+      JobEventTopic events = topic;
+      Runtime.getRuntime()
+          .addShutdownHook(
+              new Thread(
+                  () -> {
+                    server.close();
+                    if (events != null) {
+                      events.close();
+                    }
+                  }));
+      pack.out()
+          .printf(
+              "anvil: trainer on %s:%d (policy %s, %s, device %s)%s%s%n",
+              host,
+              server.port(),
+              policies.current().version(),
+              issuer.dev ? "development issuer" : "issuer " + issuer.issuer(),
+              JobRunner.defaultDevice(),
+              setup.isPresent() ? ", gate " + gate.rules : "",
+              events != null ? ", job events to " + jobTopic : "");
+      pack.out().flush();
+      watch(runner(policies, store), poll.seconds);
+      return 0;
+    }
+  }
+
+  /** Prints a job's events as they come; with {@code bar}, steps move a progress bar. */
+  static final class Printer implements Consumer<JobEvent> {
+    private final PrintWriter out;
+    private final boolean bar;
+    private ProgressBar progress;
+
+    Printer(PrintWriter out, boolean bar) {
+      this.out = out;
+      this.bar = bar;
     }
 
-    /** One event as a line of text. */
-    static String describe(String line) {
-      JsonObject e = JsonParser.parseString(line).getAsJsonObject();
-      String time = e.get("time").getAsString();
-      String text =
-          switch (e.get("type").getAsString()) {
-            case "step" ->
-                String.format(
-                    "step %d/%d  loss %.4f  lr %.2e  %.1f examples/s",
-                    e.get("step").getAsInt(),
-                    e.get("total_steps").getAsInt(),
-                    e.get("loss").getAsDouble(),
-                    e.get("learning_rate").getAsDouble(),
-                    e.get("examples_per_second").getAsDouble());
-            case "eval" ->
-                "eval at step "
-                    + e.get("step").getAsInt()
-                    + ": "
-                    + e.get("metrics")
-                    + (e.get("best").getAsBoolean() ? " (best)" : "");
-            case "checkpoint" -> "checkpoint at step " + e.get("step").getAsInt();
-            case "state" ->
-                "state: "
-                    + e.get("state").getAsString()
-                    + (e.has("reason") ? "\n" + e.get("reason").getAsString() : "")
-                    + (e.has("model")
-                        ? " -> " + e.get("model").getAsString() + " " + e.get("metrics")
-                        : "");
-            default -> e.has("message") ? e.get("message").getAsString() : line;
-          };
-      return time + "  " + text;
+    @Override
+    public void accept(JobEvent e) {
+      if (bar && e instanceof JobEvent.Step s) {
+        if (progress == null) {
+          progress = Progress.bar("train", s.totalSteps());
+        }
+        progress.stepTo(s.step());
+        progress.setExtraMessage(String.format("loss %.4f", s.loss()));
+        return;
+      }
+      if (progress != null && e instanceof JobEvent.StateChanged) {
+        progress.close();
+        progress = null;
+      }
+      out.println(e.describe());
+      out.flush();
     }
   }
 }

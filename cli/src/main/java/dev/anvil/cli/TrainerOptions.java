@@ -1,0 +1,89 @@
+package dev.anvil.cli;
+
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.RbacException;
+import dev.anvil.trainer.grpc.TrainerClient;
+import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.service.GateSetup;
+import dev.anvil.trainer.service.LocalTrainer;
+import dev.anvil.trainer.service.Trainer;
+import java.time.Duration;
+import java.util.Optional;
+import picocli.CommandLine.Mixin;
+import picocli.CommandLine.Option;
+
+/**
+ * Which trainer {@code anvil train} and {@code anvil model} talk to, and as whom: a trainer service
+ * ({@code --trainer HOST:PORT}, with the caller's token) or the local job store. Both behind the
+ * one {@link Trainer} interface, so every command has one code path.
+ */
+final class TrainerOptions {
+  @Option(
+      names = "--trainer",
+      paramLabel = "HOST:PORT",
+      description =
+          "A running trainer service (anvil train serve); default: the local job store in the"
+              + " data directory.")
+  String address;
+
+  @Mixin PolicyCommand.PackOption pack;
+  @Mixin PolicyCommand.PrincipalOptions principal;
+
+  static JobStore store() {
+    return new JobStore(Identities.dataDir().resolve("jobs"));
+  }
+
+  /** Models are registered here, one directory with a model card each. */
+  static java.nio.file.Path models() {
+    return Identities.dataDir().resolve("models");
+  }
+
+  boolean remote() {
+    return address != null;
+  }
+
+  /** Whether a principal was named (--as, --subject or --token). */
+  boolean named() {
+    return principal.as != null || principal.subject != null || principal.token != null;
+  }
+
+  /** The trainer, acting for the named principal (locally: for the operator if none is named). */
+  Trainer open(Optional<GateSetup> gate) {
+    return open(named() ? Optional.of(principal.resolve(pack.pack())) : Optional.empty(), gate);
+  }
+
+  /** The trainer, acting for {@code caller} (remote: for the principal of the options). */
+  Trainer open(Optional<Principal> caller, Optional<GateSetup> gate) {
+    if (remote()) {
+      String token = principal.bearer(pack.pack());
+      HostPort hp = HostPort.parse("--trainer", address);
+      return TrainerClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30));
+    }
+    PolicyStore policies = PolicyStore.open(pack.pack());
+    return caller
+        .<Trainer>map(c -> new LocalTrainer(store(), policies, models(), gate, c))
+        .orElseGet(() -> LocalTrainer.operator(store(), policies, models(), gate));
+  }
+
+  /** A principal named in principals.yaml (a spec's {@code owner}). */
+  Principal named(String name) {
+    return PrincipalDirectory.load(pack.pack().principalsFile())
+        .find(name)
+        .orElseThrow(() -> new RbacException("owner '" + name + "' is not in principals.yaml"));
+  }
+
+  /** {@code host:port} of a server option. */
+  record HostPort(String host, int port) {
+    static HostPort parse(String option, String value) {
+      int colon = value.lastIndexOf(':');
+      try {
+        return new HostPort(
+            value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
+      } catch (RuntimeException e) {
+        throw new RbacException(option + ": expected HOST:PORT, was '" + value + "'");
+      }
+    }
+  }
+}

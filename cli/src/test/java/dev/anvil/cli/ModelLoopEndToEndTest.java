@@ -1,0 +1,362 @@
+package dev.anvil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import ai.djl.Device;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.anvil.context.ContextEngine;
+import dev.anvil.context.Document;
+import dev.anvil.context.audit.AuditLog;
+import dev.anvil.context.embed.ModelSource;
+import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.context.grpc.ContextClient;
+import dev.anvil.context.grpc.ContextServer;
+import dev.anvil.context.grpc.v1.ModelStatus;
+import dev.anvil.context.grpc.v1.SearchRequest;
+import dev.anvil.context.grpc.v1.SearchResponse;
+import dev.anvil.devkafka.LocalKafka;
+import dev.anvil.eval.BeirDataset;
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.identity.DevTokenIssuer;
+import dev.anvil.trainer.TinyModels;
+import dev.anvil.trainer.data.Example;
+import dev.anvil.trainer.grpc.TrainerClient;
+import dev.anvil.trainer.grpc.TrainerServer;
+import dev.anvil.trainer.job.JobEvent;
+import dev.anvil.trainer.job.JobRunner;
+import dev.anvil.trainer.job.JobState;
+import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.model.EncoderModel;
+import dev.anvil.trainer.promote.GateDecision;
+import dev.anvil.trainer.service.GateSetup;
+import dev.anvil.trainer.service.JobEventTopic;
+import dev.anvil.trainer.service.JobView;
+import dev.anvil.trainer.service.LocalTrainer;
+import dev.anvil.trainer.service.Promotion;
+import dev.anvil.trainer.service.Submission;
+import io.grpc.Status;
+import io.grpc.StatusRuntimeException;
+import io.opentelemetry.api.OpenTelemetry;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.AtomicBoolean;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.common.serialization.StringDeserializer;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * The loop closed, every part real and on 127.0.0.1: an ML engineer submits a fine-tuning job to
+ * the trainer service over gRPC and streams its events to the end (they also reach a Kafka topic);
+ * the model is exported to ONNX; a model approver promotes it through the gate; the context engine,
+ * told over gRPC, re-embeds in the background and switches. Searches before, during and after all
+ * succeed and name the model that answered them, and so does the audit log.
+ */
+@Tag("heavy")
+class ModelLoopEndToEndTest {
+  @TempDir Path dir;
+
+  static final int MAX_TOKENS = 64; // the tiny encoder's positions (the chunks are short)
+
+  @Test
+  void submitStreamExportPromoteSwitch() throws Exception {
+    PrincipalDirectory people = PrincipalDirectory.load(TestPacks.example().principalsFile());
+    PolicyStore policies = PolicyStore.open(TestPacks.example());
+    DevTokenIssuer issuer =
+        DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());
+
+    // The customer's base encoder, served by the engine through ONNX Runtime.
+    Path base = TinyModels.huggingFaceDir(dir.resolve("base"));
+    try (EncoderModel m = EncoderModel.load(base, Device.cpu(), MAX_TOKENS)) {
+      m.exportOnnx(base, Map.of());
+    }
+    List<Example> pairs = TinyModels.pairs();
+    OnnxEmbedder embedder = OnnxEmbedder.open(ModelSource.directory(base), 1, MAX_TOKENS, 32);
+    AtomicBoolean stop = new AtomicBoolean();
+    try (LocalKafka kafka = LocalKafka.start(dir.resolve("kafka"), 0);
+        ContextEngine engine =
+            ContextEngine.open(
+                dir.resolve("index"),
+                policies,
+                embedder,
+                d -> OnnxEmbedder.open(ModelSource.directory(d), 1, MAX_TOKENS, 32),
+                OpenTelemetry.noop());
+        AuditLog audit = AuditLog.open(dir.resolve("audit.jsonl"));
+        ContextServer contextServer =
+            ContextServer.start("127.0.0.1", 0, engine, issuer.verifier(), audit);
+        JobEventTopic topic =
+            new JobEventTopic(
+                Map.of("bootstrap.servers", kafka.bootstrapServers()), "anvil.jobs", "test")) {
+      // The engine's documents: each pair's answer, internal to engineering.
+      List<Document> docs = new ArrayList<>();
+      for (int i = 0; i < pairs.size(); i++) {
+        Example.Pair p = (Example.Pair) pairs.get(i);
+        docs.add(
+            new Document("doc-" + i, 1, "", p.positive(), "test://" + i, Map.copyOf(p.tags())));
+      }
+      assertThat(engine.ingest(people.find("kafka-connector").orElseThrow(), docs))
+          .allMatch(o -> o instanceof dev.anvil.context.IngestOutcome.Indexed);
+
+      // The trainer service, its worker, and its gate for an engine limited to internal data.
+      JobStore store = new JobStore(dir.resolve("jobs"));
+      store.onEvent(topic);
+      Path models = dir.resolve("models");
+      Path rules =
+          Files.writeString(
+              dir.resolve("gate.yaml"),
+              "min_margin: 0.01\nmax_regression: 0.0\nmax_lineage: {classification: internal}\n");
+      GateSetup gate =
+          new GateSetup(
+              rules,
+              beir(dir.resolve("eval"), pairs),
+              beir(dir.resolve("reg"), pairs.subList(0, 6)));
+      JobRunner runner = new JobRunner(store, policies, models, Device.cpu());
+      Thread worker =
+          Thread.ofPlatform()
+              .start(
+                  () -> {
+                    while (!stop.get()) {
+                      runner.drain();
+                      sleep(100);
+                    }
+                  });
+      try (TrainerServer trainerServer =
+          TrainerServer.start(
+              "127.0.0.1",
+              0,
+              who -> new LocalTrainer(store, policies, models, Optional.of(gate), who),
+              issuer.verifier(),
+              OpenTelemetry.noop())) {
+        Path client = Files.createDirectories(dir.resolve("client"));
+        TinyModels.write(client.resolve("pairs.jsonl"), pairs);
+        Path spec =
+            Files.writeString(
+                client.resolve("job.yaml"),
+                """
+                name: loop
+                task: embedding
+                base_model:
+                  huggingface: %s
+                data:
+                  train: pairs.jsonl
+                hyperparameters:
+                  epochs: 4
+                  batch_size: 8
+                  learning_rate: 1.0e-3
+                  warmup_steps: 2
+                  max_seq_length: 32
+                  eval_every: 100
+                  checkpoint_every: 100
+                  holdout: 0
+                """
+                    .formatted(base.toAbsolutePath()));
+
+        // 1. Submit over gRPC as mia; stream the job's events to its end.
+        JobView job;
+        List<JobEvent> events = new ArrayList<>();
+        try (TrainerClient mia = trainer(trainerServer, issuer, people, "mia")) {
+          job = mia.submit(Submission.upload(spec));
+          JobView end = mia.follow(job.id(), 0, events::add);
+          assertThat(end.state()).isInstanceOf(JobState.Succeeded.class);
+        }
+        assertThat(events)
+            .filteredOn(e -> e instanceof JobEvent.StateChanged)
+            .map(e -> ((JobEvent.StateChanged) e).state())
+            .containsSubsequence("queued", "validating", "running", "succeeded");
+        List<JobEvent.Step> steps =
+            events.stream()
+                .filter(e -> e instanceof JobEvent.Step)
+                .map(e -> (JobEvent.Step) e)
+                .toList();
+        assertThat(steps).isNotEmpty().allMatch(s -> s.loss() > 0 && s.examplesPerSecond() > 0);
+        assertThat(steps.getLast().step()).isEqualTo(steps.getLast().totalSteps());
+
+        // 2. Exported: the registered model has model.onnx beside its card.
+        String modelId;
+        Path modelDir;
+        try (TrainerClient olivia = trainer(trainerServer, issuer, people, "olivia")) {
+          var model = olivia.models().getLast();
+          assertThat(model.job()).isEqualTo(job.id());
+          assertThat(model.onnx()).isTrue();
+          modelId = model.id();
+          modelDir = model.path();
+        }
+        assertThat(modelDir.resolve("model.onnx")).isRegularFile();
+
+        try (ContextClient alice = engine(contextServer, issuer, people, "alice");
+            ContextClient olivia = engine(contextServer, issuer, people, "olivia");
+            ContextClient mia = engine(contextServer, issuer, people, "mia");
+            TrainerClient approver = trainer(trainerServer, issuer, people, "olivia")) {
+          String baseId = engine.modelId();
+
+          // 3. Before: the base model answers.
+          SearchResponse before = alice.search(query("who owns the kernel"));
+          assertThat(before.getChunksCount()).isPositive();
+          assertThat(before.getModelId()).isEqualTo(baseId);
+
+          // 4. Promote: the gate compares the candidate with the model the engine serves.
+          ModelStatus serving = olivia.model();
+          assertThat(serving.getModelDir()).isEqualTo(base.toAbsolutePath().toString());
+          Promotion promotion = approver.promote(modelId, serving.getModelDir());
+          GateDecision d = promotion.decision();
+          assertThat(d.verdict()).isInstanceOf(GateDecision.Promote.class);
+          assertThat(d.evaluation().delta()).isGreaterThanOrEqualTo(0.01);
+          assertThat(d.candidateLineage()).containsEntry("classification", "internal");
+          assertThat(Files.readString(models.resolve("gate.jsonl"))).contains(d.id());
+
+          // Training is not approving: mia may not switch the engine to her own model.
+          assertThatThrownBy(() -> mia.switchModel(modelDir.toString(), 0))
+              .isInstanceOfSatisfying(
+                  StatusRuntimeException.class,
+                  e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED))
+              .hasMessageContaining("denied by default-deny");
+
+          // 5. The engine re-embeds, throttled; searches meanwhile keep the old model.
+          ModelStatus started = olivia.switchModel(promotion.model().path().toString(), 5);
+          String newId = started.getReembedding().getModelId();
+          assertThat(newId).startsWith(modelId + "@").isNotEqualTo(baseId);
+          int during = 0;
+          ModelStatus status = started;
+          while (status.getReembedding().getState().equals("running")) {
+            SearchResponse r = alice.search(query("who owns the kernel"));
+            // Until the switch, the old model and its vectors; never a mix.
+            if (olivia.model().getReembedding().getState().equals("running")) {
+              assertThat(r.getModelId()).isEqualTo(baseId);
+              during++;
+            }
+            assertThat(r.getChunksCount()).isPositive();
+            Thread.sleep(100);
+            status = olivia.model();
+          }
+          assertThat(during).as("searches during the re-embedding").isPositive();
+          assertThat(status.getReembedding().getState()).isEqualTo("switched");
+          assertThat(status.getReembedding().getDone()).isEqualTo(docs.size());
+          assertThat(status.getModelId()).isEqualTo(newId);
+          assertThat(status.getPreviousModelId()).isEqualTo(baseId);
+
+          // 6. After: the fine-tuned model answers.
+          SearchResponse after = alice.search(query("who owns the kernel"));
+          assertThat(after.getChunksCount()).isPositive();
+          assertThat(after.getModelId()).isEqualTo(newId);
+
+          // The audit log names the model of each search.
+          List<String> searches =
+              Files.readAllLines(dir.resolve("audit.jsonl")).stream()
+                  .filter(l -> l.contains("\"action\":\"search\""))
+                  .toList();
+          assertThat(searches).anyMatch(l -> l.contains(baseId));
+          assertThat(searches.getLast()).contains(newId);
+
+          // 7. Rollback, at once, by whoever may promote the model taken out.
+          assertThat(olivia.rollbackModel().getModelId()).isEqualTo(baseId);
+          assertThat(alice.search(query("who owns the kernel")).getModelId()).isEqualTo(baseId);
+        }
+      } finally {
+        stop.set(true);
+        worker.join();
+      }
+
+      // 8. The job's events went to Kafka too, in the event envelope, keyed by job.
+      List<JsonObject> envelopes = readAll(kafka.bootstrapServers(), "anvil.jobs");
+      assertThat(envelopes)
+          .anySatisfy(
+              e -> {
+                assertThat(e.get("type").getAsString()).isEqualTo("anvil.job.state");
+                assertThat(e.getAsJsonObject("data").get("state").getAsString())
+                    .isEqualTo("succeeded");
+              });
+      assertThat(envelopes).allMatch(e -> e.get("schema_version").getAsInt() == 1);
+      assertThat(envelopes.stream().map(e -> e.get("id").getAsString()).distinct().count())
+          .isEqualTo(envelopes.size());
+    }
+  }
+
+  private static TrainerClient trainer(
+      TrainerServer server, DevTokenIssuer issuer, PrincipalDirectory people, String who) {
+    String token = issuer.mint(people.find(who).orElseThrow(), "test", Duration.ofMinutes(10));
+    return TrainerClient.connect("127.0.0.1", server.port(), () -> token, Duration.ofSeconds(60));
+  }
+
+  private static ContextClient engine(
+      ContextServer server, DevTokenIssuer issuer, PrincipalDirectory people, String who) {
+    String token = issuer.mint(people.find(who).orElseThrow(), "test", Duration.ofMinutes(10));
+    return ContextClient.connect("127.0.0.1", server.port(), () -> token, Duration.ofSeconds(30));
+  }
+
+  private static SearchRequest query(String q) {
+    return SearchRequest.newBuilder().setQuery(q).setTopK(5).build();
+  }
+
+  /** A BEIR folder: each pair's answer a document, its question a query judging it relevant. */
+  private static BeirDataset beir(Path to, List<Example> pairs) throws Exception {
+    Files.createDirectories(to.resolve("qrels"));
+    StringBuilder corpus = new StringBuilder();
+    StringBuilder queries = new StringBuilder();
+    StringBuilder qrels = new StringBuilder("query-id\tcorpus-id\tscore\n");
+    for (int i = 0; i < pairs.size(); i++) {
+      Example.Pair p = (Example.Pair) pairs.get(i);
+      corpus.append(line("d" + i, p.positive()));
+      queries.append(line("q" + i, p.query()));
+      qrels.append("q").append(i).append("\td").append(i).append("\t1\n");
+    }
+    Files.writeString(to.resolve("corpus.jsonl"), corpus);
+    Files.writeString(to.resolve("queries.jsonl"), queries);
+    Files.writeString(to.resolve("qrels/test.tsv"), qrels);
+    return BeirDataset.load(to, "test");
+  }
+
+  private static String line(String id, String text) {
+    JsonObject o = new JsonObject();
+    o.addProperty("_id", id);
+    o.addProperty("text", text);
+    return o + "\n";
+  }
+
+  private static List<JsonObject> readAll(String bootstrap, String topic) {
+    List<JsonObject> out = new ArrayList<>();
+    try (KafkaConsumer<String, String> c =
+        new KafkaConsumer<>(
+            Map.of(
+                ConsumerConfig.BOOTSTRAP_SERVERS_CONFIG, bootstrap,
+                ConsumerConfig.GROUP_ID_CONFIG, "e2e",
+                ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest"),
+            new StringDeserializer(),
+            new StringDeserializer())) {
+      c.subscribe(List.of(topic));
+      long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+      while (System.nanoTime() < deadline
+          && out.stream()
+              .noneMatch(
+                  e ->
+                      e.getAsJsonObject("data").get("type").getAsString().equals("state")
+                          && e.getAsJsonObject("data")
+                              .get("state")
+                              .getAsString()
+                              .equals("succeeded"))) {
+        c.poll(Duration.ofMillis(500))
+            .forEach(r -> out.add(JsonParser.parseString(r.value()).getAsJsonObject()));
+      }
+    }
+    return out;
+  }
+
+  private static void sleep(long ms) {
+    try {
+      Thread.sleep(ms);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
