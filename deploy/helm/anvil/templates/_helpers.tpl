@@ -199,3 +199,18 @@ OTEL_RESOURCE_ATTRIBUTES: {{ . | quote }}
 - podSelector: {}
 {{- end -}}
 {{- end -}}
+
+{{/* The trainer's model registry PVC: the existing one, or the chart's. The context engine mounts
+     it too (read-only), to switch to a promoted model. */}}
+{{- define "anvil.trainerModelsClaim" -}}
+{{- default (printf "%s-models" (include "anvil.componentName" (dict "root" . "component" "trainer"))) .Values.trainer.persistence.models.existingClaim -}}
+{{- end -}}
+
+{{/* The trainer's auth settings: its own, else the context engine's. */}}
+{{- define "anvil.trainerAuth" -}}
+{{- $ce := .Values.contextEngine.auth -}}
+{{- $t := .Values.trainer.auth -}}
+issuer: {{ default $ce.issuer $t.issuer | quote }}
+audience: {{ default $ce.audience $t.audience | quote }}
+jwksUri: {{ default $ce.jwksUri $t.jwksUri | quote }}
+{{- end -}}

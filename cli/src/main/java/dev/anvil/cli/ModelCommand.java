@@ -21,7 +21,6 @@ import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
 import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -77,8 +76,7 @@ final class ModelCommand {
     @Mixin TrainerOptions trainer;
     @Mixin EngineOptions engineOptions;
 
-    @ArgGroup(exclusive = false)
-    TrainCommand.GateOptions gate;
+    @Mixin TrainCommand.GateOptions gate;
 
     @Parameters(paramLabel = "MODEL", description = "The model's id (anvil model list).")
     String model;
@@ -105,7 +103,7 @@ final class ModelCommand {
         String token = trainer.principal.bearer(trainer.pack.pack());
         try (ContextClient client =
             ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30))) {
-          Promotion p = gate(who, client.model().getModelDir());
+          Promotion p = decide(who, client.model().getModelDir());
           if (!p.decision().promoted()) {
             return Main.FAILED;
           }
@@ -138,7 +136,7 @@ final class ModelCommand {
       }
       try (OnnxEmbedder embedder = engineOptions.embedder();
           ContextEngine local = engineOptions.open(trainer.pack, embedder)) {
-        Promotion p = gate(who, local.modelDir().map(Path::toString).orElse(""));
+        Promotion p = decide(who, local.modelDir().map(Path::toString).orElse(""));
         if (!p.decision().promoted()) {
           return Main.FAILED;
         }
@@ -149,10 +147,8 @@ final class ModelCommand {
       }
     }
 
-    private Promotion gate(Principal who, String servingDir) {
-      try (Trainer t =
-          trainer.open(
-              Optional.of(who), Optional.ofNullable(gate).map(TrainCommand.GateOptions::setup))) {
+    private Promotion decide(Principal who, String servingDir) {
+      try (Trainer t = trainer.open(Optional.of(who), gate.setup())) {
         Promotion p = t.promote(model, servingDir);
         print(trainer.pack.out(), p.decision());
         return p;

@@ -30,7 +30,6 @@ import java.util.concurrent.TimeUnit;
 import java.util.concurrent.TimeoutException;
 import java.util.function.Consumer;
 import me.tongfei.progressbar.ProgressBar;
-import picocli.CommandLine.ArgGroup;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -320,25 +319,25 @@ final class TrainCommand {
     }
   }
 
-  /** The promotion gate of a trainer: all three options or none. */
+  /**
+   * The promotion gate of a trainer: all three options or none. Plain options, not a picocli group,
+   * so that ANVIL_GATE_* environment variables (the Helm chart's way) fill them too.
+   */
   static final class GateOptions {
     @Option(
         names = "--gate-rules",
-        required = true,
         paramLabel = "FILE",
         description = "Gate rules (YAML: metric, min_margin, max_regression, max_lineage).")
     Path rules;
 
     @Option(
         names = "--gate-eval",
-        required = true,
         paramLabel = "BEIR_DIR",
         description = "The evaluation set (a BEIR folder) candidates must do better on.")
     Path eval;
 
     @Option(
         names = "--gate-regression",
-        required = true,
         paramLabel = "BEIR_DIR",
         description = "The fixed regression set (a BEIR folder) they must not do worse on.")
     Path regression;
@@ -349,11 +348,21 @@ final class TrainCommand {
         description = "qrels split of both sets (default: ${DEFAULT-VALUE}).")
     String split;
 
-    GateSetup setup() {
-      return new GateSetup(
-          rules,
-          dev.anvil.eval.BeirDataset.load(eval, split),
-          dev.anvil.eval.BeirDataset.load(regression, split));
+    /** The gate, if configured; the sets are read now, so a missing one stops the start. */
+    Optional<GateSetup> setup() {
+      int given = (rules == null ? 0 : 1) + (eval == null ? 0 : 1) + (regression == null ? 0 : 1);
+      if (given == 0) {
+        return Optional.empty();
+      }
+      if (given < 3) {
+        throw new RbacException(
+            "the gate needs all of --gate-rules, --gate-eval and --gate-regression");
+      }
+      return Optional.of(
+          new GateSetup(
+              rules,
+              dev.anvil.eval.BeirDataset.load(eval, split),
+              dev.anvil.eval.BeirDataset.load(regression, split)));
     }
   }
 
@@ -370,8 +379,7 @@ final class TrainCommand {
     @Mixin KafkaOptions kafka;
     @Mixin PollOption poll;
 
-    @ArgGroup(exclusive = false)
-    GateOptions gate;
+    @Mixin GateOptions gate;
 
     @Option(
         names = "--job-topic",
@@ -413,7 +421,7 @@ final class TrainCommand {
             new JobEventTopic(kafka.client(), jobTopic, "anvil-trainer-" + ServeCommand.hostName());
         store.onEvent(topic);
       }
-      Optional<GateSetup> setup = Optional.ofNullable(gate).map(GateOptions::setup);
+      Optional<GateSetup> setup = gate.setup();
       TrainerServer server =
           TrainerServer.start(
               host,

@@ -51,7 +51,7 @@ class PolicyCommandTest {
   void validateAcceptsTheExamplePack() {
     Run r = anvil("policy", "validate", "--pack", examplePack().toString());
     assertThat(r.exit()).isZero();
-    assertThat(r.out()).startsWith("ok: policy set sha256:").contains("15 policies");
+    assertThat(r.out()).startsWith("ok: policy set sha256:").contains("18 policies");
   }
 
   @Test

@@ -41,7 +41,7 @@ class ChartRenderingTest {
                 "Deployment", 1,
                 "NetworkPolicy", 2,
                 "PersistentVolumeClaim", 2,
-                "Service", 2,
+                "Service", 3, // the context engine's (and its headless one), the trainer's
                 "ServiceAccount", 1,
                 "StatefulSet", 1));
     assertThat(r.get(StatefulSet.class, "anvil-context-engine").getSpec().getReplicas())
@@ -98,6 +98,144 @@ class ChartRenderingTest {
   }
 
   @Test
+  void trainerServesGrpcWithHealthProbesBehindAService() {
+    Rendering r = Chart.render();
+    Rendering.Workload trainer = r.workload("anvil-trainer");
+    var c = trainer.container();
+
+    assertThat(c.getArgs()).containsExactly("train", "serve");
+    assertThat(c.getPorts())
+        .anySatisfy(
+            p -> {
+              assertThat(p.getName()).isEqualTo("grpc");
+              assertThat(p.getContainerPort()).isEqualTo(7071);
+            });
+    for (var probe : List.of(c.getReadinessProbe(), c.getLivenessProbe(), c.getStartupProbe())) {
+      assertThat(probe.getGrpc().getPort()).isEqualTo(7071);
+      assertThat(probe.getGrpc().getService()).isEmpty();
+    }
+    assertThat(r.configMap("anvil-trainer").getData())
+        .containsEntry("ANVIL_HOST", "0.0.0.0")
+        .containsEntry("ANVIL_PORT", "7071");
+
+    Service service = r.get(Service.class, "anvil-trainer");
+    assertThat(service.getSpec().getType()).isEqualTo("ClusterIP");
+    assertThat(service.getSpec().getSelector())
+        .containsEntry("app.kubernetes.io/component", "trainer");
+    assertThat(trainer.template().getMetadata().getLabels())
+        .as("the Service selects the trainer's pod")
+        .containsAllEntriesOf(service.getSpec().getSelector());
+    assertThat(service.getSpec().getPorts())
+        .singleElement()
+        .satisfies(
+            p -> {
+              assertThat(p.getName()).isEqualTo("grpc");
+              assertThat(p.getPort()).isEqualTo(7071);
+              assertThat(p.getTargetPort().getStrVal()).isEqualTo("grpc");
+              assertThat(p.getAppProtocol()).isEqualTo("grpc");
+            });
+  }
+
+  @Test
+  void contextEngineReadsTheTrainersModelsAtTheTrainersPath() {
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU);
+
+    for (String workload : List.of("anvil-context-engine", "anvil-trainer")) {
+      var w = r.workload(workload);
+      assertThat(w.template().getSpec().getVolumes())
+          .filteredOn(v -> v.getName().equals("models"))
+          .singleElement()
+          .satisfies(
+              v ->
+                  assertThat(v.getPersistentVolumeClaim().getClaimName())
+                      .isEqualTo("anvil-trainer-models"));
+      assertThat(w.container().getVolumeMounts())
+          .filteredOn(m -> m.getName().equals("models"))
+          .singleElement()
+          .satisfies(
+              m -> {
+                assertThat(m.getMountPath()).isEqualTo("/var/lib/anvil/models");
+                assertThat(m.getReadOnly())
+                    .as("%s writes the models only if it is the trainer", workload)
+                    .isEqualTo(workload.equals("anvil-context-engine") ? Boolean.TRUE : null);
+              });
+    }
+    assertThat(
+            r.workload("anvil-context-engine").template().getSpec().getVolumes().stream()
+                .filter(v -> v.getName().equals("models"))
+                .findFirst()
+                .orElseThrow()
+                .getPersistentVolumeClaim()
+                .getReadOnly())
+        .isTrue();
+    assertThat(
+            r.get(PersistentVolumeClaim.class, "anvil-trainer-models").getSpec().getAccessModes())
+        .as("replicas on other nodes mount it too")
+        .containsExactly("ReadWriteMany");
+  }
+
+  @Test
+  void withoutTheTrainerTheContextEngineMountsNoModels(@TempDir Path dir) {
+    Rendering r = Chart.render(Chart.values(dir, "trainer: {enabled: false}\n"));
+
+    assertThat(r.workload("anvil-context-engine").template().getSpec().getVolumes())
+        .noneSatisfy(v -> assertThat(v.getName()).isEqualTo("models"));
+    assertThat(r.find(Service.class, "anvil-trainer")).isEmpty();
+  }
+
+  @Test
+  void gateValuesStartTheTrainerWithTheGateAndMountTheRules(@TempDir Path dir) {
+    Path values =
+        Chart.values(
+            dir,
+            """
+            trainer:
+              gate:
+                enabled: true
+                rules: |
+                  metric: ndcg@10
+                  min_margin: 0.01
+                  max_lineage:
+                    classification: internal
+                evalPath: /var/lib/anvil/models/gate/eval
+                regressionPath: /data/regression
+            """);
+
+    Rendering r = Chart.render(values);
+    var trainer = r.workload("anvil-trainer");
+
+    assertThat(trainer.container().getArgs()).containsExactly("train", "serve");
+    assertThat(r.configMap("anvil-trainer").getData())
+        .containsEntry("ANVIL_GATE_RULES", "/etc/anvil/gate/rules.yaml")
+        .containsEntry("ANVIL_GATE_EVAL", "/var/lib/anvil/models/gate/eval")
+        .containsEntry("ANVIL_GATE_REGRESSION", "/data/regression")
+        .containsEntry("ANVIL_GATE_SPLIT", "test");
+    assertThat(r.configMap("anvil-trainer-gate").getData())
+        .containsExactly(
+            Map.entry(
+                "rules.yaml",
+                "metric: ndcg@10\nmin_margin: 0.01\nmax_lineage:\n  classification: internal\n"));
+    assertThat(trainer.container().getVolumeMounts())
+        .filteredOn(m -> m.getName().equals("gate"))
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.getMountPath()).isEqualTo("/etc/anvil/gate");
+              assertThat(m.getSubPath()).as("rules edits reach the pod in place").isNull();
+              assertThat(m.getReadOnly()).isTrue();
+            });
+    assertThat(trainer.template().getSpec().getVolumes())
+        .anySatisfy(
+            v -> {
+              assertThat(v.getName()).isEqualTo("gate");
+              assertThat(v.getConfigMap().getName()).isEqualTo("anvil-trainer-gate");
+            });
+    assertThat(Chart.render().find(ConfigMap.class, "anvil-trainer-gate"))
+        .as("no gate by default")
+        .isEmpty();
+  }
+
+  @Test
   void kafkaConsumerGroupIsThePodNameAndTheClientConfigComesFromTheNamedSecret() {
     Rendering r = Chart.render(Chart.PRODUCTION_GPU);
     var engine = r.workload("anvil-context-engine");
@@ -116,6 +254,17 @@ class ChartRenderingTest {
         .containsEntry("ANVIL_KAFKA_CONFIG", "/etc/anvil/kafka/client.properties")
         .containsEntry("ANVIL_ISSUER", "https://keycloak.corp.internal/realms/acme")
         .containsEntry("ANVIL_HOST", "0.0.0.0");
+    assertThat(r.configMap("anvil-trainer").getData())
+        .as("the trainer sends job events through the same brokers and client settings")
+        .containsEntry(
+            "ANVIL_KAFKA", r.configMap("anvil-context-engine").getData().get("ANVIL_KAFKA"))
+        .containsEntry("ANVIL_KAFKA_CONFIG", "/etc/anvil/kafka/client.properties")
+        .containsEntry("ANVIL_JOB_TOPIC", "anvil.jobs")
+        .containsEntry("ANVIL_ISSUER", "https://keycloak.corp.internal/realms/acme");
+    assertThat(r.workload("anvil-trainer").template().getSpec().getVolumes())
+        .filteredOn(v -> v.getSecret() != null)
+        .singleElement()
+        .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("anvil-kafka-client"));
     assertThat(r.all(io.fabric8.kubernetes.api.model.Secret.class))
         .as("Secrets are referenced by name, never rendered")
         .isEmpty();
@@ -245,6 +394,13 @@ class ChartRenderingTest {
                     ? null
                     : v.getPersistentVolumeClaim().getClaimName())
         .contains("corp-jobs", "corp-models");
+    assertThat(r.workload("anvil-context-engine").template().getSpec().getVolumes())
+        .extracting(
+            v ->
+                v.getPersistentVolumeClaim() == null
+                    ? null
+                    : v.getPersistentVolumeClaim().getClaimName())
+        .contains("corp-models");
   }
 
   @Test

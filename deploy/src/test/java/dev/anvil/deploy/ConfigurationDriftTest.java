@@ -40,6 +40,13 @@ class ConfigurationDriftTest {
           clientConfigSecret: {name: kafka-client, key: client.properties}
       trainer:
         gpu: {enabled: true}
+        auth: {issuer: "https://kc.example/realms/ml", audience: anvil-trainer, jwksUri: "https://kc.example/jwks"}
+        gate:
+          enabled: true
+          rules: "metric: ndcg@10"
+          evalPath: /var/lib/anvil/models/gate/eval
+          regressionPath: /var/lib/anvil/models/gate/regression
+          split: dev
       telemetry:
         otlp: {endpoint: "http://collector:4318"}
         resourceAttributes: deployment.environment=test
@@ -118,6 +125,24 @@ class ConfigurationDriftTest {
   }
 
   @Test
+  void trainerListensOnThePodAddressAndTrustsTheEnginesIssuerUnlessToldOtherwise() {
+    var data = Chart.render(Chart.PRODUCTION_GPU).configMap("anvil-trainer").getData();
+
+    assertThat(data)
+        .containsEntry("ANVIL_HOST", "0.0.0.0")
+        .containsEntry("ANVIL_PORT", "7071")
+        .containsEntry("ANVIL_DATA", "/var/lib/anvil")
+        .containsEntry("ANVIL_PACK", "/etc/anvil/policy-pack")
+        .containsEntry("ANVIL_POLICY_RELOAD", "10")
+        .containsEntry("ANVIL_ISSUER", "https://keycloak.corp.internal/realms/acme")
+        .doesNotContainKey("ANVIL_DEV");
+    assertThat(render("everything").configMap("anvil-trainer").getData())
+        .containsEntry("ANVIL_ISSUER", "https://kc.example/realms/ml")
+        .containsEntry("ANVIL_AUDIENCE", "anvil-trainer")
+        .containsEntry("ANVIL_GATE_RULES", "/etc/anvil/gate/rules.yaml");
+  }
+
+  @Test
   void telemetryVariablesFollowTheValues() {
     var data = Chart.render(Chart.PRODUCTION_GPU).configMap("anvil-trainer").getData();
 
@@ -137,9 +162,11 @@ class ConfigurationDriftTest {
         .noneSatisfy((k, v) -> assertThat(k).startsWith("OTEL_"));
   }
 
-  /** The command a container runs: its args without the flags. */
+  /** The command a container runs: its args up to the first flag. */
   private static String[] command(Rendering.Workload w) {
-    return w.container().getArgs().stream().filter(a -> !a.startsWith("-")).toArray(String[]::new);
+    return w.container().getArgs().stream()
+        .takeWhile(a -> !a.startsWith("-"))
+        .toArray(String[]::new);
   }
 
   /** The ANVIL_* variables a container gets that neither its command nor every command reads. */

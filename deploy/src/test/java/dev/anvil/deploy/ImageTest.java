@@ -124,7 +124,11 @@ class ImageTest {
     }
     assertThat(stages.get("runtime").from()).isEqualTo("${RUNTIME_IMAGE}");
     assertThat(execForm(last("context-engine", "CMD"))).containsExactly("serve");
-    assertThat(execForm(last("trainer", "CMD"))).containsExactly("train", "worker", "--watch");
+    assertThat(execForm(last("trainer", "CMD"))).containsExactly("train", "serve");
+    assertThat(execForm(last("trainer-cuda", "CMD"))).containsExactly("train", "serve");
+    assertThat(last("context-engine", "EXPOSE")).isEqualTo("7070");
+    assertThat(last("trainer", "EXPOSE")).isEqualTo("7071");
+    assertThat(last("trainer-cuda", "EXPOSE")).isEqualTo("7071");
     assertThat(last("trainer-cuda", "ENV")).contains("PYTORCH_FLAVOR=cu128");
   }
 
@@ -226,6 +230,26 @@ class ImageTest {
     assertThat(worker.waitFor(3, TimeUnit.MINUTES)).isTrue();
     assertThat(worker.exitValue()).as(Files.readString(log)).isZero();
     assertThat(data.resolve("jobs/.device-cpu.lock")).isRegularFile();
+  }
+
+  @Test
+  void theTrainerImageServesOfflineWritingOnlyToItsVolumes(@TempDir Path data) throws Exception {
+    Map<String, String> before = snapshot(staged.resolve("trainer"));
+    Path log = data.resolve("serve.log");
+    Process serve = start("trainer", data, log, "train", "serve", "--dev", "--port", "0");
+    try {
+      long deadline = System.nanoTime() + TimeUnit.MINUTES.toNanos(3);
+      while (!Files.readString(log).contains("anvil: trainer on")) {
+        assertThat(serve.isAlive()).as(Files.readString(log)).isTrue();
+        assertThat(System.nanoTime()).as(Files.readString(log)).isLessThan(deadline);
+        Thread.sleep(100);
+      }
+      assertThat(Files.readString(log)).contains("policy sha256:", "development issuer");
+    } finally {
+      serve.destroy(); // SIGTERM: the server closes; a running job would resume from its checkpoint
+      assertThat(serve.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    }
+    assertThat(snapshot(staged.resolve("trainer"))).isEqualTo(before);
   }
 
   @Test

@@ -6,10 +6,12 @@ import dev.anvil.deploy.NetworkPolicyEvaluator.Endpoint;
 import dev.anvil.deploy.NetworkPolicyEvaluator.External;
 import dev.anvil.deploy.NetworkPolicyEvaluator.Pod;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import java.nio.file.Path;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
 
 /**
  * Nothing leaves: the rendered NetworkPolicies, evaluated with Kubernetes semantics, allow exactly
@@ -78,11 +80,26 @@ class NetworkPolicyTest {
   }
 
   @Test
-  void productionTrainerReachesOnlyDnsAndTheCollector() {
+  void productionTrainerReachesOnlyDnsKafkaKeycloakAndTheCollector() {
     Rendering r = Chart.render(Chart.PRODUCTION_GPU);
 
     assertThat(allowed(r, "anvil-trainer"))
-        .containsExactly("kube-dns 53/UDP", "kube-dns 53/TCP", "otlp collector 4318/TCP");
+        .containsExactly(
+            "kube-dns 53/UDP",
+            "kube-dns 53/TCP",
+            "kafka 9093/TCP",
+            "keycloak 8443/TCP",
+            "otlp collector 4318/TCP");
+  }
+
+  @Test
+  void trainerReachesKafkaOnlyWhenItSendsJobEvents(@TempDir Path dir) {
+    Path noBootstrap = Chart.values(dir, "contextEngine: {kafka: {bootstrap: ''}}\n");
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU, noBootstrap);
+
+    assertThat(allowed(r, "anvil-trainer"))
+        .containsExactly(
+            "kube-dns 53/UDP", "kube-dns 53/TCP", "keycloak 8443/TCP", "otlp collector 4318/TCP");
   }
 
   @Test
@@ -125,14 +142,22 @@ class NetworkPolicyTest {
     assertThat(evaluator.ingressAllowed(engine, AGENT, 9464, "TCP")).isFalse();
     assertThat(evaluator.ingressAllowed(engine, PROMETHEUS, 9464, "TCP")).isTrue();
     assertThat(evaluator.ingressAllowed(trainer, PROMETHEUS, 9464, "TCP")).isTrue();
-    assertThat(evaluator.ingressAllowed(trainer, AGENT, 7070, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, AGENT, 7071, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(trainer, NEIGHBOUR, 7071, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, AGENT, 9464, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, AGENT, 7070, "TCP"))
+        .as("only the trainer's own gRPC port")
+        .isFalse();
     assertThat(evaluator.allows(trainer, engine, 7070, "TCP"))
         .as("the trainer does not call the context engine")
+        .isFalse();
+    assertThat(evaluator.allows(engine, trainer, 7071, "TCP"))
+        .as("nor the context engine the trainer")
         .isFalse();
   }
 
   @Test
-  void byDefaultGrpcIsOpenToTheReleaseNamespaceOnlyAndTheTrainerToNobody() {
+  void byDefaultGrpcIsOpenToTheReleaseNamespaceOnly() {
     Rendering r = Chart.render();
     var evaluator = new NetworkPolicyEvaluator(r.networkPolicies());
     Pod engine = pod(r.workload("anvil-context-engine"));
@@ -141,6 +166,8 @@ class NetworkPolicyTest {
     assertThat(evaluator.ingressAllowed(engine, NEIGHBOUR, 7070, "TCP")).isTrue();
     assertThat(evaluator.ingressAllowed(engine, AGENT, 7070, "TCP")).isFalse();
     assertThat(evaluator.ingressAllowed(engine, NEIGHBOUR, 9464, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, NEIGHBOUR, 7071, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(trainer, AGENT, 7071, "TCP")).isFalse();
     assertThat(evaluator.ingressAllowed(trainer, NEIGHBOUR, 9464, "TCP")).isFalse();
   }
 

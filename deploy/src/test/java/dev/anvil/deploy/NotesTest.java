@@ -19,6 +19,7 @@ class NotesTest {
   void defaultInstallWarnsAboutWhatMustStillBeConfigured() {
     assertThat(Chart.notes())
         .contains("WARNING: contextEngine.auth.issuer is not set")
+        .contains("WARNING: trainer.auth.issuer (default: contextEngine.auth.issuer) is not set")
         .contains("WARNING: image.registry is empty")
         .contains("It is the EXAMPLE pack");
   }
@@ -28,7 +29,9 @@ class NotesTest {
     assertThat(Chart.notes(Chart.PRODUCTION_GPU))
         .doesNotContain("WARNING")
         .contains("anvil-context-engine.anvil.svc:7070")
-        .contains("Trainer (job runner, GPU)");
+        .contains("Trainer (job runner, GPU")
+        .contains("anvil-trainer.anvil.svc:7071")
+        .contains("Models: PVC anvil-trainer-models");
   }
 
   @Test

@@ -31,6 +31,9 @@ class ValuesSchemaTest {
           non-ANVIL extra config       | contextEngine: {extraConfig: {JAVA_TOOL_OPTIONS: -Xmx1g}}                  | /contextEngine/extraConfig         | JAVA_TOOL_OPTIONS
           policy file outside the pack | policy: {files: {'../etc/passwd': x}}                                      | /policy/files                      | ../etc/passwd
           root user                    | securityContext: {runAsUser: 0}                                            | /securityContext/runAsUser         | minimum
+          gate without its eval set    | trainer: {gate: {enabled: true, rules: 'metric: ndcg@10', regressionPath: /r}} | /trainer/gate/evalPath         | minLength
+          gate without rules           | trainer: {gate: {enabled: true, evalPath: /e, regressionPath: /r}}         | /trainer/gate/rules                | minLength
+          gate set as a relative path  | trainer: {gate: {regressionPath: data/regression}}                          | /trainer/gate/regressionPath      | data/regression
           """)
   void refusesBadValuesNamingTheField(String what, String values, String field, String detail) {
     Path file = Chart.values(dir, values);

@@ -47,7 +47,8 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
     this.trainers = trainers;
   }
 
-  private static LocalTrainer caller(Function<Principal, LocalTrainer> trainers) {
+  /** The trainer acting for the verified caller of this call. */
+  private LocalTrainer trainer() {
     return trainers.apply(AuthInterceptor.IDENTITY.get().principal());
   }
 
@@ -61,7 +62,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
           }
           String where = request.getSpecName().isBlank() ? "spec" : request.getSpecName();
           return TrainerProtos.job(
-              caller(trainers)
+              trainer()
                   .submit(
                       new Submission(
                           where,
@@ -73,7 +74,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
 
   @Override
   public void get(GetJobRequest request, StreamObserver<Job> out) {
-    unary(out, () -> TrainerProtos.job(caller(trainers).job(jobId(request.getJobId()))));
+    unary(out, () -> TrainerProtos.job(trainer().job(jobId(request.getJobId()))));
   }
 
   @Override
@@ -82,13 +83,13 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
         out,
         () ->
             ListJobsResponse.newBuilder()
-                .addAllJobs(caller(trainers).jobs().stream().map(TrainerProtos::job).toList())
+                .addAllJobs(trainer().jobs().stream().map(TrainerProtos::job).toList())
                 .build());
   }
 
   @Override
   public void cancel(CancelJobRequest request, StreamObserver<Job> out) {
-    unary(out, () -> TrainerProtos.job(caller(trainers).cancel(jobId(request.getJobId()))));
+    unary(out, () -> TrainerProtos.job(trainer().cancel(jobId(request.getJobId()))));
   }
 
   @Override
@@ -98,7 +99,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
       if (request.getFromSequence() < 0) {
         throw invalid("from_sequence", "expected 0 or more");
       }
-      LocalTrainer trainer = caller(trainers);
+      LocalTrainer trainer = trainer();
       String id = trainer.job(jobId(request.getJobId())).id();
       if (request.getFollow()) {
         trainer.follow(
@@ -128,7 +129,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
         out,
         () ->
             ListModelsResponse.newBuilder()
-                .addAllModels(caller(trainers).models().stream().map(TrainerProtos::model).toList())
+                .addAllModels(trainer().models().stream().map(TrainerProtos::model).toList())
                 .build());
   }
 
@@ -140,7 +141,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
           if (request.getModelId().isBlank()) {
             throw invalid("model_id", "expected a model id, was empty");
           }
-          return TrainerProtos.model(caller(trainers).model(request.getModelId()));
+          return TrainerProtos.model(trainer().model(request.getModelId()));
         });
   }
 
@@ -153,7 +154,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
             throw invalid("model_id", "expected a model id, was empty");
           }
           return TrainerProtos.promotion(
-              caller(trainers).promote(request.getModelId(), request.getServingModelDir()));
+              trainer().promote(request.getModelId(), request.getServingModelDir()));
         });
   }
 
