@@ -299,29 +299,8 @@ class ModelLoopEndToEndTest {
     return SearchRequest.newBuilder().setQuery(q).setTopK(5).build();
   }
 
-  /** A BEIR folder: each pair's answer a document, its question a query judging it relevant. */
-  private static BeirDataset beir(Path to, List<Example> pairs) throws Exception {
-    Files.createDirectories(to.resolve("qrels"));
-    StringBuilder corpus = new StringBuilder();
-    StringBuilder queries = new StringBuilder();
-    StringBuilder qrels = new StringBuilder("query-id\tcorpus-id\tscore\n");
-    for (int i = 0; i < pairs.size(); i++) {
-      Example.Pair p = (Example.Pair) pairs.get(i);
-      corpus.append(line("d" + i, p.positive()));
-      queries.append(line("q" + i, p.query()));
-      qrels.append("q").append(i).append("\td").append(i).append("\t1\n");
-    }
-    Files.writeString(to.resolve("corpus.jsonl"), corpus);
-    Files.writeString(to.resolve("queries.jsonl"), queries);
-    Files.writeString(to.resolve("qrels/test.tsv"), qrels);
-    return BeirDataset.load(to, "test");
-  }
-
-  private static String line(String id, String text) {
-    JsonObject o = new JsonObject();
-    o.addProperty("_id", id);
-    o.addProperty("text", text);
-    return o + "\n";
+  private static BeirDataset beir(Path to, List<Example> pairs) {
+    return BeirDataset.load(TinyModels.beir(to, pairs), "test");
   }
 
   private static List<JsonObject> readAll(String bootstrap, String topic) {

@@ -107,6 +107,38 @@ public final class TinyModels {
     }
   }
 
+  /**
+   * Writes a BEIR folder of pairs: each answer a document {@code d<i>}, each question a query
+   * {@code q<i>} judging it relevant (split {@code test}).
+   */
+  public static Path beir(Path to, List<Example> pairs) {
+    StringBuilder corpus = new StringBuilder();
+    StringBuilder queries = new StringBuilder();
+    StringBuilder qrels = new StringBuilder("query-id\tcorpus-id\tscore\n");
+    for (int i = 0; i < pairs.size(); i++) {
+      Example.Pair p = (Example.Pair) pairs.get(i);
+      corpus.append(beirLine("d" + i, p.positive()));
+      queries.append(beirLine("q" + i, p.query()));
+      qrels.append("q").append(i).append("\td").append(i).append("\t1\n");
+    }
+    try {
+      java.nio.file.Files.createDirectories(to.resolve("qrels"));
+      java.nio.file.Files.writeString(to.resolve("corpus.jsonl"), corpus);
+      java.nio.file.Files.writeString(to.resolve("queries.jsonl"), queries);
+      java.nio.file.Files.writeString(to.resolve("qrels/test.tsv"), qrels);
+      return to;
+    } catch (IOException e) {
+      throw new UncheckedIOException(e);
+    }
+  }
+
+  private static String beirLine(String id, String text) {
+    com.google.gson.JsonObject o = new com.google.gson.JsonObject();
+    o.addProperty("_id", id);
+    o.addProperty("text", text);
+    return o + "\n";
+  }
+
   /** Texts labelled by the department they talk about. */
   public static List<Example> labeled() {
     List<Example> out = new ArrayList<>();

@@ -76,29 +76,8 @@ class PromotionGateTest {
     regression = beir(dir.resolve("regression"), pairs.subList(0, 6));
   }
 
-  /** A BEIR folder: each pair's answer a document, its question a query judging it relevant. */
-  static BeirDataset beir(Path to, List<Example> pairs) throws IOException {
-    Files.createDirectories(to.resolve("qrels"));
-    StringBuilder corpus = new StringBuilder();
-    StringBuilder queries = new StringBuilder();
-    StringBuilder qrels = new StringBuilder("query-id\tcorpus-id\tscore\n");
-    for (int i = 0; i < pairs.size(); i++) {
-      Example.Pair p = (Example.Pair) pairs.get(i);
-      corpus.append(json("d" + i, p.positive())).append('\n');
-      queries.append(json("q" + i, p.query())).append('\n');
-      qrels.append("q").append(i).append("\td").append(i).append("\t1\n");
-    }
-    Files.writeString(to.resolve("corpus.jsonl"), corpus);
-    Files.writeString(to.resolve("queries.jsonl"), queries);
-    Files.writeString(to.resolve("qrels/test.tsv"), qrels);
-    return BeirDataset.load(to, "test");
-  }
-
-  private static String json(String id, String text) {
-    JsonObject o = new JsonObject();
-    o.addProperty("_id", id);
-    o.addProperty("text", text);
-    return o.toString();
+  static BeirDataset beir(Path to, List<Example> pairs) {
+    return BeirDataset.load(TinyModels.beir(to, pairs), "test");
   }
 
   static GateRules rules(String yaml) {
