@@ -147,7 +147,7 @@ final class TrainCommand {
         }
         return p;
       }
-      return trainer.named(
+      return trainer.owner(
           parsed
               .owner()
               .orElseThrow(

@@ -68,7 +68,7 @@ final class TrainerOptions {
   }
 
   /** A principal named in principals.yaml (a spec's {@code owner}). */
-  Principal named(String name) {
+  Principal owner(String name) {
     return PrincipalDirectory.load(pack.pack().principalsFile())
         .find(name)
         .orElseThrow(() -> new RbacException("owner '" + name + "' is not in principals.yaml"));

@@ -9,6 +9,7 @@ import dev.anvil.context.SharedEmbedder;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
 import dev.anvil.context.grpc.v1.IngestResult;
+import dev.anvil.context.grpc.v1.ModelStatus;
 import dev.anvil.context.grpc.v1.SearchRequest;
 import dev.anvil.context.grpc.v1.SearchResponse;
 import dev.anvil.context.grpc.v1.TagValues;
@@ -347,5 +348,25 @@ class ContextServerTest {
     assertThat(LoopbackSockets.onPort(server.port()))
         .isNotEmpty()
         .allMatch(LoopbackSockets.Listener::loopbackOnly, "bound to 127.0.0.1");
+  }
+
+  @Test
+  void theModelRpcsNameTheModelAndRefuseWhatTheCallerMayNotDo() throws Exception {
+    try (ContextClient alice = client(token("alice"));
+        ContextClient sam = client(token("sam"))) {
+      ModelStatus status = alice.model();
+      assertThat(status.getModelId()).isEqualTo(engine.modelId());
+      assertThat(status.getModelDir()).as("the packaged model has no directory").isEmpty();
+      assertThat(status.getPreviousModelId()).isEmpty();
+
+      // A directory without a model in it is named.
+      assertStatus(
+          () -> sam.switchModel(data.resolve("nothing-here").toString(), 0),
+          Status.Code.INVALID_ARGUMENT,
+          "model_dir");
+      // The packaged model has no card: only admin may take it out of service.
+      assertStatus(() -> alice.rollbackModel(), Status.Code.PERMISSION_DENIED, "admin only");
+      assertStatus(() -> sam.rollbackModel(), Status.Code.FAILED_PRECONDITION, "no previous model");
+    }
   }
 }
