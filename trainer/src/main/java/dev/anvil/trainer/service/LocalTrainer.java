@@ -99,7 +99,7 @@ public final class LocalTrainer implements Trainer {
     Job job;
     if (s.specDir().isPresent()) {
       JobSpec spec = JobSpec.parse(s.where(), s.spec(), s.specDir().get());
-      checkOwner(spec);
+      checkOwner(spec, caller);
       job = store.submit(spec.name(), s.spec(), s.specDir().get(), caller);
     } else {
       // Check the spec against its files before the job exists: a bad one leaves nothing behind.
@@ -116,8 +116,8 @@ public final class LocalTrainer implements Trainer {
         }
         Files.createDirectories(staging);
         JobSpec spec = JobSpec.parse(s.where(), s.spec(), staging);
-        checkOwner(spec);
-        job = store.submit(spec.name(), s.spec(), s.files(), caller("submits the job"));
+        checkOwner(spec, caller);
+        job = store.submit(spec.name(), s.spec(), s.files(), caller);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot stage the submitted files", e);
       } finally {
@@ -127,8 +127,7 @@ public final class LocalTrainer implements Trainer {
     return JobView.of(job);
   }
 
-  private void checkOwner(JobSpec spec) {
-    Principal caller = caller("submits the job");
+  private static void checkOwner(JobSpec spec, Principal caller) {
     if (spec.owner().isPresent() && !spec.owner().get().equals(caller.subject())) {
       throw new TrainerException(
           Kind.INVALID,
