@@ -8,6 +8,7 @@ import dev.anvil.context.grpc.v1.ModelStatus;
 import dev.anvil.eval.BeirDataset;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.RbacException;
 import dev.anvil.trainer.promote.GateDecision;
 import dev.anvil.trainer.promote.GateRules;
 import dev.anvil.trainer.promote.PromotionGate;
@@ -17,6 +18,8 @@ import dev.anvil.trainer.service.Trainer;
 import java.io.PrintWriter;
 import java.nio.file.Path;
 import java.time.Duration;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.TimeUnit;
@@ -68,9 +71,9 @@ final class ModelCommand {
       name = "promote",
       description = {
         "Put a model in service: the trainer's gate decides (--trainer's, or the --gate-* options",
-        "here), then the engine (--engine HOST:PORT, or the local index) re-embeds with it in the",
-        "background and switches. The caller must be allowed to promote on the model's lineage.",
-        "Exit code 0: serving it; 1: refused."
+        "here), then the engine (--engine HOST:PORT, every replica of it, or the local index)",
+        "re-embeds with it in the background and switches. The caller must be allowed to promote",
+        "on the model's lineage. Exit code 0: serving it; 1: refused."
       })
   static final class Promote implements Callable<Integer> {
     @Mixin TrainerOptions trainer;
@@ -81,11 +84,7 @@ final class ModelCommand {
     @Parameters(paramLabel = "MODEL", description = "The model's id (anvil model list).")
     String model;
 
-    @Option(
-        names = "--engine",
-        paramLabel = "HOST:PORT",
-        description = "A running context engine (anvil serve); default: the local index.")
-    String engine;
+    @Mixin Engines engines;
 
     @Option(
         names = "--chunks-per-second",
@@ -98,40 +97,47 @@ final class ModelCommand {
     public Integer call() throws Exception {
       PrintWriter out = trainer.pack.out();
       Principal who = trainer.principal.resolve(trainer.pack.pack());
-      if (engine != null) {
-        TrainerOptions.HostPort hp = TrainerOptions.HostPort.parse("--engine", engine);
-        String token = trainer.principal.bearer(trainer.pack.pack());
-        try (ContextClient client =
-            ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30))) {
-          Promotion p = decide(who, client.model().getModelDir());
+      if (engines.given()) {
+        List<ContextClient> replicas =
+            engines.connect(trainer.principal.bearer(trainer.pack.pack()));
+        try {
+          List<String> serving =
+              replicas.stream().map(c -> c.model().getModelDir()).distinct().toList();
+          if (serving.size() > 1) {
+            throw new RbacException(
+                "the engines serve different models " + serving + "; roll them back to one first");
+          }
+          Promotion p = decide(who, serving.getFirst());
           if (!p.decision().promoted()) {
             return Main.FAILED;
           }
-          ModelStatus started = client.switchModel(p.model().path().toString(), rate);
-          String target = started.getReembedding().getModelId();
-          ModelStatus s = started;
-          try (ProgressBar bar = Progress.bar("re-embedding", 1)) {
-            while (s.getReembedding().getState().equals("running")) {
-              bar.maxHint(Math.max(1, s.getReembedding().getTotal()));
-              bar.stepTo(s.getReembedding().getDone());
-              Thread.sleep(500);
-              s = client.model();
+          // Every replica re-embeds at once; each switches when its own index is complete.
+          List<String> targets = new ArrayList<>();
+          for (ContextClient c : replicas) {
+            targets.add(
+                c.switchModel(p.model().path().toString(), rate).getReembedding().getModelId());
+          }
+          List<ModelStatus> end = follow(replicas);
+          for (int i = 0; i < end.size(); i++) {
+            ModelStatus s = end.get(i);
+            if (!s.getModelId().equals(targets.get(i))) {
+              trainer
+                  .pack
+                  .err()
+                  .printf(
+                      "anvil: %s: the re-embedding %s: %s%n",
+                      engines.addresses.get(i),
+                      s.getReembedding().getState(),
+                      s.getReembedding().getError());
+              return Main.FAILED;
             }
-            bar.stepTo(s.getReembedding().getDone());
+            out.printf(
+                "%s: serving %s (was %s; anvil model rollback --engine returns to it)%n",
+                engines.addresses.get(i), s.getModelId(), s.getPreviousModelId());
           }
-          if (!s.getModelId().equals(target)) {
-            trainer
-                .pack
-                .err()
-                .printf(
-                    "anvil: the re-embedding %s: %s%n",
-                    s.getReembedding().getState(), s.getReembedding().getError());
-            return Main.FAILED;
-          }
-          out.printf(
-              "serving %s (was %s; anvil model rollback --engine %s returns to it)%n",
-              s.getModelId(), s.getPreviousModelId(), engine);
           return 0;
+        } finally {
+          replicas.forEach(ContextClient::close);
         }
       }
       try (OnnxEmbedder embedder = engineOptions.embedder();
@@ -152,6 +158,49 @@ final class ModelCommand {
         Promotion p = t.promote(model, servingDir);
         print(trainer.pack.out(), p.decision());
         return p;
+      }
+    }
+  }
+
+  /** Running engines: one or more replicas, each of which is told. */
+  static final class Engines {
+    @Option(
+        names = "--engine",
+        paramLabel = "HOST:PORT",
+        split = ",",
+        description = {
+          "A running context engine (anvil serve); default: the local index. Name every replica",
+          "(comma-separated, e.g. the headless Service's per-pod names): each one is told."
+        })
+    List<String> addresses = new ArrayList<>();
+
+    boolean given() {
+      return !addresses.isEmpty();
+    }
+
+    List<ContextClient> connect(String token) {
+      return addresses.stream()
+          .map(a -> TrainerOptions.HostPort.parse("--engine", a))
+          .map(
+              hp ->
+                  ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30)))
+          .toList();
+    }
+  }
+
+  /** Shows the re-embeddings of running engines until none runs; returns their last states. */
+  static List<ModelStatus> follow(List<ContextClient> replicas) throws InterruptedException {
+    List<ModelStatus> states = replicas.stream().map(ContextClient::model).toList();
+    try (ProgressBar bar = Progress.bar("re-embedding", 1)) {
+      while (true) {
+        bar.maxHint(
+            Math.max(1, states.stream().mapToLong(s -> s.getReembedding().getTotal()).sum()));
+        bar.stepTo(states.stream().mapToLong(s -> s.getReembedding().getDone()).sum());
+        if (states.stream().noneMatch(s -> s.getReembedding().getState().equals("running"))) {
+          return states;
+        }
+        Thread.sleep(500);
+        states = replicas.stream().map(ContextClient::model).toList();
       }
     }
   }
@@ -299,22 +348,22 @@ final class ModelCommand {
     @Mixin PolicyCommand.PackOption pack;
     @Mixin PolicyCommand.PrincipalOptions principal;
     @Mixin EngineOptions engineOptions;
-
-    @Option(
-        names = "--engine",
-        paramLabel = "HOST:PORT",
-        description = "A running context engine (anvil serve); default: the local index.")
-    String engine;
+    @Mixin Engines engines;
 
     @Override
     public Integer call() {
-      if (engine != null) {
-        TrainerOptions.HostPort hp = TrainerOptions.HostPort.parse("--engine", engine);
-        String token = principal.bearer(pack.pack());
-        try (ContextClient client =
-            ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30))) {
-          pack.out().println("serving " + client.rollbackModel().getModelId());
+      if (engines.given()) {
+        List<ContextClient> replicas = engines.connect(principal.bearer(pack.pack()));
+        try {
+          for (int i = 0; i < replicas.size(); i++) {
+            pack.out()
+                .printf(
+                    "%s: serving %s%n",
+                    engines.addresses.get(i), replicas.get(i).rollbackModel().getModelId());
+          }
           return 0;
+        } finally {
+          replicas.forEach(ContextClient::close);
         }
       }
       try (OnnxEmbedder embedder = engineOptions.embedder();

@@ -31,12 +31,10 @@ import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
 import dev.anvil.trainer.model.EncoderModel;
-import dev.anvil.trainer.promote.GateDecision;
 import dev.anvil.trainer.service.GateSetup;
 import dev.anvil.trainer.service.JobEventTopic;
 import dev.anvil.trainer.service.JobView;
 import dev.anvil.trainer.service.LocalTrainer;
-import dev.anvil.trainer.service.Promotion;
 import dev.anvil.trainer.service.Submission;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -49,6 +47,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -60,9 +60,10 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * The loop closed, every part real and on 127.0.0.1: an ML engineer submits a fine-tuning job to
  * the trainer service over gRPC and streams its events to the end (they also reach a Kafka topic);
- * the model is exported to ONNX; a model approver promotes it through the gate; the context engine,
- * told over gRPC, re-embeds in the background and switches. Searches before, during and after all
- * succeed and name the model that answered them, and so does the audit log.
+ * the model is exported to ONNX; a model approver runs {@code anvil model promote}, which has the
+ * trainer's gate decide over gRPC and tells the context engine, over gRPC, to re-embed in the
+ * background and switch. Searches before, during and after all succeed and name the model that
+ * answered them, and so does the audit log.
  */
 @Tag("heavy")
 class ModelLoopEndToEndTest {
@@ -74,8 +75,12 @@ class ModelLoopEndToEndTest {
   void submitStreamExportPromoteSwitch() throws Exception {
     PrincipalDirectory people = PrincipalDirectory.load(TestPacks.example().principalsFile());
     PolicyStore policies = PolicyStore.open(TestPacks.example());
+    // The development issuer the anvil commands below mint their tokens with.
+    Path cliData = dir.resolve("cli");
     DevTokenIssuer issuer =
-        DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());
+        DevTokenIssuer.openOrCreate(
+            cliData.resolve("dev-issuer/signing-key.jwk.json"), Clock.systemUTC());
+    String pack = PolicyCommandTest.examplePack().toString();
 
     // The customer's base encoder, served by the engine through ONNX Runtime.
     Path base = TinyModels.huggingFaceDir(dir.resolve("base"));
@@ -197,24 +202,13 @@ class ModelLoopEndToEndTest {
 
         try (ContextClient alice = engine(contextServer, issuer, people, "alice");
             ContextClient olivia = engine(contextServer, issuer, people, "olivia");
-            ContextClient mia = engine(contextServer, issuer, people, "mia");
-            TrainerClient approver = trainer(trainerServer, issuer, people, "olivia")) {
+            ContextClient mia = engine(contextServer, issuer, people, "mia")) {
           String baseId = engine.modelId();
 
           // 3. Before: the base model answers.
           SearchResponse before = alice.search(query("who owns the kernel"));
           assertThat(before.getChunksCount()).isPositive();
           assertThat(before.getModelId()).isEqualTo(baseId);
-
-          // 4. Promote: the gate compares the candidate with the model the engine serves.
-          ModelStatus serving = olivia.model();
-          assertThat(serving.getModelDir()).isEqualTo(base.toAbsolutePath().toString());
-          Promotion promotion = approver.promote(modelId, serving.getModelDir());
-          GateDecision d = promotion.decision();
-          assertThat(d.verdict()).isInstanceOf(GateDecision.Promote.class);
-          assertThat(d.evaluation().delta()).isGreaterThanOrEqualTo(0.01);
-          assertThat(d.candidateLineage()).containsEntry("classification", "internal");
-          assertThat(Files.readString(models.resolve("gate.jsonl"))).contains(d.id());
 
           // Training is not approving: mia may not switch the engine to her own model.
           assertThatThrownBy(() -> mia.switchModel(modelDir.toString(), 0))
@@ -223,28 +217,64 @@ class ModelLoopEndToEndTest {
                   e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED))
               .hasMessageContaining("denied by default-deny");
 
-          // 5. The engine re-embeds, throttled; searches meanwhile keep the old model.
-          ModelStatus started = olivia.switchModel(promotion.model().path().toString(), 5);
-          String newId = started.getReembedding().getModelId();
-          assertThat(newId).startsWith(modelId + "@").isNotEqualTo(baseId);
+          // 4. olivia promotes with the anvil command: the trainer's gate compares the candidate
+          // with the model the engine serves, then the engine re-embeds, throttled, and switches.
+          assertThat(olivia.model().getModelDir()).isEqualTo(base.toAbsolutePath().toString());
+          System.setProperty("anvil.data", cliData.toString());
+          CompletableFuture<PolicyCommandTest.Run> promote =
+              CompletableFuture.supplyAsync(
+                  () ->
+                      PolicyCommandTest.anvil(
+                          "model",
+                          "promote",
+                          modelId,
+                          "--as",
+                          "olivia",
+                          "--pack",
+                          pack,
+                          "--trainer",
+                          "127.0.0.1:" + trainerServer.port(),
+                          "--engine",
+                          "127.0.0.1:" + contextServer.port(),
+                          "--chunks-per-second",
+                          "5"));
+          while (!promote.isDone() && !olivia.model().hasReembedding()) {
+            Thread.sleep(50);
+          }
+          // 5. Meanwhile, searches keep the old model and its vectors; never a mix.
           int during = 0;
-          ModelStatus status = started;
-          while (status.getReembedding().getState().equals("running")) {
+          while (olivia.model().getReembedding().getState().equals("running")) {
             SearchResponse r = alice.search(query("who owns the kernel"));
-            // Until the switch, the old model and its vectors; never a mix.
             if (olivia.model().getReembedding().getState().equals("running")) {
               assertThat(r.getModelId()).isEqualTo(baseId);
               during++;
             }
             assertThat(r.getChunksCount()).isPositive();
             Thread.sleep(100);
-            status = olivia.model();
           }
+          PolicyCommandTest.Run promoted = promote.get(5, TimeUnit.MINUTES);
+          assertThat(promoted.exit()).as(promoted.err()).isZero();
           assertThat(during).as("searches during the re-embedding").isPositive();
+          ModelStatus status = olivia.model();
+          String newId = status.getModelId();
+          assertThat(newId).startsWith(modelId + "@").isNotEqualTo(baseId);
           assertThat(status.getReembedding().getState()).isEqualTo("switched");
           assertThat(status.getReembedding().getDone()).isEqualTo(docs.size());
-          assertThat(status.getModelId()).isEqualTo(newId);
           assertThat(status.getPreviousModelId()).isEqualTo(baseId);
+          assertThat(promoted.out()).contains("promote " + modelId).contains("serving " + newId);
+
+          // The gate's decision, audited with its numbers.
+          JsonObject decision =
+              JsonParser.parseString(Files.readAllLines(models.resolve("gate.jsonl")).getLast())
+                  .getAsJsonObject()
+                  .getAsJsonObject("data");
+          assertThat(decision.get("verdict").getAsString()).isEqualTo("promote");
+          JsonObject eval = decision.getAsJsonObject("evaluation");
+          assertThat(eval.get("candidate").getAsDouble() - eval.get("serving").getAsDouble())
+              .isGreaterThanOrEqualTo(0.01);
+          assertThat(
+                  decision.getAsJsonObject("candidate_lineage").get("classification").getAsString())
+              .isEqualTo("internal");
 
           // 6. After: the fine-tuned model answers.
           SearchResponse after = alice.search(query("who owns the kernel"));
@@ -260,10 +290,22 @@ class ModelLoopEndToEndTest {
           assertThat(searches.getLast()).contains(newId);
 
           // 7. Rollback, at once, by whoever may promote the model taken out.
-          assertThat(olivia.rollbackModel().getModelId()).isEqualTo(baseId);
+          PolicyCommandTest.Run rollback =
+              PolicyCommandTest.anvil(
+                  "model",
+                  "rollback",
+                  "--as",
+                  "olivia",
+                  "--pack",
+                  pack,
+                  "--engine",
+                  "127.0.0.1:" + contextServer.port());
+          assertThat(rollback.exit()).as(rollback.err()).isZero();
+          assertThat(rollback.out()).contains("serving " + baseId);
           assertThat(alice.search(query("who owns the kernel")).getModelId()).isEqualTo(baseId);
         }
       } finally {
+        System.clearProperty("anvil.data");
         stop.set(true);
         worker.join();
       }
