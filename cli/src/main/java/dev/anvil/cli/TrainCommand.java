@@ -85,7 +85,12 @@ final class TrainCommand {
     @Override
     public Integer call() throws Exception {
       PrintWriter out = trainer.pack.out();
-      Principal owner = owner(JobSpec.read(spec));
+      // Locally the spec is checked here first; a trainer service checks it against its own
+      // files (an absolute base model path is on the trainer), and the token names the owner.
+      Principal owner =
+          trainer.remote()
+              ? trainer.principal.resolve(trainer.pack.pack())
+              : owner(JobSpec.read(spec));
       try (Trainer t = trainer.open(Optional.of(owner), Optional.empty())) {
         JobView job = t.submit(trainer.remote() ? Submission.upload(spec) : Submission.local(spec));
         out.printf("submitted %s (owner %s)%n", job.id(), job.owner());

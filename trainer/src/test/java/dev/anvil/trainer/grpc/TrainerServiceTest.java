@@ -203,4 +203,27 @@ class TrainerServiceTest {
       assertThat(cancelled.state()).isInstanceOf(JobState.Cancelled.class);
     }
   }
+
+  @Test
+  void anUploadCarriesTheDataNamedRelativelyAndLeavesAbsolutePathsToTheTrainer() throws Exception {
+    Path client = dir.resolve("client");
+    Submission s = Submission.upload(spec);
+    assertThat(s.files()).containsOnlyKeys("pairs.jsonl");
+
+    Path onTrainer =
+        Files.writeString(
+            client.resolve("absolute.yaml"),
+            Files.readString(spec).replace("train: pairs.jsonl", "train: /srv/data/pairs.jsonl"));
+    assertThat(Submission.upload(onTrainer).files()).isEmpty();
+
+    Path outside =
+        Files.writeString(
+            client.resolve("outside.yaml"),
+            Files.readString(spec).replace("train: pairs.jsonl", "train: ../secrets.jsonl"));
+    assertThatThrownBy(() -> Submission.upload(outside))
+        .isInstanceOf(dev.anvil.trainer.job.JobSpecException.class)
+        .hasMessageContaining("outside.yaml")
+        .hasMessageContaining("data.train")
+        .hasMessageContaining("spec's folder");
+  }
 }
