@@ -180,7 +180,7 @@ final class ModelCommand {
 
     List<ContextClient> connect(String token) {
       return addresses.stream()
-          .map(a -> TrainerOptions.HostPort.parse("--engine", a))
+          .map(a -> HostPort.parse("--engine", a))
           .map(
               hp ->
                   ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30)))

@@ -56,15 +56,10 @@ final class SearchCommand implements Callable<Integer> {
     String version;
     String model;
     if (server != null) {
-      String[] hp = server.split(":");
-      String token =
-          principal.token != null
-              ? Identities.token(principal.token)
-              : Identities.devIssuer()
-                  .mint(principal.resolve(pack.pack()), "anvil-cli", Duration.ofMinutes(5));
+      HostPort hp = HostPort.parse("--server", server);
+      String token = principal.bearer(pack.pack());
       try (ContextClient client =
-          ContextClient.connect(
-              hp[0], Integer.parseInt(hp[1]), () -> token, Duration.ofSeconds(30))) {
+          ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30))) {
         var res =
             client.search(
                 dev.anvil.context.grpc.v1.SearchRequest.newBuilder()

@@ -73,17 +73,4 @@ final class TrainerOptions {
         .find(name)
         .orElseThrow(() -> new RbacException("owner '" + name + "' is not in principals.yaml"));
   }
-
-  /** {@code host:port} of a server option. */
-  record HostPort(String host, int port) {
-    static HostPort parse(String option, String value) {
-      int colon = value.lastIndexOf(':');
-      try {
-        return new HostPort(
-            value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
-      } catch (RuntimeException e) {
-        throw new RbacException(option + ": expected HOST:PORT, was '" + value + "'");
-      }
-    }
-  }
 }

@@ -1,0 +1,18 @@
+package dev.anvil.cli;
+
+import dev.anvil.rbac.RbacException;
+
+/**
+ * The {@code HOST:PORT} of a server option ({@code --server}, {@code --trainer}, {@code --engine}).
+ */
+record HostPort(String host, int port) {
+  /** Parses {@code value}; {@code option} names it in the error. */
+  static HostPort parse(String option, String value) {
+    int colon = value.lastIndexOf(':');
+    try {
+      return new HostPort(value.substring(0, colon), Integer.parseInt(value.substring(colon + 1)));
+    } catch (RuntimeException e) {
+      throw new RbacException(option + ": expected HOST:PORT, was '" + value + "'");
+    }
+  }
+}
