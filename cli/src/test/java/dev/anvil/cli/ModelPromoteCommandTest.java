@@ -50,24 +50,7 @@ class ModelPromoteCommandTest {
     Path spec =
         Files.writeString(
             dir.resolve("job.yaml"),
-            """
-            name: cli-loop
-            task: embedding
-            base_model:
-              huggingface: %s
-            data:
-              train: pairs.jsonl
-            hyperparameters:
-              epochs: 4
-              batch_size: 8
-              learning_rate: 1.0e-3
-              warmup_steps: 2
-              max_seq_length: 32
-              eval_every: 100
-              checkpoint_every: 100
-              holdout: 0
-            """
-                .formatted(base.toAbsolutePath()));
+            TinyModels.tunedEmbeddingSpec("cli-loop", base.toAbsolutePath().toString()));
     PolicyCommandTest.Run trained =
         run("train", "submit", spec.toString(), "--as", "mia", "--pack", pack);
     assertThat(trained.exit()).as(trained.err()).isZero();

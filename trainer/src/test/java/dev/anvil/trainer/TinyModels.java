@@ -65,6 +65,32 @@ public final class TinyModels {
     }
   }
 
+  /**
+   * A job spec that fine-tunes the tiny encoder in {@code baseDir} on {@code pairs.jsonl} (beside
+   * the spec) well enough that the promotion gate prefers it over its base: 4 epochs at a high
+   * learning rate, nothing held out.
+   */
+  public static String tunedEmbeddingSpec(String name, String baseDir) {
+    return """
+        name: %s
+        task: embedding
+        base_model:
+          huggingface: %s
+        data:
+          train: pairs.jsonl
+        hyperparameters:
+          epochs: 4
+          batch_size: 8
+          learning_rate: 1.0e-3
+          warmup_steps: 2
+          max_seq_length: 32
+          eval_every: 100
+          checkpoint_every: 100
+          holdout: 0
+        """
+        .formatted(name, baseDir);
+  }
+
   /** (question, answer) pairs, one per topic and phrasing, tagged internal engineering. */
   public static List<Example> pairs() {
     List<Example> out = new ArrayList<>();

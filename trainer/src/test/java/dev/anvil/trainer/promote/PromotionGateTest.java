@@ -39,24 +39,7 @@ class PromotionGateTest {
   static BeirDataset regression;
   static final TagSchema SCHEMA = PolicyStore.open(TestPacks.example()).current().schema();
 
-  static final String SPEC =
-      """
-      name: gate
-      task: embedding
-      base_model:
-        huggingface: base
-      data:
-        train: pairs.jsonl
-      hyperparameters:
-        epochs: 4
-        batch_size: 8
-        learning_rate: 1.0e-3
-        warmup_steps: 2
-        max_seq_length: 32
-        eval_every: 100
-        checkpoint_every: 100
-        holdout: 0
-      """;
+  static final String SPEC = TinyModels.tunedEmbeddingSpec("gate", "base");
 
   @BeforeAll
   static void trainACandidate() throws IOException {
