@@ -201,21 +201,13 @@ public final class LocalTrainer implements Trainer {
 
   @Override
   public ModelInfo model(String id) {
-    return registered()
-        .filter(m -> m.id().equals(id))
-        .filter(this::mayRead)
-        .findFirst()
-        .orElseThrow(() -> notFoundModel(id));
+    return registered(id).filter(this::mayRead).orElseThrow(() -> notFoundModel(id));
   }
 
   @Override
   public Promotion promote(String modelId, String servingModelDir) {
     Principal caller = caller("promotes the model");
-    ModelInfo model =
-        registered()
-            .filter(m -> m.id().equals(modelId))
-            .findFirst()
-            .orElseThrow(() -> notFoundModel(modelId));
+    ModelInfo model = registered(modelId).orElseThrow(() -> notFoundModel(modelId));
     if (decide(Action.PROMOTE, model) instanceof Decision.Deny d) {
       if (!mayRead(model)) {
         throw notFoundModel(modelId);
@@ -294,6 +286,15 @@ public final class LocalTrainer implements Trainer {
   private static TrainerException notFoundModel(String id) {
     return new TrainerException(
         Kind.NOT_FOUND, "no model '" + id + "' that you may see (see anvil model list)");
+  }
+
+  /** One registered model, by its directory's name (never a path elsewhere). */
+  private Optional<ModelInfo> registered(String id) {
+    Path dir = models.resolve(id).normalize();
+    boolean inRegistry = models.normalize().equals(dir.getParent());
+    return inRegistry && Files.isRegularFile(dir.resolve(ModelInfo.CARD))
+        ? Optional.of(ModelInfo.read(dir))
+        : Optional.empty();
   }
 
   /** Every registered model, oldest first. */
