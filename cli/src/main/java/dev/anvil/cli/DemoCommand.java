@@ -14,6 +14,7 @@ import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.identity.DevTokenIssuer;
+import dev.anvil.rpc.GrpcServer;
 import java.io.IOException;
 import java.io.PrintWriter;
 import java.nio.file.Files;
@@ -88,7 +89,7 @@ final class DemoCommand implements Callable<Integer> {
             indexed, engine.chunkCount(), engine.modelId());
       }
 
-      try (ContextServer server =
+      try (GrpcServer server =
           ContextServer.start("127.0.0.1", serve ? 7070 : 0, engine, issuer.verifier(), audit)) {
         out.printf("gRPC server on 127.0.0.1:%d (development issuer)%n%n", server.port());
         out.printf("Question: \"%s\"%n", question);

@@ -10,6 +10,7 @@ import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.RbacException;
 import dev.anvil.rbac.identity.TokenVerifier;
+import dev.anvil.rpc.GrpcServer;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -83,7 +84,7 @@ final class ServeCommand implements Callable<Integer> {
     OnnxEmbedder embedder = engineOptions.embedder();
     ContextEngine engine = engineOptions.open(pack, embedder);
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
-    ContextServer server = ContextServer.start(host, port, engine, verifier, audit);
+    GrpcServer server = ContextServer.start(host, port, engine, verifier, audit);
     if (policyReload > 0) {
       engine.policies().reloadEvery(java.time.Duration.ofSeconds(policyReload));
     }

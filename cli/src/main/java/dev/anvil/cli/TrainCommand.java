@@ -3,6 +3,7 @@ package dev.anvil.cli;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.RbacException;
+import dev.anvil.rpc.GrpcServer;
 import dev.anvil.trainer.grpc.TrainerServer;
 import dev.anvil.trainer.job.JobEvent;
 import dev.anvil.trainer.job.JobRunner;
@@ -427,7 +428,7 @@ final class TrainCommand {
         store.onEvent(topic);
       }
       Optional<GateSetup> setup = gate.setup();
-      TrainerServer server =
+      GrpcServer server =
           TrainerServer.start(
               host,
               port,

@@ -22,6 +22,7 @@ import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rbac.identity.DevTokenIssuer;
+import dev.anvil.rpc.GrpcServer;
 import dev.anvil.trainer.TinyModels;
 import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.grpc.TrainerClient;
@@ -99,7 +100,7 @@ class ModelLoopEndToEndTest {
                 d -> OnnxEmbedder.open(ModelSource.directory(d), 1, MAX_TOKENS, 32),
                 OpenTelemetry.noop());
         AuditLog audit = AuditLog.open(dir.resolve("audit.jsonl"));
-        ContextServer contextServer =
+        GrpcServer contextServer =
             ContextServer.start("127.0.0.1", 0, engine, issuer.verifier(), audit);
         JobEventTopic topic =
             new JobEventTopic(
@@ -137,7 +138,7 @@ class ModelLoopEndToEndTest {
                       sleep(100);
                     }
                   });
-      try (TrainerServer trainerServer =
+      try (GrpcServer trainerServer =
           TrainerServer.start(
               "127.0.0.1",
               0,
@@ -149,24 +150,7 @@ class ModelLoopEndToEndTest {
         Path spec =
             Files.writeString(
                 client.resolve("job.yaml"),
-                """
-                name: loop
-                task: embedding
-                base_model:
-                  huggingface: %s
-                data:
-                  train: pairs.jsonl
-                hyperparameters:
-                  epochs: 4
-                  batch_size: 8
-                  learning_rate: 1.0e-3
-                  warmup_steps: 2
-                  max_seq_length: 32
-                  eval_every: 100
-                  checkpoint_every: 100
-                  holdout: 0
-                """
-                    .formatted(base.toAbsolutePath()));
+                TinyModels.tunedEmbeddingSpec("loop", base.toAbsolutePath().toString()));
 
         // 1. Submit over gRPC as mia; stream the job's events to its end.
         JobView job;
@@ -326,13 +310,13 @@ class ModelLoopEndToEndTest {
   }
 
   private static TrainerClient trainer(
-      TrainerServer server, DevTokenIssuer issuer, PrincipalDirectory people, String who) {
+      GrpcServer server, DevTokenIssuer issuer, PrincipalDirectory people, String who) {
     String token = issuer.mint(people.find(who).orElseThrow(), "test", Duration.ofMinutes(10));
     return TrainerClient.connect("127.0.0.1", server.port(), () -> token, Duration.ofSeconds(60));
   }
 
   private static ContextClient engine(
-      ContextServer server, DevTokenIssuer issuer, PrincipalDirectory people, String who) {
+      GrpcServer server, DevTokenIssuer issuer, PrincipalDirectory people, String who) {
     String token = issuer.mint(people.find(who).orElseThrow(), "test", Duration.ofMinutes(10));
     return ContextClient.connect("127.0.0.1", server.port(), () -> token, Duration.ofSeconds(30));
   }

@@ -7,6 +7,7 @@ import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.identity.DevTokenIssuer;
+import dev.anvil.rpc.GrpcServer;
 import java.nio.file.Path;
 import java.time.Clock;
 
@@ -25,7 +26,7 @@ public final class EngineProcessMain {
     AuditLog audit = AuditLog.open(data.resolve("audit.jsonl"));
     DevTokenIssuer issuer =
         DevTokenIssuer.openOrCreate(data.resolve("dev-key.json"), Clock.systemUTC());
-    ContextServer server = ContextServer.start("127.0.0.1", 0, engine, issuer.verifier(), audit);
+    GrpcServer server = ContextServer.start("127.0.0.1", 0, engine, issuer.verifier(), audit);
     System.out.println("PORT " + server.port());
     System.out.flush();
     server.awaitTermination();

@@ -12,25 +12,22 @@ import java.time.Clock;
 import java.util.List;
 
 /**
- * The context engine's gRPC server: {@code ContextService} behind the authentication interceptor,
- * plus standard health checking and server reflection (unauthenticated, so probes and tools work).
- * Binds to the given host only (127.0.0.1 by default in embedded mode).
+ * Starts the context engine's gRPC server: {@code ContextService} behind the authentication and
+ * telemetry interceptors, plus standard health checking and server reflection (unauthenticated, so
+ * probes and tools work), as a {@link GrpcServer}. Binds to the given host only (127.0.0.1 by
+ * default in embedded mode).
  */
-public final class ContextServer implements AutoCloseable {
-  private final GrpcServer server;
-
-  private ContextServer(GrpcServer server) {
-    this.server = server;
-  }
+public final class ContextServer {
+  private ContextServer() {}
 
   /** Starts a server on {@code host:port} (port 0 picks a free one). */
-  public static ContextServer start(
+  public static GrpcServer start(
       String host, int port, ContextEngine engine, TokenVerifier verifier, AuditLog audit) {
     return start(host, port, engine, verifier, audit, GlobalOpenTelemetry.get());
   }
 
   /** Starts a server that reports a span and a latency measurement per call to {@code otel}. */
-  public static ContextServer start(
+  public static GrpcServer start(
       String host,
       int port,
       ContextEngine engine,
@@ -38,31 +35,14 @@ public final class ContextServer implements AutoCloseable {
       AuditLog audit,
       OpenTelemetry otel) {
     try {
-      return new ContextServer(
-          GrpcServer.start(
-              host,
-              port,
-              verifier,
-              otel,
-              List.of(new ContextGrpcService(engine, audit, Clock.systemUTC()))));
+      return GrpcServer.start(
+          host,
+          port,
+          verifier,
+          otel,
+          List.of(new ContextGrpcService(engine, audit, Clock.systemUTC())));
     } catch (UncheckedIOException e) {
       throw new ContextException(e.getMessage(), e);
     }
-  }
-
-  /** The port the server listens on. */
-  public int port() {
-    return server.port();
-  }
-
-  /** Blocks until the server terminates. */
-  public void awaitTermination() throws InterruptedException {
-    server.awaitTermination();
-  }
-
-  /** Stops taking calls (health NOT_SERVING first), lets running calls finish, then stops. */
-  @Override
-  public void close() {
-    server.close();
   }
 }

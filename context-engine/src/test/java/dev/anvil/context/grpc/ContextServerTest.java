@@ -19,6 +19,7 @@ import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rbac.identity.DevTokenIssuer;
+import dev.anvil.rpc.GrpcServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -48,7 +49,7 @@ import org.junit.jupiter.api.io.TempDir;
 class ContextServerTest {
   @TempDir static Path data;
   private static ContextEngine engine;
-  private static ContextServer server;
+  private static GrpcServer server;
   private static AuditLog audit;
   private static DevTokenIssuer issuer;
   private static PrincipalDirectory people;

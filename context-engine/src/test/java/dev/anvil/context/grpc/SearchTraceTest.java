@@ -14,6 +14,7 @@ import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rbac.identity.DevTokenIssuer;
 import dev.anvil.rpc.BearerToken;
+import dev.anvil.rpc.GrpcServer;
 import io.grpc.ClientInterceptors;
 import io.grpc.ManagedChannel;
 import io.grpc.Metadata;
@@ -86,7 +87,7 @@ class SearchTraceTest {
           DevTokenIssuer.openOrCreate(data.resolve("dev-key.json"), Clock.systemUTC());
       String token =
           issuer.mint(people.find("alice").orElseThrow(), "test-agent", Duration.ofMinutes(5));
-      ContextServer server =
+      GrpcServer server =
           ContextServer.start("127.0.0.1", 0, engine, issuer.verifier(), audit, otel);
 
       // The agent's own span, sent as W3C traceparent metadata.

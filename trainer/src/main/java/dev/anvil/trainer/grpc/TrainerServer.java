@@ -9,41 +9,20 @@ import java.util.List;
 import java.util.function.Function;
 
 /**
- * The trainer's gRPC server: {@code TrainerService} behind the same authentication and telemetry as
- * the context engine, with health and reflection, bound to the given host only. Jobs are run by a
- * worker beside it ({@code anvil train serve} starts both).
+ * Starts the trainer's gRPC server: {@code TrainerService} behind the same authentication and
+ * telemetry as the context engine, with health and reflection, as a {@link GrpcServer} bound to the
+ * given host only. Jobs are run by a worker beside it ({@code anvil train serve} starts both).
  */
-public final class TrainerServer implements AutoCloseable {
-  private final GrpcServer server;
-
-  private TrainerServer(GrpcServer server) {
-    this.server = server;
-  }
+public final class TrainerServer {
+  private TrainerServer() {}
 
   /** Starts a server on {@code host:port} (port 0 picks a free one). */
-  public static TrainerServer start(
+  public static GrpcServer start(
       String host,
       int port,
       Function<Principal, LocalTrainer> trainers,
       TokenVerifier verifier,
       OpenTelemetry otel) {
-    return new TrainerServer(
-        GrpcServer.start(host, port, verifier, otel, List.of(new TrainerGrpcService(trainers))));
-  }
-
-  /** The port the server listens on. */
-  public int port() {
-    return server.port();
-  }
-
-  /** Blocks until the server terminates. */
-  public void awaitTermination() throws InterruptedException {
-    server.awaitTermination();
-  }
-
-  /** Stops taking calls, lets running calls finish (streams are cut after 10 s), then stops. */
-  @Override
-  public void close() {
-    server.close();
+    return GrpcServer.start(host, port, verifier, otel, List.of(new TrainerGrpcService(trainers)));
   }
 }

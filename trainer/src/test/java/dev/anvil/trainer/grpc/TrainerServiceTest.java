@@ -8,6 +8,7 @@ import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rbac.identity.DevTokenIssuer;
+import dev.anvil.rpc.GrpcServer;
 import dev.anvil.trainer.TinyModels;
 import dev.anvil.trainer.job.JobEvent;
 import dev.anvil.trainer.job.JobRunner;
@@ -37,7 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 class TrainerServiceTest {
   @TempDir static Path dir;
-  static TrainerServer server;
+  static GrpcServer server;
   static DevTokenIssuer issuer;
   static PrincipalDirectory people;
   static JobStore store;
