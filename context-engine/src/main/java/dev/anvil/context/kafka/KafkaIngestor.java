@@ -175,6 +175,10 @@ public final class KafkaIngestor implements AutoCloseable {
 
   private final Map<Integer, Long> lag = new ConcurrentHashMap<>();
   private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+
+  /** Held while a batch commits and is counted, and by {@link #stats}: counts never lag commits. */
+  private final Object commitLock = new Object();
+
   private final OpenTelemetry otel;
   private final Tracer tracer;
   private final LongCounter records;
@@ -250,15 +254,21 @@ public final class KafkaIngestor implements AutoCloseable {
     return ingestor;
   }
 
-  /** Counts and lag. */
+  /**
+   * Counts and lag. The counts include every batch whose commit is visible in the index's {@link
+   * ContextEngine#checkpoint()}: whoever saw a checkpoint and then reads the counts finds every
+   * record before it counted.
+   */
   public Stats stats() {
-    return new Stats(
-        count("indexed"),
-        count("ignored"),
-        count("deleted"),
-        count("dead_lettered"),
-        Map.copyOf(lag),
-        buffered.get());
+    synchronized (commitLock) {
+      return new Stats(
+          count("indexed"),
+          count("ignored"),
+          count("deleted"),
+          count("dead_lettered"),
+          Map.copyOf(lag),
+          buffered.get());
+    }
   }
 
   private long count(String outcome) {
@@ -500,12 +510,14 @@ public final class KafkaIngestor implements AutoCloseable {
     }
     Map<String, String> checkpoint = new HashMap<>();
     next.forEach((tp, o) -> checkpoint.put(checkpointKey(tp), Long.toString(o)));
-    engine.commit(checkpoint); // the documents and the positions they reach, atomically
-    durable.putAll(next);
-    counted("indexed", indexed);
-    counted("ignored", ignored);
-    counted("deleted", deleted);
-    counted("dead_lettered", dead.size());
+    synchronized (commitLock) {
+      engine.commit(checkpoint); // the documents and the positions they reach, atomically
+      durable.putAll(next);
+      counted("indexed", indexed);
+      counted("ignored", ignored);
+      counted("deleted", deleted);
+      counted("dead_lettered", dead.size());
+    }
   }
 
   private Change change(DocumentRecord record) {

@@ -168,6 +168,32 @@ class KafkaIngestorTest {
   }
 
   @Test
+  void statsCountEveryRecordTheIndexCheckpointHasPassed() throws Exception {
+    // A reader that sees a checkpoint and then reads the counters must find every record before
+    // that checkpoint counted: a counter that lags the commit reads as records that went missing.
+    k.createTopic("counted", 1);
+    k.produce("counted", docs(400));
+    List<String> lagging = new ArrayList<>();
+    try (ContextEngine engine = engine(dir, 0);
+        KafkaIngestor ingestor = start(engine, "counted", "g-counted")) {
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
+      long at = 0;
+      while (at < 400) {
+        assertThat(System.nanoTime()).as("caught up within 2 minutes").isLessThan(deadline);
+        at =
+            KafkaTestSupport.positions(engine.checkpoint(), "counted").values().stream()
+                .mapToLong(Long::longValue)
+                .sum();
+        long counted = ingestor.stats().indexed();
+        if (counted < at) {
+          lagging.add("checkpoint at " + at + ", counted " + counted);
+        }
+      }
+    }
+    assertThat(lagging).isEmpty();
+  }
+
+  @Test
   void aGracefulStopIndexesWhatIsQueuedAndCommitsIt() throws Exception {
     k.createTopic("stop", 1);
     k.produce("stop", docs(400));

@@ -362,29 +362,10 @@ public final class TrainingRun {
             "the loss is " + value + " at step " + (step + 1) + "; lower the learning rate");
       }
       // Outside the collector: in-place updates of the weights are not recorded.
-      clipGradients();
+      Gradients.clip(params, hp.maxGradNorm(), step + 1);
       optimizer.step(params, lr);
-      for (NDArray p : params.values()) {
-        NDArray g = p.getGradient();
-        g.subi(g); // PyTorch accumulates gradients; start the next step from zero
-      }
+      Gradients.zero(params);
       return value;
-    }
-  }
-
-  /** Scales all gradients together down to a global norm of {@code maxGradNorm}. */
-  private void clipGradients() {
-    double sum = 0;
-    List<NDArray> grads = new ArrayList<>();
-    for (NDArray p : params.values()) {
-      NDArray g = p.getGradient();
-      grads.add(g);
-      sum += g.square().sum().getFloat();
-    }
-    double norm = Math.sqrt(sum);
-    if (norm > hp.maxGradNorm()) {
-      float scale = (float) (hp.maxGradNorm() / (norm + 1e-6));
-      grads.forEach(g -> g.muli(scale));
     }
   }
 
