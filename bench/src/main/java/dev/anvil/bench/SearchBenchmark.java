@@ -165,7 +165,7 @@ public class SearchBenchmark {
 
   private static void build(Path dir, PolicySet set, Random r) throws Exception {
     long t0 = System.nanoTime();
-    try (LuceneIndex index = LuceneIndex.open(dir, MODEL)) {
+    try (LuceneIndex index = LuceneIndex.open(dir, MODEL, "bench")) {
       for (int i = 0; i < CHUNKS; i++) {
         Map<String, Object> raw = randomTags(set, r);
         StringBuilder text = new StringBuilder();

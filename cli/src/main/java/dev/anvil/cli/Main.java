@@ -35,6 +35,12 @@ public final class Main {
   static final int USAGE = 2;
 
   public static void main(String[] args) {
+    try {
+      Logging.configure(args, System.getenv());
+    } catch (IllegalArgumentException e) {
+      System.err.println("anvil: " + e.getMessage());
+      System.exit(USAGE);
+    }
     // Nothing is downloaded at run time: DJL (the tokenizer) must not look for a network.
     System.setProperty("ai.djl.offline", System.getProperty("ai.djl.offline", "true"));
     // DJL unpacks its native libraries (libtorch ~430 MB, the tokenizer) on first use: under the

@@ -101,6 +101,7 @@ public final class ContextEngine implements AutoCloseable {
     this.root = root;
     this.base = base;
     this.models = models;
+    this.chunker = chunker(base);
     ServingState state = ServingState.read(root);
     this.serving = state == null ? slot(".", null) : slot(state.index(), state.modelDir());
     this.shadow =
@@ -108,15 +109,12 @@ public final class ContextEngine implements AutoCloseable {
             ? null
             : slot(state.previousIndex(), state.previousModelDir());
     this.indexGauges = telemetry.observeIndex(() -> serving.index().stats());
-    // Chunks are cut by the opening model's tokenizer; a new model must share it (see reembed).
-    int budget = Math.max(16, base.maxTokens() - 2 - TITLE_TOKENS); // 2: [CLS] and [SEP]
-    this.chunker =
-        new Chunker(base::countTokens, budget, Math.min(CHUNK_OVERLAP_TOKENS, budget / 4));
   }
 
   private Slot slot(String dir, String modelDir) {
     Embedder e = modelDir == null ? base : models.apply(Path.of(modelDir));
-    return new Slot(dir, modelDir, LuceneIndex.open(root.resolve(dir).normalize(), e.modelId()), e);
+    return new Slot(
+        dir, modelDir, LuceneIndex.open(root.resolve(dir).normalize(), e.modelId(), chunking()), e);
   }
 
   /** Both slots (the serving one first), for writes. */
@@ -160,6 +158,25 @@ public final class ContextEngine implements AutoCloseable {
         Objects.requireNonNull(embedder, "embedder"),
         Objects.requireNonNull(models, "models"),
         Objects.requireNonNull(otel, "otel"));
+  }
+
+  /**
+   * How documents are cut into chunks (the chunker's settings and the title's share), as recorded
+   * with the index: an index cut otherwise is refused at open.
+   */
+  public String chunking() {
+    return chunker.settings() + " title=" + TITLE_TOKENS;
+  }
+
+  /** {@link #chunking()} of an engine that would open with {@code embedder}. */
+  public static String chunking(Embedder embedder) {
+    return chunker(embedder).settings() + " title=" + TITLE_TOKENS;
+  }
+
+  /** Chunks are cut by the opening model's tokenizer; a new model must share it (see reembed). */
+  private static Chunker chunker(Embedder base) {
+    int budget = Math.max(16, base.maxTokens() - 2 - TITLE_TOKENS); // 2: [CLS] and [SEP]
+    return new Chunker(base::countTokens, budget, Math.min(CHUNK_OVERLAP_TOKENS, budget / 4));
   }
 
   /** The embedding model of the index and of queries. */
@@ -714,7 +731,7 @@ public final class ContextEngine implements AutoCloseable {
           new Slot(
               dir,
               modelDir.toAbsolutePath().toString(),
-              LuceneIndex.open(root.resolve(dir), next.modelId()),
+              LuceneIndex.open(root.resolve(dir), next.modelId(), chunking()),
               next);
       shadow = target;
       reembedding = new Reembedding(this, serving, target, chunksPerSecond);

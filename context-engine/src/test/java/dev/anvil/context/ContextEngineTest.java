@@ -278,4 +278,44 @@ class ContextEngineTest {
         .hasMessageContaining("holds vectors of model all-minilm-l6-v2@");
     engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
   }
+
+  @Test
+  void anIndexRefusesChunksCutAnotherWay() {
+    engine.ingest(connector, List.of(eng("x", 1, "X.")));
+    engine.close();
+    dev.anvil.context.embed.Embedder shared = SharedEmbedder.get();
+    // The same model with a shorter token limit would cut every document differently.
+    dev.anvil.context.embed.Embedder shorter =
+        new dev.anvil.context.embed.Embedder() {
+          public String modelId() {
+            return shared.modelId();
+          }
+
+          public int dimension() {
+            return shared.dimension();
+          }
+
+          public int maxTokens() {
+            return 128;
+          }
+
+          public int countTokens(String t) {
+            return shared.countTokens(t);
+          }
+
+          public float[][] embed(List<String> t) {
+            return shared.embed(t);
+          }
+
+          public void close() {}
+        };
+    assertThatThrownBy(
+            () -> ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), shorter))
+        .isInstanceOf(ContextException.class)
+        .hasMessageContaining("holds chunks cut with 'sentences-v1 budget=230 overlap=24 title=24'")
+        .hasMessageContaining("not 'sentences-v1 budget=102 overlap=24 title=24'")
+        .hasMessageContaining("rebuild it");
+    engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
+    assertThat(engine.chunking()).isEqualTo("sentences-v1 budget=230 overlap=24 title=24");
+  }
 }

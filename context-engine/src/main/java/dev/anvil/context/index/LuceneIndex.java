@@ -41,13 +41,15 @@ import org.apache.lucene.util.BytesRef;
  * The chunk index in a local directory: one Lucene document per chunk, replaced per document id
  * atomically; commits are durable, so a killed process restarts on its last commit.
  *
- * <p>The index remembers which embedding model wrote its vectors (commit user data) and refuses to
- * open with another: queries and documents must always be embedded by the same model.
+ * <p>The index remembers which embedding model wrote its vectors and how its chunks were cut
+ * (commit user data) and refuses to open with another: queries and documents must always be
+ * embedded by the same model, and a document re-ingested must be cut as the rest were.
  *
  * <p>Thread-safe: writes are serialised, searches run on near-real-time snapshots.
  */
 public final class LuceneIndex implements AutoCloseable {
   private static final String MODEL_KEY = "anvil.embedding-model";
+  private static final String CHUNKING_KEY = "anvil.chunking";
   private static final String CHECKPOINT_PREFIX = "anvil.checkpoint.";
 
   private final FSDirectory directory;
@@ -56,7 +58,7 @@ public final class LuceneIndex implements AutoCloseable {
   private final Analyzer analyzer = new EnglishAnalyzer();
   private final String modelId;
 
-  private LuceneIndex(Path dir, String modelId) throws IOException {
+  private LuceneIndex(Path dir, String modelId, String chunking) throws IOException {
     this.directory = FSDirectory.open(dir);
     this.modelId = modelId;
     Map<String, String> userData = new HashMap<>();
@@ -75,20 +77,40 @@ public final class LuceneIndex implements AutoCloseable {
                   + modelId
                   + ": re-embed it or open it with that model");
         }
+        // An index from before chunking was recorded was cut by today's chunker (it never
+        // changed until it was recorded), so it adopts the current settings.
+        String cut = userData.get(CHUNKING_KEY);
+        if (cut != null && !cut.equals(chunking)) {
+          directory.close();
+          throw new ContextException(
+              "index "
+                  + dir
+                  + " holds chunks cut with '"
+                  + cut
+                  + "', not '"
+                  + chunking
+                  + "': rebuild it (re-ingest its documents) with this version's chunking");
+        }
       }
     }
     IndexWriterConfig config = new IndexWriterConfig(analyzer);
     config.setOpenMode(IndexWriterConfig.OpenMode.CREATE_OR_APPEND);
     this.writer = new IndexWriter(directory, config);
     userData.put(MODEL_KEY, modelId);
+    userData.put(CHUNKING_KEY, chunking);
     writer.setLiveCommitData(userData.entrySet());
     this.searchers = new SearcherManager(writer, null);
   }
 
-  /** Opens (or creates) the index in {@code dir} for vectors of {@code modelId}. */
-  public static LuceneIndex open(Path dir, String modelId) {
+  /**
+   * Opens (or creates) the index in {@code dir} for vectors of {@code modelId} and chunks cut with
+   * {@code chunking} (see {@code Chunker.settings()}).
+   *
+   * @throws ContextException if the index holds another model's vectors or other chunks
+   */
+  public static LuceneIndex open(Path dir, String modelId, String chunking) {
     try {
-      return new LuceneIndex(dir, modelId);
+      return new LuceneIndex(dir, modelId, chunking);
     } catch (org.apache.lucene.store.LockObtainFailedException e) {
       throw new ContextException(
           "the index at " + dir + " is in use by another process (is anvil serve running on it?)",

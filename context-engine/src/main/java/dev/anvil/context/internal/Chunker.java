@@ -31,6 +31,14 @@ public final class Chunker {
     this.overlap = overlap;
   }
 
+  /**
+   * What decides the chunks, as recorded with an index: a change of any of it means the index holds
+   * chunks this chunker would not cut.
+   */
+  public String settings() {
+    return "sentences-v1 budget=" + budget + " overlap=" + overlap;
+  }
+
   /** The chunks of a body, in order; never empty for a non-blank body. */
   public List<String> chunk(String body) {
     List<String> units = new ArrayList<>();
