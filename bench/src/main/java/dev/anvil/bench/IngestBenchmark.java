@@ -1,9 +1,9 @@
 package dev.anvil.bench;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
-import dev.anvil.context.IngestOutcome;
-import dev.anvil.context.SearchHit;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.rbac.PolicyPack;

@@ -1,13 +1,13 @@
 package dev.anvil.bench;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
+import dev.anvil.context.api.Document;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
-import dev.anvil.context.kafka.DocumentProducer;
-import dev.anvil.context.kafka.DocumentRecord;
-import dev.anvil.context.kafka.KafkaIngestor;
+import dev.anvil.context.ingest.kafka.DocumentProducer;
+import dev.anvil.context.ingest.kafka.DocumentRecord;
+import dev.anvil.context.ingest.kafka.KafkaIngestor;
 import dev.anvil.devkafka.LocalKafka;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicyStore;

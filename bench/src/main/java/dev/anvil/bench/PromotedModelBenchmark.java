@@ -1,11 +1,11 @@
 package dev.anvil.bench;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
-import dev.anvil.context.Reembedding;
-import dev.anvil.context.SearchRequest;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.context.serving.Reembedding;
 import dev.anvil.eval.BeirDataset;
 import dev.anvil.eval.RetrievalMetrics;
 import dev.anvil.rbac.PolicyPack;

@@ -1,14 +1,14 @@
 package dev.anvil.bench;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
-import dev.anvil.context.SearchRequest;
-import dev.anvil.context.SearchResponse;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.SearchRequest;
+import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.index.IndexFields;
 import dev.anvil.context.index.LuceneFilters;
 import dev.anvil.context.index.LuceneIndex;
-import dev.anvil.context.internal.Rrf;
+import dev.anvil.context.search.Rrf;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicySet;
@@ -24,12 +24,16 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
+import org.apache.lucene.analysis.en.EnglishAnalyzer;
+import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.store.FSDirectory;
 import org.apache.lucene.util.QueryBuilder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
@@ -75,6 +79,8 @@ public class SearchBenchmark {
   static final String MODEL = "synthetic-384";
 
   private ContextEngine engine;
+  private DirectoryReader rawReader;
+  private IndexSearcher rawSearcher;
   private Principal alice;
   private Query aliceFilter;
   private final List<String> queries = new ArrayList<>();
@@ -98,11 +104,15 @@ public class SearchBenchmark {
     }
     alice = PrincipalDirectory.load(pack.principalsFile()).find("alice").orElseThrow();
     engine = ContextEngine.open(dir, PolicyStore.open(pack), new LookupEmbedder(vectors));
+    // Raw Lucene reads the same committed index through a reader of its own.
+    rawReader = DirectoryReader.open(FSDirectory.open(dir));
+    rawSearcher = new IndexSearcher(rawReader);
     aliceFilter = LuceneFilters.toQuery(set.compile(alice, Action.READ).filter());
   }
 
   @TearDown
-  public void tearDown() {
+  public void tearDown() throws java.io.IOException {
+    rawReader.close();
     engine.close();
   }
 
@@ -131,41 +141,40 @@ public class SearchBenchmark {
    * top hits: what the engine does, by hand.
    */
   private List<org.apache.lucene.document.Document> raw(String text, Query filter) {
-    return engineIndex()
-        .withSearcher(
-            s -> {
-              Query bm25Text =
-                  new QueryBuilder(engineIndex().analyzer())
-                      .createBooleanQuery(IndexFields.TEXT, text);
-              BooleanQuery.Builder bm25 = new BooleanQuery.Builder().add(bm25Text, Occur.MUST);
-              if (filter != null) {
-                bm25.add(filter, Occur.FILTER);
-              }
-              TopDocs a = s.search(bm25.build(), CANDIDATES);
-              TopDocs b =
-                  s.search(
-                      new KnnFloatVectorQuery(
-                          IndexFields.VECTOR, vectors.get(text), CANDIDATES, filter),
-                      CANDIDATES);
-              List<org.apache.lucene.document.Document> out = new ArrayList<>();
-              StoredFields stored = s.storedFields();
-              for (Rrf.Fused f : Rrf.fuse(List.of(a, b))) {
-                if (out.size() == TOP_K) {
-                  break;
-                }
-                out.add(stored.document(f.doc()));
-              }
-              return out;
-            });
+    try {
+      Query bm25Text =
+          new QueryBuilder(new EnglishAnalyzer()).createBooleanQuery(IndexFields.TEXT, text);
+      BooleanQuery.Builder bm25 = new BooleanQuery.Builder().add(bm25Text, Occur.MUST);
+      if (filter != null) {
+        bm25.add(filter, Occur.FILTER);
+      }
+      TopDocs a = rawSearcher.search(bm25.build(), CANDIDATES);
+      TopDocs b =
+          rawSearcher.search(
+              new KnnFloatVectorQuery(IndexFields.VECTOR, vectors.get(text), CANDIDATES, filter),
+              CANDIDATES);
+      List<org.apache.lucene.document.Document> out = new ArrayList<>();
+      StoredFields stored = rawSearcher.storedFields();
+      for (Rrf.Fused f : Rrf.fuse(List.of(docs(a), docs(b)))) {
+        if (out.size() == TOP_K) {
+          break;
+        }
+        out.add(stored.document(f.doc()));
+      }
+      return out;
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
+    }
   }
 
-  private LuceneIndex engineIndex() {
-    return engine.index();
+  private static int[] docs(TopDocs top) {
+    return java.util.Arrays.stream(top.scoreDocs).mapToInt(sd -> sd.doc).toArray();
   }
 
   private static void build(Path dir, PolicySet set, Random r) throws Exception {
     long t0 = System.nanoTime();
-    try (LuceneIndex index = LuceneIndex.open(dir, MODEL, "bench")) {
+    try (LuceneIndex index =
+        LuceneIndex.open(dir, MODEL, ContextEngine.chunking(new LookupEmbedder(Map.of())))) {
       for (int i = 0; i < CHUNKS; i++) {
         Map<String, Object> raw = randomTags(set, r);
         StringBuilder text = new StringBuilder();

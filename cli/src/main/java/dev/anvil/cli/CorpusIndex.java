@@ -1,8 +1,8 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.ContextException;
-import dev.anvil.context.Document;
+import dev.anvil.context.api.ContextException;
+import dev.anvil.context.api.Document;
 import dev.anvil.context.index.LuceneIndex;
 import dev.anvil.rbac.Principal;
 import java.io.IOException;

@@ -51,12 +51,13 @@ final class DeleteCommand implements Callable<Integer> {
       }
       for (String id : ids) {
         switch (engine.delete(who, id)) {
-          case ContextEngine.DeleteOutcome.Deleted d -> pack.out().printf("deleted   %s%n", id);
-          case ContextEngine.DeleteOutcome.NotFound n -> {
+          case dev.anvil.context.api.DeleteOutcome.Deleted d ->
+              pack.out().printf("deleted   %s%n", id);
+          case dev.anvil.context.api.DeleteOutcome.NotFound n -> {
             failures++;
             pack.out().printf("not found %s (or not yours to see)%n", id);
           }
-          case ContextEngine.DeleteOutcome.Denied d -> {
+          case dev.anvil.context.api.DeleteOutcome.Denied d -> {
             failures++;
             pack.out().printf("denied    %s by %s%n", id, d.policy());
           }

@@ -1,8 +1,8 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
-import dev.anvil.context.IngestOutcome;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.grpc.ContextClient;

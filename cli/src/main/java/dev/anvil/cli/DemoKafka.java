@@ -1,12 +1,12 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
-import dev.anvil.context.kafka.DocumentProducer;
-import dev.anvil.context.kafka.DocumentRecord;
-import dev.anvil.context.kafka.KafkaIngestor;
-import dev.anvil.context.kafka.KafkaTopics;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.ingest.kafka.DocumentProducer;
+import dev.anvil.context.ingest.kafka.DocumentRecord;
+import dev.anvil.context.ingest.kafka.KafkaIngestor;
 import dev.anvil.devkafka.LocalKafka;
+import dev.anvil.events.KafkaTopics;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import io.opentelemetry.api.OpenTelemetry;

@@ -1,7 +1,7 @@
 package dev.anvil.cli;
 
 import com.nimbusds.jose.util.JSONObjectUtils;
-import dev.anvil.context.Document;
+import dev.anvil.context.api.Document;
 import dev.anvil.rbac.RbacException;
 import java.io.IOException;
 import java.io.UncheckedIOException;

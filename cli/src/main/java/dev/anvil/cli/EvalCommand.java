@@ -1,8 +1,8 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
-import dev.anvil.context.SearchRequest;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.eval.BeirDataset;
 import dev.anvil.eval.RetrievalMetrics;

@@ -1,11 +1,11 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
-import dev.anvil.context.IngestOutcome;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.embed.OnnxEmbedder;
-import dev.anvil.context.kafka.DocumentProducer;
-import dev.anvil.context.kafka.DocumentRecord;
+import dev.anvil.context.ingest.kafka.DocumentProducer;
+import dev.anvil.context.ingest.kafka.DocumentRecord;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.RbacException;
 import java.nio.file.Path;

@@ -62,7 +62,7 @@ public final class Main {
         (e, commandLine, parseResult) -> {
           if (e instanceof RbacException
               || e instanceof java.io.UncheckedIOException
-              || e instanceof dev.anvil.context.ContextException
+              || e instanceof dev.anvil.context.api.ContextException
               || e instanceof dev.anvil.trainer.promote.GateRulesException) {
             commandLine.getErr().println("anvil: " + e.getMessage());
             return USAGE;

@@ -1,10 +1,10 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Reembedding;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.grpc.ContextClient;
 import dev.anvil.context.grpc.v1.ModelStatus;
+import dev.anvil.context.serving.Reembedding;
 import dev.anvil.eval.BeirDataset;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;

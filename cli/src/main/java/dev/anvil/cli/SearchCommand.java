@@ -1,8 +1,8 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.SearchRequest;
-import dev.anvil.context.SearchResponse;
+import dev.anvil.context.api.SearchRequest;
+import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.grpc.ContextClient;
 import dev.anvil.context.grpc.ProtoMapping;

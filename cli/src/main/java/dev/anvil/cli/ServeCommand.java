@@ -2,10 +2,10 @@ package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.audit.AuditLog;
+import dev.anvil.context.audit.AuditShipper;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.grpc.ContextServer;
-import dev.anvil.context.kafka.AuditShipper;
-import dev.anvil.context.kafka.KafkaIngestor;
+import dev.anvil.context.ingest.kafka.KafkaIngestor;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.RbacException;

@@ -5,7 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import com.google.gson.JsonObject;
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
+import dev.anvil.context.api.Document;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.eval.BeirDataset;

@@ -7,7 +7,7 @@ import ai.djl.Device;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
+import dev.anvil.context.api.Document;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
@@ -113,7 +113,7 @@ class ModelLoopEndToEndTest {
             new Document("doc-" + i, 1, "", p.positive(), "test://" + i, Map.copyOf(p.tags())));
       }
       assertThat(engine.ingest(people.find("kafka-connector").orElseThrow(), docs))
-          .allMatch(o -> o instanceof dev.anvil.context.IngestOutcome.Indexed);
+          .allMatch(o -> o instanceof dev.anvil.context.api.IngestOutcome.Indexed);
 
       // The trainer service, its worker, and its gate for an engine limited to internal data.
       JobStore store = new JobStore(dir.resolve("jobs"));

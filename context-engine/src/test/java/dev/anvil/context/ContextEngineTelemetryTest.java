@@ -2,6 +2,8 @@ package dev.anvil.context;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.SearchRequest;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;

@@ -3,6 +3,14 @@ package dev.anvil.context;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.anvil.context.api.Change;
+import dev.anvil.context.api.ContextException;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.InvalidRequestException;
+import dev.anvil.context.api.SearchHit;
+import dev.anvil.context.api.SearchRequest;
+import dev.anvil.context.api.SearchResponse;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;

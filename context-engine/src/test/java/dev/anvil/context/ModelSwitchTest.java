@@ -3,7 +3,13 @@ package dev.anvil.context;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.anvil.context.api.ContextException;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.SearchHit;
+import dev.anvil.context.api.SearchRequest;
+import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.serving.Reembedding;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
@@ -154,7 +160,8 @@ class ModelSwitchTest {
       searcher.start();
       e.ingest(connector, List.of(doc("late-1", 1, "Late note: the certificates expire soon.")));
       e.ingest(connector, List.of(doc("doc-7", 2, "Runbook 7, second version: rotate keys.")));
-      assertThat(e.delete(alice, "doc-4")).isInstanceOf(ContextEngine.DeleteOutcome.Deleted.class);
+      assertThat(e.delete(alice, "doc-4"))
+          .isInstanceOf(dev.anvil.context.api.DeleteOutcome.Deleted.class);
       assertThat(r.done()).as("still re-embedding when the writes came").isLessThan(48);
 
       newModel = r.finished().get(1, TimeUnit.MINUTES);

@@ -2,6 +2,11 @@ package dev.anvil.context;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.SearchHit;
+import dev.anvil.context.api.SearchRequest;
+import dev.anvil.context.api.SearchResponse;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;

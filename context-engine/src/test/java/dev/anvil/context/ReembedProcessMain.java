@@ -1,5 +1,6 @@
 package dev.anvil.context;
 
+import dev.anvil.context.serving.Reembedding;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicyStore;
 import io.opentelemetry.api.OpenTelemetry;

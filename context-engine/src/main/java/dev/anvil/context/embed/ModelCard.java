@@ -3,7 +3,7 @@ package dev.anvil.context.embed;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
-import dev.anvil.context.ContextException;
+import dev.anvil.context.api.ContextException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,6 +1,6 @@
 package dev.anvil.context.embed;
 
-import dev.anvil.context.ContextException;
+import dev.anvil.context.api.ContextException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;

@@ -6,7 +6,7 @@ import ai.onnxruntime.OnnxTensor;
 import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
-import dev.anvil.context.ContextException;
+import dev.anvil.context.api.ContextException;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.LongBuffer;

@@ -1,10 +1,10 @@
 package dev.anvil.context.grpc;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
-import dev.anvil.context.IngestOutcome;
-import dev.anvil.context.SearchHit;
-import dev.anvil.context.SearchResponse;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.SearchHit;
+import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.audit.AuditEvent;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
@@ -114,7 +114,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       }
       String id = request.getDocumentId();
       switch (engine.delete(who.principal(), id)) {
-        case ContextEngine.DeleteOutcome.Deleted d -> {
+        case dev.anvil.context.api.DeleteOutcome.Deleted d -> {
           audit(who, "delete", "", List.of(id), d.policyVersion(), "OK");
           out.onNext(
               DeleteResponse.newBuilder()
@@ -123,11 +123,11 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
                   .build());
           out.onCompleted();
         }
-        case ContextEngine.DeleteOutcome.NotFound n ->
+        case dev.anvil.context.api.DeleteOutcome.NotFound n ->
             throw Status.NOT_FOUND
                 .withDescription("no document '" + id + "' that you may read")
                 .asRuntimeException();
-        case ContextEngine.DeleteOutcome.Denied d ->
+        case dev.anvil.context.api.DeleteOutcome.Denied d ->
             throw Status.PERMISSION_DENIED
                 .withDescription("delete of '" + id + "' denied by " + d.policy())
                 .asRuntimeException();

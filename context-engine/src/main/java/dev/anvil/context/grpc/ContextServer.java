@@ -1,7 +1,7 @@
 package dev.anvil.context.grpc;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.ContextException;
+import dev.anvil.context.api.ContextException;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.rbac.identity.TokenVerifier;
 import dev.anvil.rpc.GrpcServer;

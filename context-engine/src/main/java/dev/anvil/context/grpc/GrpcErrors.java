@@ -1,9 +1,9 @@
 package dev.anvil.context.grpc;
 
-import dev.anvil.context.ContextException;
-import dev.anvil.context.InvalidDocumentException;
-import dev.anvil.context.InvalidRequestException;
-import dev.anvil.context.ModelDeniedException;
+import dev.anvil.context.api.ContextException;
+import dev.anvil.context.api.InvalidDocumentException;
+import dev.anvil.context.api.InvalidRequestException;
+import dev.anvil.context.api.ModelDeniedException;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;

@@ -1,9 +1,9 @@
 package dev.anvil.context.grpc;
 
-import dev.anvil.context.Document;
-import dev.anvil.context.IngestOutcome;
-import dev.anvil.context.SearchHit;
-import dev.anvil.context.SearchRequest;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.SearchHit;
+import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.grpc.v1.Chunk;
 import dev.anvil.context.grpc.v1.IngestResult;
 import dev.anvil.context.grpc.v1.TagValues;

@@ -28,6 +28,16 @@ public record ChunkRecord(
     rawTags = Map.copyOf(rawTags);
   }
 
+  /** The text embedded for a chunk: its document's title, then the chunk (ingest's rule). */
+  public static String embeddedText(String title, String chunk) {
+    return title.isBlank() ? chunk : title + ". " + chunk;
+  }
+
+  /** The text embedded for this chunk. */
+  public String embeddedText() {
+    return embeddedText(title, text);
+  }
+
   /** A stable id of the chunk. */
   public String chunkId() {
     return id + "#" + chunk;

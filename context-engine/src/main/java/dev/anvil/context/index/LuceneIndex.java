@@ -1,6 +1,7 @@
 package dev.anvil.context.index;
 
-import dev.anvil.context.ContextException;
+import dev.anvil.context.api.ContextException;
+import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.TagSchema;
 import java.io.IOException;
@@ -11,7 +12,9 @@ import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.Set;
 import java.util.TreeMap;
 import org.apache.lucene.analysis.Analyzer;
 import org.apache.lucene.analysis.en.EnglishAnalyzer;
@@ -30,6 +33,7 @@ import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.index.VectorSimilarityFunction;
 import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.SearcherManager;
 import org.apache.lucene.search.TermQuery;
@@ -120,11 +124,6 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
-  /** The analyzer of the BM25 field (queries must use the same). */
-  public Analyzer analyzer() {
-    return analyzer;
-  }
-
   /** The embedding model of the vectors. */
   public String modelId() {
     return modelId;
@@ -151,7 +150,7 @@ public final class LuceneIndex implements AutoCloseable {
    * @param vectors one vector per chunk
    */
   public synchronized void upsert(
-      dev.anvil.context.Document doc,
+      dev.anvil.context.api.Document doc,
       DocTags tags,
       List<String> chunks,
       int[] tokens,
@@ -190,8 +189,9 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
-  /** Deletes every chunk matching a query; returns how many documents were deleted. */
-  public synchronized long deleteMatching(Query query) {
+  /** Deletes every chunk {@code filter} admits; returns how many documents were deleted. */
+  public synchronized long deleteMatching(Filter filter) {
+    Query query = LuceneFilters.toQuery(filter);
     long docs =
         withSearcher(
             s -> {
@@ -276,13 +276,13 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
-  /** Work with a searcher snapshot. */
-  public interface SearcherFunction<T> {
+  /** Work with a searcher. */
+  private interface SearcherFunction<T> {
     T apply(IndexSearcher searcher) throws IOException;
   }
 
   /** Runs {@code f} on a current searcher, releasing it afterwards. */
-  public <T> T withSearcher(SearcherFunction<T> f) {
+  private <T> T withSearcher(SearcherFunction<T> f) {
     try {
       IndexSearcher s = searchers.acquire();
       try {
@@ -295,9 +295,48 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
+  /** Work with a snapshot; may fail with an I/O error. */
+  public interface SnapshotFunction<T> {
+    T apply(IndexSnapshot snapshot) throws IOException;
+  }
+
+  /** Runs {@code f} on a snapshot of what was last refreshed or committed. */
+  public <T> T withSnapshot(SnapshotFunction<T> f) {
+    return withSearcher(s -> f.apply(new IndexSnapshot(s, analyzer)));
+  }
+
+  /** Every chunk of a document, in order; empty if it is not indexed. */
+  public List<ChunkRecord> chunksOf(String id, TagSchema schema) {
+    return withSnapshot(s -> s.chunksOf(id, schema));
+  }
+
+  /** The first chunk of a document, if it is indexed. */
+  public Optional<ChunkRecord> firstChunk(String id, TagSchema schema) {
+    return withSearcher(
+        s -> {
+          TopDocs top = s.search(new TermQuery(new Term(IndexFields.ID, id)), 1);
+          return top.scoreDocs.length == 0
+              ? Optional.empty()
+              : Optional.of(read(s.storedFields(), top.scoreDocs[0].doc, schema));
+        });
+  }
+
+  /** Every document id with its number of chunks, in index order. */
+  public Map<String, Long> documents() {
+    return withSearcher(
+        s -> {
+          Map<String, Long> ids = new LinkedHashMap<>();
+          StoredFields fields = s.storedFields();
+          for (var sd : s.search(new MatchAllDocsQuery(), Integer.MAX_VALUE).scoreDocs) {
+            ids.merge(
+                fields.document(sd.doc, Set.of(IndexFields.ID)).get(IndexFields.ID), 1L, Long::sum);
+          }
+          return ids;
+        });
+  }
+
   /** Reads a chunk's stored fields. */
-  public static ChunkRecord read(StoredFields fields, int docId, TagSchema schema)
-      throws IOException {
+  static ChunkRecord read(StoredFields fields, int docId, TagSchema schema) throws IOException {
     Document d = fields.document(docId);
     Map<String, List<String>> values = new LinkedHashMap<>();
     for (IndexableField f : d.getFields()) {

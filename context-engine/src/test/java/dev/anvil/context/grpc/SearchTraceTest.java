@@ -4,8 +4,8 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.Document;
 import dev.anvil.context.SharedEmbedder;
+import dev.anvil.context.api.Document;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
 import dev.anvil.context.grpc.v1.SearchRequest;

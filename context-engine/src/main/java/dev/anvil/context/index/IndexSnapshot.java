@@ -1,0 +1,115 @@
+package dev.anvil.context.index;
+
+import dev.anvil.rbac.filter.Filter;
+import dev.anvil.rbac.schema.TagSchema;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.index.StoredFields;
+import org.apache.lucene.index.Term;
+import org.apache.lucene.search.BooleanClause.Occur;
+import org.apache.lucene.search.BooleanQuery;
+import org.apache.lucene.search.IndexSearcher;
+import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.Query;
+import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TotalHits;
+import org.apache.lucene.util.QueryBuilder;
+
+/**
+ * One request's point-in-time view of the index: BM25 and kNN retrieval with a filter inside each
+ * (never after), facets, and reading chunks back. Chunks are named by their position in this
+ * snapshot, valid only until {@link LuceneIndex#withSnapshot} returns. Not thread-safe.
+ */
+public final class IndexSnapshot {
+  private final IndexSearcher searcher;
+  private final Analyzer analyzer;
+  private StoredFields stored;
+
+  IndexSnapshot(IndexSearcher searcher, Analyzer analyzer) {
+    this.searcher = searcher;
+    this.analyzer = analyzer;
+  }
+
+  /**
+   * Chunks ranked best first, and how many chunks the query and filter match: exactly up to 1,000,
+   * a lower bound above (Lucene's block-max scoring stops counting there).
+   *
+   * @param docs the snapshot's chunk numbers, best first
+   * @param visible matches of the query within the filter
+   * @param exact whether {@code visible} is exact
+   */
+  public record Ranked(int[] docs, long visible, boolean exact) {
+    static Ranked of(TopDocs top) {
+      int[] docs = new int[top.scoreDocs.length];
+      for (int i = 0; i < docs.length; i++) {
+        docs[i] = top.scoreDocs[i].doc;
+      }
+      return new Ranked(
+          docs, top.totalHits.value(), top.totalHits.relation() == TotalHits.Relation.EQUAL_TO);
+    }
+  }
+
+  /**
+   * BM25 over the chunk text (title and body) within {@code filter}; empty if the text has no
+   * searchable terms (e.g. only stop words).
+   */
+  public Optional<Ranked> bm25(String text, Filter filter, int n) throws IOException {
+    Optional<Query> q = bm25Query(text, filter);
+    return q.isEmpty() ? Optional.empty() : Optional.of(Ranked.of(searcher.search(q.get(), n)));
+  }
+
+  /** The distinct documents per value of each tag among the BM25 matches within {@code filter}. */
+  public Map<String, Map<String, Long>> facets(String text, Filter filter, List<String> tags)
+      throws IOException {
+    Optional<Query> q = bm25Query(text, filter);
+    return q.isEmpty() ? Map.of() : searcher.search(q.get(), new TagFacets(tags));
+  }
+
+  /**
+   * The {@code k} nearest chunks to {@code vector} within {@code filter} (filtered inside HNSW).
+   */
+  public Ranked knn(float[] vector, Filter filter, int k) throws IOException {
+    return Ranked.of(
+        searcher.search(
+            new KnnFloatVectorQuery(IndexFields.VECTOR, vector, k, LuceneFilters.toQuery(filter)),
+            k));
+  }
+
+  /** Reads a chunk named by a ranking of this snapshot. */
+  public ChunkRecord read(int doc, TagSchema schema) throws IOException {
+    if (stored == null) {
+      stored = searcher.storedFields();
+    }
+    return LuceneIndex.read(stored, doc, schema);
+  }
+
+  /** Every chunk of a document, in order; empty if it is not indexed. */
+  public List<ChunkRecord> chunksOf(String id, TagSchema schema) throws IOException {
+    List<ChunkRecord> out = new ArrayList<>();
+    for (ScoreDoc sd :
+        searcher.search(new TermQuery(new Term(IndexFields.ID, id)), Integer.MAX_VALUE).scoreDocs) {
+      out.add(read(sd.doc, schema));
+    }
+    out.sort(Comparator.comparingInt(ChunkRecord::chunk));
+    return out;
+  }
+
+  private Optional<Query> bm25Query(String text, Filter filter) {
+    Query terms = new QueryBuilder(analyzer).createBooleanQuery(IndexFields.TEXT, text);
+    if (terms == null) {
+      return Optional.empty();
+    }
+    return Optional.of(
+        new BooleanQuery.Builder()
+            .add(terms, Occur.MUST)
+            .add(LuceneFilters.toQuery(filter), Occur.FILTER)
+            .build());
+  }
+}

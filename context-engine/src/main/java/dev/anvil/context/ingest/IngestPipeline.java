@@ -1,0 +1,273 @@
+package dev.anvil.context.ingest;
+
+import dev.anvil.context.api.Change;
+import dev.anvil.context.api.DeleteOutcome;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.InvalidDocumentException;
+import dev.anvil.context.api.InvalidRequestException;
+import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.index.ChunkRecord;
+import dev.anvil.context.search.Narrowing;
+import dev.anvil.context.serving.ServingIndexes;
+import dev.anvil.context.serving.Slot;
+import dev.anvil.context.telemetry.Telemetry;
+import dev.anvil.rbac.Action;
+import dev.anvil.rbac.Decision;
+import dev.anvil.rbac.PolicySet;
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.filter.Filter;
+import dev.anvil.rbac.schema.DocTags;
+import dev.anvil.rbac.schema.InvalidTagsException;
+import io.opentelemetry.api.trace.Span;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+
+/**
+ * Every write to the indexes: validates a document (fields, tags against the schema), decides it
+ * with the policy in force, cuts it into chunks, embeds them with each slot's model, and writes
+ * them to both slots; deletes by id or by tag query, each decided per document.
+ *
+ * <p>Writes hold the serving indexes' write lock, so a model switch never falls between the two
+ * slots' copies of one change. Thread-safe.
+ */
+public final class IngestPipeline {
+  /** Most tokens repeated from the end of one chunk at the start of the next. */
+  static final int CHUNK_OVERLAP_TOKENS = 24;
+
+  /** Tokens of a chunk reserved for the title, which is embedded with every chunk. */
+  static final int TITLE_TOKENS = 24;
+
+  private final PolicyStore policies;
+  private final ServingIndexes indexes;
+  private final Embedder base;
+  private final Chunker chunker;
+  private final Telemetry telemetry;
+
+  /**
+   * @param base the model whose tokenizer cuts chunks (every model switched to must share it)
+   */
+  public IngestPipeline(
+      PolicyStore policies, ServingIndexes indexes, Embedder base, Telemetry telemetry) {
+    this.policies = policies;
+    this.indexes = indexes;
+    this.base = base;
+    this.chunker = chunker(base);
+    this.telemetry = telemetry;
+  }
+
+  /** How an engine opened with {@code base} cuts chunks, as recorded with its indexes. */
+  public static String chunking(Embedder base) {
+    return chunker(base).settings() + " title=" + TITLE_TOKENS;
+  }
+
+  private static Chunker chunker(Embedder base) {
+    int budget = Math.max(16, base.maxTokens() - 2 - TITLE_TOKENS); // 2: [CLS] and [SEP]
+    return new Chunker(base::countTokens, budget, Math.min(CHUNK_OVERLAP_TOKENS, budget / 4));
+  }
+
+  /** Accepted upserts not yet written, embedded together. */
+  private record Accepted(int slot, Document doc, DocTags tags) {}
+
+  /**
+   * Applies changes with the same outcomes as one by one, in order; visible to searches at once,
+   * durable at the next commit.
+   */
+  public List<IngestOutcome> apply(List<Change> changes) {
+    return indexes.underWriteLock(() -> applyLocked(changes));
+  }
+
+  private List<IngestOutcome> applyLocked(List<Change> changes) {
+    PolicySet set = policies.current();
+    Span.current().setAttribute(Telemetry.DOCUMENTS, changes.size());
+    Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
+    IngestOutcome[] outcomes = new IngestOutcome[changes.size()];
+    List<Accepted> pending = new ArrayList<>();
+    // Ids pending or written since the last refresh: a later change of one of them must see the
+    // earlier one, so the pending ones are written and the searcher refreshed first.
+    Set<String> unseen = new HashSet<>();
+    boolean wrote = false;
+    for (int i = 0; i < changes.size(); i++) {
+      Change change = changes.get(i);
+      if (unseen.contains(change.id())) {
+        wrote |= write(pending, outcomes);
+        pending.clear();
+        indexes.refresh();
+        unseen.clear();
+      }
+      switch (change) {
+        case Change.Upsert u -> {
+          outcomes[i] = admit(set, u.principal(), u.document(), i, pending);
+          if (outcomes[i] == null) {
+            unseen.add(u.id());
+          }
+        }
+        case Change.Delete d -> {
+          outcomes[i] = remove(set, d);
+          wrote |= outcomes[i] instanceof IngestOutcome.Deleted;
+          unseen.add(d.id());
+        }
+      }
+    }
+    wrote |= write(pending, outcomes);
+    if (wrote) {
+      indexes.refresh(); // the next change or request sees these
+    }
+    List<IngestOutcome> result = List.of(outcomes);
+    for (Class<?> kind : IngestOutcome.class.getPermittedSubclasses()) {
+      telemetry.ingested(
+          kind.getSimpleName().toLowerCase(Locale.ROOT),
+          result.stream().filter(kind::isInstance).count());
+    }
+    return result;
+  }
+
+  /** Chunks, embeds (in one batch per slot) and writes accepted upserts; true if any were. */
+  private boolean write(List<Accepted> accepted, IngestOutcome[] outcomes) {
+    if (accepted.isEmpty()) {
+      return false;
+    }
+    List<List<String>> chunks = new ArrayList<>();
+    List<int[]> tokens = new ArrayList<>();
+    List<String> texts = new ArrayList<>();
+    for (Accepted a : accepted) {
+      List<String> c = chunker.chunk(a.doc().body());
+      chunks.add(c);
+      tokens.add(c.stream().mapToInt(base::countTokens).toArray());
+      for (String chunk : c) {
+        texts.add(ChunkRecord.embeddedText(a.doc().title(), chunk));
+      }
+      outcomes[a.slot()] = new IngestOutcome.Indexed(a.doc().id(), a.doc().version(), c.size());
+    }
+    Span.current().setAttribute(Telemetry.CHUNKS, texts.size());
+    for (Slot slot : indexes.slots()) { // each index with vectors of its own model
+      float[][] vectors = telemetry.span("anvil.embed", () -> slot.embedder().embed(texts));
+      int v = 0;
+      for (int i = 0; i < accepted.size(); i++) {
+        int n = chunks.get(i).size();
+        slot.index()
+            .upsert(
+                accepted.get(i).doc(),
+                accepted.get(i).tags(),
+                chunks.get(i),
+                tokens.get(i),
+                Arrays.copyOfRange(vectors, v, v + n));
+        v += n;
+      }
+    }
+    return true;
+  }
+
+  /** Returns a refusal, or null after adding the document to {@code pending}. */
+  private IngestOutcome admit(
+      PolicySet set, Principal principal, Document doc, int slot, List<Accepted> pending) {
+    try {
+      doc.check();
+    } catch (InvalidDocumentException e) {
+      return new IngestOutcome.Rejected(doc.id(), e.field(), e.getMessage());
+    }
+    DocTags valid;
+    try {
+      valid = set.schema().validate(doc.tags());
+    } catch (InvalidTagsException e) {
+      String field = "tags." + e.problems().getFirst().tag();
+      return new IngestOutcome.Rejected(doc.id(), field, e.getMessage());
+    }
+    if (set.decide(principal, Action.INGEST, valid) instanceof Decision.Deny d) {
+      return new IngestOutcome.Denied(doc.id(), d.policy());
+    }
+    OptionalLong indexed = indexes.serving().index().version(doc.id());
+    if (indexed.isPresent() && indexed.getAsLong() >= doc.version()) {
+      return new IngestOutcome.Ignored(doc.id(), doc.version(), indexed.getAsLong());
+    }
+    pending.add(new Accepted(slot, doc, valid));
+    return null;
+  }
+
+  /** Deletes a document for a stream: absent is fine, a denied delete is refused. */
+  private IngestOutcome remove(PolicySet set, Change.Delete d) {
+    Optional<ChunkRecord> doc = indexes.serving().index().firstChunk(d.id(), set.schema());
+    if (doc.isEmpty()) {
+      return new IngestOutcome.Deleted(d.id());
+    }
+    DocTags tags;
+    try {
+      tags = set.schema().validate(doc.get().rawTags());
+    } catch (InvalidTagsException e) {
+      return new IngestOutcome.Rejected(
+          d.id(),
+          "tags",
+          "the indexed document's tags no longer fit the schema: " + e.getMessage());
+    }
+    if (set.decide(d.principal(), Action.DELETE, tags) instanceof Decision.Deny deny) {
+      return new IngestOutcome.Denied(d.id(), deny.policy());
+    }
+    for (Slot slot : indexes.slots()) {
+      slot.index().delete(d.id());
+    }
+    return new IngestOutcome.Deleted(d.id());
+  }
+
+  /**
+   * Deletes a document as {@code principal}, who needs the {@code delete} permission on it; one the
+   * principal may not read is not found, whether it exists or not.
+   */
+  public DeleteOutcome delete(Principal principal, String id) {
+    PolicySet set = policies.current();
+    Optional<ChunkRecord> doc = indexes.serving().index().firstChunk(id, set.schema());
+    if (doc.isEmpty()) {
+      return new DeleteOutcome.NotFound(set.version());
+    }
+    DocTags tags = set.schema().validate(doc.get().rawTags());
+    if (!set.decide(principal, Action.READ, tags).permitted()) {
+      return new DeleteOutcome.NotFound(set.version());
+    }
+    if (set.decide(principal, Action.DELETE, tags) instanceof Decision.Deny d) {
+      return new DeleteOutcome.Denied(d.policy(), set.version());
+    }
+    indexes.underWriteLock(
+        () -> {
+          for (Slot slot : indexes.slots()) {
+            slot.index().delete(id);
+            slot.index().commit();
+          }
+          return null;
+        });
+    return new DeleteOutcome.Deleted(set.version());
+  }
+
+  /**
+   * Deletes every document that matches a tag query and that {@code principal} may delete (the
+   * compiled {@code delete} filter is part of the query); returns how many were deleted.
+   */
+  public long deleteWhere(Principal principal, Map<String, List<String>> tags) {
+    if (tags.isEmpty()) {
+      throw new InvalidRequestException(
+          "filter", "expected at least one tag; an empty query would match everything");
+    }
+    PolicySet set = policies.current();
+    Filter allowed =
+        Filter.and(
+            set.compile(principal, Action.DELETE).filter(), Narrowing.filter(set.schema(), tags));
+    return indexes.underWriteLock(
+        () -> {
+          long deleted = 0;
+          for (Slot slot : indexes.slots()) {
+            long n = slot.index().deleteMatching(allowed);
+            slot.index().commit();
+            if (slot == indexes.serving()) {
+              deleted = n;
+            }
+          }
+          return deleted;
+        });
+  }
+}

@@ -1,0 +1,572 @@
+package dev.anvil.context.ingest.kafka;
+
+import dev.anvil.context.ContextEngine;
+import dev.anvil.context.api.Change;
+import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.events.KafkaTopics;
+import dev.anvil.events.TraceHeaders;
+import dev.anvil.rbac.Principal;
+import io.opentelemetry.api.OpenTelemetry;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.api.common.Attributes;
+import io.opentelemetry.api.metrics.LongCounter;
+import io.opentelemetry.api.metrics.Meter;
+import io.opentelemetry.api.metrics.ObservableLongGauge;
+import io.opentelemetry.api.trace.Span;
+import io.opentelemetry.api.trace.SpanBuilder;
+import io.opentelemetry.api.trace.SpanContext;
+import io.opentelemetry.api.trace.SpanKind;
+import io.opentelemetry.api.trace.StatusCode;
+import io.opentelemetry.api.trace.Tracer;
+import io.opentelemetry.context.Scope;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.HashMap;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Objects;
+import java.util.Optional;
+import java.util.Set;
+import java.util.concurrent.ArrayBlockingQueue;
+import java.util.concurrent.BlockingQueue;
+import java.util.concurrent.ConcurrentHashMap;
+import java.util.concurrent.ExecutionException;
+import java.util.concurrent.Future;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicInteger;
+import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Function;
+import org.apache.kafka.clients.consumer.ConsumerConfig;
+import org.apache.kafka.clients.consumer.ConsumerRecord;
+import org.apache.kafka.clients.consumer.KafkaConsumer;
+import org.apache.kafka.clients.consumer.OffsetAndMetadata;
+import org.apache.kafka.clients.producer.RecordMetadata;
+import org.apache.kafka.common.KafkaException;
+import org.apache.kafka.common.PartitionInfo;
+import org.apache.kafka.common.TopicPartition;
+import org.apache.kafka.common.serialization.ByteArrayDeserializer;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Consumes the documents topic into a {@link ContextEngine}.
+ *
+ * <p><b>Positions live in the index.</b> Each batch is applied, its bad records are acknowledged by
+ * the dead-letter topic, and only then is the index committed, together with the next offset of
+ * every partition in the batch ({@link ContextEngine#checkpoint()}); after that the offsets are
+ * committed to Kafka too (for lag monitoring and tools). On start the consumer seeks to the offsets
+ * the index holds, so a killed process re-reads exactly what its last commit does not contain, and
+ * a replica with an empty disk reads the topic from the beginning whatever its group committed.
+ * Redelivered upserts are ignored by (id, version); redelivered deletes find nothing to delete.
+ *
+ * <p><b>Every replica reads every partition.</b> Replicas keep full copies of the index, so the
+ * consumer assigns itself all partitions (no group rebalancing; new partitions are picked up within
+ * {@link #PARTITION_REFRESH}). The group id only names where offsets are committed.
+ *
+ * <p><b>Back-pressure.</b> A poll thread hands batches to an indexing thread through a queue of
+ * {@link #QUEUED_BATCHES}; when the queue is full, the partitions are paused (the poll thread keeps
+ * polling so the client stays healthy) and resumed when indexing has caught up. Nothing is buffered
+ * beyond that queue. Batches that queued up while one was being indexed are indexed together (one
+ * embedding pass, one commit), so a busy engine makes fewer, larger commits.
+ *
+ * <p>{@link #close()} stops polling, indexes what is queued, commits, and returns.
+ */
+public final class KafkaIngestor implements AutoCloseable {
+  private static final Logger LOG = LoggerFactory.getLogger(KafkaIngestor.class);
+
+  /** Batches waiting for the indexing thread before the partitions are paused. */
+  static final int QUEUED_BATCHES = 2;
+
+  /** How often the topic's partitions are listed, to pick up new ones. */
+  static final Duration PARTITION_REFRESH = Duration.ofSeconds(30);
+
+  private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+  private static final AttributeKey<String> TOPIC = AttributeKey.stringKey("messaging.destination");
+  private static final AttributeKey<Long> PARTITION = AttributeKey.longKey("messaging.partition");
+  private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("anvil.outcome");
+  private static final AttributeKey<Long> BATCH_SIZE =
+      AttributeKey.longKey("messaging.batch.message_count");
+
+  /** Span links per batch span (one per record, up to this many). */
+  static final int MAX_LINKS = 128;
+
+  /**
+   * Settings.
+   *
+   * @param client Kafka client settings: {@code bootstrap.servers} and any security settings
+   * @param topic the documents topic
+   * @param deadLetterTopic where records that cannot be indexed go
+   * @param groupId the consumer group offsets are committed under; one per replica
+   * @param maxBatch most records in one batch (one embedding pass, one index commit)
+   */
+  public record Config(
+      Map<String, Object> client,
+      String topic,
+      String deadLetterTopic,
+      String groupId,
+      int maxBatch) {
+    public Config {
+      client = Map.copyOf(client);
+      Objects.requireNonNull(topic, "topic");
+      Objects.requireNonNull(deadLetterTopic, "deadLetterTopic");
+      Objects.requireNonNull(groupId, "groupId");
+      if (maxBatch < 1) {
+        throw new IllegalArgumentException("maxBatch must be >= 1, was " + maxBatch);
+      }
+    }
+
+    /**
+     * Topic {@code anvil.documents}, dead letters to {@code anvil.documents.dlq}, batches of 128.
+     */
+    public static Config defaults(String bootstrapServers, String groupId) {
+      return new Config(
+          Map.of("bootstrap.servers", bootstrapServers),
+          "anvil.documents",
+          "anvil.documents.dlq",
+          groupId,
+          128);
+    }
+
+    /** The same with another documents topic (its dead letters to {@code topic.dlq}). */
+    public Config withTopic(String topic) {
+      return new Config(client, topic, topic + ".dlq", groupId, maxBatch);
+    }
+
+    /** The same with batches of at most {@code maxBatch} records. */
+    public Config withMaxBatch(int maxBatch) {
+      return new Config(client, topic, deadLetterTopic, groupId, maxBatch);
+    }
+  }
+
+  /**
+   * Counts since start.
+   *
+   * @param indexed upserts indexed
+   * @param ignored upserts of a version already indexed (redelivery, or out of date)
+   * @param deleted deletes applied
+   * @param deadLettered records sent to the dead-letter topic
+   * @param lag records behind the end of each partition, as of the last poll
+   * @param buffered records polled and not yet indexed (bounded by back-pressure)
+   */
+  public record Stats(
+      long indexed,
+      long ignored,
+      long deleted,
+      long deadLettered,
+      Map<Integer, Long> lag,
+      long buffered) {}
+
+  private final ContextEngine engine;
+  private final Config config;
+  private final Principal self;
+  private final Function<String, Optional<Principal>> principals;
+  private final KafkaConsumer<byte[], byte[]> consumer;
+  private final DeadLetters deadLetters;
+  private final BlockingQueue<List<ConsumerRecord<byte[], byte[]>>> queue =
+      new ArrayBlockingQueue<>(QUEUED_BATCHES);
+
+  /** Records polled and not yet indexed. */
+  private final AtomicInteger buffered = new AtomicInteger();
+
+  /** Next offsets the index holds durably, for the poll thread to commit to Kafka. */
+  private final Map<TopicPartition, Long> durable = new ConcurrentHashMap<>();
+
+  /** What the poll thread last committed (touched by the poll thread only). */
+  private final Map<TopicPartition, Long> committed = new HashMap<>();
+
+  private final Map<Integer, Long> lag = new ConcurrentHashMap<>();
+  private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
+
+  /** Held while a batch commits and is counted, and by {@link #stats}: counts never lag commits. */
+  private final Object commitLock = new Object();
+
+  private final OpenTelemetry otel;
+  private final Tracer tracer;
+  private final LongCounter records;
+  private final ObservableLongGauge lagGauge;
+  private final Thread poller;
+  private final Thread indexer;
+  private volatile boolean stopping;
+  private volatile boolean pollerDone;
+
+  private KafkaIngestor(
+      ContextEngine engine,
+      Config config,
+      Principal self,
+      Function<String, Optional<Principal>> principals,
+      OpenTelemetry otel) {
+    this.engine = Objects.requireNonNull(engine, "engine");
+    this.config = Objects.requireNonNull(config, "config");
+    this.self = Objects.requireNonNull(self, "self");
+    this.principals = Objects.requireNonNull(principals, "principals");
+    Map<String, Object> c = new HashMap<>(config.client());
+    c.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
+    c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
+    c.put(ConsumerConfig.AUTO_OFFSET_RESET_CONFIG, "earliest");
+    c.put(ConsumerConfig.MAX_POLL_RECORDS_CONFIG, config.maxBatch());
+    c.put(ConsumerConfig.ISOLATION_LEVEL_CONFIG, "read_committed");
+    c.putIfAbsent(ConsumerConfig.CLIENT_ID_CONFIG, "anvil-ingest-" + config.groupId());
+    this.consumer =
+        new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
+    this.deadLetters = new DeadLetters(config.client(), config.deadLetterTopic());
+    this.otel = otel;
+    this.tracer = otel.getTracer("dev.anvil.context.kafka");
+    Meter meter = otel.getMeter("dev.anvil.context.kafka");
+    this.records =
+        meter
+            .counterBuilder("anvil.kafka.ingest.records")
+            .setDescription("Records of the documents topic processed, by outcome")
+            .setUnit("{record}")
+            .build();
+    this.lagGauge =
+        meter
+            .gaugeBuilder("anvil.kafka.ingest.lag")
+            .ofLongs()
+            .setDescription("Records between the consumer's position and the partition's end")
+            .setUnit("{record}")
+            .buildWithCallback(
+                m ->
+                    lag.forEach(
+                        (p, l) ->
+                            m.record(
+                                l, Attributes.of(TOPIC, config.topic(), PARTITION, (long) p))));
+    this.poller = new Thread(this::pollLoop, "anvil-kafka-poll");
+    this.indexer = new Thread(this::indexLoop, "anvil-kafka-index");
+  }
+
+  /**
+   * Creates the topics if they do not exist (the documents topic compacted, so that a new replica
+   * can rebuild from it), then starts consuming.
+   *
+   * @param self the principal of records that name none (the connector's service account)
+   * @param principals finds the principal a record names; empty for an unknown name
+   */
+  public static KafkaIngestor start(
+      ContextEngine engine,
+      Config config,
+      Principal self,
+      Function<String, Optional<Principal>> principals,
+      OpenTelemetry otel) {
+    KafkaTopics.ensure(config.client(), config.topic(), true);
+    KafkaTopics.ensure(config.client(), config.deadLetterTopic(), false);
+    KafkaIngestor ingestor = new KafkaIngestor(engine, config, self, principals, otel);
+    ingestor.poller.start();
+    ingestor.indexer.start();
+    return ingestor;
+  }
+
+  /**
+   * Counts and lag. The counts include every batch whose commit is visible in the index's {@link
+   * ContextEngine#checkpoint()}: whoever saw a checkpoint and then reads the counts finds every
+   * record before it counted.
+   */
+  public Stats stats() {
+    synchronized (commitLock) {
+      return new Stats(
+          count("indexed"),
+          count("ignored"),
+          count("deleted"),
+          count("dead_lettered"),
+          Map.copyOf(lag),
+          buffered.get());
+    }
+  }
+
+  private long count(String outcome) {
+    var c = counts.get(outcome);
+    return c == null ? 0 : c.sum();
+  }
+
+  private void counted(String outcome, long n) {
+    if (n > 0) {
+      counts.computeIfAbsent(outcome, k -> new LongAdder()).add(n);
+      records.add(n, Attributes.of(TOPIC, config.topic(), OUTCOME, outcome));
+    }
+  }
+
+  // ---- the poll thread: the only one that touches the consumer ----
+
+  private void pollLoop() {
+    Set<TopicPartition> assigned = new HashSet<>();
+    long nextRefresh = 0;
+    boolean paused = false;
+    Duration backoff = Duration.ofMillis(100);
+    try {
+      while (!stopping) {
+        try {
+          if (assigned.isEmpty() || System.nanoTime() > nextRefresh) {
+            assignNewPartitions(assigned);
+            nextRefresh = System.nanoTime() + PARTITION_REFRESH.toNanos();
+          }
+          commitDurable();
+          var polled = consumer.poll(Duration.ofMillis(200));
+          if (!polled.isEmpty()) {
+            List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(polled.count());
+            polled.forEach(batch::add);
+            buffered.addAndGet(batch.size());
+            queue.put(batch);
+          }
+          // Pause while the indexing thread's queue is full; keep polling (it returns nothing).
+          if (queue.remainingCapacity() == 0) {
+            consumer.pause(consumer.assignment());
+            paused = true;
+          } else if (paused && queue.isEmpty()) {
+            consumer.resume(consumer.assignment());
+            paused = false;
+          }
+          for (TopicPartition tp : assigned) {
+            consumer.currentLag(tp).ifPresent(l -> lag.put(tp.partition(), l));
+          }
+          backoff = Duration.ofMillis(100);
+        } catch (KafkaException e) {
+          // The broker is away or slow: the client reconnects by itself; log and try again.
+          LOG.warn("Kafka consumer: {}; retrying in {} ms", e.toString(), backoff.toMillis());
+          sleep(backoff);
+          backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
+        }
+      }
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } catch (RuntimeException e) {
+      LOG.error("Kafka ingestion stopped", e);
+    } finally {
+      // Let the indexing thread finish what is queued, then commit once more.
+      while (buffered.get() > 0 && indexer.isAlive()) {
+        sleep(Duration.ofMillis(50));
+      }
+      try {
+        commitDurable();
+      } catch (KafkaException e) {
+        LOG.warn("final offset commit failed ({}); the index holds the positions", e.toString());
+      }
+      pollerDone = true;
+      consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  private void assignNewPartitions(Set<TopicPartition> assigned) {
+    List<PartitionInfo> infos = consumer.partitionsFor(config.topic(), Duration.ofSeconds(10));
+    if (infos == null || infos.isEmpty()) {
+      throw new KafkaException("topic " + config.topic() + " has no partitions (yet)");
+    }
+    Set<TopicPartition> all = new HashSet<>();
+    infos.forEach(i -> all.add(new TopicPartition(i.topic(), i.partition())));
+    if (assigned.containsAll(all)) {
+      return;
+    }
+    consumer.assign(all);
+    Map<String, String> checkpoint = engine.checkpoint();
+    for (TopicPartition tp : all) {
+      if (assigned.contains(tp)) {
+        continue;
+      }
+      String next = checkpoint.get(checkpointKey(tp));
+      if (next != null) {
+        consumer.seek(tp, Long.parseLong(next));
+      } else {
+        consumer.seekToBeginning(List.of(tp)); // the index has nothing of this partition yet
+      }
+      LOG.info(
+          "consuming {} from {}",
+          tp,
+          next == null ? "the beginning" : "offset " + next + " (index)");
+    }
+    assigned.clear();
+    assigned.addAll(all);
+  }
+
+  private void commitDurable() {
+    Map<TopicPartition, OffsetAndMetadata> todo = new HashMap<>();
+    durable.forEach(
+        (tp, next) -> {
+          if (!next.equals(committed.get(tp))) {
+            todo.put(tp, new OffsetAndMetadata(next));
+          }
+        });
+    if (!todo.isEmpty()) {
+      consumer.commitSync(todo, Duration.ofSeconds(10));
+      todo.forEach((tp, o) -> committed.put(tp, o.offset()));
+    }
+  }
+
+  // ---- the indexing thread ----
+
+  private void indexLoop() {
+    while (!pollerDone || !queue.isEmpty()) {
+      List<ConsumerRecord<byte[], byte[]>> batch;
+      try {
+        batch = queue.poll(100, TimeUnit.MILLISECONDS);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+      if (batch == null) {
+        continue;
+      }
+      // Group commit: what queued up while the last batch was indexed goes into this one.
+      List<List<ConsumerRecord<byte[], byte[]>>> more = new ArrayList<>();
+      queue.drainTo(more);
+      if (!more.isEmpty()) {
+        batch = new ArrayList<>(batch);
+        more.forEach(batch::addAll);
+      }
+      indexWithRetries(batch);
+      buffered.addAndGet(-batch.size());
+    }
+  }
+
+  private void indexWithRetries(List<ConsumerRecord<byte[], byte[]>> batch) {
+    Duration backoff = Duration.ofMillis(200);
+    while (true) {
+      try {
+        process(batch);
+        return;
+      } catch (RuntimeException | ExecutionException e) {
+        // Nothing of the batch counts as done: retrying is safe (idempotent by id and version).
+        if (stopping) {
+          LOG.warn(
+              "batch not finished at shutdown ({}); it is read again on restart", e.toString());
+          return;
+        }
+        LOG.warn("indexing a batch failed: {}; retrying in {} ms", e, backoff.toMillis());
+        sleep(backoff);
+        backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      }
+    }
+  }
+
+  /**
+   * One batch in a span {@code anvil.kafka.batch} linked to the trace context each record carries
+   * (W3C headers set by its producer), so a document's ingest is found from the producer's trace.
+   */
+  private void process(List<ConsumerRecord<byte[], byte[]>> batch)
+      throws ExecutionException, InterruptedException {
+    SpanBuilder builder =
+        tracer
+            .spanBuilder("anvil.kafka.batch")
+            .setSpanKind(SpanKind.CONSUMER)
+            .setAttribute(TOPIC, config.topic())
+            .setAttribute(BATCH_SIZE, (long) batch.size());
+    int links = 0;
+    for (ConsumerRecord<byte[], byte[]> r : batch) {
+      SpanContext sc = Span.fromContext(TraceHeaders.extract(otel, r.headers())).getSpanContext();
+      if (sc.isValid() && links++ < MAX_LINKS) {
+        builder.addLink(sc);
+      }
+    }
+    Span span = builder.startSpan();
+    try (Scope ignored = span.makeCurrent()) {
+      processTraced(batch);
+    } catch (RuntimeException | ExecutionException | InterruptedException e) {
+      span.recordException(e);
+      span.setStatus(StatusCode.ERROR);
+      throw e;
+    } finally {
+      span.end();
+    }
+  }
+
+  private void processTraced(List<ConsumerRecord<byte[], byte[]>> batch)
+      throws ExecutionException, InterruptedException {
+    List<Change> changes = new ArrayList<>();
+    List<ConsumerRecord<byte[], byte[]>> origins = new ArrayList<>();
+    List<Future<RecordMetadata>> dead = new ArrayList<>();
+    Map<TopicPartition, Long> next = new HashMap<>();
+    for (ConsumerRecord<byte[], byte[]> r : batch) {
+      next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
+      try {
+        changes.add(change(DocumentRecord.parse(r.key(), r.value())));
+        origins.add(r);
+      } catch (InvalidRecordException e) {
+        dead.add(deadLetters.send(r, e.field(), e.reason()));
+      }
+    }
+    List<IngestOutcome> outcomes = engine.apply(changes);
+    long indexed = 0;
+    long ignored = 0;
+    long deleted = 0;
+    for (int i = 0; i < outcomes.size(); i++) {
+      switch (outcomes.get(i)) {
+        case IngestOutcome.Indexed x -> indexed++;
+        case IngestOutcome.Ignored x -> ignored++;
+        case IngestOutcome.Deleted x -> deleted++;
+        case IngestOutcome.Rejected x ->
+            dead.add(deadLetters.send(origins.get(i), x.field(), x.reason()));
+        case IngestOutcome.Denied x ->
+            dead.add(
+                deadLetters.send(
+                    origins.get(i),
+                    "principal",
+                    "denied by policy "
+                        + x.policy()
+                        + " for principal "
+                        + changes.get(i).principal().subject()));
+      }
+    }
+    for (Future<RecordMetadata> f : dead) {
+      f.get(); // in the dead-letter topic before the positions move past the record
+    }
+    Map<String, String> checkpoint = new HashMap<>();
+    next.forEach((tp, o) -> checkpoint.put(checkpointKey(tp), Long.toString(o)));
+    synchronized (commitLock) {
+      engine.commit(checkpoint); // the documents and the positions they reach, atomically
+      durable.putAll(next);
+      counted("indexed", indexed);
+      counted("ignored", ignored);
+      counted("deleted", deleted);
+      counted("dead_lettered", dead.size());
+    }
+  }
+
+  private Change change(DocumentRecord record) {
+    Principal who = self;
+    if (record.principal().isPresent()) {
+      String name = record.principal().get();
+      who =
+          principals
+              .apply(name)
+              .orElseThrow(
+                  () ->
+                      new InvalidRecordException("principal", "unknown principal '" + name + "'"));
+    }
+    return switch (record) {
+      case DocumentRecord.Upsert u -> new Change.Upsert(who, u.document());
+      case DocumentRecord.Delete d -> new Change.Delete(who, d.id());
+    };
+  }
+
+  /** The key under which the index checkpoint holds a partition's next offset. */
+  public static String checkpointKey(TopicPartition tp) {
+    return "kafka." + tp.topic() + "." + tp.partition();
+  }
+
+  @Override
+  public void close() {
+    stopping = true;
+    try {
+      poller.join();
+      indexer.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    } finally {
+      deadLetters.close();
+      lagGauge.close();
+    }
+  }
+
+  private static void sleep(Duration d) {
+    try {
+      Thread.sleep(d);
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+
+  private static Duration min(Duration a, Duration b) {
+    return a.compareTo(b) <= 0 ? a : b;
+  }
+}

@@ -1,2 +1,0 @@
-/** Internals of the context engine: chunking, fusion, packing. Not an API. */
-package dev.anvil.context.internal;

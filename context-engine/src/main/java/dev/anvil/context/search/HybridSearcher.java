@@ -1,0 +1,210 @@
+package dev.anvil.context.search;
+
+import dev.anvil.context.api.InvalidRequestException;
+import dev.anvil.context.api.SearchHit;
+import dev.anvil.context.api.SearchRequest;
+import dev.anvil.context.api.SearchResponse;
+import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.index.ChunkRecord;
+import dev.anvil.context.index.IndexSnapshot;
+import dev.anvil.context.serving.Slot;
+import dev.anvil.context.telemetry.Telemetry;
+import dev.anvil.rbac.Action;
+import dev.anvil.rbac.Decision;
+import dev.anvil.rbac.PolicySet;
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.filter.Filter;
+import dev.anvil.rbac.schema.InvalidTagsException;
+import io.opentelemetry.api.trace.Span;
+import java.io.IOException;
+import java.util.ArrayList;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.concurrent.atomic.LongAdder;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * Search as a principal: the policy in force compiled for the principal (and narrowed by the
+ * request's tags) goes inside both retrievers, BM25 and kNN; their rankings are fused (RRF), and
+ * the best chunks are packed whole into the token budget, each naming the policies that permit it.
+ *
+ * <p>Every chunk served is decided once more, one by one: the index filter already admitted it, so
+ * a chunk {@code decide} denies means a bug in the filter translation, and is dropped, logged and
+ * counted ({@link #disagreements}), never served. Thread-safe.
+ */
+public final class HybridSearcher {
+  private static final Logger LOG = LoggerFactory.getLogger(HybridSearcher.class);
+
+  private final PolicyStore policies;
+  private final Telemetry telemetry;
+  private final LongAdder disagreements = new LongAdder();
+
+  public HybridSearcher(PolicyStore policies, Telemetry telemetry) {
+    this.policies = policies;
+    this.telemetry = telemetry;
+  }
+
+  /** Searches {@code slot} (taken once by the caller) as {@code principal}. */
+  public SearchResponse search(Slot slot, Principal principal, SearchRequest request) {
+    Embedder embedder = slot.embedder();
+    request.check();
+    PolicySet set = policies.current();
+    Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
+    Span.current().setAttribute(Telemetry.MODEL, embedder.modelId());
+    Span.current().setAttribute(Telemetry.MODE, request.mode().name());
+    Filter access =
+        telemetry.span(
+            "anvil.policy.compile",
+            () -> {
+              telemetry.compiled(set.isCached(principal, Action.READ));
+              return set.compile(principal, Action.READ).filter();
+            });
+    Filter filter = Filter.and(access, Narrowing.filter(set.schema(), request.narrowTo()));
+    for (String facet : request.facets()) {
+      if (set.schema().tag(facet).isEmpty()) {
+        throw new InvalidRequestException("facets", "unknown tag '" + facet + "'");
+      }
+    }
+    int candidates = Math.max(100, request.topK() * 4);
+    float[] vector =
+        request.mode() == SearchRequest.Mode.BM25
+            ? null
+            : telemetry.span("anvil.embed", () -> embedder.embed(request.query()));
+    return slot.index()
+        .withSnapshot(
+            s -> {
+              List<int[]> ranked = new ArrayList<>();
+              // The BM25 pass also counts what the user may see, without a second pass.
+              int bm25Wanted = request.mode() == SearchRequest.Mode.DENSE ? 1 : candidates;
+              Optional<IndexSnapshot.Ranked> bm25 =
+                  telemetry.spanIo(
+                      "anvil.search.bm25", () -> s.bm25(request.query(), filter, bm25Wanted));
+              Map<String, Map<String, Long>> facets =
+                  request.facets().isEmpty()
+                      ? Map.of()
+                      : s.facets(request.query(), filter, request.facets());
+              if (bm25.isPresent() && request.mode() != SearchRequest.Mode.DENSE) {
+                ranked.add(bm25.get().docs());
+              }
+              if (vector != null) {
+                ranked.add(
+                    telemetry
+                        .spanIo("anvil.search.knn", () -> s.knn(vector, filter, candidates))
+                        .docs());
+              }
+              List<Rrf.Fused> fused = telemetry.span("anvil.search.fusion", () -> Rrf.fuse(ranked));
+              List<SearchHit> hits =
+                  telemetry.spanIo(
+                      "anvil.search.pack", () -> pack(fused, s, set, principal, request));
+              Span.current().setAttribute(Telemetry.HITS, hits.size());
+              return new SearchResponse(
+                  hits,
+                  bm25.map(IndexSnapshot.Ranked::visible).orElse(0L),
+                  bm25.map(IndexSnapshot.Ranked::exact).orElse(true),
+                  set.version(),
+                  embedder.modelId(),
+                  facets);
+            });
+  }
+
+  /**
+   * Best first: read the chunk, name the policies that permit it (a chunk decide() denies is
+   * dropped and counted), and keep whole chunks within the token budget.
+   */
+  private List<SearchHit> pack(
+      List<Rrf.Fused> fused,
+      IndexSnapshot snapshot,
+      PolicySet set,
+      Principal principal,
+      SearchRequest request)
+      throws IOException {
+    List<SearchHit> hits = new ArrayList<>();
+    int tokensLeft = request.tokenBudget() == 0 ? Integer.MAX_VALUE : request.tokenBudget();
+    for (Rrf.Fused f : fused) {
+      if (hits.size() == request.topK()) {
+        break;
+      }
+      ChunkRecord c = snapshot.read(f.doc(), set.schema());
+      Optional<List<String>> permittedBy = permittedBy(set, principal, c);
+      if (permittedBy.isEmpty()) {
+        continue;
+      }
+      if (c.tokens() > tokensLeft) {
+        continue; // never cut a chunk: a smaller one further down may still fit
+      }
+      tokensLeft -= c.tokens();
+      hits.add(hit(c, f.score(), permittedBy.get()));
+    }
+    return hits;
+  }
+
+  /**
+   * The chunks of a document, if {@code principal} may read it; empty otherwise (absent or not).
+   */
+  public List<SearchHit> get(Slot slot, Principal principal, String id) {
+    PolicySet set = policies.current();
+    List<SearchHit> out = new ArrayList<>();
+    for (ChunkRecord c : slot.index().chunksOf(id, set.schema())) {
+      Optional<List<String>> by = readers(set, principal, c);
+      if (by.isEmpty()) {
+        return List.of();
+      }
+      out.add(hit(c, 1.0, by.get()));
+    }
+    return out;
+  }
+
+  /**
+   * Chunks the index filter admitted but {@code decide} denied (and so were not served). Always 0
+   * unless the filter translation has a bug; exported as a metric and asserted by tests.
+   */
+  public long disagreements() {
+    return disagreements.sum();
+  }
+
+  /** The policies that permit reading a chunk the index returned; empty (and counted) if none. */
+  private Optional<List<String>> permittedBy(PolicySet set, Principal principal, ChunkRecord c) {
+    Optional<List<String>> by = readers(set, principal, c);
+    if (by.isEmpty()) {
+      disagreements.increment();
+      telemetry.disagreement();
+      LOG.error("index filter admitted chunk {} that decide() denies; not served", c.chunkId());
+    }
+    return by;
+  }
+
+  private static SearchHit hit(ChunkRecord c, double score, List<String> policies) {
+    return new SearchHit(
+        c.id(),
+        c.version(),
+        c.chunk(),
+        c.title(),
+        c.text(),
+        c.source(),
+        c.rawTags(),
+        score,
+        policies,
+        c.tokens());
+  }
+
+  /**
+   * The policies that let {@code principal} read a chunk, or empty (denied, or tags now invalid).
+   */
+  private static Optional<List<String>> readers(PolicySet set, Principal principal, ChunkRecord c) {
+    try {
+      if (set.decide(principal, Action.READ, set.schema().validate(c.rawTags()))
+          instanceof Decision.Permit p) {
+        return Optional.of(p.policies());
+      }
+    } catch (InvalidTagsException e) {
+      LOG.error(
+          "chunk {} has tags the current schema refuses ({}); not served",
+          c.chunkId(),
+          e.getMessage());
+    }
+    return Optional.empty();
+  }
+}

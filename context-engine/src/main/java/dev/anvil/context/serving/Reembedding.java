@@ -1,0 +1,103 @@
+package dev.anvil.context.serving;
+
+import dev.anvil.context.api.ContextException;
+import dev.anvil.context.index.ChunkRecord;
+import java.util.List;
+import java.util.Map;
+import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.atomic.AtomicLong;
+import org.slf4j.Logger;
+import org.slf4j.LoggerFactory;
+
+/**
+ * A re-embedding under way (see {@link ServingIndexes#reembed}): a background thread reads every
+ * document of the serving index, embeds its chunks with the new model, and writes them to the new
+ * index, then the engine switches. Progress is visible; {@link #finished} completes with the new
+ * model's id, or exceptionally if it failed or was cancelled (the serving model then stays).
+ */
+public final class Reembedding {
+  private static final Logger LOG = LoggerFactory.getLogger(Reembedding.class);
+
+  private final ServingIndexes indexes;
+  private final Slot source;
+  private final Slot target;
+  private final double chunksPerSecond;
+  private final AtomicLong done = new AtomicLong();
+  private volatile long total;
+  private volatile boolean cancelled;
+  private final CompletableFuture<String> finished = new CompletableFuture<>();
+
+  Reembedding(ServingIndexes indexes, Slot source, Slot target, double chunksPerSecond) {
+    this.indexes = indexes;
+    this.source = source;
+    this.target = target;
+    this.chunksPerSecond = chunksPerSecond;
+    Thread t = new Thread(this::run, "anvil-reembed");
+    t.setDaemon(true);
+    t.start();
+  }
+
+  /** The model being switched to. */
+  public String modelId() {
+    return target.embedder().modelId();
+  }
+
+  /** Chunks re-embedded so far. */
+  public long done() {
+    return done.get();
+  }
+
+  /** Chunks to re-embed (known once the run has listed them; 0 before). */
+  public long total() {
+    return total;
+  }
+
+  /** Completes with the new model's id once it serves. */
+  public CompletableFuture<String> finished() {
+    return finished;
+  }
+
+  /** Stops; the index built so far is deleted and the serving model stays. */
+  public void cancel() {
+    cancelled = true;
+  }
+
+  private void run() {
+    try {
+      Map<String, Long> docs = source.index().documents();
+      total = docs.values().stream().mapToLong(Long::longValue).sum();
+      LOG.info("re-embedding {} chunks with {}", total, modelId());
+      long started = System.nanoTime();
+      for (String id : docs.keySet()) {
+        if (cancelled) {
+          throw new ContextException("re-embedding to " + modelId() + " cancelled");
+        }
+        // Raw tags only: the schema check happens when the copy is written.
+        List<ChunkRecord> chunks = indexes.chunksOf(source, id);
+        if (chunks.isEmpty()) {
+          continue; // deleted since it was listed
+        }
+        float[][] vectors =
+            target.embedder().embed(chunks.stream().map(ChunkRecord::embeddedText).toList());
+        indexes.copy(source, target, chunks, vectors);
+        long n = done.addAndGet(chunks.size());
+        if (chunksPerSecond > 0) { // throttle: never ahead of the allowed rate
+          long due = started + (long) (n / chunksPerSecond * 1e9);
+          long wait = due - System.nanoTime();
+          if (wait > 0) {
+            Thread.sleep(wait / 1_000_000, (int) (wait % 1_000_000));
+          }
+        }
+      }
+      if (cancelled) {
+        throw new ContextException("re-embedding to " + modelId() + " cancelled");
+      }
+      indexes.switchTo(source, target);
+      finished.complete(modelId());
+    } catch (Exception | Error e) {
+      LOG.error("re-embedding to {} stopped; the serving model stays: {}", modelId(), e.toString());
+      indexes.abandon(target);
+      finished.completeExceptionally(e);
+    }
+  }
+}

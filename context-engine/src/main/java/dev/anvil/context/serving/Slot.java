@@ -1,0 +1,15 @@
+package dev.anvil.context.serving;
+
+import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.index.LuceneIndex;
+
+/**
+ * An index and the model of its vectors. A request takes the serving slot once, so its query is
+ * always embedded by the model of the vectors it searches.
+ *
+ * @param dir the index directory, relative to the engine's root ("." for the first one)
+ * @param modelDir the model's directory; null for the model the engine was opened with
+ * @param index the index
+ * @param embedder the model
+ */
+public record Slot(String dir, String modelDir, LuceneIndex index, Embedder embedder) {}

@@ -1,0 +1,176 @@
+package dev.anvil.context.ingest.kafka;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import dev.anvil.context.ContextEngine;
+import dev.anvil.context.SharedEmbedder;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.audit.AuditEvent;
+import dev.anvil.context.audit.AuditLog;
+import dev.anvil.context.audit.AuditShipper;
+import dev.anvil.context.index.CommittedIndex;
+import dev.anvil.devkafka.LocalKafka;
+import dev.anvil.events.EventEnvelope;
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.TestPacks;
+import io.opentelemetry.api.common.AttributeKey;
+import io.opentelemetry.sdk.OpenTelemetrySdk;
+import io.opentelemetry.sdk.metrics.SdkMeterProvider;
+import io.opentelemetry.sdk.metrics.data.LongPointData;
+import io.opentelemetry.sdk.testing.exporter.InMemoryMetricReader;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.ArrayList;
+import java.util.HashSet;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.Set;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * Takes the broker away in the middle of ingestion and brings it back: the running ingestor
+ * recovers by itself and loses nothing, and audit events written while the broker was down reach
+ * the audit topic afterwards. Lag and throughput are OpenTelemetry metrics.
+ */
+@Tag("heavy")
+class KafkaBrokerRestartTest {
+  @TempDir Path dir;
+
+  private final PrincipalDirectory people =
+      PrincipalDirectory.load(TestPacks.example().principalsFile());
+
+  private static List<Map.Entry<byte[], byte[]>> docs(int from, int to) {
+    List<Map.Entry<byte[], byte[]>> out = new ArrayList<>();
+    for (int i = from; i < to; i++) {
+      String id = "doc-" + i;
+      Document d =
+          new Document(
+              id,
+              1,
+              "",
+              "Restart note " + i + " on leaders and replicas.",
+              "",
+              Map.of("classification", "internal", "department", List.of("engineering")));
+      out.add(
+          Map.entry(
+              id.getBytes(StandardCharsets.UTF_8),
+              new DocumentRecord.Upsert(d, Optional.empty()).toJson()));
+    }
+    return out;
+  }
+
+  /** The lag gauge summed over partitions; both partitions must report. */
+  private static long lag(InMemoryMetricReader metrics) {
+    List<LongPointData> points =
+        metrics.collectAllMetrics().stream()
+            .filter(m -> m.getName().equals("anvil.kafka.ingest.lag"))
+            .flatMap(m -> m.getLongGaugeData().getPoints().stream())
+            .toList();
+    assertThat(points)
+        .extracting(p -> p.getAttributes().get(AttributeKey.longKey("messaging.partition")))
+        .containsExactlyInAnyOrder(0L, 1L);
+    return points.stream().mapToLong(LongPointData::getValue).sum();
+  }
+
+  private static AuditEvent searched(String subject) {
+    return new AuditEvent(
+        Instant.now(), subject, subject, "test", "search", "sha256:00", List.of(), "v", "m", "OK");
+  }
+
+  @Test
+  void theEngineRidesOutABrokerRestart() throws Exception {
+    Path auditFile = dir.resolve("audit.jsonl");
+    try (LocalKafka kafka = LocalKafka.start(dir.resolve("kafka"), 0);
+        ContextEngine engine =
+            ContextEngine.open(
+                dir.resolve("index"), PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
+        AuditLog audit = AuditLog.open(auditFile)) {
+      KafkaTestSupport k = new KafkaTestSupport(kafka.bootstrapServers());
+      k.createTopic("docs", 2);
+      KafkaIngestor.Config config =
+          KafkaIngestor.Config.defaults(kafka.bootstrapServers(), "replica-r")
+              .withTopic("docs")
+              .withMaxBatch(16);
+      InMemoryMetricReader metrics = InMemoryMetricReader.create();
+      OpenTelemetrySdk otel =
+          OpenTelemetrySdk.builder()
+              .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
+              .build();
+      AuditShipper shipper =
+          AuditShipper.start(auditFile, k.client(), "audit", "anvil-context-engine/test");
+      try (KafkaIngestor ingestor =
+          KafkaIngestor.start(
+              engine, config, people.find("kafka-connector").orElseThrow(), people::find, otel)) {
+        k.produce("docs", docs(0, 600));
+        audit.append(searched("before"));
+        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
+        while (ingestor.stats().indexed() < 50 && System.nanoTime() < deadline) {
+          Thread.sleep(20);
+        }
+        assertThat(lag(metrics)).as("lag while ingesting").isPositive();
+        kafka.stop();
+        long indexedWhenStopped = ingestor.stats().indexed();
+        for (int i = 0; i < 5; i++) {
+          audit.append(searched("while-down-" + i));
+        }
+        Thread.sleep(3_000);
+        assertThat(shipper.unsentBytes()).as("audit events wait for the broker").isPositive();
+        kafka.start();
+        audit.append(searched("after"));
+        k.produce("docs", docs(600, 800));
+        k.awaitCaughtUp("docs", engine::checkpoint, Duration.ofMinutes(3));
+        assertThat(indexedWhenStopped).as("the broker went away mid-ingestion").isLessThan(800);
+        assertThat(ingestor.stats().indexed()).isEqualTo(800);
+        Thread.sleep(500); // one more poll to refresh the lag
+        assertThat(lag(metrics)).as("lag when caught up").isZero();
+        assertThat(
+                metrics.collectAllMetrics().stream()
+                    .filter(m -> m.getName().equals("anvil.kafka.ingest.records"))
+                    .flatMap(m -> m.getLongSumData().getPoints().stream())
+                    .filter(
+                        p ->
+                            "indexed"
+                                .equals(
+                                    p.getAttributes().get(AttributeKey.stringKey("anvil.outcome"))))
+                    .mapToLong(LongPointData::getValue)
+                    .sum())
+            .isEqualTo(800);
+      } finally {
+        shipper.close(Duration.ofSeconds(30));
+      }
+      assertThat(shipper.unsentBytes()).isZero();
+      for (int i = 0; i < 800; i++) {
+        assertThat(CommittedIndex.version(dir.resolve("index"), "doc-" + i))
+            .as("doc-" + i)
+            .hasValue(1);
+      }
+      assertThat(k.committed("replica-r")).isEqualTo(k.endOffsets("docs"));
+
+      Set<String> shipped = new HashSet<>();
+      for (var r : k.readAll("audit")) {
+        EventEnvelope e = EventEnvelope.parse(new String(r.value(), StandardCharsets.UTF_8));
+        assertThat(e.type()).isEqualTo("anvil.audit.search");
+        assertThat(new String(r.key(), StandardCharsets.UTF_8)).isEqualTo(e.id());
+        shipped.add(e.data().get("subject").getAsString());
+      }
+      assertThat(shipped)
+          .containsExactlyInAnyOrder(
+              "before",
+              "while-down-0",
+              "while-down-1",
+              "while-down-2",
+              "while-down-3",
+              "while-down-4",
+              "after");
+      assertThat(Files.readString(auditFile.resolveSibling("audit.jsonl.sent")).strip())
+          .isEqualTo(Long.toString(Files.size(auditFile)));
+    }
+  }
+}
