@@ -1,6 +1,7 @@
 package dev.anvil.events;
 
 import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
@@ -26,6 +27,9 @@ import java.util.Objects;
  * @param data the event itself, a JSON object
  */
 public record EventEnvelope(String id, String type, Instant time, String source, JsonObject data) {
+  // Readable text in files and topics: no \u003c for '<' (JSON readers decode both alike).
+  private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
+
   /** The envelope's schema version. */
   public static final int SCHEMA_VERSION = 1;
 
@@ -66,7 +70,7 @@ public record EventEnvelope(String id, String type, Instant time, String source,
     o.addProperty("time", time.toString());
     o.addProperty("source", source);
     o.add("data", data);
-    return new Gson().toJson(o);
+    return GSON.toJson(o);
   }
 
   /** Reads an envelope written by {@link #toJson()}. */

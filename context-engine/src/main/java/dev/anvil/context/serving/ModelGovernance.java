@@ -1,7 +1,9 @@
 package dev.anvil.context.serving;
 
+import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.ModelDeniedException;
-import dev.anvil.context.embed.ModelCard;
+import dev.anvil.modelcard.ModelCard;
+import dev.anvil.modelcard.ModelCardException;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.Decision;
 import dev.anvil.rbac.PolicySet;
@@ -47,7 +49,12 @@ public final class ModelGovernance {
 
   private void authorize(Principal principal, Optional<Path> dir, String what) {
     PolicySet set = policies.current();
-    Optional<Map<String, Object>> lineage = dir.flatMap(ModelCard::lineage);
+    Optional<Map<String, Object>> lineage;
+    try {
+      lineage = dir.flatMap(ModelCard::read).map(ModelCard::lineage);
+    } catch (ModelCardException e) {
+      throw new ContextException(e.getMessage(), e);
+    }
     Decision d;
     if (lineage.isPresent()) {
       try {

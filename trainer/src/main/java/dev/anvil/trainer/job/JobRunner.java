@@ -3,7 +3,7 @@ package dev.anvil.trainer.job;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.util.cuda.CudaUtils;
-import com.google.gson.GsonBuilder;
+import dev.anvil.modelcard.ModelCard;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.trainer.data.DatasetException;
@@ -395,9 +395,7 @@ public final class JobRunner {
       card.put("onnx", Map.of("file", "model.onnx", "opset", OnnxExport.OPSET));
     }
     card.putAll(task.card());
-    Files.writeString(
-        dir.resolve("anvil-model-card.json"),
-        new GsonBuilder().setPrettyPrinting().create().toJson(card) + "\n");
+    ModelCard.of(card).write(dir);
   }
 
   private static Map<String, Object> dataset(String role, Path file) {

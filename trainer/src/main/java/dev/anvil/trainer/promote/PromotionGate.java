@@ -3,11 +3,12 @@ package dev.anvil.trainer.promote;
 import ai.djl.Device;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.anvil.eval.BeirDataset;
 import dev.anvil.eval.ExactSearch;
 import dev.anvil.eval.RetrievalMetrics;
+import dev.anvil.events.EventEnvelope;
+import dev.anvil.modelcard.ModelCard;
+import dev.anvil.modelcard.ModelCardException;
 import dev.anvil.rbac.schema.TagDefinition;
 import dev.anvil.rbac.schema.TagSchema;
 import dev.anvil.trainer.model.EncoderModel;
@@ -138,27 +139,10 @@ public final class PromotionGate {
 
   /** The candidate's lineage from its model card; a model without one has none. */
   private static SortedMap<String, Object> lineage(Path model) {
-    Path card = model.resolve("anvil-model-card.json");
-    if (!Files.exists(card)) {
-      return new TreeMap<>();
-    }
     try {
-      JsonObject o = JsonParser.parseString(Files.readString(card)).getAsJsonObject();
-      SortedMap<String, Object> out = new TreeMap<>();
-      if (o.has("lineage")) {
-        o.getAsJsonObject("lineage")
-            .entrySet()
-            .forEach(
-                e ->
-                    out.put(
-                        e.getKey(),
-                        e.getValue().isJsonPrimitive()
-                            ? e.getValue().getAsString()
-                            : e.getValue().toString()));
-      }
-      return out;
-    } catch (IOException | RuntimeException e) {
-      throw new ModelFormatException(card + ": not a readable model card: " + e.getMessage(), e);
+      return ModelCard.read(model).map(ModelCard::lineage).orElseGet(TreeMap::new);
+    } catch (ModelCardException e) {
+      throw new ModelFormatException(e.getMessage(), e);
     }
   }
 
@@ -209,18 +193,18 @@ public final class PromotionGate {
     data.put("regression", d.regression());
     data.put("candidate_lineage", d.candidateLineage());
     data.put("rules", d.rules());
-    Map<String, Object> event = new LinkedHashMap<>();
-    event.put("schema_version", 1);
-    event.put("id", d.id());
-    event.put("type", "anvil.model.gate");
-    event.put("time", d.at().toString());
-    event.put("source", "anvil-trainer");
-    event.put("data", data);
+    EventEnvelope event =
+        new EventEnvelope(
+            d.id(),
+            "anvil.model.gate",
+            d.at(),
+            "anvil-trainer",
+            GSON.toJsonTree(data).getAsJsonObject());
     try {
       Files.createDirectories(auditFile.toAbsolutePath().getParent());
       Files.writeString(
           auditFile,
-          GSON.toJson(event) + "\n",
+          event.toJson() + "\n",
           StandardCharsets.UTF_8,
           StandardOpenOption.CREATE,
           StandardOpenOption.APPEND,

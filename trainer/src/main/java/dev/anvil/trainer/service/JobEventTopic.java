@@ -2,23 +2,16 @@ package dev.anvil.trainer.service;
 
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.anvil.events.EventEnvelope;
+import dev.anvil.events.KafkaTopics;
 import dev.anvil.trainer.job.JobStore;
 import java.time.Duration;
-import java.util.HashMap;
-import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.ArrayBlockingQueue;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.TimeoutException;
-import org.apache.kafka.clients.admin.Admin;
-import org.apache.kafka.clients.admin.NewTopic;
 import org.apache.kafka.clients.producer.KafkaProducer;
-import org.apache.kafka.clients.producer.ProducerConfig;
 import org.apache.kafka.clients.producer.ProducerRecord;
-import org.apache.kafka.common.errors.TopicExistsException;
 import org.apache.kafka.common.serialization.StringSerializer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -63,13 +56,10 @@ public final class JobEventTopic implements JobStore.EventListener, AutoCloseabl
    * @param source the producing instance, for the envelope
    */
   public JobEventTopic(Map<String, Object> client, String topic, String source) {
-    ensure(client, topic);
-    Map<String, Object> c = new HashMap<>(client);
-    c.put(ProducerConfig.ACKS_CONFIG, "all");
-    c.put(ProducerConfig.ENABLE_IDEMPOTENCE_CONFIG, true);
-    c.put(ProducerConfig.LINGER_MS_CONFIG, 5);
-    c.putIfAbsent(ProducerConfig.MAX_BLOCK_MS_CONFIG, 10_000);
-    this.producer = new KafkaProducer<>(c, new StringSerializer(), new StringSerializer());
+    KafkaTopics.ensure(client, topic, false);
+    this.producer =
+        new KafkaProducer<>(
+            KafkaTopics.reliableProducer(client), new StringSerializer(), new StringSerializer());
     this.topic = topic;
     this.source = source;
   }
@@ -83,15 +73,10 @@ public final class JobEventTopic implements JobStore.EventListener, AutoCloseabl
     JsonObject data = JsonParser.parseString(json).getAsJsonObject();
     data.addProperty("job_id", jobId);
     data.addProperty("sequence", sequence);
-    JsonObject envelope = new JsonObject();
-    envelope.addProperty("schema_version", 1);
-    envelope.addProperty("id", jobId + "/" + sequence);
-    envelope.addProperty("type", "anvil.job." + data.get("type").getAsString());
-    envelope.addProperty("time", data.get("time").getAsString());
-    envelope.addProperty("source", source);
-    envelope.add("data", data);
+    EventEnvelope envelope =
+        EventEnvelope.of(jobId + "/" + sequence, "anvil.job.", "type", data, source);
     producer.send(
-        new ProducerRecord<>(topic, jobId, envelope.toString()),
+        new ProducerRecord<>(topic, jobId, envelope.toJson()),
         (meta, e) -> {
           if (e != null) {
             LOG.warn("job event {}/{} not sent to {}: {}", jobId, sequence, topic, e.toString());
@@ -109,23 +94,5 @@ public final class JobEventTopic implements JobStore.EventListener, AutoCloseabl
       Thread.currentThread().interrupt();
     }
     producer.close(Duration.ofSeconds(10));
-  }
-
-  private static void ensure(Map<String, Object> client, String topic) {
-    try (Admin admin = Admin.create(client)) {
-      admin
-          .createTopics(List.of(new NewTopic(topic, Optional.empty(), Optional.empty())))
-          .all()
-          .get(30, TimeUnit.SECONDS);
-      LOG.info("created topic {}", topic);
-    } catch (ExecutionException e) {
-      if (!(e.getCause() instanceof TopicExistsException)) {
-        LOG.warn("could not create topic {}: {}", topic, e.getCause().toString());
-      }
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    } catch (TimeoutException e) {
-      LOG.warn("could not create topic {}: the broker did not answer in 30 s", topic);
-    }
   }
 }

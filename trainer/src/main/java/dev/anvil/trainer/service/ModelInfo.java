@@ -1,17 +1,11 @@
 package dev.anvil.trainer.service;
 
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
-import java.io.IOException;
-import java.io.UncheckedIOException;
+import dev.anvil.modelcard.ModelCard;
+import dev.anvil.modelcard.ModelCardException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Instant;
-import java.util.ArrayList;
-import java.util.List;
 import java.util.SortedMap;
-import java.util.TreeMap;
 
 /**
  * A registered model, from its card.
@@ -33,55 +27,39 @@ public record ModelInfo(
     boolean onnx,
     String card) {
   /** The card's file name in a model directory. */
-  public static final String CARD = "anvil-model-card.json";
+  public static final String CARD = ModelCard.FILE;
 
-  /** Reads the card of the model in {@code dir}. */
+  /**
+   * Reads the card of the model in {@code dir}.
+   *
+   * @throws ModelCardException if it has none, or it cannot be read
+   */
   static ModelInfo read(Path dir) {
-    try {
-      return parse(
-          dir.getFileName().toString(),
-          Files.readString(dir.resolve(CARD)),
-          dir.toAbsolutePath(),
-          Files.isRegularFile(dir.resolve("model.onnx")));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the model card in " + dir, e);
-    }
+    ModelCard card =
+        ModelCard.read(dir)
+            .orElseThrow(() -> new ModelCardException(dir + ": no " + ModelCard.FILE));
+    return of(
+        dir.getFileName().toString(),
+        card,
+        dir.toAbsolutePath(),
+        Files.isRegularFile(dir.resolve("model.onnx")));
   }
 
-  /** A model from its card's text. */
+  /** A model from its card's text (e.g. as the trainer service sent it). */
   public static ModelInfo parse(String id, String card, Path path, boolean onnx) {
-    JsonObject o = JsonParser.parseString(card).getAsJsonObject();
+    return of(id, ModelCard.parse(card, "the card of " + id), path, onnx);
+  }
+
+  private static ModelInfo of(String id, ModelCard card, Path path, boolean onnx) {
     return new ModelInfo(
         id,
-        string(o, "job"),
-        string(o, "task"),
-        string(o, "owner"),
-        o.has("created") ? Instant.parse(o.get("created").getAsString()) : Instant.EPOCH,
-        lineage(o.getAsJsonObject("lineage")),
+        card.job(),
+        card.task(),
+        card.owner(),
+        card.created(),
+        card.lineage(),
         path,
         onnx,
-        card);
-  }
-
-  private static String string(JsonObject o, String field) {
-    return o.has(field) ? o.get(field).getAsString() : "";
-  }
-
-  private static SortedMap<String, Object> lineage(JsonObject o) {
-    SortedMap<String, Object> out = new TreeMap<>();
-    if (o == null) {
-      return out;
-    }
-    for (var e : o.entrySet()) {
-      JsonElement v = e.getValue();
-      if (v.isJsonArray()) {
-        List<String> values = new ArrayList<>();
-        v.getAsJsonArray().forEach(x -> values.add(x.getAsString()));
-        out.put(e.getKey(), List.copyOf(values));
-      } else {
-        out.put(e.getKey(), v.getAsString());
-      }
-    }
-    return out;
+        card.text());
   }
 }
