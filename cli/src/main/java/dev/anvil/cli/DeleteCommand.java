@@ -37,7 +37,7 @@ final class DeleteCommand implements Callable<Integer> {
   @Override
   public Integer call() {
     if (ids.isEmpty() == tags.isEmpty()) {
-      throw new dev.anvil.rbac.RbacException(
+      throw new dev.anvil.rbac.input.RbacException(
           "give document ids or --tag filters, not both and not neither");
     }
     Principal who = principal.resolve(pack.pack());

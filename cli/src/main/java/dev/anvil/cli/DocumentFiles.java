@@ -2,7 +2,7 @@ package dev.anvil.cli;
 
 import com.nimbusds.jose.util.JSONObjectUtils;
 import dev.anvil.context.api.Document;
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

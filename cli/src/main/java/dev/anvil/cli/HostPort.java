@@ -1,6 +1,6 @@
 package dev.anvil.cli;
 
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 
 /**
  * The {@code HOST:PORT} of a server option ({@code --server}, {@code --trainer}, {@code --engine}).

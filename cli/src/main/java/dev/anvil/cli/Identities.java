@@ -1,6 +1,6 @@
 package dev.anvil.cli;
 
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import dev.anvil.rbac.identity.ClaimMapping;
 import dev.anvil.rbac.identity.DevTokenIssuer;
 import dev.anvil.rbac.identity.OidcTokenVerifier;

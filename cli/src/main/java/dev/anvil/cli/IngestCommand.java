@@ -7,7 +7,7 @@ import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.ingest.kafka.DocumentProducer;
 import dev.anvil.context.ingest.kafka.DocumentRecord;
 import dev.anvil.rbac.Principal;
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;

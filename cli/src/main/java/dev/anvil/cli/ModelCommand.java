@@ -8,7 +8,7 @@ import dev.anvil.context.serving.Reembedding;
 import dev.anvil.eval.BeirDataset;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import dev.anvil.trainer.promote.GateDecision;
 import dev.anvil.trainer.promote.GateRules;
 import dev.anvil.trainer.promote.PromotionGate;

@@ -8,7 +8,7 @@ import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.context.ingest.kafka.KafkaIngestor;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import dev.anvil.rbac.identity.TokenVerifier;
 import dev.anvil.rpc.GrpcServer;
 import io.opentelemetry.api.GlobalOpenTelemetry;

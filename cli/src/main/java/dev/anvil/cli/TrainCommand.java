@@ -2,7 +2,7 @@ package dev.anvil.cli;
 
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.trainer.grpc.TrainerServer;
 import dev.anvil.trainer.job.JobEvent;

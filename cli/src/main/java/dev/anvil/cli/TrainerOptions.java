@@ -3,7 +3,7 @@ package dev.anvil.cli;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import dev.anvil.trainer.grpc.TrainerClient;
 import dev.anvil.trainer.job.JobStore;
 import dev.anvil.trainer.service.GateSetup;

@@ -156,7 +156,9 @@ class ConfigurationDriftTest {
         .containsEntry("PYTORCH_FLAVOR", "cu128")
         .containsEntry("PYTORCH_VERSION", "2.7.1")
         .containsEntry("PYTORCH_LIBRARY_PATH", "/opt/libtorch/lib")
-        .containsEntry("MKL_CBWR", "AUTO,STRICT");
+        .containsEntry("MKL_CBWR", "AUTO,STRICT")
+        .containsEntry("MKL_DYNAMIC", "FALSE")
+        .containsEntry("OMP_DYNAMIC", "FALSE");
     assertThat(Chart.render().configMap("anvil-trainer").getData())
         .as("no OTEL_* variable: the SDK stays off and sends nothing")
         .noneSatisfy((k, v) -> assertThat(k).startsWith("OTEL_"));

@@ -1,5 +1,7 @@
 package dev.anvil.rbac;
 
+import dev.anvil.rbac.input.Location;
+
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;

@@ -1,5 +1,8 @@
 package dev.anvil.rbac;
 
+import dev.anvil.rbac.input.RbacException;
+import dev.anvil.rbac.input.PolicySource;
+
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

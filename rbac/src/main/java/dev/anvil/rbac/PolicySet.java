@@ -1,5 +1,8 @@
 package dev.anvil.rbac;
 
+import dev.anvil.rbac.input.PolicyLoadException;
+import dev.anvil.rbac.input.PolicySource;
+
 import dev.anvil.rbac.Explanation.Check;
 import dev.anvil.rbac.Explanation.Outcome;
 import dev.anvil.rbac.Explanation.PolicyTrace;

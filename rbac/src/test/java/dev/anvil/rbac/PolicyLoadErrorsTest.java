@@ -1,5 +1,9 @@
 package dev.anvil.rbac;
 
+import dev.anvil.rbac.input.PolicyLoadException;
+import dev.anvil.rbac.input.Problem;
+import dev.anvil.rbac.input.PolicySource;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

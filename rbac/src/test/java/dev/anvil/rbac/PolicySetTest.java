@@ -1,5 +1,7 @@
 package dev.anvil.rbac;
 
+import dev.anvil.rbac.input.PolicySource;
+
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.rbac.filter.Filter;

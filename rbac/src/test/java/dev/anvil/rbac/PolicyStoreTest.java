@@ -1,5 +1,7 @@
 package dev.anvil.rbac;
 
+import dev.anvil.rbac.input.PolicyLoadException;
+
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 

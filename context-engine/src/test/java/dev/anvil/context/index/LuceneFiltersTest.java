@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicySet;
-import dev.anvil.rbac.PolicySource;
+import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.RandomPolicies;
 import dev.anvil.rbac.filter.Filter;

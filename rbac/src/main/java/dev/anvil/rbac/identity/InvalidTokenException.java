@@ -1,6 +1,6 @@
 package dev.anvil.rbac.identity;
 
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import java.util.Objects;
 
 /**

@@ -1,6 +1,6 @@
 package dev.anvil.rbac.identity;
 
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 
 /**
  * The issuer's keys could not be fetched and none are cached, so no token can be verified. A retry

@@ -2,7 +2,7 @@ package dev.anvil.rbac.identity;
 
 import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jose.util.JSONObjectUtils;
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import java.io.IOException;
 import java.net.URI;
 import java.net.URLEncoder;

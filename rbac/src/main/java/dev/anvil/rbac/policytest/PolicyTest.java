@@ -1,7 +1,7 @@
 package dev.anvil.rbac.policytest;
 
 import dev.anvil.rbac.Action;
-import dev.anvil.rbac.Location;
+import dev.anvil.rbac.input.Location;
 import dev.anvil.rbac.Principal;
 import java.util.Map;
 import java.util.Objects;

@@ -1,6 +1,6 @@
 package dev.anvil.rbac.schema;
 
-import dev.anvil.rbac.RbacException;
+import dev.anvil.rbac.input.RbacException;
 import java.util.List;
 
 /**

@@ -1,7 +1,7 @@
 package dev.anvil.rbac.schema;
 
-import dev.anvil.rbac.PolicyLoadException;
-import dev.anvil.rbac.Problem;
+import dev.anvil.rbac.input.PolicyLoadException;
+import dev.anvil.rbac.input.Problem;
 import dev.anvil.rbac.internal.yaml.YamlNode;
 import dev.anvil.rbac.schema.InvalidTagsException.TagProblem;
 import java.io.IOException;
@@ -133,7 +133,7 @@ public final class TagSchema {
    * Reads a YAML file of raw document tags ({@code classification: internal}, {@code department:
    * [hr]}), to be validated with {@link #validate}; errors name file, line and column.
    */
-  public static Map<String, Object> readRawTags(dev.anvil.rbac.PolicySource file) {
+  public static Map<String, Object> readRawTags(dev.anvil.rbac.input.PolicySource file) {
     return YamlNode.parse(file.name(), file.content()).asRawTags();
   }
 

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicySet;
-import dev.anvil.rbac.PolicySource;
+import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import java.util.List;

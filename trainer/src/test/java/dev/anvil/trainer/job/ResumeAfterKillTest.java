@@ -71,6 +71,11 @@ class ResumeAfterKillTest {
 
   @Test
   void aKilledJobResumesFromItsCheckpointToTheSameModel() throws Exception {
+    // Without these MKL picks kernels by alignment and uses fewer threads on a busy machine, and a
+    // resumed job drifts from an uninterrupted one (1e-2 with two CPU-bound processes beside it).
+    assertThat(System.getenv())
+        .containsEntry("MKL_CBWR", "AUTO,STRICT")
+        .containsEntry("MKL_DYNAMIC", "FALSE");
     long seed = Long.getLong("anvil.seed", new Random().nextLong());
     Random r = new Random(seed);
     TinyModels.huggingFaceDir(dir.resolve("model"));

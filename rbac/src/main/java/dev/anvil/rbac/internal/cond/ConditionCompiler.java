@@ -2,9 +2,9 @@ package dev.anvil.rbac.internal.cond;
 
 import com.google.common.collect.ImmutableList;
 import com.google.common.collect.ImmutableSet;
-import dev.anvil.rbac.Location;
-import dev.anvil.rbac.PolicyLoadException;
-import dev.anvil.rbac.Problem;
+import dev.anvil.rbac.input.Location;
+import dev.anvil.rbac.input.PolicyLoadException;
+import dev.anvil.rbac.input.Problem;
 import dev.anvil.rbac.internal.cond.Expr.*;
 import dev.anvil.rbac.internal.cond.Value.*;
 import dev.anvil.rbac.schema.TagDefinition;

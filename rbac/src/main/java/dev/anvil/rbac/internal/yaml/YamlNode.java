@@ -1,8 +1,8 @@
 package dev.anvil.rbac.internal.yaml;
 
-import dev.anvil.rbac.Location;
-import dev.anvil.rbac.PolicyLoadException;
-import dev.anvil.rbac.Problem;
+import dev.anvil.rbac.input.Location;
+import dev.anvil.rbac.input.PolicyLoadException;
+import dev.anvil.rbac.input.Problem;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;

@@ -1,4 +1,4 @@
-package dev.anvil.rbac;
+package dev.anvil.rbac.input;
 
 import java.util.Objects;
 

@@ -1,4 +1,4 @@
-package dev.anvil.rbac;
+package dev.anvil.rbac.input;
 
 /** Root of the unchecked exceptions thrown by the rbac module. */
 public class RbacException extends RuntimeException {
