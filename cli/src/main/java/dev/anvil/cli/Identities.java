@@ -1,10 +1,10 @@
 package dev.anvil.cli;
 
+import dev.anvil.identity.ClaimMapping;
+import dev.anvil.identity.DevTokenIssuer;
+import dev.anvil.identity.OidcTokenVerifier;
+import dev.anvil.identity.TokenVerifier;
 import dev.anvil.rbac.input.RbacException;
-import dev.anvil.rbac.identity.ClaimMapping;
-import dev.anvil.rbac.identity.DevTokenIssuer;
-import dev.anvil.rbac.identity.OidcTokenVerifier;
-import dev.anvil.rbac.identity.TokenVerifier;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;

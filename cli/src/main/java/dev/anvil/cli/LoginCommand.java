@@ -1,8 +1,8 @@
 package dev.anvil.cli;
 
+import dev.anvil.identity.Identity;
+import dev.anvil.identity.OidcClient;
 import dev.anvil.rbac.input.RbacException;
-import dev.anvil.rbac.identity.Identity;
-import dev.anvil.rbac.identity.OidcClient;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;

@@ -1,8 +1,8 @@
 package dev.anvil.cli;
 
+import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.Principal;
-import dev.anvil.rbac.identity.DevTokenIssuer;
 import java.time.Duration;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;

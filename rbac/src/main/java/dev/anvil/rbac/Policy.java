@@ -1,7 +1,6 @@
 package dev.anvil.rbac;
 
 import dev.anvil.rbac.input.Location;
-
 import java.util.Collections;
 import java.util.EnumSet;
 import java.util.Objects;

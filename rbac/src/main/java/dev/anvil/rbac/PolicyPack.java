@@ -1,8 +1,7 @@
 package dev.anvil.rbac;
 
-import dev.anvil.rbac.input.RbacException;
 import dev.anvil.rbac.input.PolicySource;
-
+import dev.anvil.rbac.input.RbacException;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;

@@ -1,12 +1,11 @@
 package dev.anvil.rbac;
 
-import dev.anvil.rbac.input.PolicyLoadException;
-import dev.anvil.rbac.input.PolicySource;
-
 import dev.anvil.rbac.Explanation.Check;
 import dev.anvil.rbac.Explanation.Outcome;
 import dev.anvil.rbac.Explanation.PolicyTrace;
 import dev.anvil.rbac.filter.Filter;
+import dev.anvil.rbac.input.PolicyLoadException;
+import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.internal.PolicyParser;
 import dev.anvil.rbac.internal.PolicyParser.ParsedPolicy;
 import dev.anvil.rbac.internal.cond.Evaluator;

@@ -1,9 +1,8 @@
 package dev.anvil.rbac;
 
-import dev.anvil.rbac.input.RbacException;
 import dev.anvil.rbac.input.PolicyLoadException;
 import dev.anvil.rbac.input.Problem;
-
+import dev.anvil.rbac.input.RbacException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;

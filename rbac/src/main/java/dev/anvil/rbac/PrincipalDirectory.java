@@ -1,8 +1,7 @@
 package dev.anvil.rbac;
 
 import dev.anvil.rbac.input.PolicySource;
-
-import dev.anvil.rbac.internal.yaml.YamlNode;
+import dev.anvil.rbac.input.YamlNode;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Collections;

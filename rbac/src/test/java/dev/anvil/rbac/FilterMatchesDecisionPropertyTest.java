@@ -1,9 +1,8 @@
 package dev.anvil.rbac;
 
-import dev.anvil.rbac.input.PolicySource;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.schema.DocTags;
 import java.util.ArrayList;
 import java.util.List;

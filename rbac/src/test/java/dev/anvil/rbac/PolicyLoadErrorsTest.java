@@ -1,12 +1,11 @@
 package dev.anvil.rbac;
 
-import dev.anvil.rbac.input.PolicyLoadException;
-import dev.anvil.rbac.input.Problem;
-import dev.anvil.rbac.input.PolicySource;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.anvil.rbac.input.PolicyLoadException;
+import dev.anvil.rbac.input.PolicySource;
+import dev.anvil.rbac.input.Problem;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

@@ -1,10 +1,9 @@
 package dev.anvil.rbac;
 
-import dev.anvil.rbac.input.PolicySource;
-
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.rbac.filter.Filter;
+import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.schema.DocTags;
 import java.util.HashSet;
 import java.util.List;

@@ -1,10 +1,9 @@
 package dev.anvil.rbac;
 
-import dev.anvil.rbac.input.PolicyLoadException;
-
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.anvil.rbac.input.PolicyLoadException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

@@ -1,9 +1,9 @@
 package dev.anvil.rpc;
 
-import dev.anvil.rbac.identity.Identity;
-import dev.anvil.rbac.identity.InvalidTokenException;
-import dev.anvil.rbac.identity.IssuerUnavailableException;
-import dev.anvil.rbac.identity.TokenVerifier;
+import dev.anvil.identity.Identity;
+import dev.anvil.identity.InvalidTokenException;
+import dev.anvil.identity.IssuerUnavailableException;
+import dev.anvil.identity.TokenVerifier;
 import io.grpc.Context;
 import io.grpc.Contexts;
 import io.grpc.Metadata;

@@ -1,6 +1,6 @@
 package dev.anvil.rpc;
 
-import dev.anvil.rbac.identity.TokenVerifier;
+import dev.anvil.identity.TokenVerifier;
 import io.grpc.BindableService;
 import io.grpc.Server;
 import io.grpc.ServerInterceptors;

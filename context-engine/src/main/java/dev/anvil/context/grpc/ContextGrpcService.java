@@ -18,7 +18,7 @@ import dev.anvil.context.grpc.v1.IngestResult;
 import dev.anvil.context.grpc.v1.ModelStatus;
 import dev.anvil.context.grpc.v1.RollbackModelRequest;
 import dev.anvil.context.grpc.v1.SwitchModelRequest;
-import dev.anvil.rbac.identity.Identity;
+import dev.anvil.identity.Identity;
 import dev.anvil.rpc.AuthInterceptor;
 import io.grpc.Context;
 import io.grpc.Status;

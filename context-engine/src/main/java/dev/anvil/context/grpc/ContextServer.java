@@ -3,7 +3,7 @@ package dev.anvil.context.grpc;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.ContextException;
 import dev.anvil.context.audit.AuditLog;
-import dev.anvil.rbac.identity.TokenVerifier;
+import dev.anvil.identity.TokenVerifier;
 import dev.anvil.rpc.GrpcServer;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicySet;
-import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.RandomPolicies;
 import dev.anvil.rbac.filter.Filter;
+import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.schema.DocTags;
 import java.nio.file.Files;
 import java.nio.file.Path;

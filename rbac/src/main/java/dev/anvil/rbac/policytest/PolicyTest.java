@@ -1,8 +1,8 @@
 package dev.anvil.rbac.policytest;
 
 import dev.anvil.rbac.Action;
-import dev.anvil.rbac.input.Location;
 import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.input.Location;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;

@@ -2,13 +2,13 @@ package dev.anvil.rbac.policytest;
 
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.Decision;
-import dev.anvil.rbac.input.PolicyLoadException;
 import dev.anvil.rbac.PolicySet;
-import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.input.PolicyLoadException;
+import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.input.Problem;
-import dev.anvil.rbac.internal.yaml.YamlNode;
+import dev.anvil.rbac.input.YamlNode;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import java.util.ArrayList;
 import java.util.List;

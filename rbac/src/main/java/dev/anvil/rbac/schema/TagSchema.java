@@ -2,7 +2,7 @@ package dev.anvil.rbac.schema;
 
 import dev.anvil.rbac.input.PolicyLoadException;
 import dev.anvil.rbac.input.Problem;
-import dev.anvil.rbac.internal.yaml.YamlNode;
+import dev.anvil.rbac.input.YamlNode;
 import dev.anvil.rbac.schema.InvalidTagsException.TagProblem;
 import java.io.IOException;
 import java.io.UncheckedIOException;

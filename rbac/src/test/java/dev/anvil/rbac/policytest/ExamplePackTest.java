@@ -4,9 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicySet;
-import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.input.PolicySource;
 import java.util.List;
 import org.junit.jupiter.api.Test;
 

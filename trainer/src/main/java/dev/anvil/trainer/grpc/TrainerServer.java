@@ -1,7 +1,7 @@
 package dev.anvil.trainer.grpc;
 
+import dev.anvil.identity.TokenVerifier;
 import dev.anvil.rbac.Principal;
-import dev.anvil.rbac.identity.TokenVerifier;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.trainer.service.LocalTrainer;
 import io.opentelemetry.api.OpenTelemetry;

@@ -4,10 +4,10 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import ai.djl.Device;
+import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
-import dev.anvil.rbac.identity.DevTokenIssuer;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.trainer.TinyModels;
 import dev.anvil.trainer.job.JobEvent;

@@ -1,0 +1,134 @@
+package dev.anvil.identity;
+
+import com.nimbusds.jose.JOSEException;
+import com.nimbusds.jose.JOSEObjectType;
+import com.nimbusds.jose.JWSAlgorithm;
+import com.nimbusds.jose.JWSHeader;
+import com.nimbusds.jose.crypto.RSASSASigner;
+import com.nimbusds.jose.jwk.JWKSet;
+import com.nimbusds.jose.jwk.KeyUse;
+import com.nimbusds.jose.jwk.RSAKey;
+import com.nimbusds.jose.jwk.gen.RSAKeyGenerator;
+import com.nimbusds.jwt.JWTClaimsSet;
+import com.nimbusds.jwt.SignedJWT;
+import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.input.RbacException;
+import java.io.IOException;
+import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.StandardOpenOption;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.text.ParseException;
+import java.time.Clock;
+import java.time.Duration;
+import java.time.Instant;
+import java.util.Date;
+import java.util.List;
+import java.util.Map;
+import java.util.UUID;
+
+/**
+ * The development token issuer of the embedded mode: an RSA key kept in the data directory that
+ * mints Keycloak-shaped access tokens ({@code realm_access.roles}, {@code groups} as paths, {@code
+ * attributes}, {@code azp}), so that the same verifier and claim mapping serve development and
+ * production. Only a server explicitly in development mode trusts it.
+ *
+ * <p>Thread-safe.
+ */
+public final class DevTokenIssuer {
+  /** The {@code iss} of development tokens. */
+  public static final String ISSUER = "urn:anvil:dev-issuer";
+
+  /** The {@code aud} of development tokens. */
+  public static final String AUDIENCE = "anvil";
+
+  private final RSAKey key;
+  private final Clock clock;
+
+  private DevTokenIssuer(RSAKey key, Clock clock) {
+    this.key = key;
+    this.clock = clock;
+  }
+
+  /**
+   * Loads the signing key from {@code keyFile}, creating it (readable by the owner only) if absent.
+   */
+  public static DevTokenIssuer openOrCreate(Path keyFile, Clock clock) {
+    try {
+      if (Files.exists(keyFile)) {
+        return new DevTokenIssuer(RSAKey.parse(Files.readString(keyFile)), clock);
+      }
+      RSAKey key =
+          new RSAKeyGenerator(2048)
+              .keyUse(KeyUse.SIGNATURE)
+              .algorithm(JWSAlgorithm.RS256)
+              .keyIDFromThumbprint(true)
+              .generate();
+      Files.createDirectories(keyFile.toAbsolutePath().getParent());
+      Files.writeString(
+          keyFile, key.toJSONString(), StandardCharsets.UTF_8, StandardOpenOption.CREATE_NEW);
+      try {
+        Files.setPosixFilePermissions(keyFile, PosixFilePermissions.fromString("rw-------"));
+      } catch (UnsupportedOperationException e) {
+        // not a POSIX file system; the data directory's own permissions apply
+      }
+      return new DevTokenIssuer(key, clock);
+    } catch (IOException | ParseException | JOSEException e) {
+      throw new RbacException(
+          "cannot open the development signing key " + keyFile + ": " + e.getMessage(), e);
+    }
+  }
+
+  /** The public key, as a JWKS. */
+  public JWKSet publicKeys() {
+    return new JWKSet(key.toPublicJWK());
+  }
+
+  /** A verifier that trusts exactly this issuer's key. */
+  public OidcTokenVerifier verifier() {
+    return OidcTokenVerifier.builder(ISSUER, AUDIENCE)
+        .optTrustedKeys(publicKeys())
+        .optClock(clock)
+        .build();
+  }
+
+  /**
+   * Mints an access token for a principal.
+   *
+   * @param agent the client acting for the user ({@code azp})
+   * @param ttl how long the token is valid
+   */
+  public String mint(Principal principal, String agent, Duration ttl) {
+    Instant now = clock.instant();
+    JWTClaimsSet claims =
+        new JWTClaimsSet.Builder()
+            .issuer(ISSUER)
+            .audience(AUDIENCE)
+            .subject(principal.subject())
+            .issueTime(Date.from(now))
+            .notBeforeTime(Date.from(now))
+            .expirationTime(Date.from(now.plus(ttl)))
+            .jwtID(UUID.randomUUID().toString())
+            .claim("typ", "Bearer")
+            .claim("azp", agent)
+            .claim("preferred_username", principal.subject())
+            .claim("realm_access", Map.of("roles", List.copyOf(principal.roles())))
+            .claim("groups", principal.groups().stream().map(g -> "/" + g).toList())
+            .claim("attributes", principal.attributes())
+            .build();
+    SignedJWT jwt =
+        new SignedJWT(
+            new JWSHeader.Builder(JWSAlgorithm.RS256)
+                .keyID(key.getKeyID())
+                .type(JOSEObjectType.JWT)
+                .build(),
+            claims);
+    try {
+      jwt.sign(new RSASSASigner(key));
+    } catch (JOSEException e) {
+      throw new RbacException("signing a development token failed: " + e.getMessage(), e);
+    }
+    return jwt.serialize();
+  }
+}

@@ -1,0 +1,60 @@
+package dev.anvil.identity;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.anvil.rbac.Principal;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.nio.file.attribute.PosixFilePermissions;
+import java.time.Clock;
+import java.time.Duration;
+import java.util.Map;
+import java.util.Set;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+class DevTokenIssuerTest {
+  @TempDir Path data;
+
+  @Test
+  void mintedTokensVerifyBackToTheSamePrincipal() throws Exception {
+    Path keyFile = data.resolve("dev-issuer/key.jwk.json");
+    DevTokenIssuer issuer = DevTokenIssuer.openOrCreate(keyFile, Clock.systemUTC());
+    Principal alice =
+        new Principal(
+            "alice",
+            Set.of("employee"),
+            Set.of("engineering"),
+            Map.of("clearance", "confidential"));
+
+    Identity id = issuer.verifier().verify(issuer.mint(alice, "anvil-cli", Duration.ofMinutes(5)));
+
+    assertThat(id.principal()).isEqualTo(alice);
+    assertThat(id.agent()).contains("anvil-cli");
+    assertThat(Files.getPosixFilePermissions(keyFile))
+        .isEqualTo(PosixFilePermissions.fromString("rw-------"));
+    // The key survives a restart: a reopened issuer verifies the old token.
+    String token = issuer.mint(alice, "anvil-cli", Duration.ofMinutes(5));
+    assertThat(
+            DevTokenIssuer.openOrCreate(keyFile, Clock.systemUTC())
+                .verifier()
+                .verify(token)
+                .principal())
+        .isEqualTo(alice);
+  }
+
+  @Test
+  void aDevelopmentTokenIsWorthlessToAProductionVerifier() throws Exception {
+    DevTokenIssuer dev = DevTokenIssuer.openOrCreate(data.resolve("k.json"), Clock.systemUTC());
+    String token = dev.mint(Principal.of("mallory"), "anvil-cli", Duration.ofMinutes(5));
+    try (TestIssuer real = new TestIssuer()) {
+      OidcTokenVerifier prod =
+          OidcTokenVerifier.builder(real.issuer(), DevTokenIssuer.AUDIENCE).build();
+      assertThatThrownBy(() -> prod.verify(token))
+          .isInstanceOfSatisfying(
+              InvalidTokenException.class,
+              e -> assertThat(e.reason()).isEqualTo(InvalidTokenException.Reason.WRONG_ISSUER));
+    }
+  }
+}
