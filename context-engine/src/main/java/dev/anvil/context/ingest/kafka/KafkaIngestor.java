@@ -1,24 +1,13 @@
 package dev.anvil.context.ingest.kafka;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.api.Change;
-import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.events.KafkaTopics;
-import dev.anvil.events.TraceHeaders;
 import dev.anvil.rbac.Principal;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
-import io.opentelemetry.api.metrics.LongCounter;
 import io.opentelemetry.api.metrics.Meter;
 import io.opentelemetry.api.metrics.ObservableLongGauge;
-import io.opentelemetry.api.trace.Span;
-import io.opentelemetry.api.trace.SpanBuilder;
-import io.opentelemetry.api.trace.SpanContext;
-import io.opentelemetry.api.trace.SpanKind;
-import io.opentelemetry.api.trace.StatusCode;
-import io.opentelemetry.api.trace.Tracer;
-import io.opentelemetry.context.Scope;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -32,18 +21,13 @@ import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.concurrent.atomic.LongAdder;
 import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
-import org.apache.kafka.clients.consumer.OffsetAndMetadata;
-import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.KafkaException;
-import org.apache.kafka.common.PartitionInfo;
 import org.apache.kafka.common.TopicPartition;
 import org.apache.kafka.common.serialization.ByteArrayDeserializer;
 import org.slf4j.Logger;
@@ -70,7 +54,8 @@ import org.slf4j.LoggerFactory;
  * beyond that queue. Batches that queued up while one was being indexed are indexed together (one
  * embedding pass, one commit), so a busy engine makes fewer, larger commits.
  *
- * <p>{@link #close()} stops polling, indexes what is queued, commits, and returns.
+ * <p>Each batch is applied and committed by a {@link BatchApplier}. {@link #close()} stops polling,
+ * indexes what is queued, commits, and returns.
  */
 public final class KafkaIngestor implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(KafkaIngestor.class);
@@ -82,14 +67,7 @@ public final class KafkaIngestor implements AutoCloseable {
   static final Duration PARTITION_REFRESH = Duration.ofSeconds(30);
 
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
-  private static final AttributeKey<String> TOPIC = AttributeKey.stringKey("messaging.destination");
   private static final AttributeKey<Long> PARTITION = AttributeKey.longKey("messaging.partition");
-  private static final AttributeKey<String> OUTCOME = AttributeKey.stringKey("anvil.outcome");
-  private static final AttributeKey<Long> BATCH_SIZE =
-      AttributeKey.longKey("messaging.batch.message_count");
-
-  /** Span links per batch span (one per record, up to this many). */
-  static final int MAX_LINKS = 128;
 
   /**
    * Settings.
@@ -159,8 +137,6 @@ public final class KafkaIngestor implements AutoCloseable {
 
   private final ContextEngine engine;
   private final Config config;
-  private final Principal self;
-  private final Function<String, Optional<Principal>> principals;
   private final KafkaConsumer<byte[], byte[]> consumer;
   private final DeadLetters deadLetters;
   private final BlockingQueue<List<ConsumerRecord<byte[], byte[]>>> queue =
@@ -169,21 +145,10 @@ public final class KafkaIngestor implements AutoCloseable {
   /** Records polled and not yet indexed. */
   private final AtomicInteger buffered = new AtomicInteger();
 
-  /** Next offsets the index holds durably, for the poll thread to commit to Kafka. */
-  private final Map<TopicPartition, Long> durable = new ConcurrentHashMap<>();
-
-  /** What the poll thread last committed (touched by the poll thread only). */
-  private final Map<TopicPartition, Long> committed = new HashMap<>();
+  private final Positions positions;
 
   private final Map<Integer, Long> lag = new ConcurrentHashMap<>();
-  private final Map<String, LongAdder> counts = new ConcurrentHashMap<>();
-
-  /** Held while a batch commits and is counted, and by {@link #stats}: counts never lag commits. */
-  private final Object commitLock = new Object();
-
-  private final OpenTelemetry otel;
-  private final Tracer tracer;
-  private final LongCounter records;
+  private final BatchApplier applier;
   private final ObservableLongGauge lagGauge;
   private final Thread poller;
   private final Thread indexer;
@@ -198,8 +163,6 @@ public final class KafkaIngestor implements AutoCloseable {
       OpenTelemetry otel) {
     this.engine = Objects.requireNonNull(engine, "engine");
     this.config = Objects.requireNonNull(config, "config");
-    this.self = Objects.requireNonNull(self, "self");
-    this.principals = Objects.requireNonNull(principals, "principals");
     Map<String, Object> c = new HashMap<>(config.client());
     c.put(ConsumerConfig.GROUP_ID_CONFIG, config.groupId());
     c.put(ConsumerConfig.ENABLE_AUTO_COMMIT_CONFIG, false);
@@ -210,15 +173,9 @@ public final class KafkaIngestor implements AutoCloseable {
     this.consumer =
         new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.deadLetters = new DeadLetters(config.client(), config.deadLetterTopic());
-    this.otel = otel;
-    this.tracer = otel.getTracer("dev.anvil.context.kafka");
-    Meter meter = otel.getMeter("dev.anvil.context.kafka");
-    this.records =
-        meter
-            .counterBuilder("anvil.kafka.ingest.records")
-            .setDescription("Records of the documents topic processed, by outcome")
-            .setUnit("{record}")
-            .build();
+    this.positions = new Positions(consumer, engine, config.topic());
+    this.applier = new BatchApplier(engine, config.topic(), self, principals, deadLetters, otel);
+    Meter meter = otel.getMeter(BatchApplier.SCOPE);
     this.lagGauge =
         meter
             .gaugeBuilder("anvil.kafka.ingest.lag")
@@ -230,7 +187,9 @@ public final class KafkaIngestor implements AutoCloseable {
                     lag.forEach(
                         (p, l) ->
                             m.record(
-                                l, Attributes.of(TOPIC, config.topic(), PARTITION, (long) p))));
+                                l,
+                                Attributes.of(
+                                    BatchApplier.TOPIC, config.topic(), PARTITION, (long) p))));
     this.poller = new Thread(this::pollLoop, "anvil-kafka-poll");
     this.indexer = new Thread(this::indexLoop, "anvil-kafka-index");
   }
@@ -262,27 +221,9 @@ public final class KafkaIngestor implements AutoCloseable {
    * record before it counted.
    */
   public Stats stats() {
-    synchronized (commitLock) {
-      return new Stats(
-          count("indexed"),
-          count("ignored"),
-          count("deleted"),
-          count("dead_lettered"),
-          Map.copyOf(lag),
-          buffered.get());
-    }
-  }
-
-  private long count(String outcome) {
-    var c = counts.get(outcome);
-    return c == null ? 0 : c.sum();
-  }
-
-  private void counted(String outcome, long n) {
-    if (n > 0) {
-      counts.computeIfAbsent(outcome, k -> new LongAdder()).add(n);
-      records.add(n, Attributes.of(TOPIC, config.topic(), OUTCOME, outcome));
-    }
+    BatchApplier.Counts c = applier.counts();
+    return new Stats(
+        c.indexed(), c.ignored(), c.deleted(), c.deadLettered(), Map.copyOf(lag), buffered.get());
   }
 
   // ---- the poll thread: the only one that touches the consumer ----
@@ -296,10 +237,10 @@ public final class KafkaIngestor implements AutoCloseable {
       while (!stopping) {
         try {
           if (assigned.isEmpty() || System.nanoTime() > nextRefresh) {
-            assignNewPartitions(assigned);
+            positions.assignNew(assigned);
             nextRefresh = System.nanoTime() + PARTITION_REFRESH.toNanos();
           }
-          commitDurable();
+          positions.commit();
           var polled = consumer.poll(Duration.ofMillis(200));
           if (!polled.isEmpty()) {
             List<ConsumerRecord<byte[], byte[]>> batch = new ArrayList<>(polled.count());
@@ -336,57 +277,12 @@ public final class KafkaIngestor implements AutoCloseable {
         sleep(Duration.ofMillis(50));
       }
       try {
-        commitDurable();
+        positions.commit();
       } catch (KafkaException e) {
         LOG.warn("final offset commit failed ({}); the index holds the positions", e.toString());
       }
       pollerDone = true;
       consumer.close(Duration.ofSeconds(5));
-    }
-  }
-
-  private void assignNewPartitions(Set<TopicPartition> assigned) {
-    List<PartitionInfo> infos = consumer.partitionsFor(config.topic(), Duration.ofSeconds(10));
-    if (infos == null || infos.isEmpty()) {
-      throw new KafkaException("topic " + config.topic() + " has no partitions (yet)");
-    }
-    Set<TopicPartition> all = new HashSet<>();
-    infos.forEach(i -> all.add(new TopicPartition(i.topic(), i.partition())));
-    if (assigned.containsAll(all)) {
-      return;
-    }
-    consumer.assign(all);
-    Map<String, String> checkpoint = engine.checkpoint();
-    for (TopicPartition tp : all) {
-      if (assigned.contains(tp)) {
-        continue;
-      }
-      String next = checkpoint.get(checkpointKey(tp));
-      if (next != null) {
-        consumer.seek(tp, Long.parseLong(next));
-      } else {
-        consumer.seekToBeginning(List.of(tp)); // the index has nothing of this partition yet
-      }
-      LOG.info(
-          "consuming {} from {}",
-          tp,
-          next == null ? "the beginning" : "offset " + next + " (index)");
-    }
-    assigned.clear();
-    assigned.addAll(all);
-  }
-
-  private void commitDurable() {
-    Map<TopicPartition, OffsetAndMetadata> todo = new HashMap<>();
-    durable.forEach(
-        (tp, next) -> {
-          if (!next.equals(committed.get(tp))) {
-            todo.put(tp, new OffsetAndMetadata(next));
-          }
-        });
-    if (!todo.isEmpty()) {
-      consumer.commitSync(todo, Duration.ofSeconds(10));
-      todo.forEach((tp, o) -> committed.put(tp, o.offset()));
     }
   }
 
@@ -420,7 +316,7 @@ public final class KafkaIngestor implements AutoCloseable {
     Duration backoff = Duration.ofMillis(200);
     while (true) {
       try {
-        process(batch);
+        positions.durable(applier.apply(batch));
         return;
       } catch (RuntimeException | ExecutionException e) {
         // Nothing of the batch counts as done: retrying is safe (idempotent by id and version).
@@ -437,106 +333,6 @@ public final class KafkaIngestor implements AutoCloseable {
         return;
       }
     }
-  }
-
-  /**
-   * One batch in a span {@code anvil.kafka.batch} linked to the trace context each record carries
-   * (W3C headers set by its producer), so a document's ingest is found from the producer's trace.
-   */
-  private void process(List<ConsumerRecord<byte[], byte[]>> batch)
-      throws ExecutionException, InterruptedException {
-    SpanBuilder builder =
-        tracer
-            .spanBuilder("anvil.kafka.batch")
-            .setSpanKind(SpanKind.CONSUMER)
-            .setAttribute(TOPIC, config.topic())
-            .setAttribute(BATCH_SIZE, (long) batch.size());
-    int links = 0;
-    for (ConsumerRecord<byte[], byte[]> r : batch) {
-      SpanContext sc = Span.fromContext(TraceHeaders.extract(otel, r.headers())).getSpanContext();
-      if (sc.isValid() && links++ < MAX_LINKS) {
-        builder.addLink(sc);
-      }
-    }
-    Span span = builder.startSpan();
-    try (Scope ignored = span.makeCurrent()) {
-      processTraced(batch);
-    } catch (RuntimeException | ExecutionException | InterruptedException e) {
-      span.recordException(e);
-      span.setStatus(StatusCode.ERROR);
-      throw e;
-    } finally {
-      span.end();
-    }
-  }
-
-  private void processTraced(List<ConsumerRecord<byte[], byte[]>> batch)
-      throws ExecutionException, InterruptedException {
-    List<Change> changes = new ArrayList<>();
-    List<ConsumerRecord<byte[], byte[]>> origins = new ArrayList<>();
-    List<Future<RecordMetadata>> dead = new ArrayList<>();
-    Map<TopicPartition, Long> next = new HashMap<>();
-    for (ConsumerRecord<byte[], byte[]> r : batch) {
-      next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
-      try {
-        changes.add(change(DocumentRecord.parse(r.key(), r.value())));
-        origins.add(r);
-      } catch (InvalidRecordException e) {
-        dead.add(deadLetters.send(r, e.field(), e.reason()));
-      }
-    }
-    List<IngestOutcome> outcomes = engine.apply(changes);
-    long indexed = 0;
-    long ignored = 0;
-    long deleted = 0;
-    for (int i = 0; i < outcomes.size(); i++) {
-      switch (outcomes.get(i)) {
-        case IngestOutcome.Indexed x -> indexed++;
-        case IngestOutcome.Ignored x -> ignored++;
-        case IngestOutcome.Deleted x -> deleted++;
-        case IngestOutcome.Rejected x ->
-            dead.add(deadLetters.send(origins.get(i), x.field(), x.reason()));
-        case IngestOutcome.Denied x ->
-            dead.add(
-                deadLetters.send(
-                    origins.get(i),
-                    "principal",
-                    "denied by policy "
-                        + x.policy()
-                        + " for principal "
-                        + changes.get(i).principal().subject()));
-      }
-    }
-    for (Future<RecordMetadata> f : dead) {
-      f.get(); // in the dead-letter topic before the positions move past the record
-    }
-    Map<String, String> checkpoint = new HashMap<>();
-    next.forEach((tp, o) -> checkpoint.put(checkpointKey(tp), Long.toString(o)));
-    synchronized (commitLock) {
-      engine.commit(checkpoint); // the documents and the positions they reach, atomically
-      durable.putAll(next);
-      counted("indexed", indexed);
-      counted("ignored", ignored);
-      counted("deleted", deleted);
-      counted("dead_lettered", dead.size());
-    }
-  }
-
-  private Change change(DocumentRecord record) {
-    Principal who = self;
-    if (record.principal().isPresent()) {
-      String name = record.principal().get();
-      who =
-          principals
-              .apply(name)
-              .orElseThrow(
-                  () ->
-                      new InvalidRecordException("principal", "unknown principal '" + name + "'"));
-    }
-    return switch (record) {
-      case DocumentRecord.Upsert u -> new Change.Upsert(who, u.document());
-      case DocumentRecord.Delete d -> new Change.Delete(who, d.id());
-    };
   }
 
   /** The key under which the index checkpoint holds a partition's next offset. */
