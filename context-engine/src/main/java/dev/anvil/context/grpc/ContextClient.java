@@ -15,15 +15,12 @@ import dev.anvil.context.grpc.v1.RollbackModelRequest;
 import dev.anvil.context.grpc.v1.SearchRequest;
 import dev.anvil.context.grpc.v1.SearchResponse;
 import dev.anvil.context.grpc.v1.SwitchModelRequest;
-import dev.anvil.rpc.BearerToken;
-import io.grpc.ManagedChannel;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
+import dev.anvil.rpc.GrpcClient;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
 
 /**
@@ -33,33 +30,24 @@ import java.util.function.Supplier;
  * <p>Thread-safe; close it to release the channel.
  */
 public final class ContextClient implements AutoCloseable {
-  private final ManagedChannel channel;
-  private final BearerToken credentials;
-  private final Duration deadline;
+  private final GrpcClient client;
 
-  private ContextClient(ManagedChannel channel, Supplier<String> token, Duration deadline) {
-    this.channel = channel;
-    this.credentials = new BearerToken(token);
-    this.deadline = deadline;
+  private ContextClient(GrpcClient client) {
+    this.client = client;
   }
 
   /** A plaintext client (loopback or inside a service mesh) of {@code host:port}. */
   public static ContextClient connect(
       String host, int port, Supplier<String> token, Duration deadline) {
-    return new ContextClient(
-        NettyChannelBuilder.forAddress(host, port).usePlaintext().build(), token, deadline);
+    return new ContextClient(GrpcClient.connect(host, port, token, deadline));
   }
 
   private ContextServiceGrpc.ContextServiceBlockingStub blocking() {
-    return ContextServiceGrpc.newBlockingStub(channel)
-        .withCallCredentials(credentials)
-        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    return client.stub(ContextServiceGrpc::newBlockingStub);
   }
 
   private ContextServiceGrpc.ContextServiceFutureStub future() {
-    return ContextServiceGrpc.newFutureStub(channel)
-        .withCallCredentials(credentials)
-        .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    return client.stub(ContextServiceGrpc::newFutureStub);
   }
 
   /** Searches; throws {@link io.grpc.StatusRuntimeException} with the status on failure. */
@@ -105,9 +93,8 @@ public final class ContextClient implements AutoCloseable {
     CompletableFuture<List<IngestResult>> done = new CompletableFuture<>();
     List<IngestResult> results = new ArrayList<>();
     StreamObserver<IngestRequest> requests =
-        ContextServiceGrpc.newStub(channel)
-            .withCallCredentials(credentials)
-            .withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS)
+        client
+            .stub(ContextServiceGrpc::newStub)
             .ingest(
                 new StreamObserver<>() {
                   @Override
@@ -134,11 +121,6 @@ public final class ContextClient implements AutoCloseable {
 
   @Override
   public void close() {
-    channel.shutdown();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    client.close();
   }
 }

@@ -1,8 +1,7 @@
 package dev.anvil.trainer.grpc;
 
 import com.google.protobuf.ByteString;
-import dev.anvil.rpc.BearerToken;
-import dev.anvil.rpc.GrpcServer;
+import dev.anvil.rpc.GrpcClient;
 import dev.anvil.trainer.grpc.v1.CancelJobRequest;
 import dev.anvil.trainer.grpc.v1.GetJobRequest;
 import dev.anvil.trainer.grpc.v1.GetModelRequest;
@@ -20,13 +19,10 @@ import dev.anvil.trainer.service.Submission;
 import dev.anvil.trainer.service.Trainer;
 import dev.anvil.trainer.service.TrainerException;
 import dev.anvil.trainer.service.TrainerException.Kind;
-import io.grpc.ManagedChannel;
 import io.grpc.StatusRuntimeException;
-import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
 import java.util.function.Consumer;
 import java.util.function.Supplier;
 
@@ -35,14 +31,10 @@ import java.util.function.Supplier;
  * service's refusals come back as the same {@link TrainerException}s a local trainer throws.
  */
 public final class TrainerClient implements Trainer {
-  private final ManagedChannel channel;
-  private final BearerToken credentials;
-  private final Duration deadline;
+  private final GrpcClient client;
 
-  private TrainerClient(ManagedChannel channel, Supplier<String> token, Duration deadline) {
-    this.channel = channel;
-    this.credentials = new BearerToken(token);
-    this.deadline = deadline;
+  private TrainerClient(GrpcClient client) {
+    this.client = client;
   }
 
   /**
@@ -51,21 +43,15 @@ public final class TrainerClient implements Trainer {
    */
   public static TrainerClient connect(
       String host, int port, Supplier<String> token, Duration deadline) {
-    return new TrainerClient(
-        NettyChannelBuilder.forAddress(host, port)
-            .usePlaintext()
-            .maxInboundMessageSize(GrpcServer.MAX_MESSAGE_BYTES)
-            .build(),
-        token,
-        deadline);
+    return new TrainerClient(GrpcClient.connect(host, port, token, deadline));
   }
 
   private TrainerServiceGrpc.TrainerServiceBlockingStub stub() {
-    return TrainerServiceGrpc.newBlockingStub(channel).withCallCredentials(credentials);
+    return client.untimed(TrainerServiceGrpc::newBlockingStub);
   }
 
   private TrainerServiceGrpc.TrainerServiceBlockingStub timed() {
-    return stub().withDeadlineAfter(deadline.toMillis(), TimeUnit.MILLISECONDS);
+    return client.stub(TrainerServiceGrpc::newBlockingStub);
   }
 
   @Override
@@ -188,11 +174,6 @@ public final class TrainerClient implements Trainer {
 
   @Override
   public void close() {
-    channel.shutdown();
-    try {
-      channel.awaitTermination(5, TimeUnit.SECONDS);
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-    }
+    client.close();
   }
 }
