@@ -32,6 +32,7 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin EngineOptions engineOptions;
   @Mixin Identities.IssuerOptions issuer;
   @Mixin KafkaOptions kafka;
+  @Mixin ListenOptions listen;
 
   @Option(
       names = "--kafka-group",
@@ -56,37 +57,16 @@ final class ServeCommand implements Callable<Integer> {
       description = "With --kafka, audit events also go to this topic (default: ${DEFAULT-VALUE}).")
   String auditTopic;
 
-  @Option(
-      names = "--host",
-      defaultValue = "127.0.0.1",
-      description = "Address to bind (default: ${DEFAULT-VALUE}).")
-  String host;
-
-  @Option(
-      names = "--port",
-      defaultValue = "7070",
-      description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
-  int port;
-
-  @Option(
-      names = "--policy-reload",
-      paramLabel = "SECONDS",
-      defaultValue = "10",
-      description = {
-        "Seconds between checks of the policy pack for edits (0: never; default: ${DEFAULT-VALUE}).",
-        "A broken pack is refused and logged; the policies in force stay."
-      })
-  int policyReload;
-
   @Override
   public Integer call() throws Exception {
     TokenVerifier verifier = issuer.verifier(); // refuses to start without an issuer or --dev
     OnnxEmbedder embedder = engineOptions.embedder();
     ContextEngine engine = engineOptions.open(pack, embedder);
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
-    GrpcServer server = ContextServer.start(host, port, engine, verifier, audit);
-    if (policyReload > 0) {
-      engine.policies().reloadEvery(java.time.Duration.ofSeconds(policyReload));
+    GrpcServer server =
+        ContextServer.start(listen.host, listen.port(7070), engine, verifier, audit);
+    if (listen.policyReload > 0) {
+      engine.policies().reloadEvery(java.time.Duration.ofSeconds(listen.policyReload));
     }
     KafkaIngestor ingestor = null;
     AuditShipper shipper = null;
@@ -135,7 +115,7 @@ final class ServeCommand implements Callable<Integer> {
         .printf(
             "anvil: serving %d chunks on %s:%d (policy %s, model %s, %s), audit in %s%n",
             engine.chunkCount(),
-            host,
+            listen.host,
             server.port(),
             engine.policies().current().version(),
             engine.modelId(),

@@ -382,6 +382,7 @@ final class TrainCommand {
   static final class Serve implements Callable<Integer> {
     @Mixin PolicyCommand.PackOption pack;
     @Mixin Identities.IssuerOptions issuer;
+    @Mixin ListenOptions listen;
     @Mixin KafkaOptions kafka;
     @Mixin PollOption poll;
 
@@ -394,31 +395,12 @@ final class TrainCommand {
         description = "With --kafka, the topic of job events (default: ${DEFAULT-VALUE}).")
     String jobTopic;
 
-    @Option(
-        names = "--host",
-        defaultValue = "127.0.0.1",
-        description = "Address to bind (default: ${DEFAULT-VALUE}).")
-    String host;
-
-    @Option(
-        names = "--port",
-        defaultValue = "7071",
-        description = "Port (default: ${DEFAULT-VALUE}; 0 picks a free one).")
-    int port;
-
-    @Option(
-        names = "--policy-reload",
-        paramLabel = "SECONDS",
-        defaultValue = "10",
-        description = "Seconds between checks of the policy pack for edits (0: never).")
-    int policyReload;
-
     @Override
     public Integer call() throws Exception {
       var verifier = issuer.verifier(); // refuses to start without an issuer or --dev
       PolicyStore policies = PolicyStore.open(pack.pack());
-      if (policyReload > 0) {
-        policies.reloadEvery(Duration.ofSeconds(policyReload));
+      if (listen.policyReload > 0) {
+        policies.reloadEvery(Duration.ofSeconds(listen.policyReload));
       }
       JobStore store = TrainerOptions.store();
       JobEventTopic topic = null;
@@ -430,8 +412,8 @@ final class TrainCommand {
       Optional<GateSetup> setup = gate.setup();
       GrpcServer server =
           TrainerServer.start(
-              host,
-              port,
+              listen.host,
+              listen.port(7071),
               who -> new LocalTrainer(store, policies, TrainerOptions.models(), setup, who),
               verifier,
               GlobalOpenTelemetry.get());
@@ -448,7 +430,7 @@ final class TrainCommand {
       pack.out()
           .printf(
               "anvil: trainer on %s:%d (policy %s, %s, device %s)%s%s%n",
-              host,
+              listen.host,
               server.port(),
               policies.current().version(),
               issuer.dev ? "development issuer" : "issuer " + issuer.issuer(),

@@ -26,14 +26,15 @@ class ConfigurationTest {
             "ANVIL_DEV", "true",
             "ANVIL_AUDIENCE", "");
     ServeCommand s = serve(env, "serve");
-    assertThat(s.port).isEqualTo(9999);
+    assertThat(s.listen.port(7070)).isEqualTo(9999);
     assertThat(s.group).isEqualTo("replica-0");
     assertThat(s.engineOptions.index).isEqualTo(Path.of("/var/lib/anvil/index")); // from a mixin
     assertThat(s.issuer.dev).isTrue();
     assertThat(s.issuer.audience()).isEqualTo(Identities.DEFAULT_AUDIENCE); // blank: the default
-    assertThat(s.policyReload).isEqualTo(10);
+    assertThat(s.listen.policyReload).isEqualTo(10);
+    assertThat(serve(Map.of(), "serve").listen.port(7070)).isEqualTo(7070); // the server's own
 
-    assertThat(serve(env, "serve", "--port", "7071").port).isEqualTo(7071);
+    assertThat(serve(env, "serve", "--port", "7071").listen.port(7070)).isEqualTo(7071);
   }
 
   @Test
