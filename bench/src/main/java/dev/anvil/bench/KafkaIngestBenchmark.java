@@ -3,6 +3,7 @@ package dev.anvil.bench;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.embed.HashEmbedder;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.ingest.kafka.DocumentProducer;
@@ -52,7 +53,7 @@ public final class KafkaIngestBenchmark {
     try (LocalKafka kafka = LocalKafka.start(work.resolve("kafka"), 0);
         OnnxEmbedder onnx = OnnxEmbedder.open(ModelSource.packagedMiniLm(), 2)) {
       Map<String, Object> client = Map.of("bootstrap.servers", kafka.bootstrapServers());
-      for (Embedder embedder : List.of(new HashEmbedder(), onnx)) {
+      for (Embedder embedder : List.of(HashEmbedder.of("hash-vector", SearchBenchmark.DIM), onnx)) {
         int n = embedder == onnx ? onnxDocs : hashDocs;
         if (n == 0) {
           continue;
@@ -176,41 +177,5 @@ public final class KafkaIngestBenchmark {
     double[] s = xs.clone();
     Arrays.sort(s);
     return s.length % 2 == 1 ? s[s.length / 2] : (s[s.length / 2 - 1] + s[s.length / 2]) / 2;
-  }
-
-  /**
-   * A pseudo-random unit vector seeded by the text: next to no embedding cost, so only the pipeline
-   * is measured (HNSW still gets distinct vectors to link).
-   */
-  static final class HashEmbedder implements Embedder {
-    @Override
-    public String modelId() {
-      return "hash-vector";
-    }
-
-    @Override
-    public int dimension() {
-      return SearchBenchmark.DIM;
-    }
-
-    @Override
-    public int maxTokens() {
-      return 256;
-    }
-
-    @Override
-    public int countTokens(String text) {
-      return text.split(" ").length;
-    }
-
-    @Override
-    public float[][] embed(List<String> texts) {
-      return texts.stream()
-          .map(t -> SearchBenchmark.unit(new java.util.Random(t.hashCode())))
-          .toArray(float[][]::new);
-    }
-
-    @Override
-    public void close() {}
   }
 }

@@ -5,6 +5,7 @@ import dev.anvil.context.api.Document;
 import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.embed.HashEmbedder;
 import dev.anvil.context.index.IndexFields;
 import dev.anvil.context.index.LuceneFilters;
 import dev.anvil.context.index.LuceneIndex;
@@ -227,17 +228,7 @@ public class SearchBenchmark {
   }
 
   static float[] unit(Random r) {
-    float[] v = new float[DIM];
-    double n = 0;
-    for (int i = 0; i < DIM; i++) {
-      v[i] = (float) r.nextGaussian();
-      n += v[i] * v[i];
-    }
-    float s = (float) (1 / Math.sqrt(n));
-    for (int i = 0; i < DIM; i++) {
-      v[i] *= s;
-    }
-    return v;
+    return HashEmbedder.unit(r, DIM);
   }
 
   /** Hands the engine precomputed query vectors, so only the search path is timed. */

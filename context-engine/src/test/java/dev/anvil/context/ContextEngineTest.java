@@ -259,29 +259,7 @@ class ContextEngineTest {
                 ContextEngine.open(
                     dir,
                     PolicyStore.open(TestPacks.example()),
-                    new dev.anvil.context.embed.Embedder() {
-                      public String modelId() {
-                        return "other@1";
-                      }
-
-                      public int dimension() {
-                        return 384;
-                      }
-
-                      public int maxTokens() {
-                        return 256;
-                      }
-
-                      public int countTokens(String t) {
-                        return 1;
-                      }
-
-                      public float[][] embed(List<String> t) {
-                        return new float[0][];
-                      }
-
-                      public void close() {}
-                    }))
+                    dev.anvil.context.embed.HashEmbedder.of("other@1", 384)))
         .isInstanceOf(ContextException.class)
         .hasMessageContaining("holds vectors of model all-minilm-l6-v2@");
     engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
@@ -291,32 +269,10 @@ class ContextEngineTest {
   void anIndexRefusesChunksCutAnotherWay() {
     engine.ingest(connector, List.of(eng("x", 1, "X.")));
     engine.close();
-    dev.anvil.context.embed.Embedder shared = SharedEmbedder.get();
     // The same model with a shorter token limit would cut every document differently.
     dev.anvil.context.embed.Embedder shorter =
-        new dev.anvil.context.embed.Embedder() {
-          public String modelId() {
-            return shared.modelId();
-          }
-
-          public int dimension() {
-            return shared.dimension();
-          }
-
-          public int maxTokens() {
-            return 128;
-          }
-
-          public int countTokens(String t) {
-            return shared.countTokens(t);
-          }
-
-          public float[][] embed(List<String> t) {
-            return shared.embed(t);
-          }
-
-          public void close() {}
-        };
+        dev.anvil.context.embed.HashEmbedder.of(SharedEmbedder.get().modelId(), 384)
+            .withMaxTokens(128);
     assertThatThrownBy(
             () -> ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), shorter))
         .isInstanceOf(ContextException.class)

@@ -4,7 +4,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.Document;
-import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.embed.HashEmbedder;
 import dev.anvil.context.index.CommittedIndex;
 import dev.anvil.devkafka.LocalKafka;
 import dev.anvil.rbac.PolicyStore;
@@ -27,7 +27,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.Random;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -62,51 +61,8 @@ class KafkaIngestorTest {
   }
 
   /** Hash-seeded unit vectors, after a pause per call: embedding that cannot keep up. */
-  record SlowEmbedder(long millisPerCall) implements Embedder {
-    @Override
-    public String modelId() {
-      return "slow-hash";
-    }
-
-    @Override
-    public int dimension() {
-      return 8;
-    }
-
-    @Override
-    public int maxTokens() {
-      return 256;
-    }
-
-    @Override
-    public int countTokens(String text) {
-      return text.split(" ").length;
-    }
-
-    @Override
-    public float[][] embed(List<String> texts) {
-      try {
-        Thread.sleep(millisPerCall);
-      } catch (InterruptedException e) {
-        Thread.currentThread().interrupt();
-      }
-      float[][] out = new float[texts.size()][8];
-      for (int i = 0; i < out.length; i++) {
-        Random r = new Random(texts.get(i).hashCode());
-        double norm = 0;
-        for (int j = 0; j < 8; j++) {
-          out[i][j] = (float) r.nextGaussian();
-          norm += out[i][j] * out[i][j];
-        }
-        for (int j = 0; j < 8; j++) {
-          out[i][j] /= (float) Math.sqrt(norm);
-        }
-      }
-      return out;
-    }
-
-    @Override
-    public void close() {}
+  private static HashEmbedder slow(long millisPerCall) {
+    return HashEmbedder.of("slow-hash", 8).pausing(Duration.ofMillis(millisPerCall));
   }
 
   private static List<Map.Entry<byte[], byte[]>> docs(int n) {
@@ -129,8 +85,7 @@ class KafkaIngestorTest {
   }
 
   private ContextEngine engine(Path index, long millisPerCall) {
-    return ContextEngine.open(
-        index, PolicyStore.open(TestPacks.example()), new SlowEmbedder(millisPerCall));
+    return ContextEngine.open(index, PolicyStore.open(TestPacks.example()), slow(millisPerCall));
   }
 
   private KafkaIngestor start(ContextEngine engine, String topic, String group) {
@@ -235,8 +190,7 @@ class KafkaIngestorTest {
         upload.end();
       }
       try (ContextEngine engine =
-              ContextEngine.open(
-                  dir, PolicyStore.open(TestPacks.example()), new SlowEmbedder(0), otel);
+              ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), slow(0), otel);
           KafkaIngestor ingestor =
               KafkaIngestor.start(
                   engine,
