@@ -22,6 +22,7 @@ import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.TestUtils;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.trainer.TinyModels;
 import dev.anvil.trainer.data.Example;
@@ -222,12 +223,15 @@ class ModelLoopEndToEndTest {
                           "127.0.0.1:" + contextServer.port(),
                           "--chunks-per-second",
                           "5"));
-          while (!promote.isDone() && !olivia.model().hasReembedding()) {
-            Thread.sleep(50);
-          }
+          TestUtils.waitForCondition(
+              () -> promote.isDone() || olivia.model().hasReembedding(),
+              Duration.ofMinutes(3),
+              "the gate's verdict and the engine's re-embedding");
           // 5. Meanwhile, searches keep the old model and its vectors; never a mix.
           int during = 0;
+          long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
           while (olivia.model().getReembedding().getState().equals("running")) {
+            assertThat(System.nanoTime()).as("re-embedded within 5 minutes").isLessThan(deadline);
             SearchResponse r = alice.search(query("who owns the kernel"));
             if (olivia.model().getReembedding().getState().equals("running")) {
               assertThat(r.getModelId()).isEqualTo(baseId);

@@ -9,6 +9,7 @@ import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestJvm;
 import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.TestSeed;
 import io.grpc.StatusRuntimeException;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
@@ -25,6 +26,7 @@ import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -32,6 +34,7 @@ import org.junit.jupiter.api.io.TempDir;
  * that every acknowledged document survived, no document is half-indexed, the audit log has only
  * complete lines, and re-sending everything converges to each document exactly once.
  */
+@ExtendWith(TestSeed.class)
 @Tag("heavy")
 class EngineKillTest {
   @TempDir Path data;
@@ -69,7 +72,7 @@ class EngineKillTest {
 
   @Test
   void aKilledEngineRestartsConsistentWithItsAuditLogIntact() throws Exception {
-    long seed = Long.getLong("anvil.seed", new Random().nextLong());
+    long seed = TestSeed.RUN;
     Random r = new Random(seed);
     String token =
         DevTokenIssuer.openOrCreate(data.resolve("dev-key.json"), Clock.systemUTC())

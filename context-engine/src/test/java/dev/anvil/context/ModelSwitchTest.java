@@ -14,15 +14,19 @@ import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.TestUtils;
 import io.opentelemetry.api.OpenTelemetry;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
@@ -45,9 +49,16 @@ class ModelSwitchTest {
   static class Reversed implements Embedder {
     private final Embedder inner = SharedEmbedder.get();
     private final String id;
+    private final Gate gate;
 
+    /** A model that never holds its re-embedding. */
     Reversed(Path dir) {
+      this(dir, Gate.opened());
+    }
+
+    Reversed(Path dir, Gate gate) {
       this.id = "reversed-" + dir.getFileName() + "@1";
+      this.gate = gate;
     }
 
     @Override
@@ -72,6 +83,7 @@ class ModelSwitchTest {
 
     @Override
     public float[][] embed(List<String> texts) {
+      gate.pass();
       float[][] v = inner.embed(texts);
       for (float[] x : v) {
         for (int i = 0, j = x.length - 1; i < j; i++, j--) {
@@ -87,12 +99,44 @@ class ModelSwitchTest {
     public void close() {}
   }
 
+  /**
+   * Holds the re-embedding thread after its first document until opened, so a test acts while a
+   * re-embedding is under way by construction, not by timing. Writes (on other threads) pass.
+   */
+  static final class Gate {
+    private final CountDownLatch open = new CountDownLatch(1);
+    private final AtomicInteger calls = new AtomicInteger();
+
+    void pass() {
+      if (Thread.currentThread().getName().equals("anvil-reembed")
+          && calls.getAndIncrement() >= 1) {
+        try {
+          open.await(2, TimeUnit.MINUTES);
+        } catch (InterruptedException e) {
+          Thread.currentThread().interrupt();
+        }
+      }
+    }
+
+    void open() {
+      open.countDown();
+    }
+
+    static Gate opened() {
+      Gate g = new Gate();
+      g.open();
+      return g;
+    }
+  }
+
+  final Gate gate = new Gate();
+
   ContextEngine open() {
     return ContextEngine.open(
         dir.resolve("index"),
         PolicyStore.open(TestPacks.example()),
         SharedEmbedder.get(),
-        Reversed::new,
+        d -> new Reversed(d, gate),
         OpenTelemetry.noop());
   }
 
@@ -158,14 +202,19 @@ class ModelSwitchTest {
                 }
               });
       searcher.start();
+      TestUtils.waitForCondition(
+          () -> r.done() >= 1, Duration.ofMinutes(1), "the first document re-embedded");
       e.ingest(connector, List.of(doc("late-1", 1, "Late note: the certificates expire soon.")));
       e.ingest(connector, List.of(doc("doc-7", 2, "Runbook 7, second version: rotate keys.")));
       assertThat(e.delete(alice, "doc-4"))
           .isInstanceOf(dev.anvil.context.api.DeleteOutcome.Deleted.class);
       assertThat(r.done()).as("still re-embedding when the writes came").isLessThan(48);
+      gate.open();
 
       newModel = r.finished().get(1, TimeUnit.MINUTES);
-      Thread.sleep(200);
+      String switched = newModel;
+      TestUtils.waitForCondition(
+          () -> seen.contains(switched), Duration.ofMinutes(1), "a search answered by " + switched);
       stop.set(true);
       searcher.join();
 
@@ -207,6 +256,7 @@ class ModelSwitchTest {
   @Test
   void anUnfinishedReembeddingLeavesTheServingModelAlone() throws Exception {
     String oldModel;
+    Reembedding r;
     try (ContextEngine e = open()) {
       List<Document> docs = new ArrayList<>();
       for (int i = 0; i < 30; i++) {
@@ -214,11 +264,17 @@ class ModelSwitchTest {
       }
       e.ingest(connector, docs);
       oldModel = e.modelId();
-      Reembedding r = e.reembed(dir.resolve("slow"), 10);
-      Thread.sleep(500);
+      r = e.reembed(dir.resolve("slow"), 10);
+      TestUtils.waitForCondition(
+          () -> r.done() >= 1, Duration.ofMinutes(1), "the first document re-embedded");
       assertThat(r.done()).isBetween(1L, 29L);
       // Closing mid-way is what a stopped process leaves (serving.json untouched).
     }
+    gate.open();
+    Reembedding stopped = r;
+    assertThatThrownBy(() -> stopped.finished().get(1, TimeUnit.MINUTES))
+        .as("the re-embedding stopped with the engine")
+        .isInstanceOf(java.util.concurrent.ExecutionException.class);
     assertThat(dir.resolve("index/serving.json")).doesNotExist();
     try (ContextEngine e = open()) {
       assertThat(e.modelId()).isEqualTo(oldModel);

@@ -13,6 +13,7 @@ import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.TestSeed;
 import dev.anvil.rbac.schema.TagDefinition;
 import java.nio.file.Path;
 import java.util.ArrayList;
@@ -29,6 +30,7 @@ import org.apache.lucene.analysis.tokenattributes.CharTermAttribute;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -36,6 +38,7 @@ import org.junit.jupiter.api.io.TempDir;
  * is permitted by {@code decide}, the index filter never admits one that is not, every permitted
  * matching document is found by BM25 and by vectors, and counts include only what the user may see.
  */
+@ExtendWith(TestSeed.class)
 class PolicyEnforcementTest {
   private static final String[] WORDS =
       ("budget review incident payroll roadmap contract forecast engineer salary benefit hiring "
@@ -52,7 +55,7 @@ class PolicyEnforcementTest {
 
   @BeforeAll
   static void indexCorpus() throws Exception {
-    seed = Long.getLong("anvil.seed", new Random().nextLong());
+    seed = TestSeed.RUN;
     Random r = new Random(seed);
     PolicyStore store = PolicyStore.open(TestPacks.example());
     policies = store.current();

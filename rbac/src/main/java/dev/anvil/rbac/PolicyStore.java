@@ -6,6 +6,7 @@ import dev.anvil.rbac.input.RbacException;
 import java.time.Duration;
 import java.util.List;
 import java.util.Objects;
+import java.util.Optional;
 import java.util.concurrent.Executors;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +29,7 @@ public final class PolicyStore {
   private final Supplier<PolicySet> loader;
   private final AtomicReference<PolicySet> current;
   private String lastRefusal; // guarded by this
+  private volatile ReloadResult lastReload;
 
   /**
    * A store whose policies come from {@code loader}.
@@ -72,8 +74,21 @@ public final class PolicyStore {
     }
   }
 
+  /**
+   * What the last reload did (a periodic one too), if any ran: how an operator, or a test, sees
+   * that a broken edit was read and refused rather than never read.
+   */
+  public Optional<ReloadResult> lastReload() {
+    return Optional.ofNullable(lastReload);
+  }
+
   /** Loads the sources again and swaps them in if they are valid and different. */
   public synchronized ReloadResult reload() {
+    lastReload = load();
+    return lastReload;
+  }
+
+  private ReloadResult load() {
     PolicySet old = current.get();
     PolicySet next;
     try {

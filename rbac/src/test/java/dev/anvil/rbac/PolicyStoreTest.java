@@ -7,6 +7,7 @@ import dev.anvil.rbac.input.PolicyLoadException;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -103,15 +104,23 @@ class PolicyStoreTest {
     String first = store.current().version();
     try (AutoCloseable watching = store.reloadEvery(java.time.Duration.ofMillis(20))) {
       configMapVolume("2", HR_ONLY.replace("'hr'", "'engineering'"));
-      long deadline = System.nanoTime() + 5_000_000_000L;
-      while (store.current().version().equals(first) && System.nanoTime() < deadline) {
-        Thread.sleep(10);
-      }
-      String second = store.current().version();
-      assertThat(second).isNotEqualTo(first);
+      String second =
+          TestUtils.waitFor(
+              () -> store.current().version(),
+              v -> !v.equals(first),
+              Duration.ofSeconds(5),
+              "the edited pack in force");
 
       configMapVolume("3", "- {id: bad, effect: allow, actions: [read], when: \"doc.nope\"}\n");
-      Thread.sleep(300); // many reload periods
+      // The reloader read the broken edit and refused it (not merely: had not run yet).
+      PolicyStore.ReloadResult refused =
+          TestUtils.waitFor(
+                  store::lastReload,
+                  r -> r.orElseThrow() instanceof PolicyStore.Refused,
+                  Duration.ofSeconds(5),
+                  "the broken edit refused")
+              .orElseThrow();
+      assertThat(refused.versionInForce()).isEqualTo(second);
       assertThat(store.current().version()).isEqualTo(second);
     }
   }

@@ -47,6 +47,7 @@ public final class AuditShipper implements AutoCloseable {
   private final Thread thread;
   private volatile boolean stopping;
   private volatile long sent;
+  private volatile boolean failing;
 
   private AuditShipper(Path file, Map<String, Object> client, String topic, String source) {
     this.file = file;
@@ -84,9 +85,16 @@ public final class AuditShipper implements AutoCloseable {
     }
   }
 
+  /**
+   * Whether the last attempt to send failed (the broker is away or refuses): the events wait in the
+   * file, and are sent when an attempt succeeds again.
+   */
+  public boolean failing() {
+    return failing;
+  }
+
   private void run() {
     Duration backoff = Duration.ofSeconds(1);
-    boolean failing = false;
     while (!stopping) {
       try {
         if (shipOnce() == 0) {

@@ -6,6 +6,7 @@ import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.RandomPolicies;
+import dev.anvil.rbac.TestSeed;
 import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.schema.DocTags;
@@ -14,7 +15,6 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
-import java.util.Random;
 import java.util.Set;
 import org.apache.lucene.analysis.standard.StandardAnalyzer;
 import org.apache.lucene.document.Document;
@@ -27,18 +27,20 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.store.FSDirectory;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * The Lucene translation of compiled filters selects exactly the documents {@link Filter#matches}
  * admits, on a real index directory, for filters compiled from random policy sets and principals.
  */
+@ExtendWith(TestSeed.class)
 class LuceneFiltersTest {
   @TempDir Path tmp;
 
   @Test
   void luceneMatchesExactlyWhatTheFilterMatches() throws Exception {
-    long base = Long.getLong("anvil.seed", new Random().nextLong());
+    long base = TestSeed.RUN;
     int checked = 0;
     for (int round = 0; round < 40; round++) {
       long seed = base + round;

@@ -8,6 +8,7 @@ import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestJvm;
 import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.TestSeed;
 import dev.anvil.trainer.TinyModels;
 import dev.anvil.trainer.model.Safetensors;
 import dev.anvil.trainer.model.Tensor;
@@ -19,12 +20,14 @@ import java.util.Random;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
  * A worker killed with SIGKILL in the middle of a job; a new worker resumes the job from its last
  * checkpoint and ends with the same model as a run that was never interrupted (same seed).
  */
+@ExtendWith(TestSeed.class)
 @Tag("heavy")
 class ResumeAfterKillTest {
   @TempDir Path dir;
@@ -76,7 +79,7 @@ class ResumeAfterKillTest {
     assertThat(System.getenv())
         .containsEntry("MKL_CBWR", "AUTO,STRICT")
         .containsEntry("MKL_DYNAMIC", "FALSE");
-    long seed = Long.getLong("anvil.seed", new Random().nextLong());
+    long seed = TestSeed.RUN;
     Random r = new Random(seed);
     TinyModels.huggingFaceDir(dir.resolve("model"));
     TinyModels.write(dir.resolve("pairs.jsonl"), TinyModels.pairs());

@@ -14,6 +14,7 @@ import dev.anvil.events.EventEnvelope;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.TestUtils;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.sdk.OpenTelemetrySdk;
 import io.opentelemetry.sdk.metrics.SdkMeterProvider;
@@ -103,24 +104,29 @@ class KafkaBrokerRestartTest {
           OpenTelemetrySdk.builder()
               .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
               .build();
+      // Short client timeouts, so a send to a stopped broker fails in seconds.
+      Map<String, Object> quick = new java.util.HashMap<>(k.client());
+      quick.put("max.block.ms", 2_000);
+      quick.put("request.timeout.ms", 1_000);
+      quick.put("delivery.timeout.ms", 2_000);
       AuditShipper shipper =
-          AuditShipper.start(auditFile, k.client(), "audit", "anvil-context-engine/test");
+          AuditShipper.start(auditFile, quick, "audit", "anvil-context-engine/test");
       try (KafkaIngestor ingestor =
           KafkaIngestor.start(
               engine, config, people.find("kafka-connector").orElseThrow(), people::find, otel)) {
         k.produce("docs", docs(0, 600));
         audit.append(searched("before"));
-        long deadline = System.nanoTime() + Duration.ofSeconds(60).toNanos();
-        while (ingestor.stats().indexed() < 50 && System.nanoTime() < deadline) {
-          Thread.sleep(20);
-        }
+        TestUtils.waitForCondition(
+            () -> ingestor.stats().indexed() >= 50, Duration.ofSeconds(60), "50 records indexed");
         assertThat(lag(metrics)).as("lag while ingesting").isPositive();
         kafka.stop();
         long indexedWhenStopped = ingestor.stats().indexed();
         for (int i = 0; i < 5; i++) {
           audit.append(searched("while-down-" + i));
         }
-        Thread.sleep(3_000);
+        // The shipper tried, failed, and kept the events (not merely: had not tried yet).
+        TestUtils.waitForCondition(
+            shipper::failing, Duration.ofSeconds(60), "the audit shipper to see the broker gone");
         assertThat(shipper.unsentBytes()).as("audit events wait for the broker").isPositive();
         kafka.start();
         audit.append(searched("after"));
@@ -128,8 +134,8 @@ class KafkaBrokerRestartTest {
         k.awaitCaughtUp("docs", engine::checkpoint, Duration.ofMinutes(3));
         assertThat(indexedWhenStopped).as("the broker went away mid-ingestion").isLessThan(800);
         assertThat(ingestor.stats().indexed()).isEqualTo(800);
-        Thread.sleep(500); // one more poll to refresh the lag
-        assertThat(lag(metrics)).as("lag when caught up").isZero();
+        TestUtils.waitForCondition(
+            () -> lag(metrics) == 0, Duration.ofSeconds(30), "the lag gauge at 0 when caught up");
         assertThat(
                 metrics.collectAllMetrics().stream()
                     .filter(m -> m.getName().equals("anvil.kafka.ingest.records"))

@@ -11,6 +11,7 @@ import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.TestUtils;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.trace.Span;
 import io.opentelemetry.api.trace.propagation.W3CTraceContextPropagator;
@@ -107,7 +108,10 @@ class KafkaIngestorTest {
     long maxLag = 0;
     try (ContextEngine engine = engine(dir, 20);
         KafkaIngestor ingestor = start(engine, "slow", "g-slow")) {
+      // Sampled as often as possible (not through waitFor's back-off), within a deadline.
+      long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
       while (ingestor.stats().indexed() < 400) {
+        assertThat(System.nanoTime()).as("all indexed within 2 minutes").isLessThan(deadline);
         KafkaIngestor.Stats s = ingestor.stats();
         maxBuffered = Math.max(maxBuffered, s.buffered());
         maxLag = Math.max(maxLag, s.lag().values().stream().mapToLong(Long::longValue).sum());
@@ -155,9 +159,8 @@ class KafkaIngestorTest {
     k.produce("stop", docs(400));
     try (ContextEngine engine = engine(dir, 20)) {
       KafkaIngestor ingestor = start(engine, "stop", "g-stop");
-      while (ingestor.stats().indexed() < 40) {
-        Thread.sleep(5);
-      }
+      TestUtils.waitForCondition(
+          () -> ingestor.stats().indexed() >= 40, Duration.ofMinutes(1), "40 records indexed");
       ingestor.close();
       KafkaIngestor.Stats s = ingestor.stats();
       assertThat(s.buffered()).isZero();

@@ -11,6 +11,7 @@ import dev.anvil.devkafka.LocalKafka;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.TestJvm;
 import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.TestSeed;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.nio.charset.StandardCharsets;
@@ -28,6 +29,7 @@ import java.util.concurrent.TimeUnit;
 import org.apache.kafka.common.TopicPartition;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -37,6 +39,7 @@ import org.junit.jupiter.api.io.TempDir;
  * every document is indexed exactly once at its latest version, deleted ones are gone, every bad
  * record is in the dead-letter topic, and a graceful stop has committed every offset.
  */
+@ExtendWith(TestSeed.class)
 @Tag("heavy")
 class KafkaKillTest {
   static final int KILLS = 10;
@@ -132,7 +135,7 @@ class KafkaKillTest {
 
   @Test
   void killedTenTimesItEndsWithEveryDocumentOnceAtItsLatestVersion() throws Exception {
-    long seed = Long.getLong("anvil.seed", new Random().nextLong());
+    long seed = TestSeed.RUN;
     Random r = new Random(seed);
     Path index = dir.resolve("index");
     try (LocalKafka kafka = LocalKafka.start(dir.resolve("kafka"), 0)) {

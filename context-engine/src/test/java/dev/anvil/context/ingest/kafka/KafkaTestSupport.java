@@ -1,5 +1,6 @@
 package dev.anvil.context.ingest.kafka;
 
+import dev.anvil.rbac.TestUtils;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
@@ -120,16 +121,11 @@ final class KafkaTestSupport {
   void awaitCaughtUp(String topic, Supplier<Map<String, String>> checkpoint, Duration timeout)
       throws Exception {
     Map<TopicPartition, Long> end = endOffsets(topic);
-    long deadline = System.nanoTime() + timeout.toNanos();
-    while (true) {
-      Map<TopicPartition, Long> at = positions(checkpoint.get(), topic);
-      if (end.entrySet().stream().allMatch(e -> at.getOrDefault(e.getKey(), 0L) >= e.getValue())) {
-        return;
-      }
-      if (System.nanoTime() > deadline) {
-        throw new AssertionError("not caught up after " + timeout + ": at " + at + ", end " + end);
-      }
-      Thread.sleep(100);
-    }
+    TestUtils.waitFor(
+        () -> positions(checkpoint.get(), topic),
+        at ->
+            end.entrySet().stream().allMatch(e -> at.getOrDefault(e.getKey(), 0L) >= e.getValue()),
+        timeout,
+        "the index checkpoint at the end of " + topic + " " + end);
   }
 }
