@@ -45,21 +45,15 @@ public final class StepTimeBenchmark {
               "bench:" + i, text(words, r), text(words, r), Optional.empty(), Map.of()));
     }
     Hyperparameters hp =
-        new Hyperparameters(
-            1,
-            16,
-            2e-5,
-            0,
-            Hyperparameters.Schedule.CONSTANT,
-            0.01,
-            128,
-            42,
-            1_000_000,
-            1_000_000,
-            0,
-            0,
-            20,
-            1.0);
+        Hyperparameters.builder()
+            .batchSize(16)
+            .learningRate(2e-5)
+            .warmupSteps(0)
+            .schedule(Hyperparameters.Schedule.CONSTANT)
+            .evalEvery(1_000_000)
+            .checkpointEvery(1_000_000)
+            .holdout(0)
+            .build();
     List<Double> millis = new ArrayList<>();
     try (EncoderModel model =
         EncoderModel.fromOnnx(

@@ -83,20 +83,22 @@ public record JobSpec(
   private static final Map<String, Object> DEFAULTS = new LinkedHashMap<>();
 
   static {
-    DEFAULTS.put("epochs", 1);
-    DEFAULTS.put("batch_size", 16);
-    DEFAULTS.put("learning_rate", 2e-5);
-    DEFAULTS.put("warmup_steps", 10);
-    DEFAULTS.put("schedule", "linear");
-    DEFAULTS.put("weight_decay", 0.01);
-    DEFAULTS.put("max_seq_length", 128);
-    DEFAULTS.put("seed", 42);
-    DEFAULTS.put("eval_every", 50);
-    DEFAULTS.put("checkpoint_every", 50);
-    DEFAULTS.put("early_stopping_patience", 0);
-    DEFAULTS.put("holdout", 0.1);
-    DEFAULTS.put("scale", 20);
-    DEFAULTS.put("max_grad_norm", 1.0);
+    // The builder's defaults are the spec's: defined once.
+    Hyperparameters d = Hyperparameters.builder().build();
+    DEFAULTS.put("epochs", d.epochs());
+    DEFAULTS.put("batch_size", d.batchSize());
+    DEFAULTS.put("learning_rate", d.learningRate());
+    DEFAULTS.put("warmup_steps", d.warmupSteps());
+    DEFAULTS.put("schedule", d.schedule().name().toLowerCase(Locale.ROOT));
+    DEFAULTS.put("weight_decay", d.weightDecay());
+    DEFAULTS.put("max_seq_length", d.maxSeqLength());
+    DEFAULTS.put("seed", d.seed());
+    DEFAULTS.put("eval_every", d.evalEvery());
+    DEFAULTS.put("checkpoint_every", d.checkpointEvery());
+    DEFAULTS.put("early_stopping_patience", d.patience());
+    DEFAULTS.put("holdout", d.holdout());
+    DEFAULTS.put("scale", d.scale());
+    DEFAULTS.put("max_grad_norm", d.maxGradNorm());
   }
 
   /** Reads a spec file; all problems are reported together, each naming its field. */
@@ -194,7 +196,9 @@ public record JobSpec(
     return null;
   }
 
+  /** The hyperparameters, or null when a problem was found (the spec is refused with them). */
   private static Hyperparameters hyperparameters(Fields f, Map<String, Object> given) {
+    int problemsBefore = f.problems.size();
     f.unknown(given, DEFAULTS.keySet(), "hyperparameters.");
     Map<String, Object> h = new LinkedHashMap<>(DEFAULTS);
     h.putAll(given);
@@ -221,21 +225,25 @@ public record JobSpec(
     }
     double scale = f.number(h, "scale", 0, false);
     double clip = f.number(h, "max_grad_norm", 0, false);
-    return new Hyperparameters(
-        epochs,
-        batch,
-        lr,
-        warmup,
-        schedule,
-        wd,
-        maxLen,
-        seed,
-        evalEvery,
-        checkpointEvery,
-        patience,
-        holdout,
-        scale,
-        clip);
+    if (f.problems.size() > problemsBefore) {
+      return null;
+    }
+    return Hyperparameters.builder()
+        .epochs(epochs)
+        .batchSize(batch)
+        .learningRate(lr)
+        .warmupSteps(warmup)
+        .schedule(schedule)
+        .weightDecay(wd)
+        .maxSeqLength(maxLen)
+        .seed(seed)
+        .evalEvery(evalEvery)
+        .checkpointEvery(checkpointEvery)
+        .patience(patience)
+        .holdout(holdout)
+        .scale(scale)
+        .maxGradNorm(clip)
+        .build();
   }
 
   /** Typed access to YAML maps that collects problems instead of stopping at the first. */

@@ -87,8 +87,12 @@ class JobSpecTest {
   @Test
   void theLearningRateWarmsUpThenDecaysLinearly() {
     Hyperparameters h =
-        new Hyperparameters(
-            1, 8, 1e-3, 4, Hyperparameters.Schedule.LINEAR, 0, 32, 1, 1, 1, 0, 0, 20, 1);
+        Hyperparameters.builder()
+            .batchSize(8)
+            .learningRate(1e-3)
+            .warmupSteps(4)
+            .schedule(Hyperparameters.Schedule.LINEAR)
+            .build();
     assertThat(h.learningRateAt(0, 20)).isEqualTo(2.5e-4);
     assertThat(h.learningRateAt(3, 20)).isEqualTo(1e-3);
     assertThat(h.learningRateAt(12, 20)).isEqualTo(5e-4);
