@@ -132,7 +132,7 @@ public final class KafkaIngestBenchmark {
     long t = System.nanoTime();
     try (DocumentProducer p = new DocumentProducer(client, topic)) {
       for (Document d : docs) {
-        p.send(new DocumentRecord.Upsert(d, Optional.empty()));
+        p.send(new DocumentRecord.Upsert(d));
       }
       p.flush();
     }
@@ -155,7 +155,6 @@ public final class KafkaIngestBenchmark {
               engine,
               new KafkaIngestor.Config(client, topic, topic + ".dlq", "bench-" + topic, BATCH),
               connector,
-              name -> Optional.empty(),
               OpenTelemetry.noop())) {
         long first = 0;
         while (ingestor.stats().indexed() < n) {

@@ -77,16 +77,32 @@ final class DemoCommand implements Callable<Integer> {
         ContextEngine engine =
             ContextEngine.open(dir.resolve("index"), PolicyStore.open(policies), embedder);
         AuditLog audit = AuditLog.open(dir.resolve("audit.jsonl"))) {
-      Principal connector = people.find("kafka-connector").orElseThrow();
       List<Document> docs = DocumentFiles.read(List.of(corpus), Map.of());
       if (kafka) {
-        DemoKafka.ingest(out, dir.resolve("kafka"), engine, connector, people, docs);
+        DemoKafka.ingest(out, dir.resolve("kafka"), engine, people, docs);
       } else {
-        List<IngestOutcome> outcomes = engine.ingest(connector, docs);
-        long indexed = outcomes.stream().filter(o -> o instanceof IngestOutcome.Indexed).count();
+        // Each source's documents as that source's connector (documents without one: the
+        // intranet's kafka-connector): no identity writes every source.
+        Map<String, List<Document>> bySource = new java.util.TreeMap<>();
+        docs.forEach(
+            d ->
+                bySource
+                    .computeIfAbsent(
+                        d.tags().containsKey("source")
+                            ? d.tags().get("source") + "-connector"
+                            : "kafka-connector",
+                        w -> new java.util.ArrayList<>())
+                    .add(d));
+        long indexed = 0;
+        for (var e : bySource.entrySet()) {
+          indexed +=
+              engine.ingest(people.find(e.getKey()).orElseThrow(), e.getValue()).stream()
+                  .filter(o -> o instanceof IngestOutcome.Indexed)
+                  .count();
+        }
         out.printf(
-            "ingested %d documents (%d chunks) as kafka-connector, model %s%n",
-            indexed, engine.chunkCount(), engine.modelId());
+            "ingested %d documents (%d chunks) as %s, model %s%n",
+            indexed, engine.chunkCount(), String.join(", ", bySource.keySet()), engine.modelId());
       }
 
       try (GrpcServer server =

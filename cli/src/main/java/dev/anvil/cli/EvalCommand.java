@@ -50,10 +50,16 @@ final class EvalCommand {
         description = "qrels split (default: ${DEFAULT-VALUE}).")
     String split;
 
-    /** Who writes the corpus: an ingest service under the example policies. */
+    /**
+     * Who writes the corpus: a connector of documents without a source under the example policies
+     * (it may read them too, so an interrupted build can resume over them).
+     */
     static final Principal WRITER =
         new Principal(
-            "eval-writer", java.util.Set.of("ingest-service"), java.util.Set.of(), Map.of());
+            "eval-writer",
+            java.util.Set.of("ingest-service"),
+            java.util.Set.of(),
+            Map.of("source", "none"));
 
     /** The corpus as documents, each public and company-wide (anyone may read it). */
     static List<Document> documents(BeirDataset data) {

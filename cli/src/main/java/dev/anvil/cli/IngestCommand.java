@@ -13,7 +13,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.concurrent.Callable;
 import java.util.concurrent.Future;
 import me.tongfei.progressbar.ProgressBar;
@@ -37,6 +36,15 @@ final class IngestCommand implements Callable<Integer> {
   @Mixin EngineOptions engineOptions;
   @Mixin PolicyCommand.PrincipalOptions principal;
   @Mixin KafkaOptions kafka;
+
+  @Option(
+      names = "--kafka-topic",
+      paramLabel = "TOPIC",
+      defaultValue = "anvil.documents",
+      description =
+          "With --kafka, the documents topic to produce to (default: ${DEFAULT-VALUE}); the"
+              + " identity it is bound to writes the records.")
+  String topic;
 
   @Parameters(
       paramLabel = "PATH",
@@ -90,22 +98,27 @@ final class IngestCommand implements Callable<Integer> {
             "%d documents: %d indexed, %d not (see above)%n",
             docs.size(), indexed, problems.size());
     return problems.stream()
-            .anyMatch(o -> o instanceof IngestOutcome.Rejected || o instanceof IngestOutcome.Denied)
+            .anyMatch(
+                o ->
+                    o instanceof IngestOutcome.Rejected
+                        || o instanceof IngestOutcome.Denied
+                        || o instanceof IngestOutcome.Conflict)
         ? Main.FAILED
         : 0;
   }
 
   /** Sends the documents to the topic; the consuming engines validate and index them. */
   private int produce(List<Document> docs) throws Exception {
-    if (principal.subject != null) {
-      throw new RbacException("--kafka: records can only name a principal with --as NAME");
+    if (principal.subject != null || principal.as != null) {
+      throw new RbacException(
+          "--kafka: records do not name who writes them; the identity the topic is bound to"
+              + " (anvil serve --kafka-topic TOPIC=PRINCIPAL) does: drop --as");
     }
-    Optional<String> as = Optional.ofNullable(principal.as);
     List<Future<RecordMetadata>> acks = new ArrayList<>();
-    try (DocumentProducer producer = new DocumentProducer(kafka.client(), kafka.topic);
+    try (DocumentProducer producer = new DocumentProducer(kafka.client(), topic);
         ProgressBar bar = Progress.bar("produce", docs.size())) {
       for (Document d : docs) {
-        acks.add(producer.send(new DocumentRecord.Upsert(d, as)));
+        acks.add(producer.send(new DocumentRecord.Upsert(d)));
       }
       for (Future<RecordMetadata> f : acks) {
         f.get();
@@ -116,7 +129,7 @@ final class IngestCommand implements Callable<Integer> {
         .printf(
             "%d documents produced to %s on %s; the consuming engines index them (bad ones go to"
                 + " %s.dlq)%n",
-            docs.size(), kafka.topic, kafka.bootstrap, kafka.topic);
+            docs.size(), topic, kafka.bootstrap, topic);
     return 0;
   }
 
@@ -135,6 +148,8 @@ final class IngestCommand implements Callable<Integer> {
       case IngestOutcome.Rejected r -> "rejected " + r.id() + ": " + r.reason();
       case IngestOutcome.Denied d -> "denied   " + d.id() + ": by policy " + d.policy();
       case IngestOutcome.Deleted d -> "deleted  " + d.id();
+      case IngestOutcome.Conflict c ->
+          "conflict " + c.id() + ": the id is taken by a document you may not replace";
     };
   }
 }

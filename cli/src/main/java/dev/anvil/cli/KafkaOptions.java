@@ -10,20 +10,13 @@ import java.util.Map;
 import java.util.Properties;
 import picocli.CommandLine.Option;
 
-/** Where the documents topic is: {@code --kafka}, {@code --kafka-topic}, {@code --kafka-config}. */
+/** Which Kafka cluster, and how to reach it: {@code --kafka}, {@code --kafka-config}. */
 final class KafkaOptions {
   @Option(
       names = "--kafka",
       paramLabel = "HOST:PORT[,...]",
       description = "Kafka bootstrap servers of the documents topic.")
   String bootstrap;
-
-  @Option(
-      names = "--kafka-topic",
-      paramLabel = "TOPIC",
-      defaultValue = "anvil.documents",
-      description = "The documents topic (default: ${DEFAULT-VALUE}; dead letters to TOPIC.dlq).")
-  String topic;
 
   @Option(
       names = "--kafka-config",

@@ -7,13 +7,13 @@ import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.context.ingest.kafka.KafkaIngestor;
 import dev.anvil.identity.TokenVerifier;
-import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
-import dev.anvil.rbac.input.RbacException;
 import dev.anvil.rpc.GrpcServer;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
+import java.util.ArrayList;
+import java.util.List;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
@@ -43,12 +43,17 @@ final class ServeCommand implements Callable<Integer> {
   String group;
 
   @Option(
-      names = "--kafka-principal",
-      paramLabel = "NAME",
-      defaultValue = "kafka-connector",
-      description =
-          "Principal (principals.yaml) of records that name none (default: ${DEFAULT-VALUE}).")
-  String connector;
+      names = "--kafka-topics",
+      paramLabel = "TOPIC=PRINCIPAL",
+      split = ",",
+      defaultValue = "anvil.documents=kafka-connector",
+      description = {
+        "With --kafka, each documents topic and the one identity (principals.yaml) that writes"
+            + " every record of it (default: ${DEFAULT-VALUE}); comma-separated or repeated.",
+        "A record cannot name another writer. Give each source its own topic and connector"
+            + " identity, and let Kafka's ACLs decide who may produce to each (docs/kafka.md)."
+      })
+  List<String> topics;
 
   @Option(
       names = "--audit-topic",
@@ -68,43 +73,37 @@ final class ServeCommand implements Callable<Integer> {
     if (listen.policyReload > 0) {
       engine.policies().reloadEvery(java.time.Duration.ofSeconds(listen.policyReload));
     }
-    KafkaIngestor ingestor = null;
+    List<KafkaIngestor> ingestors = new ArrayList<>();
     AuditShipper shipper = null;
     if (kafka.enabled()) {
       PrincipalDirectory people = PrincipalDirectory.load(pack.pack().principalsFile());
-      Principal self =
-          people
-              .find(connector)
-              .orElseThrow(
-                  () ->
-                      new RbacException(
-                          "--kafka-principal: no principal '"
-                              + connector
-                              + "' in principals.yaml"));
+      List<TopicBinding> bindings = TopicBinding.parse(topics, people);
       String replica = group != null ? group : "anvil-context-engine-" + hostName();
-      ingestor =
-          KafkaIngestor.start(
-              engine,
-              new KafkaIngestor.Config(
-                  kafka.client(), kafka.topic, kafka.topic + ".dlq", replica, 128),
-              self,
-              people::find,
-              GlobalOpenTelemetry.get());
+      for (TopicBinding b : bindings) {
+        ingestors.add(
+            KafkaIngestor.start(
+                engine,
+                new KafkaIngestor.Config(
+                    kafka.client(), b.topic(), b.topic() + ".dlq", replica, 128),
+                b.principal(),
+                GlobalOpenTelemetry.get()));
+        pack.out()
+            .printf(
+                "anvil: consuming %s from %s as group %s, written by %s%n",
+                b.topic(), kafka.bootstrap, replica, b.principal().subject());
+      }
       shipper = AuditShipper.start(audit.file(), kafka.client(), auditTopic, replica);
-      pack.out()
-          .printf(
-              "anvil: consuming %s from %s as group %s; audit events to %s%n",
-              kafka.topic, kafka.bootstrap, replica, auditTopic);
+      pack.out().printf("anvil: audit events to %s%n", auditTopic);
     }
-    KafkaIngestor consuming = ingestor;
+    List<KafkaIngestor> consuming = ingestors;
     AuditShipper shipping = shipper;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   server.close();
-                  if (consuming != null) {
-                    consuming.close(); // drains the queue and commits
+                  consuming.forEach(KafkaIngestor::close); // each drains its queue and commits
+                  if (shipping != null) {
                     shipping.close();
                   }
                   engine.close(); // commits the index

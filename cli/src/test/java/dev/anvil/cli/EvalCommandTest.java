@@ -127,7 +127,11 @@ class EvalCommandTest {
     PolicyCommandTest.Run ingest =
         PolicyCommandTest.anvil(
             "ingest",
-            PolicyCommandTest.examplePack().resolveSibling("demo-corpus/acme.jsonl").toString(),
+            Files.writeString(
+                    dir.resolve("real.jsonl"),
+                    "{\"id\": \"note-1\", \"version\": 1, \"body\": \"A note.\", \"tags\":"
+                        + " {\"classification\": \"internal\", \"department\": [\"engineering\"]}}\n")
+                .toString(),
             "--as",
             "kafka-connector",
             "--index",

@@ -113,12 +113,27 @@ class ContextEngineTest {
 
   @Test
   void aStreamDeleteNeedsTheDeletePermission() {
-    engine.ingest(connector, List.of(eng("a", 1, "A.")));
-    Principal frank = people.find("frank").orElseThrow();
-    assertThat(engine.apply(List.of(new Change.Delete(frank, "a"))))
+    engine.ingest(
+        connector,
+        List.of(
+            eng("a", 1, "A."),
+            new Document(
+                "p",
+                1,
+                "",
+                "Public.",
+                "",
+                Map.of("classification", "public", "department", List.of("engineering")))));
+    Principal frank = people.find("frank").orElseThrow(); // finance: reads public pages only
+    // A document frank may read but not delete: refused, by the policy that decides.
+    assertThat(engine.apply(List.of(new Change.Delete(frank, "p"))))
         .singleElement()
         .isInstanceOf(IngestOutcome.Denied.class);
+    // One frank may not even read looks absent: nothing is deleted, nothing is said.
+    assertThat(engine.apply(List.of(new Change.Delete(frank, "a"))))
+        .containsExactly(new IngestOutcome.Deleted("a"));
     assertThat(engine.get(alice, "a")).hasSize(1);
+    assertThat(engine.get(alice, "p")).hasSize(1);
   }
 
   @Test

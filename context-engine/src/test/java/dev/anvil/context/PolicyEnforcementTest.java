@@ -71,17 +71,36 @@ class PolicyEnforcementTest {
         body.setLength(body.length() - 1);
         body.append('.');
       }
+      Map<String, Object> tags = randomTags(r);
       Document d =
-          new Document("doc-" + i, 1, "Note " + i, body.toString(), "test://" + i, randomTags(r));
+          new Document(
+              TestPacks.idFor(tags, "doc-" + i),
+              1,
+              "Note " + i,
+              body.toString(),
+              "test://" + i,
+              tags);
       docs.add(d);
       terms.put(d.id(), analyze(d.title() + "\n" + d.body()));
     }
-    Principal connector =
-        PrincipalDirectory.load(TestPacks.example().principalsFile())
-            .find("kafka-connector")
-            .orElseThrow();
-    List<IngestOutcome> outcomes = engine.ingest(connector, docs);
-    assertThat(outcomes).allMatch(o -> o instanceof IngestOutcome.Indexed i && i.chunks() == 1);
+    // Each document by the connector of its source: no identity writes every source.
+    PrincipalDirectory people = PrincipalDirectory.load(TestPacks.example().principalsFile());
+    Map<String, List<Document>> byConnector = new HashMap<>();
+    docs.forEach(
+        d ->
+            byConnector
+                .computeIfAbsent(TestPacks.connectorFor(d.tags()), c -> new ArrayList<>())
+                .add(d));
+    for (var e : byConnector.entrySet()) {
+      List<IngestOutcome> outcomes =
+          engine.ingest(people.find(e.getKey()).orElseThrow(), e.getValue());
+      assertThat(outcomes).allMatch(o -> o instanceof IngestOutcome.Indexed i && i.chunks() == 1);
+    }
+  }
+
+  /** The position of a document in {@link #docs}: its id ends with doc-N (after its source). */
+  private static int index(String id) {
+    return Integer.parseInt(id.substring(id.lastIndexOf("doc-") + 4));
   }
 
   @AfterAll
@@ -184,12 +203,7 @@ class PolicyEnforcementTest {
                 p,
                 new SearchRequest(
                     d.title() + ". " + d.body(), 10, 0, Map.of(), SearchRequest.Mode.DENSE));
-        res.hits()
-            .forEach(
-                h ->
-                    assertThat(
-                            permitted(p, docs.get(Integer.parseInt(h.documentId().substring(4)))))
-                        .isTrue());
+        res.hits().forEach(h -> assertThat(permitted(p, docs.get(index(h.documentId())))).isTrue());
         if (permitted(p, d)) {
           assertThat(res.hits().getFirst().documentId())
               .as("seed %d: nearest for %s", seed, p.subject())
@@ -247,7 +261,7 @@ class PolicyEnforcementTest {
             .as("seed %d: department facets for %s", seed, p.subject())
             .isEqualTo(expectedFacets);
         for (SearchHit h : res.hits()) {
-          Document d = docs.get(Integer.parseInt(h.documentId().substring(4)));
+          Document d = docs.get(index(h.documentId()));
           assertThat(permitted(p, d)).as("seed %d: %s got %s", seed, p.subject(), d.id()).isTrue();
         }
         assertThat(res.policyVersion()).isEqualTo(policies.version());

@@ -98,17 +98,28 @@ public final class RandomPolicies {
   }
 
   public String policiesYaml() {
+    return policiesYaml(ACTIONS);
+  }
+
+  /** Random policies over these actions (each policy names some of them). */
+  public String policiesYaml(List<String> actions) {
     StringBuilder sb = new StringBuilder();
     int n = 1 + r.nextInt(6);
     for (int i = 0; i < n; i++) {
       boolean deny = r.nextInt(3) == 0;
-      List<String> acts = r.nextBoolean() ? ACTIONS : List.of(pick(ACTIONS));
+      List<String> acts =
+          r.nextBoolean() ? actions : new ArrayList<>(new TreeSet<>(subsetOrOne(actions)));
       sb.append("- id: p").append(i).append('\n');
       sb.append("  effect: ").append(deny ? "deny" : "allow").append('\n');
       sb.append("  actions: ").append(acts).append('\n');
       sb.append("  when: '").append(bool(3).replace("'", "''")).append("'\n");
     }
     return sb.toString();
+  }
+
+  private List<String> subsetOrOne(List<String> from) {
+    Set<String> s = subset(from);
+    return s.isEmpty() ? List.of(pick(from)) : List.copyOf(s);
   }
 
   public Principal principal() {

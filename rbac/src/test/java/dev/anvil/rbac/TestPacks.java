@@ -20,4 +20,19 @@ public final class TestPacks {
     throw new IllegalStateException(
         "examples/policy-pack not found above " + Path.of("").toAbsolutePath());
   }
+
+  /**
+   * The example pack's connector identity for a document with these tags: the connector of its
+   * source, or {@code kafka-connector} for a document without one.
+   */
+  public static String connectorFor(java.util.Map<String, ?> tags) {
+    Object source = tags.get("source");
+    return source == null ? "kafka-connector" : source + "-connector";
+  }
+
+  /** The id a document of these tags needs under the example schema's namespace. */
+  public static String idFor(java.util.Map<String, ?> tags, String local) {
+    Object source = tags.get("source");
+    return source == null ? local : source + "/" + local;
+  }
 }

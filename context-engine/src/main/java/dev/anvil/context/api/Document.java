@@ -21,6 +21,18 @@ public record Document(
   /** Longest accepted id, in characters. */
   public static final int MAX_ID_LENGTH = 512;
 
+  /** Longest accepted title, in characters (it is embedded with every chunk). */
+  public static final int MAX_TITLE_LENGTH = 1_000;
+
+  /** Longest accepted source URI, in characters. */
+  public static final int MAX_SOURCE_LENGTH = 2_048;
+
+  /**
+   * Longest accepted body, in characters: about a 600-page book, some 2,000 chunks. A longer text
+   * is split into documents by its source system.
+   */
+  public static final int MAX_BODY_LENGTH = 2_000_000;
+
   public Document {
     Objects.requireNonNull(id, "id");
     Objects.requireNonNull(title, "title");
@@ -46,6 +58,16 @@ public record Document(
     }
     if (body.isBlank()) {
       throw new InvalidDocumentException(id, "body", "expected text, was empty");
+    }
+    atMost("body", body, MAX_BODY_LENGTH);
+    atMost("title", title, MAX_TITLE_LENGTH);
+    atMost("source", source, MAX_SOURCE_LENGTH);
+  }
+
+  private void atMost(String field, String value, int max) {
+    if (value.length() > max) {
+      throw new InvalidDocumentException(
+          id, field, "expected at most " + max + " characters, was " + value.length());
     }
   }
 }

@@ -8,7 +8,10 @@ public sealed interface IngestOutcome {
   /** Indexed (inserted or replaced) as {@code chunks} chunks. */
   record Indexed(String id, long version, int chunks) implements IngestOutcome {}
 
-  /** Not indexed: the index already holds this or a newer version. */
+  /**
+   * Not indexed: the index already holds this or a newer version (said only to a caller who may
+   * read and replace the indexed one).
+   */
   record Ignored(String id, long version, long indexedVersion) implements IngestOutcome {}
 
   /** Refused as invalid (bad fields or tags); {@code field} names what is wrong. */
@@ -16,6 +19,13 @@ public sealed interface IngestOutcome {
 
   /** Refused by policy: the caller may not ingest (or delete) a document with these tags. */
   record Denied(String id, String policy) implements IngestOutcome {}
+
+  /**
+   * Refused: the id is taken by a document the caller may not read, so may not replace. The same
+   * whatever that document holds and whatever version was sent: the caller learns that the id is in
+   * use, nothing else.
+   */
+  record Conflict(String id) implements IngestOutcome {}
 
   /** Deleted, or not in the index (a {@link Change.Delete} twice is harmless). */
   record Deleted(String id) implements IngestOutcome {}

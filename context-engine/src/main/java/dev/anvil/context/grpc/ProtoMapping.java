@@ -80,6 +80,7 @@ public final class ProtoMapping {
       case IngestOutcome.Denied d ->
           b.setDenied(IngestResult.Denied.newBuilder().setPolicy(d.policy()));
       case IngestOutcome.Deleted d -> b.setDeleted(IngestResult.Deleted.getDefaultInstance());
+      case IngestOutcome.Conflict c -> b.setConflict(IngestResult.Conflict.getDefaultInstance());
     }
     return b.build();
   }

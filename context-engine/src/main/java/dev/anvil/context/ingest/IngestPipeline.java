@@ -28,7 +28,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.Set;
 
 /**
@@ -166,7 +165,14 @@ public final class IngestPipeline {
     return true;
   }
 
-  /** Returns a refusal, or null after adding the document to {@code pending}. */
+  /**
+   * Returns a refusal, or null after adding the document to {@code pending}. Every write rule of an
+   * upsert is here: a valid document the writer may ingest; and over an id already indexed, a
+   * replacement, which is deleting the indexed version and ingesting the new one, so the writer
+   * must also be able to read the indexed version (a writer learns nothing of a document it may not
+   * read: that one is a {@link IngestOutcome.Conflict}, whatever it holds and whatever version was
+   * sent) and to delete it.
+   */
   private IngestOutcome admit(
       PolicySet set, Principal principal, Document doc, int slot, List<Accepted> pending) {
     try {
@@ -181,33 +187,56 @@ public final class IngestPipeline {
       String field = "tags." + e.problems().getFirst().tag();
       return new IngestOutcome.Rejected(doc.id(), field, e.getMessage());
     }
+    Optional<String> idProblem = set.schema().idProblem(doc.id(), valid);
+    if (idProblem.isPresent()) {
+      return new IngestOutcome.Rejected(doc.id(), "id", idProblem.get());
+    }
     if (set.decide(principal, Action.INGEST, valid) instanceof Decision.Deny d) {
       return new IngestOutcome.Denied(doc.id(), d.policy());
     }
-    OptionalLong indexed = indexes.serving().index().version(doc.id());
-    if (indexed.isPresent() && indexed.getAsLong() >= doc.version()) {
-      return new IngestOutcome.Ignored(doc.id(), doc.version(), indexed.getAsLong());
+    Optional<ChunkRecord> indexed = indexes.serving().index().firstChunk(doc.id(), set.schema());
+    if (indexed.isPresent()) {
+      Optional<DocTags> old = readable(set, principal, indexed.get());
+      if (old.isEmpty()) {
+        return new IngestOutcome.Conflict(doc.id());
+      }
+      if (set.decide(principal, Action.DELETE, old.get()) instanceof Decision.Deny d) {
+        return new IngestOutcome.Denied(doc.id(), d.policy());
+      }
+      if (indexed.get().version() >= doc.version()) {
+        return new IngestOutcome.Ignored(doc.id(), doc.version(), indexed.get().version());
+      }
     }
     pending.add(new Accepted(slot, doc, valid));
     return null;
   }
 
-  /** Deletes a document for a stream: absent is fine, a denied delete is refused. */
+  /**
+   * The indexed document's tags, if {@code principal} may read it; empty when it may not, or when
+   * the tags no longer fit the schema (no one can be shown to read it then).
+   */
+  private static Optional<DocTags> readable(PolicySet set, Principal principal, ChunkRecord c) {
+    try {
+      DocTags tags = set.schema().validate(c.rawTags());
+      return set.decide(principal, Action.READ, tags).permitted()
+          ? Optional.of(tags)
+          : Optional.empty();
+    } catch (InvalidTagsException e) {
+      return Optional.empty();
+    }
+  }
+
+  /**
+   * Deletes a document for a stream: absent is fine, and a document the writer may not read is
+   * absent to it (nothing is deleted, nothing is said); one it may read but not delete is refused.
+   */
   private IngestOutcome remove(PolicySet set, Change.Delete d) {
     Optional<ChunkRecord> doc = indexes.serving().index().firstChunk(d.id(), set.schema());
-    if (doc.isEmpty()) {
+    Optional<DocTags> tags = doc.flatMap(c -> readable(set, d.principal(), c));
+    if (tags.isEmpty()) {
       return new IngestOutcome.Deleted(d.id());
     }
-    DocTags tags;
-    try {
-      tags = set.schema().validate(doc.get().rawTags());
-    } catch (InvalidTagsException e) {
-      return new IngestOutcome.Rejected(
-          d.id(),
-          "tags",
-          "the indexed document's tags no longer fit the schema: " + e.getMessage());
-    }
-    if (set.decide(d.principal(), Action.DELETE, tags) instanceof Decision.Deny deny) {
+    if (set.decide(d.principal(), Action.DELETE, tags.get()) instanceof Decision.Deny deny) {
       return new IngestOutcome.Denied(d.id(), deny.policy());
     }
     for (Slot slot : indexes.slots()) {
@@ -222,15 +251,16 @@ public final class IngestPipeline {
    */
   public DeleteOutcome delete(Principal principal, String id) {
     PolicySet set = policies.current();
-    Optional<ChunkRecord> doc = indexes.serving().index().firstChunk(id, set.schema());
-    if (doc.isEmpty()) {
+    Optional<DocTags> tags =
+        indexes
+            .serving()
+            .index()
+            .firstChunk(id, set.schema())
+            .flatMap(c -> readable(set, principal, c));
+    if (tags.isEmpty()) {
       return new DeleteOutcome.NotFound(set.version());
     }
-    DocTags tags = set.schema().validate(doc.get().rawTags());
-    if (!set.decide(principal, Action.READ, tags).permitted()) {
-      return new DeleteOutcome.NotFound(set.version());
-    }
-    if (set.decide(principal, Action.DELETE, tags) instanceof Decision.Deny d) {
+    if (set.decide(principal, Action.DELETE, tags.get()) instanceof Decision.Deny d) {
       return new DeleteOutcome.Denied(d.policy(), set.version());
     }
     indexes.underWriteLock(

@@ -232,6 +232,63 @@ class ContextServerTest {
     }
   }
 
+  private static dev.anvil.context.grpc.v1.Document engineering(
+      String id, long version, String body) {
+    return dev.anvil.context.grpc.v1.Document.newBuilder()
+        .setId(id)
+        .setVersion(version)
+        .setBody(body)
+        .putTags("classification", TagValues.newBuilder().addValues("internal").build())
+        .putTags("department", TagValues.newBuilder().addValues("engineering").build())
+        .build();
+  }
+
+  @Test
+  void aWriterCannotReplaceADocumentItMayNotReadAndLearnsNothingOfIt() throws Exception {
+    // alice may ingest engineering documents; hr-1 is HR compensation data she may not read.
+    try (ContextClient alice = client(token("alice"))) {
+      List<IngestResult> results =
+          alice
+              .ingest(
+                  List.of(
+                      engineering("hr-1", 99, "Salary bands are frozen."),
+                      engineering("hr-1", 0, "Salary bands are frozen."),
+                      engineering("hr-1", 1, "Salary bands are frozen.")))
+              .get(60, TimeUnit.SECONDS);
+      // The same answer whatever version was sent: nothing of the hidden document's version,
+      // tags or classification, only that the id is taken.
+      IngestResult conflict =
+          IngestResult.newBuilder()
+              .setDocumentId("hr-1")
+              .setConflict(IngestResult.Conflict.getDefaultInstance())
+              .build();
+      assertThat(results).containsExactly(conflict, conflict, conflict);
+    }
+    try (ContextClient hannah = client(token("hannah"))) {
+      assertThat(hannah.get("hr-1").getChunks(0).getText()).contains("bonus targets");
+      assertThat(hannah.get("hr-1").getChunks(0).getVersion()).isEqualTo(1);
+    }
+  }
+
+  @Test
+  void aDocumentPastALimitIsRejectedNamingTheFieldAndTheRestOfTheStreamIsIndexed()
+      throws Exception {
+    try (ContextClient alice = client(token("alice"))) {
+      List<IngestResult> results =
+          alice
+              .ingest(
+                  List.of(
+                      engineering(
+                          "eng-huge", 1, "word ".repeat(Document.MAX_BODY_LENGTH / 5) + "one more"),
+                      engineering("eng-3", 1, "A short note.")))
+              .get(60, TimeUnit.SECONDS);
+      assertThat(results.get(0).getRejected().getField()).isEqualTo("body");
+      assertThat(results.get(0).getRejected().getReason())
+          .endsWith("body: expected at most 2000000 characters, was 2000008");
+      assertThat(results.get(1).hasIndexed()).isTrue();
+    }
+  }
+
   @Test
   void ingestStreamsOneResultPerDocument() throws Exception {
     try (ContextClient alice = client(token("alice"))) {

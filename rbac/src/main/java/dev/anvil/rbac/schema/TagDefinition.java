@@ -14,9 +14,16 @@ import java.util.regex.Pattern;
  *     {@link TagType#STRING} and {@link TagType#PRINCIPAL}
  * @param required whether every document must carry the tag
  * @param description free text for admins
+ * @param namespace whether the tag is the schema's namespace: its value (the document's source)
+ *     prefixes the document's id ({@code <value>/...}), so that two sources never share an id
  */
 public record TagDefinition(
-    String name, TagType type, List<String> values, boolean required, String description) {
+    String name,
+    TagType type,
+    List<String> values,
+    boolean required,
+    String description,
+    boolean namespace) {
 
   /** Tag names must be CEL identifiers and safe as index field suffixes. */
   public static final Pattern NAME = Pattern.compile("[a-z][a-z0-9_]*");
@@ -46,6 +53,16 @@ public record TagDefinition(
         throw new IllegalArgumentException("tag '" + name + "' has a blank value");
       }
     }
+    if (namespace && type != TagType.ENUM) {
+      throw new IllegalArgumentException(
+          "tag '" + name + "' is a namespace, so its type must be enum, was " + type.id());
+    }
+  }
+
+  /** A tag that is not the namespace. */
+  public TagDefinition(
+      String name, TagType type, List<String> values, boolean required, String description) {
+    this(name, type, values, required, description, false);
   }
 
   /** The rank of a level of an ordered tag (0 = lowest), or -1 if it is not one of its levels. */

@@ -35,7 +35,8 @@ import java.util.TreeSet;
  * <p>Immutable and thread-safe.
  */
 public final class TagSchema {
-  private static final Set<String> TAG_FIELDS = Set.of("type", "values", "required", "description");
+  private static final Set<String> TAG_FIELDS =
+      Set.of("type", "values", "required", "description", "namespace");
 
   private final Map<String, TagDefinition> tags;
 
@@ -77,6 +78,13 @@ public final class TagSchema {
     }
     if (defs.isEmpty() && problems.isEmpty()) {
       problems.add(root.required("tags").problem("a tag schema needs at least one tag"));
+    }
+    List<String> namespaces =
+        defs.stream().filter(TagDefinition::namespace).map(d -> d.name()).toList();
+    if (namespaces.size() > 1) {
+      problems.add(
+          root.required("tags")
+              .problem("at most one tag may be the namespace, found " + namespaces));
     }
     if (!problems.isEmpty()) {
       throw new PolicyLoadException(problems);
@@ -126,7 +134,17 @@ public final class TagSchema {
     }
     boolean required = node.get("required").map(YamlNode::asBoolean).orElse(false);
     String description = node.get("description").map(YamlNode::asString).orElse("");
-    return new TagDefinition(name, type, values, required, description);
+    Optional<YamlNode> namespaceNode = node.get("namespace");
+    boolean namespace = namespaceNode.map(YamlNode::asBoolean).orElse(false);
+    if (namespace && type != TagType.ENUM) {
+      throw namespaceNode
+          .get()
+          .error(
+              "tag '"
+                  + name
+                  + "' is a namespace: its values prefix document ids, so it must be an enum");
+    }
+    return new TagDefinition(name, type, values, required, description, namespace);
   }
 
   /**
@@ -140,6 +158,52 @@ public final class TagSchema {
   /** The declared tags, in declaration order. */
   public Collection<TagDefinition> tags() {
     return tags.values();
+  }
+
+  /** The namespace tag (a document's source, which prefixes its id), if the schema declares one. */
+  public Optional<TagDefinition> namespace() {
+    return tags.values().stream().filter(TagDefinition::namespace).findFirst();
+  }
+
+  /**
+   * What is wrong with {@code id} for a document with these (valid) tags, if anything: under a
+   * namespace tag, a document of source {@code s} must have an id starting with {@code s/}, and a
+   * document without a source an id that starts with no source's prefix. So two sources never share
+   * an id, and a writer of one source can never address a document of another.
+   */
+  public Optional<String> idProblem(String id, DocTags tags) {
+    Optional<TagDefinition> ns = namespace();
+    if (ns.isEmpty()) {
+      return Optional.empty();
+    }
+    String tag = ns.get().name();
+    Optional<TagValue> source = tags.get(tag);
+    if (source.isPresent()) {
+      String prefix = ((TagValue.Single) source.get()).value() + "/";
+      return id.startsWith(prefix) && id.length() > prefix.length()
+          ? Optional.empty()
+          : Optional.of(
+              "a document of "
+                  + tag
+                  + " '"
+                  + ((TagValue.Single) source.get()).value()
+                  + "' needs an id starting with '"
+                  + prefix
+                  + "'");
+    }
+    for (String v : ns.get().values()) {
+      if (id.startsWith(v + "/")) {
+        return Optional.of(
+            "ids starting with '"
+                + v
+                + "/' belong to "
+                + tag
+                + " '"
+                + v
+                + "': tag the document so");
+      }
+    }
+    return Optional.empty();
   }
 
   /** A tag by name. */
@@ -187,6 +251,12 @@ public final class TagSchema {
     return new DocTags(out);
   }
 
+  /**
+   * Longest value of a free-text tag: a label, not a document (each value is one term of the index,
+   * and Lucene refuses a term past 32,766 bytes).
+   */
+  public static final int MAX_VALUE_LENGTH = 256;
+
   private static Optional<TagValue> checkValue(
       TagDefinition def, Object value, List<TagProblem> problems) {
     if (def.type() == TagType.SET) {
@@ -204,6 +274,13 @@ public final class TagSchema {
     if (!(value instanceof String s)) {
       problems.add(
           new TagProblem(def.name(), "expected a single value, was " + value + expected(def)));
+      return Optional.empty();
+    }
+    if (s.length() > MAX_VALUE_LENGTH) {
+      problems.add(
+          new TagProblem(
+              def.name(),
+              "expected at most " + MAX_VALUE_LENGTH + " characters, was " + s.length()));
       return Optional.empty();
     }
     if (!def.allows(s)) {

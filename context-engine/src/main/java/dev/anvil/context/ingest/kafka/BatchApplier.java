@@ -21,19 +21,17 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.Future;
-import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.producer.RecordMetadata;
 import org.apache.kafka.common.TopicPartition;
 
 /**
  * Applies one batch of the documents topic to the engine: each record parsed (one that cannot be
- * goes to the dead letters with the field and reason), the changes applied as the principal each
- * names (or the connector's own), refusals sent to the dead letters, and only when every dead
- * letter is stored, the index committed with the positions the batch reaches.
+ * goes to the dead letters with the field and reason), the changes applied as the topic's writer,
+ * refusals sent to the dead letters, and only when every dead letter is stored, the index committed
+ * with the positions the batch reaches.
  *
  * <p>The outcomes are counted in the same step as the commit ({@link #counts} waits for it), so
  * whoever sees a checkpoint and then reads the counts finds every record before it counted. Called
@@ -56,8 +54,7 @@ final class BatchApplier {
 
   private final ContextEngine engine;
   private final String topic;
-  private final Principal self;
-  private final Function<String, Optional<Principal>> principals;
+  private final Principal writer;
   private final DeadLetters deadLetters;
   private final OpenTelemetry otel;
   private final Tracer tracer;
@@ -67,14 +64,12 @@ final class BatchApplier {
   BatchApplier(
       ContextEngine engine,
       String topic,
-      Principal self,
-      Function<String, Optional<Principal>> principals,
+      Principal writer,
       DeadLetters deadLetters,
       OpenTelemetry otel) {
     this.engine = engine;
     this.topic = topic;
-    this.self = Objects.requireNonNull(self, "self");
-    this.principals = Objects.requireNonNull(principals, "principals");
+    this.writer = Objects.requireNonNull(writer, "writer");
     this.deadLetters = deadLetters;
     this.otel = otel;
     this.tracer = otel.getTracer(SCOPE);
@@ -167,6 +162,14 @@ final class BatchApplier {
                         + x.policy()
                         + " for principal "
                         + changes.get(i).principal().subject()));
+        case IngestOutcome.Conflict x ->
+            dead.add(
+                deadLetters.send(
+                    origins.get(i),
+                    "id",
+                    "the id is taken by a document "
+                        + changes.get(i).principal().subject()
+                        + " may not replace"));
       }
     }
     for (Future<RecordMetadata> f : dead) {
@@ -190,20 +193,29 @@ final class BatchApplier {
     return next;
   }
 
+  /** Every record of the topic is written by the topic's identity, never one the record names. */
   private Change change(DocumentRecord record) {
-    Principal who = self;
-    if (record.principal().isPresent()) {
-      String name = record.principal().get();
-      who =
-          principals
-              .apply(name)
-              .orElseThrow(
-                  () ->
-                      new InvalidRecordException("principal", "unknown principal '" + name + "'"));
-    }
     return switch (record) {
-      case DocumentRecord.Upsert u -> new Change.Upsert(who, u.document());
-      case DocumentRecord.Delete d -> new Change.Delete(who, d.id());
+      case DocumentRecord.Upsert u -> new Change.Upsert(writer, u.document());
+      case DocumentRecord.Delete d -> new Change.Delete(writer, d.id());
     };
+  }
+
+  /**
+   * Sends a record that can never be indexed to the dead letters and commits the index past it, so
+   * the topic goes on; returns the position the index now holds.
+   */
+  Map<TopicPartition, Long> poison(ConsumerRecord<byte[], byte[]> r, String reason)
+      throws ExecutionException, InterruptedException {
+    deadLetters.send(r, "", reason).get();
+    TopicPartition tp = new TopicPartition(r.topic(), r.partition());
+    synchronized (this) {
+      engine.commit(Map.of(KafkaIngestor.checkpointKey(tp), Long.toString(r.offset() + 1)));
+      counts =
+          new Counts(
+              counts.indexed(), counts.ignored(), counts.deleted(), counts.deadLettered() + 1);
+    }
+    counted("dead_lettered", 1);
+    return Map.of(tp, r.offset() + 1);
   }
 }

@@ -20,7 +20,6 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 
 /**
@@ -28,16 +27,16 @@ import java.util.Set;
  * stay in order on one partition. Schema version 1:
  *
  * <pre>{@code
- * {"schema_version": 1, "op": "upsert", "id": "hr-42", "version": 7, "title": "...", "body": "...",
- *  "source": "https://wiki/hr-42", "tags": {"classification": "restricted", "department": ["hr"]},
- *  "principal": "kafka-connector"}
- * {"schema_version": 1, "op": "delete", "id": "hr-42"}
+ * {"schema_version": 1, "op": "upsert", "id": "hr-system/42", "version": 7, "title": "...",
+ *  "body": "...", "source": "https://hr.acme/42",
+ *  "tags": {"classification": "restricted", "department": ["hr"], "source": "hr-system"}}
+ * {"schema_version": 1, "op": "delete", "id": "hr-system/42"}
  * }</pre>
  *
- * <p>{@code title}, {@code source} and {@code principal} are optional; {@code principal} names the
- * producing identity whose {@code ingest} (or {@code delete}) permission is checked, and defaults
- * to the consumer's own. Unknown fields are refused, so a misspelt field is an error, not a silent
- * default.
+ * <p>{@code title} and {@code source} are optional. A record does not choose who writes it: the
+ * identity bound to the topic does (see {@link KafkaIngestor}), so a record with a {@code
+ * principal} field is refused. Unknown fields are refused too, so a misspelt field is an error, not
+ * a silent default.
  */
 public sealed interface DocumentRecord {
   /** The only schema version this consumer reads. */
@@ -46,14 +45,10 @@ public sealed interface DocumentRecord {
   /** The document id (the record key). */
   String id();
 
-  /** The producing principal named by the record, if any. */
-  Optional<String> principal();
-
   /** Insert or replace a document. */
-  record Upsert(Document document, Optional<String> principal) implements DocumentRecord {
+  record Upsert(Document document) implements DocumentRecord {
     public Upsert {
       Objects.requireNonNull(document, "document");
-      Objects.requireNonNull(principal, "principal");
     }
 
     @Override
@@ -63,10 +58,9 @@ public sealed interface DocumentRecord {
   }
 
   /** Delete a document. */
-  record Delete(String id, Optional<String> principal) implements DocumentRecord {
+  record Delete(String id) implements DocumentRecord {
     public Delete {
       Objects.requireNonNull(id, "id");
-      Objects.requireNonNull(principal, "principal");
     }
   }
 
@@ -102,7 +96,6 @@ public sealed interface DocumentRecord {
         o.addProperty("id", d.id());
       }
     }
-    principal().ifPresent(p -> o.addProperty("principal", p));
     return new Gson().toJson(o).getBytes(StandardCharsets.UTF_8);
   }
 
@@ -134,7 +127,12 @@ public sealed interface DocumentRecord {
       throw new InvalidRecordException(
           "id", "the record key must be the document id, was '" + utf8(key, "key") + "'");
     }
-    Optional<String> principal = Optional.ofNullable(string(o, "principal", false));
+    if (o.has("principal")) {
+      throw new InvalidRecordException(
+          "principal",
+          "a record may not name who writes it: every record of a topic is written by the"
+              + " identity the topic is bound to");
+    }
     Set<String> fields =
         switch (op) {
           case "upsert" -> UPSERT_FIELDS;
@@ -150,7 +148,7 @@ public sealed interface DocumentRecord {
       }
     }
     if (op.equals("delete")) {
-      return new Delete(id, principal);
+      return new Delete(id);
     }
     return new Upsert(
         new Document(
@@ -159,29 +157,19 @@ public sealed interface DocumentRecord {
             Objects.requireNonNullElse(string(o, "title", false), ""),
             string(o, "body", true),
             Objects.requireNonNullElse(string(o, "source", false), ""),
-            tags(o)),
-        principal);
+            tags(o)));
   }
 
   /** The fields of an upsert record, in documentation order. */
   Set<String> UPSERT_FIELDS =
       java.util.Collections.unmodifiableSet(
           new java.util.LinkedHashSet<>(
-              List.of(
-                  "schema_version",
-                  "op",
-                  "id",
-                  "version",
-                  "title",
-                  "body",
-                  "source",
-                  "tags",
-                  "principal")));
+              List.of("schema_version", "op", "id", "version", "title", "body", "source", "tags")));
 
   /** The fields of a delete record. */
   Set<String> DELETE_FIELDS =
       java.util.Collections.unmodifiableSet(
-          new java.util.LinkedHashSet<>(List.of("schema_version", "op", "id", "principal")));
+          new java.util.LinkedHashSet<>(List.of("schema_version", "op", "id")));
 
   private static String utf8(byte[] bytes, String what) {
     try {

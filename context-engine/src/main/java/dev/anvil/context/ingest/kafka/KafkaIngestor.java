@@ -15,7 +15,6 @@ import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
-import java.util.Optional;
 import java.util.Set;
 import java.util.concurrent.ArrayBlockingQueue;
 import java.util.concurrent.BlockingQueue;
@@ -23,7 +22,6 @@ import java.util.concurrent.ConcurrentHashMap;
 import java.util.concurrent.ExecutionException;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
-import java.util.function.Function;
 import org.apache.kafka.clients.consumer.ConsumerConfig;
 import org.apache.kafka.clients.consumer.ConsumerRecord;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
@@ -67,6 +65,10 @@ public final class KafkaIngestor implements AutoCloseable {
   static final Duration PARTITION_REFRESH = Duration.ofSeconds(30);
 
   private static final Duration MAX_BACKOFF = Duration.ofSeconds(30);
+
+  /** Attempts at a batch that fails for a reason no retry cures, before it is split. */
+  static final int POISON_ATTEMPTS = 2;
+
   private static final AttributeKey<Long> PARTITION = AttributeKey.longKey("messaging.partition");
 
   /**
@@ -155,12 +157,7 @@ public final class KafkaIngestor implements AutoCloseable {
   private volatile boolean stopping;
   private volatile boolean pollerDone;
 
-  private KafkaIngestor(
-      ContextEngine engine,
-      Config config,
-      Principal self,
-      Function<String, Optional<Principal>> principals,
-      OpenTelemetry otel) {
+  private KafkaIngestor(ContextEngine engine, Config config, Principal writer, OpenTelemetry otel) {
     this.engine = Objects.requireNonNull(engine, "engine");
     this.config = Objects.requireNonNull(config, "config");
     Map<String, Object> c = new HashMap<>(config.client());
@@ -174,7 +171,7 @@ public final class KafkaIngestor implements AutoCloseable {
         new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.deadLetters = new DeadLetters(config.client(), config.deadLetterTopic());
     this.positions = new Positions(consumer, engine, config.topic());
-    this.applier = new BatchApplier(engine, config.topic(), self, principals, deadLetters, otel);
+    this.applier = new BatchApplier(engine, config.topic(), writer, deadLetters, otel);
     Meter meter = otel.getMeter(BatchApplier.SCOPE);
     this.lagGauge =
         meter
@@ -198,18 +195,15 @@ public final class KafkaIngestor implements AutoCloseable {
    * Creates the topics if they do not exist (the documents topic compacted, so that a new replica
    * can rebuild from it), then starts consuming.
    *
-   * @param self the principal of records that name none (the connector's service account)
-   * @param principals finds the principal a record names; empty for an unknown name
+   * @param writer the identity the topic is bound to: it writes every record of the topic (a record
+   *     cannot name another), so its policies decide; give each source its own topic and identity,
+   *     and let Kafka's ACLs decide who may produce to each topic (docs/kafka.md)
    */
   public static KafkaIngestor start(
-      ContextEngine engine,
-      Config config,
-      Principal self,
-      Function<String, Optional<Principal>> principals,
-      OpenTelemetry otel) {
+      ContextEngine engine, Config config, Principal writer, OpenTelemetry otel) {
     KafkaTopics.ensure(config.client(), config.topic(), true);
     KafkaTopics.ensure(config.client(), config.deadLetterTopic(), false);
-    KafkaIngestor ingestor = new KafkaIngestor(engine, config, self, principals, otel);
+    KafkaIngestor ingestor = new KafkaIngestor(engine, config, writer, otel);
     ingestor.poller.start();
     ingestor.indexer.start();
     return ingestor;
@@ -312,27 +306,93 @@ public final class KafkaIngestor implements AutoCloseable {
     }
   }
 
+  /**
+   * Indexes a batch until it is done. A failure a retry can cure (the disk, the broker taking a
+   * dead letter) is retried with back-off, for ever. Any other failure is retried once; if the
+   * batch fails again it is split in halves, down to the record that can never be indexed, which
+   * goes to the dead letters: one poison record never stalls the topic.
+   */
   private void indexWithRetries(List<ConsumerRecord<byte[], byte[]>> batch) {
     Duration backoff = Duration.ofMillis(200);
-    while (true) {
+    int failures = 0;
+    while (!stopping) {
       try {
         positions.durable(applier.apply(batch));
         return;
-      } catch (RuntimeException | ExecutionException e) {
-        // Nothing of the batch counts as done: retrying is safe (idempotent by id and version).
-        if (stopping) {
-          LOG.warn(
-              "batch not finished at shutdown ({}); it is read again on restart", e.toString());
-          return;
-        }
-        LOG.warn("indexing a batch failed: {}; retrying in {} ms", e, backoff.toMillis());
-        sleep(backoff);
-        backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
         return;
+      } catch (RuntimeException | ExecutionException e) {
+        // Nothing of the batch counts as done: retrying is safe (idempotent by id and version).
+        if (retriable(e) || ++failures < POISON_ATTEMPTS) {
+          LOG.warn("indexing a batch failed: {}; retrying in {} ms", e, backoff.toMillis());
+          sleep(backoff);
+          backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
+          continue;
+        }
+        if (batch.size() > 1) {
+          LOG.warn(
+              "a batch of {} records failed twice ({}); looking for the record that cannot be"
+                  + " indexed",
+              batch.size(),
+              e.toString());
+          indexWithRetries(batch.subList(0, batch.size() / 2));
+          indexWithRetries(batch.subList(batch.size() / 2, batch.size()));
+          return;
+        }
+        deadLetterPoison(batch.getFirst(), e);
+        return;
       }
     }
+    LOG.warn("batch not finished at shutdown; it is read again on restart");
+  }
+
+  /** Sends a record that can never be indexed to the dead letters, retrying the send itself. */
+  private void deadLetterPoison(ConsumerRecord<byte[], byte[]> r, Exception why) {
+    LOG.error(
+        "record {} at {}-{}/{} cannot be indexed: {}",
+        key(r),
+        r.topic(),
+        r.partition(),
+        r.offset(),
+        why.toString());
+    Duration backoff = Duration.ofMillis(200);
+    while (!stopping) {
+      try {
+        positions.durable(applier.poison(r, "cannot be indexed: " + why));
+        return;
+      } catch (InterruptedException e) {
+        Thread.currentThread().interrupt();
+        return;
+      } catch (RuntimeException | ExecutionException e) {
+        LOG.warn(
+            "dead-lettering a poison record failed: {}; retrying in {} ms", e, backoff.toMillis());
+        sleep(backoff);
+        backoff = min(backoff.multipliedBy(2), MAX_BACKOFF);
+      }
+    }
+  }
+
+  private static String key(ConsumerRecord<byte[], byte[]> r) {
+    return r.key() == null
+        ? "(no key)"
+        : new String(r.key(), java.nio.charset.StandardCharsets.UTF_8);
+  }
+
+  /**
+   * Whether a retry can cure the failure: the index's disk, or the broker (a dead letter that could
+   * not be stored). Anything else may be the batch's own fault.
+   */
+  private static boolean retriable(Throwable e) {
+    for (Throwable t = e; t != null; t = t.getCause()) {
+      if (t instanceof java.io.IOException
+          || t instanceof java.io.UncheckedIOException
+          || t instanceof KafkaException
+          || t instanceof ExecutionException) {
+        return true;
+      }
+    }
+    return false;
   }
 
   /** The key under which the index checkpoint holds a partition's next offset. */

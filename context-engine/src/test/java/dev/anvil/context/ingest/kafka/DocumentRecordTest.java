@@ -7,7 +7,6 @@ import dev.anvil.context.api.Document;
 import java.nio.charset.StandardCharsets;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.CsvSource;
@@ -27,9 +26,9 @@ class DocumentRecordTest {
             "Body.",
             "wiki://hr-42",
             Map.of("classification", "restricted", "department", List.of("hr")));
-    DocumentRecord up = new DocumentRecord.Upsert(d, Optional.of("kafka-connector"));
+    DocumentRecord up = new DocumentRecord.Upsert(d);
     assertThat(DocumentRecord.parse(b("hr-42"), up.toJson())).isEqualTo(up);
-    DocumentRecord del = new DocumentRecord.Delete("hr-42", Optional.empty());
+    DocumentRecord del = new DocumentRecord.Delete("hr-42");
     assertThat(DocumentRecord.parse(b("hr-42"), del.toJson())).isEqualTo(del);
   }
 
@@ -49,6 +48,8 @@ class DocumentRecordTest {
           a numeric tag            | {"schema_version":1,"op":"upsert","id":"k","version":1,"body":"b","tags":{"level":3}}   | tags.level | expected a string or a list of strings
           a fractional version     | {"schema_version":1,"op":"upsert","id":"k","version":1.5,"body":"b","tags":{}}          | version | expected a whole number
           a body that is no string | {"schema_version":1,"op":"upsert","id":"k","version":1,"body":5,"tags":{}}              | body    | expected a string
+          a record naming its writer | {"schema_version":1,"op":"upsert","id":"k","version":1,"body":"b","tags":{},"principal":"hr-system-connector"} | principal | a record may not name who writes it
+          a delete naming its writer | {"schema_version":1,"op":"delete","id":"k","principal":"admin"}                        | principal | a record may not name who writes it
           """)
   void badRecordsNameTheField(String what, String json, String field, String reason) {
     assertThatThrownBy(() -> DocumentRecord.parse(b("k"), b(json)))

@@ -29,7 +29,6 @@ import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import java.util.Set;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -60,9 +59,7 @@ class KafkaBrokerRestartTest {
               "",
               Map.of("classification", "internal", "department", List.of("engineering")));
       out.add(
-          Map.entry(
-              id.getBytes(StandardCharsets.UTF_8),
-              new DocumentRecord.Upsert(d, Optional.empty()).toJson()));
+          Map.entry(id.getBytes(StandardCharsets.UTF_8), new DocumentRecord.Upsert(d).toJson()));
     }
     return out;
   }
@@ -112,8 +109,7 @@ class KafkaBrokerRestartTest {
       AuditShipper shipper =
           AuditShipper.start(auditFile, quick, "audit", "anvil-context-engine/test");
       try (KafkaIngestor ingestor =
-          KafkaIngestor.start(
-              engine, config, people.find("kafka-connector").orElseThrow(), people::find, otel)) {
+          KafkaIngestor.start(engine, config, people.find("kafka-connector").orElseThrow(), otel)) {
         k.produce("docs", docs(0, 600));
         audit.append(searched("before"));
         TestUtils.waitForCondition(

@@ -30,7 +30,6 @@ public final class KafkaEngineProcessMain {
             engine,
             KafkaIngestor.Config.defaults(args[2], args[4]).withTopic(args[3]).withMaxBatch(32),
             people.find("kafka-connector").orElseThrow(),
-            people::find,
             OpenTelemetry.noop());
     Runtime.getRuntime()
         .addShutdownHook(

@@ -27,7 +27,6 @@ import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
-import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
@@ -79,8 +78,7 @@ class KafkaIngestorTest {
               Map.of("classification", "internal", "department", List.of("engineering")));
       out.add(
           Map.entry(
-              d.id().getBytes(StandardCharsets.UTF_8),
-              new DocumentRecord.Upsert(d, Optional.empty()).toJson()));
+              d.id().getBytes(StandardCharsets.UTF_8), new DocumentRecord.Upsert(d).toJson()));
     }
     return out;
   }
@@ -96,7 +94,6 @@ class KafkaIngestorTest {
             .withTopic(topic)
             .withMaxBatch(BATCH),
         connector,
-        people::find,
         OpenTelemetry.noop());
   }
 
@@ -200,7 +197,6 @@ class KafkaIngestorTest {
                   KafkaIngestor.Config.defaults(kafka.bootstrapServers(), "g-traced")
                       .withTopic("traced"),
                   connector,
-                  people::find,
                   otel)) {
         k.awaitCaughtUp("traced", engine::checkpoint, Duration.ofMinutes(1));
       }
@@ -240,8 +236,7 @@ class KafkaIngestorTest {
     List<Map.Entry<byte[], byte[]>> records = new ArrayList<>(docs(200));
     records.add(
         Map.entry(
-            "doc-7".getBytes(StandardCharsets.UTF_8),
-            new DocumentRecord.Delete("doc-7", Optional.empty()).toJson()));
+            "doc-7".getBytes(StandardCharsets.UTF_8), new DocumentRecord.Delete("doc-7").toJson()));
     k.produce("replicas", records);
     try (ContextEngine first = engine(dir.resolve("first"), 0);
         KafkaIngestor ingestor = start(first, "replicas", "g-replica")) {

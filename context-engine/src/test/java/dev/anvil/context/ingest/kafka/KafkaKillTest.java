@@ -67,7 +67,7 @@ class KafkaKillTest {
             "Kill test " + id + " v" + version + " on brokers and offsets.",
             "",
             Map.of("classification", "internal", "department", List.of("engineering")));
-    return Map.entry(utf8(id), new DocumentRecord.Upsert(d, Optional.empty()).toJson());
+    return Map.entry(utf8(id), new DocumentRecord.Upsert(d).toJson());
   }
 
   private List<Map.Entry<byte[], byte[]>> wave(Random r, int wave) {
@@ -90,7 +90,7 @@ class KafkaKillTest {
         expected.put(id, Optional.of(v));
       } else if (kind < 88) {
         String id = live.get(r.nextInt(live.size()));
-        out.add(Map.entry(utf8(id), new DocumentRecord.Delete(id, Optional.empty()).toJson()));
+        out.add(Map.entry(utf8(id), new DocumentRecord.Delete(id).toJson()));
         expected.put(id, Optional.empty());
       } else if (kind < 94) {
         String id = live.get(r.nextInt(live.size()));
