@@ -12,6 +12,11 @@ import dev.anvil.context.grpc.ContextClient;
 import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.context.grpc.v1.IngestResult;
 import dev.anvil.context.grpc.v1.TagValues;
+import dev.anvil.context.index.CommittedIndex;
+import dev.anvil.context.ingest.kafka.DocumentProducer;
+import dev.anvil.context.ingest.kafka.DocumentRecord;
+import dev.anvil.context.ingest.kafka.KafkaIngestor;
+import dev.anvil.devkafka.LocalKafka;
 import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.Decision;
@@ -219,7 +224,7 @@ class ReplacementPropertyTest {
 
   @Test
   void everyUpsertIsDecidedOnTheOldAndTheNewDocumentThroughGrpc() throws Exception {
-    int cases = Math.max(PER_ROUND, CASES / 10);
+    int cases = Integer.getInteger("anvil.replacement.grpc-cases", Math.max(PER_ROUND, CASES / 10));
     DevTokenIssuer issuer =
         DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());
     int checked = 0;
@@ -261,6 +266,134 @@ class ReplacementPropertyTest {
     System.out.printf(
         "replacement property (gRPC): %d cases, %d differences%n", checked, differences.size());
     assertThat(differences).as("first differences").isEmpty();
+  }
+
+  @Test
+  void everyUpsertIsDecidedOnTheOldAndTheNewDocumentThroughKafka() throws Exception {
+    int cases =
+        Integer.getInteger("anvil.replacement.kafka-cases", Math.max(PER_ROUND, CASES / 25));
+    int checked = 0;
+    List<String> differences = new ArrayList<>();
+    try (LocalKafka kafka = LocalKafka.start(dir.resolve("kafka"), 0)) {
+      Map<String, Object> client = Map.of("bootstrap.servers", kafka.bootstrapServers());
+      for (int round = 0; checked < cases; round++) {
+        long seed = TestSeed.RUN + 2_000_000 + round;
+        Round r = round(seed);
+        AtomicReference<PolicySet> inForce = new AtomicReference<>(r.setup());
+        Path index = dir.resolve("kafka-" + round);
+        try (ContextEngine engine = engine(index, inForce)) {
+          Map<String, Boolean> indexed = writeOld(r, engine, inForce);
+          // One topic per writer, bound to it: its records are written as it, whatever they say.
+          Map<Principal, List<Case>> byWriter = new LinkedHashMap<>();
+          r.cases()
+              .forEach(c -> byWriter.computeIfAbsent(c.writer(), w -> new ArrayList<>()).add(c));
+          List<KafkaIngestor> ingestors = new ArrayList<>();
+          Map<String, String> topics = new LinkedHashMap<>();
+          try {
+            int w = 0;
+            for (var e : byWriter.entrySet()) {
+              String topic = "r" + round + "-w" + w++;
+              topics.put(topic, topic);
+              ingestors.add(
+                  KafkaIngestor.start(
+                      engine,
+                      KafkaIngestor.Config.defaults(kafka.bootstrapServers(), "prop")
+                          .withTopic(topic),
+                      e.getKey(),
+                      OpenTelemetry.noop()));
+              try (DocumentProducer p = new DocumentProducer(client, topic)) {
+                for (Case c : e.getValue()) {
+                  p.send(new DocumentRecord.Upsert(c.newDoc()));
+                }
+                p.flush();
+              }
+            }
+            long deadline = System.nanoTime() + Duration.ofMinutes(5).toNanos();
+            while (ingestors.stream()
+                    .mapToLong(
+                        i -> i.stats().indexed() + i.stats().ignored() + i.stats().deadLettered())
+                    .sum()
+                < r.cases().size()) {
+              assertThat(System.nanoTime()).as("every record processed").isLessThan(deadline);
+              Thread.sleep(20);
+            }
+          } finally {
+            ingestors.forEach(KafkaIngestor::close);
+          }
+          Map<String, String> dead = deadLetters(client, topics.keySet());
+          for (Case c : r.cases()) {
+            IngestOutcome want = expected(r.policies(), c, indexed.getOrDefault(c.id(), false));
+            String got = kafkaShape(c, dead.get(c.id()), CommittedIndex.version(index, c.id()));
+            if (!kafkaShape(want, c, indexed.getOrDefault(c.id(), false)).equals(got)) {
+              differences.add("seed " + seed + ": " + c + ": expected " + want + ", got " + got);
+            }
+            checked++;
+          }
+        }
+      }
+    }
+    System.out.printf(
+        "replacement property (Kafka): %d cases, %d differences%n", checked, differences.size());
+    assertThat(differences).as("first differences").isEmpty();
+  }
+
+  /**
+   * What a Kafka consumer's outcome leaves behind: a dead letter's kind, or the version indexed.
+   */
+  private static String kafkaShape(IngestOutcome want, Case c, boolean oldIndexed) {
+    long unchanged = oldIndexed ? c.oldVersion() : -1;
+    return switch (want) {
+      case IngestOutcome.Indexed i -> "version " + c.newVersion();
+      case IngestOutcome.Ignored i -> "version " + c.oldVersion();
+      case IngestOutcome.Rejected x -> "rejected, version " + unchanged;
+      case IngestOutcome.Denied d -> "denied by " + d.policy() + ", version " + unchanged;
+      case IngestOutcome.Conflict x -> "conflict, version " + unchanged;
+      case IngestOutcome.Deleted x -> "deleted";
+    };
+  }
+
+  private static String kafkaShape(Case c, String deadReason, java.util.OptionalLong version) {
+    String v = "version " + (version.isPresent() ? version.getAsLong() : -1);
+    if (deadReason == null) {
+      return v;
+    }
+    if (deadReason.contains("denied by policy ")) {
+      String policy =
+          deadReason.substring(deadReason.indexOf("denied by policy ") + 17).split(" ")[0];
+      return "denied by " + policy + ", " + v;
+    }
+    if (deadReason.contains("the id is taken")) {
+      return "conflict, " + v;
+    }
+    return "rejected, " + v;
+  }
+
+  /** Each dead-lettered record's key and reason, over the topics' dead-letter topics. */
+  private static Map<String, String> deadLetters(
+      Map<String, Object> client, Iterable<String> topics) {
+    Map<String, String> out = new LinkedHashMap<>();
+    try (var consumer =
+        new org.apache.kafka.clients.consumer.KafkaConsumer<>(
+            client,
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer(),
+            new org.apache.kafka.common.serialization.ByteArrayDeserializer())) {
+      for (String topic : topics) {
+        var dlq = new org.apache.kafka.common.TopicPartition(topic + ".dlq", 0);
+        consumer.assign(List.of(dlq));
+        consumer.seekToBeginning(List.of(dlq));
+        long end = consumer.endOffsets(List.of(dlq)).get(dlq);
+        while (consumer.position(dlq) < end) {
+          for (var rec : consumer.poll(Duration.ofMillis(500))) {
+            out.put(
+                new String(rec.key(), java.nio.charset.StandardCharsets.UTF_8),
+                new String(
+                    rec.headers().lastHeader("anvil.dlq.reason").value(),
+                    java.nio.charset.StandardCharsets.UTF_8));
+          }
+        }
+      }
+    }
+    return out;
   }
 
   private static dev.anvil.context.grpc.v1.Document proto(Case c) {
