@@ -9,6 +9,7 @@ import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.embed.ForwardingEmbedder;
 import dev.anvil.context.serving.Reembedding;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
@@ -46,7 +47,7 @@ class ModelSwitchTest {
    * dense results equal the old model's exactly when query and index vectors come from the same
    * model, and go wrong if they were ever mixed.
    */
-  static class Reversed implements Embedder {
+  static class Reversed extends ForwardingEmbedder {
     private final Embedder inner = SharedEmbedder.get();
     private final String id;
     private final Gate gate;
@@ -62,23 +63,13 @@ class ModelSwitchTest {
     }
 
     @Override
+    protected Embedder delegate() {
+      return inner;
+    }
+
+    @Override
     public String modelId() {
       return id;
-    }
-
-    @Override
-    public int dimension() {
-      return inner.dimension();
-    }
-
-    @Override
-    public int maxTokens() {
-      return inner.maxTokens();
-    }
-
-    @Override
-    public int countTokens(String text) {
-      return inner.countTokens(text);
     }
 
     @Override
@@ -94,9 +85,6 @@ class ModelSwitchTest {
       }
       return v;
     }
-
-    @Override
-    public void close() {}
   }
 
   /**

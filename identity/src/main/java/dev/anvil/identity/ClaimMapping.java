@@ -132,10 +132,12 @@ public record ClaimMapping(
     }
     Map<String, String> attributes = new TreeMap<>();
     if (!attributesClaim.isEmpty() && at(claims, attributesClaim) instanceof Map<?, ?> m) {
-      m.forEach((k, v) -> single(v).ifPresent(s -> attributes.put(k.toString(), s)));
+      m.forEach(
+          (k, v) ->
+              single(attributesClaim + "." + k, v).ifPresent(s -> attributes.put(k.toString(), s)));
     }
     attributeClaims.forEach(
-        (name, path) -> single(at(claims, path)).ifPresent(v -> attributes.put(name, v)));
+        (name, path) -> single(path, at(claims, path)).ifPresent(v -> attributes.put(name, v)));
     return new Principal(subject, roles, groups, attributes);
   }
 
@@ -178,13 +180,27 @@ public record ClaimMapping(
     return out;
   }
 
-  /** A single attribute value: text, a number or boolean as text, or the first of a list. */
-  private static Optional<String> single(Object v) {
+  /**
+   * A single attribute value: text, a number or boolean as text, or a list of exactly one. A claim
+   * with several values for an attribute is refused, naming the claim: picking one would make the
+   * decision depend on the order the identity provider returns them in.
+   *
+   * @throws InvalidTokenException ({@link Reason#BAD_CLAIM}) for several values
+   */
+  private static Optional<String> single(String claim, Object v) {
     return switch (v) {
       case String s when !s.isBlank() -> Optional.of(s);
       case Number n -> Optional.of(n.toString());
       case Boolean b -> Optional.of(b.toString());
-      case Collection<?> c when !c.isEmpty() -> single(c.iterator().next());
+      case Collection<?> c when c.size() == 1 -> single(claim, c.iterator().next());
+      case Collection<?> c when c.size() > 1 ->
+          throw new InvalidTokenException(
+              Reason.BAD_CLAIM,
+              "claim '"
+                  + claim
+                  + "': expected a single value, was "
+                  + c.size()
+                  + " values; an attribute policies compare must have one");
       case null, default -> Optional.empty();
     };
   }

@@ -94,6 +94,23 @@ class OidcTokenVerifierTest {
   }
 
   @Test
+  void anAttributeWithSeveralValuesIsRefusedNamingTheClaimNeverPicked() throws Exception {
+    // Keycloak sends user attributes as lists; which value comes first is not a decision.
+    String token =
+        issuer.sign(
+            issuer
+                .claims(clock.now)
+                .claim(
+                    "attributes",
+                    Map.of("clearance", List.of("internal", "restricted"), "location", "us"))
+                .build());
+    assertRejected(
+        token,
+        Reason.BAD_CLAIM,
+        "claim 'attributes.clearance': expected a single value, was 2 values");
+  }
+
+  @Test
   void clientRolesCanBeMappedWithAPrefix() throws Exception {
     OidcTokenVerifier v =
         OidcTokenVerifier.builder(issuer.issuer(), AUDIENCE)

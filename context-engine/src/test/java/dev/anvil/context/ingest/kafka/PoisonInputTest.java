@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.embed.ForwardingEmbedder;
 import dev.anvil.context.embed.HashEmbedder;
 import dev.anvil.context.index.CommittedIndex;
 import dev.anvil.devkafka.LocalKafka;
@@ -30,25 +31,16 @@ class PoisonInputTest {
   @TempDir Path dir;
 
   /** Fails, every time, on any batch holding a text with "poison" in it. */
-  record PoisonedEmbedder(Embedder inner) implements Embedder {
-    @Override
-    public String modelId() {
-      return inner.modelId();
+  static final class PoisonedEmbedder extends ForwardingEmbedder {
+    private final Embedder inner;
+
+    PoisonedEmbedder(Embedder inner) {
+      this.inner = inner;
     }
 
     @Override
-    public int dimension() {
-      return inner.dimension();
-    }
-
-    @Override
-    public int maxTokens() {
-      return inner.maxTokens();
-    }
-
-    @Override
-    public int countTokens(String text) {
-      return inner.countTokens(text);
+    protected Embedder delegate() {
+      return inner;
     }
 
     @Override
@@ -58,9 +50,6 @@ class PoisonInputTest {
       }
       return inner.embed(texts);
     }
-
-    @Override
-    public void close() {}
   }
 
   static Map.Entry<byte[], byte[]> upsert(String id, String body, Map<String, Object> tags) {
