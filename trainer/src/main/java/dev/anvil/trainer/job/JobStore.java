@@ -14,6 +14,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.nio.file.StandardOpenOption;
+import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
@@ -21,12 +22,12 @@ import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HashSet;
+import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.ThreadLocalRandom;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -46,6 +47,8 @@ import org.slf4j.LoggerFactory;
  * Several processes may read while one worker writes.
  */
 public final class JobStore {
+  private static final SecureRandom RANDOM = new SecureRandom();
+
   private static final Gson GSON = new Gson();
   private static final DateTimeFormatter ID_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
@@ -98,15 +101,22 @@ public final class JobStore {
   private Job submit(
       String name, String specText, Path specDir, Map<String, byte[]> files, Principal owner) {
     Instant now = Instant.now();
-    String id =
-        name
-            + "-"
-            + ID_TIME.format(now)
-            + "-"
-            + String.format("%04x", ThreadLocalRandom.current().nextInt(0x10000));
-    Path d = dir.resolve(id);
+    // Unguessable (96 random bits) and never reused: the folder is created, never overwritten.
+    String id;
+    Path d;
     try {
-      Files.createDirectories(d);
+      while (true) {
+        byte[] random = new byte[12];
+        RANDOM.nextBytes(random);
+        id = name + "-" + ID_TIME.format(now) + "-" + HexFormat.of().formatHex(random);
+        d = dir.resolve(id);
+        try {
+          Files.createDirectory(d);
+          break;
+        } catch (java.nio.file.FileAlreadyExistsException taken) {
+          // a collision of 96 random bits: draw again
+        }
+      }
       if (specDir == null) {
         specDir = d.resolve("input");
         Files.createDirectories(specDir);
@@ -125,7 +135,7 @@ public final class JobStore {
       job.addProperty("spec_dir", specDir.toAbsolutePath().toString());
       Files.writeString(d.resolve("job.json"), GSON.toJson(job));
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write job " + d, e);
+      throw new UncheckedIOException("cannot write job " + name + " in " + dir, e);
     }
     setState(id, new JobState.Queued(now));
     return find(id).orElseThrow();
