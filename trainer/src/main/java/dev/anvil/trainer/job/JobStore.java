@@ -98,54 +98,70 @@ public final class JobStore {
     return submit(name, specText, null, files, owner);
   }
 
+  /**
+   * Writes the job in a hidden staging folder, then renames it into place in one step: a reader
+   * never sees a job half-written, and the rename fails rather than overwrite a folder that exists.
+   */
   private Job submit(
       String name, String specText, Path specDir, Map<String, byte[]> files, Principal owner) {
     Instant now = Instant.now();
-    // Unguessable (96 random bits) and never reused: the folder is created, never overwritten.
-    String id;
-    Path d;
-    try {
-      while (true) {
-        byte[] random = new byte[12];
-        RANDOM.nextBytes(random);
-        id = name + "-" + ID_TIME.format(now) + "-" + HexFormat.of().formatHex(random);
-        d = dir.resolve(id);
-        try {
-          Files.createDirectory(d);
-          break;
-        } catch (java.nio.file.FileAlreadyExistsException taken) {
-          // a collision of 96 random bits: draw again
+    while (true) {
+      // Unguessable (96 random bits) and never reused.
+      byte[] random = new byte[12];
+      RANDOM.nextBytes(random);
+      String id = name + "-" + ID_TIME.format(now) + "-" + HexFormat.of().formatHex(random);
+      Path d = dir.resolve(id);
+      Path staging = dir.resolve(".staging-" + id);
+      try {
+        Files.createDirectory(staging);
+        Path inputs = specDir;
+        if (inputs == null) {
+          inputs = d.resolve("input");
+          for (Map.Entry<String, byte[]> f : files.entrySet()) {
+            Path to = staging.resolve("input").resolve(f.getKey()).normalize();
+            Files.createDirectories(to.getParent());
+            Files.write(to, f.getValue());
+          }
+          Files.createDirectories(staging.resolve("input"));
         }
+        Files.writeString(staging.resolve("spec.yaml"), specText);
+        JsonObject job = new JsonObject();
+        job.addProperty("id", id);
+        job.addProperty("name", name);
+        job.add("owner", principal(owner));
+        job.addProperty("submitted", now.toString());
+        job.addProperty("spec_dir", inputs.toAbsolutePath().toString());
+        Files.writeString(staging.resolve("job.json"), GSON.toJson(job));
+        Files.writeString(
+            staging.resolve("state.json"), GSON.toJson(stateJson(new JobState.Queued(now))));
+        Files.move(staging, d, StandardCopyOption.ATOMIC_MOVE);
+        setState(id, new JobState.Queued(now)); // records the event, as every change of state
+        return find(id).orElseThrow();
+      } catch (java.nio.file.FileAlreadyExistsException taken) {
+        deleteQuietly(staging); // a collision of 96 random bits: draw again
+      } catch (IOException e) {
+        deleteQuietly(staging);
+        throw new UncheckedIOException("cannot write job " + name + " in " + dir, e);
       }
-      if (specDir == null) {
-        specDir = d.resolve("input");
-        Files.createDirectories(specDir);
-        for (Map.Entry<String, byte[]> f : files.entrySet()) {
-          Path to = specDir.resolve(f.getKey()).normalize();
-          Files.createDirectories(to.getParent());
-          Files.write(to, f.getValue());
-        }
-      }
-      Files.writeString(d.resolve("spec.yaml"), specText);
-      JsonObject job = new JsonObject();
-      job.addProperty("id", id);
-      job.addProperty("name", name);
-      job.add("owner", principal(owner));
-      job.addProperty("submitted", now.toString());
-      job.addProperty("spec_dir", specDir.toAbsolutePath().toString());
-      Files.writeString(d.resolve("job.json"), GSON.toJson(job));
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write job " + name + " in " + dir, e);
     }
-    setState(id, new JobState.Queued(now));
-    return find(id).orElseThrow();
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (Stream<Path> paths = Files.walk(dir)) {
+      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      LOG.warn("cannot remove {}: {}", dir, e.toString());
+    }
   }
 
   /** Every job, oldest first. */
   public List<Job> list() {
     try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> Files.exists(p.resolve("job.json")))
-          .map(p -> load(p.getFileName().toString()))
+      return s.filter(p -> !p.getFileName().toString().startsWith("."))
+          .filter(p -> Files.exists(p.resolve("job.json")))
+          .flatMap(p -> loadOrSkip(p.getFileName().toString()).stream())
           .sorted(Comparator.comparing(Job::submitted).thenComparing(Job::id))
           .toList();
     } catch (IOException e) {
@@ -315,6 +331,16 @@ public final class JobStore {
   /** Whether someone asked to cancel the job. */
   public boolean cancelRequested(String id) {
     return Files.exists(dir.resolve(id).resolve("cancel-requested"));
+  }
+
+  /** A job, or empty (logged) if its folder cannot be read: one bad folder never stops a worker. */
+  private Optional<Job> loadOrSkip(String id) {
+    try {
+      return Optional.of(load(id));
+    } catch (RuntimeException e) {
+      LOG.warn("skipping job folder {}: {}", id, e.toString());
+      return Optional.empty();
+    }
   }
 
   private Job load(String id) {

@@ -23,4 +23,37 @@ class JobStoreTest {
     }
     assertThat(store.list()).hasSize(200);
   }
+
+  @Test
+  void aWorkerListingJobsNeverSeesOneHalfWritten() throws Exception {
+    // anvil train serve's worker lists jobs while the service submits them; a job folder seen
+    // before its state was written once stopped the server.
+    JobStore store = new JobStore(dir.resolve("jobs"));
+    java.util.concurrent.atomic.AtomicBoolean done =
+        new java.util.concurrent.atomic.AtomicBoolean();
+    java.util.List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();
+    Thread worker =
+        new Thread(
+            () -> {
+              while (!done.get()) {
+                try {
+                  store.list().forEach(j -> assertThat(j.state()).isNotNull());
+                } catch (Throwable t) {
+                  failures.add(t);
+                }
+              }
+            });
+    worker.start();
+    for (int i = 0; i < 300; i++) {
+      store.submit(
+          "busy",
+          "name: busy\n",
+          java.util.Map.of("data.jsonl", new byte[] {'{', '}'}),
+          Principal.of("mia"));
+    }
+    done.set(true);
+    worker.join(60_000);
+    assertThat(failures).isEmpty();
+    assertThat(store.list()).hasSize(300);
+  }
 }
