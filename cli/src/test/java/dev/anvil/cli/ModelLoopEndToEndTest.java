@@ -84,8 +84,13 @@ class ModelLoopEndToEndTest {
             cliData.resolve("dev-issuer/signing-key.jwk.json"), Clock.systemUTC());
     String pack = PolicyCommandTest.examplePack().toString();
 
-    // The customer's base encoder, served by the engine through ONNX Runtime.
-    Path base = TinyModels.huggingFaceDir(dir.resolve("base"));
+    // The customer's base encoder, served by the engine through ONNX Runtime and placed in the
+    // trainer's registry by the operator (a remote job names its base model by registry id).
+    Path base =
+        TinyModels.registeredBase(
+            dir.resolve("models"),
+            "loop-base",
+            Map.of("classification", "internal", "department", List.of("engineering")));
     try (EncoderModel m = EncoderModel.load(base, Device.cpu(), MAX_TOKENS)) {
       m.exportOnnx(base, Map.of());
     }
@@ -151,7 +156,7 @@ class ModelLoopEndToEndTest {
         Path spec =
             Files.writeString(
                 client.resolve("job.yaml"),
-                TinyModels.tunedEmbeddingSpec("loop", base.toAbsolutePath().toString()));
+                TinyModels.tunedEmbeddingSpec("loop", "registry: loop-base"));
 
         // 1. Submit over gRPC as mia; stream the job's events to its end.
         JobView job;

@@ -1,6 +1,7 @@
 package dev.anvil.trainer;
 
 import ai.djl.Device;
+import dev.anvil.modelcard.ModelCard;
 import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.model.BertConfig;
 import dev.anvil.trainer.model.BertEncoder;
@@ -66,16 +67,34 @@ public final class TinyModels {
   }
 
   /**
-   * A job spec that fine-tunes the tiny encoder in {@code baseDir} on {@code pairs.jsonl} (beside
-   * the spec) well enough that the promotion gate prefers it over its base: 4 epochs at a high
-   * learning rate, nothing held out.
+   * A fresh tiny encoder registered in the trainer's registry {@code models} as {@code id}, with a
+   * card of the given lineage (as an operator would place a base model for remote callers).
+   */
+  public static Path registeredBase(Path models, String id, Map<String, ?> lineage) {
+    Path dir = huggingFaceDir(models.resolve(id));
+    ModelCard.of(
+            Map.of(
+                "model", id,
+                "job", "operator",
+                "task", "embedding",
+                "owner", "operator",
+                "created", "2026-01-01T00:00:00Z",
+                "lineage", lineage))
+        .write(dir);
+    return dir;
+  }
+
+  /**
+   * A job spec that fine-tunes the tiny encoder in {@code baseDir} (a directory, or {@code
+   * registry: ID} for a registered one) on {@code pairs.jsonl} (beside the spec) well enough that
+   * the promotion gate prefers it over its base: 4 epochs at a high learning rate, nothing held
+   * out.
    */
   public static String tunedEmbeddingSpec(String name, String baseDir) {
     return """
         name: %s
         task: embedding
-        base_model:
-          huggingface: %s
+        base_model: {%s}
         data:
           train: pairs.jsonl
         hyperparameters:
@@ -88,7 +107,7 @@ public final class TinyModels {
           checkpoint_every: 100
           holdout: 0
         """
-        .formatted(name, baseDir);
+        .formatted(name, baseDir.startsWith("registry:") ? baseDir : "huggingface: " + baseDir);
   }
 
   /** (question, answer) pairs, one per topic and phrasing, tagged internal engineering. */

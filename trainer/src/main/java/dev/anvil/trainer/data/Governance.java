@@ -6,6 +6,7 @@ import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.InvalidTagsException;
+import dev.anvil.rbac.schema.TagType;
 import dev.anvil.rbac.schema.TagValue;
 import java.util.ArrayList;
 import java.util.List;
@@ -61,6 +62,55 @@ public final class Governance {
       throw new TrainingDeniedException(owner.subject(), offending, total);
     }
     return lineage(valid);
+  }
+
+  /**
+   * The lineage of a model made from {@code base} (a model with a card) and data of lineage {@code
+   * data}: the owner must be allowed to {@code read_model} the base, and the new model inherits
+   * both (the highest level of each ordered tag, the union of the others), so a model derived from
+   * a restricted model is restricted.
+   *
+   * @throws TrainingDeniedException if the owner may not read the base model, or its lineage does
+   *     not fit the schema
+   */
+  public static Lineage derived(
+      PolicySet policies,
+      Principal owner,
+      Lineage data,
+      Map<String, Object> base,
+      String baseName) {
+    DocTags baseTags;
+    try {
+      baseTags = policies.schema().validate(base);
+    } catch (InvalidTagsException e) {
+      throw TrainingDeniedException.baseModel(owner.subject(), baseName, e.getMessage());
+    }
+    if (policies.decide(owner, Action.READ_MODEL, baseTags) instanceof Decision.Deny d) {
+      throw TrainingDeniedException.baseModel(
+          owner.subject(), baseName, "denied by policy " + d.policy());
+    }
+    SortedMap<String, Object> out = new TreeMap<>(data.tags());
+    base.forEach(
+        (tag, value) ->
+            out.merge(
+                tag,
+                value,
+                (a, b) -> {
+                  var def = policies.schema().tag(tag).orElseThrow();
+                  if (def.type() == TagType.ORDERED) {
+                    return def.rank(String.valueOf(a)) >= def.rank(String.valueOf(b)) ? a : b;
+                  }
+                  TreeSet<String> union = new TreeSet<>(values(a));
+                  union.addAll(values(b));
+                  return List.copyOf(union);
+                }));
+    return new Lineage(out);
+  }
+
+  private static List<String> values(Object v) {
+    return v instanceof List<?> l
+        ? l.stream().map(String::valueOf).toList()
+        : List.of(String.valueOf(v));
   }
 
   private static Lineage lineage(List<DocTags> tags) {

@@ -3,8 +3,9 @@ package dev.anvil.trainer.data;
 import java.util.List;
 
 /**
- * The job's owner may not train on some examples (or their tags are invalid); {@link #offending()}
- * lists them with the reason, e.g. {@code train.jsonl:17: denied by policy default-deny}.
+ * The job's owner may not train on some examples (or their tags are invalid), or may not build on
+ * its base model; {@link #offending()} lists them with the reason, e.g. {@code train.jsonl:17:
+ * denied by policy default-deny}.
  */
 public final class TrainingDeniedException extends RuntimeException {
   private static final long serialVersionUID = 1L;
@@ -12,7 +13,7 @@ public final class TrainingDeniedException extends RuntimeException {
   private final int total;
 
   public TrainingDeniedException(String owner, List<String> offending, int total) {
-    super(
+    this(
         owner
             + " may not train on "
             + total
@@ -22,9 +23,21 @@ public final class TrainingDeniedException extends RuntimeException {
             + String.join("\n  ", offending)
             + (total > offending.size()
                 ? "\n  ... and " + (total - offending.size()) + " more"
-                : ""));
+                : ""),
+        offending,
+        total);
+  }
+
+  private TrainingDeniedException(String message, List<String> offending, int total) {
+    super(message);
     this.offending = List.copyOf(offending);
     this.total = total;
+  }
+
+  /** The owner may not build on the base model {@code model}: {@code reason} says why. */
+  public static TrainingDeniedException baseModel(String owner, String model, String reason) {
+    String line = "base model " + model + ": " + reason;
+    return new TrainingDeniedException(owner + " may not build on " + line, List.of(line), 1);
   }
 
   /** The offending examples (the first {@link Governance#MAX_LISTED}), with reasons. */

@@ -46,6 +46,7 @@ import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.Random;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
@@ -221,6 +222,13 @@ public final class JobRunner {
     List<Example> all = new ArrayList<>(train);
     all.addAll(eval);
     Governance.Lineage lineage = Governance.check(set, job.owner(), all);
+    Optional<ModelCard> baseCard = baseCard(spec);
+    if (baseCard.isPresent()) {
+      // A model made from a model inherits its lineage too: restricted in, restricted out.
+      lineage =
+          Governance.derived(
+              set, job.owner(), lineage, baseCard.get().lineage(), baseCard.get().model());
+    }
     store.log(
         id,
         all.size()
@@ -289,9 +297,35 @@ public final class JobRunner {
     }
   }
 
+  /** The card of the base model, if it has one (a model trained by Anvil). */
+  private Optional<ModelCard> baseCard(JobSpec spec) {
+    return switch (spec.baseModel()) {
+      case JobSpec.BaseModel.HuggingFace h -> ModelCard.read(h.dir());
+      case JobSpec.BaseModel.Onnx o -> ModelCard.read(o.file().toAbsolutePath().getParent());
+      case JobSpec.BaseModel.Packaged p -> Optional.empty();
+      case JobSpec.BaseModel.Registry r -> {
+        Optional<ModelCard> card = ModelCard.read(registry(r.id()));
+        if (card.isEmpty()) {
+          throw new JobSpecException(List.of("base_model.registry: no model '" + r.id() + "'"));
+        }
+        yield card;
+      }
+    };
+  }
+
+  /** A registry model's directory, never a path outside the registry. */
+  private Path registry(String id) {
+    Path dir = models.resolve(id).normalize();
+    if (!models.normalize().equals(dir.getParent())) {
+      throw new JobSpecException(List.of("base_model.registry: no model '" + id + "'"));
+    }
+    return dir;
+  }
+
   private EncoderModel load(JobSpec spec) {
     int maxLen = spec.hyperparameters().maxSeqLength();
     return switch (spec.baseModel()) {
+      case JobSpec.BaseModel.Registry r -> EncoderModel.load(registry(r.id()), device, maxLen);
       case JobSpec.BaseModel.HuggingFace h -> EncoderModel.fromHuggingFace(h.dir(), device, maxLen);
       case JobSpec.BaseModel.Onnx o ->
           EncoderModel.fromOnnx(

@@ -3,6 +3,7 @@ package dev.anvil.trainer.job;
 import dev.anvil.trainer.train.Hyperparameters;
 import java.io.IOException;
 import java.nio.file.Files;
+import java.nio.file.LinkOption;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -26,6 +27,7 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  * base_model:
  *   huggingface: models/minilm     # config.json, model.safetensors, tokenizer.json
  *   # or: onnx: model.onnx, tokenizer: tokenizer.json;  or: packaged: all-minilm-l6-v2
+ *   # or: registry: MODEL_ID       # a model of the trainer's registry (read_model on its card)
  * data:
  *   train: data/train.jsonl
  *   eval: data/dev.jsonl           # optional; else `holdout` of train is held out
@@ -48,6 +50,11 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  * }</pre>
  *
  * Relative paths are relative to the spec file. Every hyperparameter has the default shown.
+ *
+ * <p>A spec submitted to a trainer service is <em>confined</em> ({@link #parseConfined}): its paths
+ * may name only files uploaded with it (relative, inside its folder, symbolic links included), and
+ * a base model comes from the registry by id or is packaged. A path outside is refused with the
+ * same words whether it exists or not.
  */
 public record JobSpec(
     String name,
@@ -75,6 +82,9 @@ public record JobSpec(
 
     /** A model packaged with Anvil (on the class path), e.g. {@code all-minilm-l6-v2}. */
     record Packaged(String name) implements BaseModel {}
+
+    /** A model of the trainer's registry, by id (its card's lineage travels to the new model). */
+    record Registry(String id) implements BaseModel {}
   }
 
   private static final Set<String> TOP =
@@ -114,6 +124,19 @@ public record JobSpec(
 
   /** Parses spec text; relative paths are resolved against {@code base}. */
   public static JobSpec parse(String where, String yaml, Path base) {
+    return parse(where, yaml, base, false);
+  }
+
+  /**
+   * Parses a spec whose paths must stay inside {@code folder} (the files uploaded with it): an
+   * absolute path, {@code ..}, or a symbolic link out is refused, without saying whether the path
+   * exists; a base model must be {@code registry} or {@code packaged}, or uploaded.
+   */
+  public static JobSpec parseConfined(String where, String yaml, Path folder) {
+    return parse(where, yaml, folder, true);
+  }
+
+  private static JobSpec parse(String where, String yaml, Path base, boolean confined) {
     Object root;
     try {
       root = new Load(LoadSettings.builder().setLabel(where).build()).loadFromString(yaml);
@@ -140,22 +163,18 @@ public record JobSpec(
     }
     Optional<String> owner =
         Optional.ofNullable(top.containsKey("owner") ? f.text(top, "owner", null) : null);
-    BaseModel model = baseModel(f, f.map(top.get("base_model"), "base_model"), base);
+    Paths paths = new Paths(f, base, confined);
+    BaseModel model = baseModel(f, f.map(top.get("base_model"), "base_model"), paths);
     Map<String, Object> data = f.map(top.get("data"), "data");
     f.unknown(data, DATA, "data.");
-    Path train = data.containsKey("train") ? base.resolve(f.text(data, "train", "data.")) : null;
-    if (train == null) {
+    Path train =
+        data.containsKey("train") ? paths.file("data.train", f.text(data, "train", "data.")) : null;
+    if (!data.containsKey("train")) {
       f.problem("data.train", "missing");
-    } else if (!Files.isRegularFile(train)) {
-      f.problem("data.train", "no such file: " + train);
     }
     Optional<Path> eval = Optional.empty();
     if (data.containsKey("eval")) {
-      Path e = base.resolve(f.text(data, "eval", "data."));
-      if (!Files.isRegularFile(e)) {
-        f.problem("data.eval", "no such file: " + e);
-      }
-      eval = Optional.of(e);
+      eval = Optional.ofNullable(paths.file("data.eval", f.text(data, "eval", "data.")));
     }
     Map<String, Object> tags =
         data.containsKey("tags") ? f.map(data.get("tags"), "data.tags") : Map.of();
@@ -169,31 +188,87 @@ public record JobSpec(
     return new JobSpec(name, t, owner, model, train, eval, Map.copyOf(tags), hp);
   }
 
-  private static BaseModel baseModel(Fields f, Map<String, Object> m, Path base) {
+  private static BaseModel baseModel(Fields f, Map<String, Object> m, Paths paths) {
     if (m.containsKey("huggingface")) {
-      Path dir = base.resolve(f.text(m, "huggingface", "base_model."));
-      if (!Files.isDirectory(dir)) {
-        f.problem("base_model.huggingface", "no such directory: " + dir);
-      }
-      return new BaseModel.HuggingFace(dir);
+      return new BaseModel.HuggingFace(
+          paths.directory("base_model.huggingface", f.text(m, "huggingface", "base_model.")));
     }
     if (m.containsKey("onnx")) {
-      Path file = base.resolve(f.text(m, "onnx", "base_model."));
+      Path file = paths.file("base_model.onnx", f.text(m, "onnx", "base_model."));
       String tok = f.text(m, "tokenizer", "base_model.");
-      for (Path p : tok == null ? List.of(file) : List.of(file, base.resolve(tok))) {
-        if (!Files.isRegularFile(p)) {
-          f.problem("base_model", "no such file: " + p);
-        }
-      }
-      return new BaseModel.Onnx(file, tok == null ? null : base.resolve(tok));
+      return new BaseModel.Onnx(file, tok == null ? null : paths.file("base_model.tokenizer", tok));
     }
     if (m.containsKey("packaged")) {
       return new BaseModel.Packaged(f.text(m, "packaged", "base_model."));
     }
+    if (m.containsKey("registry")) {
+      String id = f.text(m, "registry", "base_model.");
+      if (id != null && !id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,199}")) {
+        f.problem("base_model.registry", "expected a model id, was '" + id + "'");
+      }
+      return new BaseModel.Registry(id);
+    }
     f.problem(
         "base_model",
-        "expected one of huggingface: DIR, onnx: FILE (with tokenizer: FILE), packaged: NAME");
+        "expected one of huggingface: DIR, onnx: FILE (with tokenizer: FILE), packaged: NAME,"
+            + " registry: MODEL_ID");
     return null;
+  }
+
+  /**
+   * The spec's paths, resolved against its folder; when confined, only inside it. Outside, the
+   * answer is the same whether the path exists or not: a submitter learns nothing of the trainer's
+   * disk.
+   */
+  private record Paths(Fields f, Path base, boolean confined) {
+    Path file(String field, String given) {
+      Path p = resolve(field, given);
+      if (p != null && !Files.isRegularFile(p)) {
+        f.problem(field, "no such file: " + given);
+      }
+      return p;
+    }
+
+    Path directory(String field, String given) {
+      Path p = resolve(field, given);
+      if (p != null && !Files.isDirectory(p)) {
+        f.problem(field, "no such directory: " + given);
+      }
+      return p;
+    }
+
+    private Path resolve(String field, String given) {
+      if (given == null) {
+        return null;
+      }
+      Path p = base.resolve(given).normalize();
+      if (!confined) {
+        return p;
+      }
+      String outside =
+          "must name a file uploaded with the job (a relative path inside its folder); use"
+              + " registry: MODEL_ID for a model of the trainer";
+      if (Path.of(given).isAbsolute() || !p.startsWith(base.normalize())) {
+        f.problem(field, outside);
+        return null;
+      }
+      try {
+        // Where the path really leads: its deepest existing part, links (even dangling) followed,
+        // so a link out of the folder is refused whether its target exists or not.
+        Path existing = p;
+        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
+          existing = existing.getParent();
+        }
+        if (existing == null || !existing.toRealPath().startsWith(base.toRealPath())) {
+          f.problem(field, outside);
+          return null;
+        }
+      } catch (java.io.IOException e) {
+        f.problem(field, outside);
+        return null;
+      }
+      return p;
+    }
   }
 
   /** The hyperparameters, or null when a problem was found (the spec is refused with them). */

@@ -183,10 +183,13 @@ public final class JobStore {
     try {
       JsonObject o =
           JsonParser.parseString(Files.readString(job.dir().resolve("job.json"))).getAsJsonObject();
-      return JobSpec.parse(
-          job.dir().resolve("spec.yaml").toString(),
-          Files.readString(job.dir().resolve("spec.yaml")),
-          Path.of(o.get("spec_dir").getAsString()));
+      Path specDir = Path.of(o.get("spec_dir").getAsString());
+      String where = job.dir().resolve("spec.yaml").toString();
+      String text = Files.readString(job.dir().resolve("spec.yaml"));
+      // A spec that came with its files (from a trainer service's caller) stays confined to them.
+      return specDir.equals(job.dir().resolve("input"))
+          ? JobSpec.parseConfined(where, text, specDir)
+          : JobSpec.parse(where, text, specDir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the spec of " + job.id(), e);
     }

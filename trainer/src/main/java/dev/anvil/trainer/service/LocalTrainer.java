@@ -100,6 +100,7 @@ public final class LocalTrainer implements Trainer {
     if (s.specDir().isPresent()) {
       JobSpec spec = JobSpec.parse(s.where(), s.spec(), s.specDir().get());
       checkOwner(spec, caller);
+      checkBaseModel(spec);
       job = store.submit(spec.name(), s.spec(), s.specDir().get(), caller);
     } else {
       // Check the spec against its files before the job exists: a bad one leaves nothing behind.
@@ -115,8 +116,10 @@ public final class LocalTrainer implements Trainer {
           Files.write(to, f.getValue());
         }
         Files.createDirectories(staging);
-        JobSpec spec = JobSpec.parse(s.where(), s.spec(), staging);
+        // Sent from elsewhere: its paths name only what it uploaded, never the trainer's files.
+        JobSpec spec = JobSpec.parseConfined(s.where(), s.spec(), staging);
         checkOwner(spec, caller);
+        checkBaseModel(spec);
         job = store.submit(spec.name(), s.spec(), s.files(), caller);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot stage the submitted files", e);
@@ -125,6 +128,17 @@ public final class LocalTrainer implements Trainer {
       }
     }
     return JobView.of(job);
+  }
+
+  /**
+   * A base model from the registry must be one the caller may read, or it is not found (its
+   * existence is not revealed); the job checks it again when it runs, and so does every base model
+   * with a card.
+   */
+  private void checkBaseModel(JobSpec spec) {
+    if (spec.baseModel() instanceof JobSpec.BaseModel.Registry r) {
+      registered(r.id()).filter(this::mayRead).orElseThrow(() -> notFoundModel(r.id()));
+    }
   }
 
   private static void checkOwner(JobSpec spec, Principal caller) {

@@ -38,30 +38,38 @@ public record Submission(
   }
 
   /**
-   * A spec file with the data files it names by relative path ({@code data.train}, {@code
-   * data.eval}) attached; absolute paths, like the base model, name files on the trainer. The
-   * trainer checks the spec as a whole.
+   * A spec file with the data files it names ({@code data.train}, {@code data.eval}) attached, by
+   * their paths relative to the spec. A trainer service reads nothing of its own disk for a caller:
+   * data must be in the spec's folder and a base model must come from its registry ({@code
+   * registry: MODEL_ID}) or be packaged. The trainer checks the spec as a whole.
    *
-   * @throws JobSpecException if a data file is missing here, outside the spec's folder, or too big
+   * @throws JobSpecException if a data file is missing here, outside the spec's folder, or too big,
+   *     or the base model is a path
    */
   public static Submission upload(Path specFile) {
     String spec = read(specFile);
     Path dir = specFile.toAbsolutePath().getParent();
     Map<String, byte[]> files = new LinkedHashMap<>();
-    for (Map.Entry<String, String> d : dataPaths(specFile, spec).entrySet()) {
+    Map<?, ?> top = top(specFile, spec);
+    if (top.get("base_model") instanceof Map<?, ?> base
+        && (base.containsKey("huggingface") || base.containsKey("onnx"))) {
+      throw new JobSpecException(
+          List.of(
+              specFile
+                  + ": field 'base_model': a trainer service takes its base model from its"
+                  + " registry: use registry: MODEL_ID (see anvil model list) or packaged: NAME"));
+    }
+    for (Map.Entry<String, String> d : dataPaths(top).entrySet()) {
       Path p = Path.of(d.getValue());
-      if (p.isAbsolute()) {
-        continue; // on the trainer
-      }
       Path rel = dir.relativize(dir.resolve(p).normalize());
-      if (rel.startsWith("..")) {
+      if (p.isAbsolute() || rel.startsWith("..")) {
         throw new JobSpecException(
             List.of(
                 specFile
                     + ": field '"
                     + d.getKey()
-                    + "': to send it to the trainer, the file must be in the spec's folder (or"
-                    + " give an absolute path on the trainer)"));
+                    + "': to send it to the trainer, the file must be in the spec's folder (a"
+                    + " trainer service reads only the files sent with the job)"));
       }
       try {
         files.put(rel.toString(), Files.readAllBytes(dir.resolve(rel)));
@@ -76,27 +84,32 @@ public record Submission(
           List.of(
               String.format(
                   "%s: the data files hold %d MiB; a submission to a trainer service carries at"
-                      + " most %d MiB: put larger data on the trainer's volume and name it by an"
-                      + " absolute path",
+                      + " most %d MiB: run the job where the data is (anvil train run)",
                   specFile, bytes >> 20, MAX_UPLOAD_BYTES >> 20)));
     }
     return new Submission(specFile.toString(), spec, Optional.empty(), files);
   }
 
-  /** {@code data.train} and {@code data.eval} as written, if the spec is a mapping at all. */
-  private static Map<String, String> dataPaths(Path specFile, String spec) {
-    Map<String, String> out = new LinkedHashMap<>();
+  /** The spec's top-level mapping (empty if it is not one: the trainer names that problem). */
+  private static Map<?, ?> top(Path specFile, String spec) {
     try {
-      if (new Load(LoadSettings.builder().build()).loadFromString(spec) instanceof Map<?, ?> top
-          && top.get("data") instanceof Map<?, ?> data) {
-        for (String field : List.of("train", "eval")) {
-          if (data.get(field) instanceof String path) {
-            out.put("data." + field, path);
-          }
-        }
-      }
+      return new Load(LoadSettings.builder().build()).loadFromString(spec) instanceof Map<?, ?> m
+          ? m
+          : Map.of();
     } catch (YamlEngineException e) {
       throw new JobSpecException(List.of(specFile + ": not valid YAML: " + e.getMessage()));
+    }
+  }
+
+  /** {@code data.train} and {@code data.eval} as written. */
+  private static Map<String, String> dataPaths(Map<?, ?> top) {
+    Map<String, String> out = new LinkedHashMap<>();
+    if (top.get("data") instanceof Map<?, ?> data) {
+      for (String field : List.of("train", "eval")) {
+        if (data.get(field) instanceof String path) {
+          out.put("data." + field, path);
+        }
+      }
     }
     return out;
   }

@@ -26,6 +26,7 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
@@ -37,6 +38,9 @@ import org.junit.jupiter.api.io.TempDir;
  * and promote, a job's events streamed to its end, and refusals that name their reason.
  */
 class TrainerServiceTest {
+  static final Map<String, Object> ENGINEERING =
+      Map.of("classification", "internal", "department", List.of("engineering"));
+
   @TempDir static Path dir;
   static GrpcServer server;
   static DevTokenIssuer issuer;
@@ -60,7 +64,8 @@ class TrainerServiceTest {
             who -> new LocalTrainer(store, policies, models, Optional.empty(), who),
             issuer.verifier(),
             OpenTelemetry.noop());
-    Path base = TinyModels.huggingFaceDir(dir.resolve("base"));
+    // Remote callers name base models by registry id; an operator placed this one.
+    TinyModels.registeredBase(models, "tiny-base", ENGINEERING);
     Path client = Files.createDirectories(dir.resolve("client"));
     TinyModels.write(client.resolve("pairs.jsonl"), TinyModels.pairs());
     spec =
@@ -70,7 +75,7 @@ class TrainerServiceTest {
             name: tiny
             task: embedding
             base_model:
-              huggingface: %s
+              registry: tiny-base
             data:
               train: pairs.jsonl
             hyperparameters:
@@ -79,8 +84,7 @@ class TrainerServiceTest {
               eval_every: 2
               checkpoint_every: 100
               holdout: 0.25
-            """
-                .formatted(base.toAbsolutePath()));
+            """);
   }
 
   @AfterAll
@@ -206,25 +210,138 @@ class TrainerServiceTest {
   }
 
   @Test
-  void anUploadCarriesTheDataNamedRelativelyAndLeavesAbsolutePathsToTheTrainer() throws Exception {
+  void anUploadCarriesTheDataNamedRelativelyAndRefusesPathsOnTheTrainer() throws Exception {
     Path client = dir.resolve("client");
     Submission s = Submission.upload(spec);
     assertThat(s.files()).containsOnlyKeys("pairs.jsonl");
 
-    Path onTrainer =
+    for (String path : List.of("/srv/data/pairs.jsonl", "../secrets.jsonl")) {
+      Path bad =
+          Files.writeString(
+              client.resolve("elsewhere.yaml"),
+              Files.readString(spec).replace("train: pairs.jsonl", "train: " + path));
+      assertThatThrownBy(() -> Submission.upload(bad))
+          .isInstanceOf(dev.anvil.trainer.job.JobSpecException.class)
+          .hasMessageContaining("elsewhere.yaml")
+          .hasMessageContaining("data.train")
+          .hasMessageContaining("spec's folder");
+    }
+    Path hfBase =
         Files.writeString(
-            client.resolve("absolute.yaml"),
-            Files.readString(spec).replace("train: pairs.jsonl", "train: /srv/data/pairs.jsonl"));
-    assertThat(Submission.upload(onTrainer).files()).isEmpty();
-
-    Path outside =
-        Files.writeString(
-            client.resolve("outside.yaml"),
-            Files.readString(spec).replace("train: pairs.jsonl", "train: ../secrets.jsonl"));
-    assertThatThrownBy(() -> Submission.upload(outside))
+            client.resolve("hf.yaml"),
+            Files.readString(spec).replace("registry: tiny-base", "huggingface: /srv/models/x"));
+    assertThatThrownBy(() -> Submission.upload(hfBase))
         .isInstanceOf(dev.anvil.trainer.job.JobSpecException.class)
-        .hasMessageContaining("outside.yaml")
-        .hasMessageContaining("data.train")
-        .hasMessageContaining("spec's folder");
+        .hasMessageContaining("base_model")
+        .hasMessageContaining("registry: MODEL_ID");
+  }
+
+  /**
+   * A caller that skips the client's checks still reads nothing of the trainer's disk: a path that
+   * exists on the trainer and one that does not get the same answer, and nothing is queued. (An
+   * upload carries bytes, never links; JobSpecTest covers a link out of a confined folder.)
+   */
+  @Test
+  void aSpecSentOverGrpcNamesOnlyItsUploadedFilesAndCannotProbeTheTrainersDisk() throws Exception {
+    Path secret = TinyModels.write(dir.resolve("secret.jsonl"), TinyModels.pairs());
+    byte[] pairs = Files.readAllBytes(dir.resolve("client/pairs.jsonl"));
+    String text = Files.readString(spec);
+    try (TrainerClient mia = as("mia")) {
+      int before = store.list().size();
+      Map<String, String> answers = new java.util.LinkedHashMap<>();
+      for (String path :
+          List.of(
+              secret.toString(),
+              dir.resolve("no-such.jsonl").toString(),
+              "../../secret.jsonl",
+              "../../no-such.jsonl")) {
+        Map<String, byte[]> files = Map.of("pairs.jsonl", pairs);
+        Submission s =
+            new Submission(
+                "job.yaml",
+                text.replace("train: pairs.jsonl", "train: " + path),
+                Optional.empty(),
+                files);
+        TrainerException e =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                TrainerException.class, () -> mia.submit(s));
+        assertThat(e.kind()).isEqualTo(TrainerException.Kind.INVALID);
+        answers.put(path, e.getMessage().replace(path, "PATH"));
+      }
+      assertThat(answers.values())
+          .allMatch(m -> m.contains("must name a file uploaded with the job"));
+      assertThat(new java.util.HashSet<>(answers.values())).hasSize(1);
+      assertThat(answers.values()).noneMatch(m -> m.contains(dir.toString()));
+
+      // The base model: a path is refused the same way; a registry id must be one mia may read.
+      for (String base :
+          List.of(
+              "huggingface: " + dir.resolve("models/tiny-base"),
+              "huggingface: ../../models/tiny-base")) {
+        Submission s =
+            new Submission(
+                "job.yaml",
+                text.replace("registry: tiny-base", base),
+                Optional.empty(),
+                Map.of("pairs.jsonl", pairs));
+        assertThatThrownBy(() -> mia.submit(s))
+            .isInstanceOfSatisfying(
+                TrainerException.class,
+                e -> assertThat(e.kind()).isEqualTo(TrainerException.Kind.INVALID))
+            .hasMessageContaining(
+                "field 'base_model.huggingface': must name a file uploaded with the job");
+      }
+      assertThat(store.list()).hasSize(before);
+    }
+  }
+
+  /**
+   * A base model is read with read_model on its card: one mia may not read is not found, exactly
+   * like one that does not exist; and a model made from a confidential base is confidential, though
+   * its data was internal.
+   */
+  @Test
+  void theBaseModelIsReadUnderPolicyAndItsLineageTravelsToTheNewModel() throws Exception {
+    Path models = dir.resolve("models");
+    TinyModels.registeredBase(
+        models, "hr-base", Map.of("classification", "internal", "department", List.of("hr")));
+    TinyModels.registeredBase(
+        models,
+        "confidential-base",
+        Map.of("classification", "confidential", "department", List.of("engineering")));
+    String text = Files.readString(spec);
+    Map<String, byte[]> files =
+        Map.of("pairs.jsonl", Files.readAllBytes(dir.resolve("client/pairs.jsonl")));
+    try (TrainerClient mia = as("mia")) {
+      List<String> answers = new ArrayList<>();
+      for (String id : List.of("hr-base", "no-such-base")) {
+        Submission s =
+            new Submission("job.yaml", text.replace("tiny-base", id), Optional.empty(), files);
+        TrainerException e =
+            org.junit.jupiter.api.Assertions.assertThrows(
+                TrainerException.class, () -> mia.submit(s));
+        assertThat(e.kind()).isEqualTo(TrainerException.Kind.NOT_FOUND);
+        answers.add(e.getMessage().replace(id, "ID"));
+      }
+      assertThat(answers.get(0)).isEqualTo(answers.get(1));
+
+      JobView job =
+          mia.submit(
+              new Submission(
+                  "job.yaml",
+                  text.replace("tiny-base", "confidential-base")
+                      .replace("name: tiny", "name: derived"),
+                  Optional.empty(),
+                  files));
+      Thread worker = Thread.ofPlatform().start(runner::drain);
+      JobView end = mia.follow(job.id(), 0, e -> {});
+      worker.join();
+      assertThat(end.state()).isInstanceOf(JobState.Succeeded.class);
+      String model = ((JobState.Succeeded) end.state()).model();
+      ModelInfo info = mia.model(Path.of(model).getFileName().toString());
+      assertThat(info.lineage())
+          .containsEntry("classification", "confidential")
+          .containsEntry("department", List.of("engineering"));
+    }
   }
 }

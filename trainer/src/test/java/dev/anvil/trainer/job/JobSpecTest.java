@@ -40,6 +40,62 @@ class JobSpecTest {
     assertThat(h.schedule()).isEqualTo(Hyperparameters.Schedule.LINEAR);
   }
 
+  /**
+   * A confined spec (sent to a trainer service) names only files in its folder: an absolute path,
+   * {@code ..}, or a symbolic link out are refused with one answer, the same whether the target
+   * exists or not; a link that stays inside is followed.
+   */
+  @Test
+  void aConfinedSpecNamesOnlyFilesInsideItsFolder() throws Exception {
+    Path folder = Files.createDirectories(dir.resolve("job/input"));
+    Path secret = Files.writeString(dir.resolve("secret.jsonl"), "{}\n");
+    Files.writeString(folder.resolve("train.jsonl"), "{}\n");
+    Files.createSymbolicLink(folder.resolve("out.jsonl"), secret);
+    Files.createSymbolicLink(folder.resolve("dangling.jsonl"), dir.resolve("no-such.jsonl"));
+    Files.createSymbolicLink(folder.resolve("in.jsonl"), folder.resolve("train.jsonl"));
+    String spec =
+        """
+        name: confined
+        task: embedding
+        base_model: {registry: tiny-base}
+        data: {train: %s}
+        """;
+    java.util.Set<String> answers = new java.util.HashSet<>();
+    for (String path :
+        java.util.List.of(
+            secret.toString(),
+            dir.resolve("no-such.jsonl").toString(),
+            "../../secret.jsonl",
+            "../../no-such.jsonl",
+            "out.jsonl",
+            "dangling.jsonl")) {
+      JobSpecException e =
+          org.junit.jupiter.api.Assertions.assertThrows(
+              JobSpecException.class,
+              () -> JobSpec.parseConfined("job.yaml", spec.formatted(path), folder));
+      assertThat(e.problems()).hasSize(1);
+      answers.add(e.problems().getFirst().replace(path, "PATH"));
+    }
+    assertThat(answers)
+        .containsExactly(
+            "job.yaml: field 'data.train': must name a file uploaded with the job (a relative path"
+                + " inside its folder); use registry: MODEL_ID for a model of the trainer");
+
+    assertThat(JobSpec.parseConfined("job.yaml", spec.formatted("in.jsonl"), folder).train())
+        .isEqualTo(folder.resolve("in.jsonl"));
+    assertThat(JobSpec.parseConfined("job.yaml", spec.formatted("train.jsonl"), folder).baseModel())
+        .isEqualTo(new JobSpec.BaseModel.Registry("tiny-base"));
+    // Local use keeps its paths.
+    assertThat(JobSpec.parse("job.yaml", spec.formatted(secret), folder).train()).isEqualTo(secret);
+    assertThatThrownBy(
+            () ->
+                JobSpec.parseConfined(
+                    "job.yaml",
+                    spec.formatted("train.jsonl").replace("tiny-base", "../models/x"),
+                    folder))
+        .hasMessageContaining("field 'base_model.registry': expected a model id");
+  }
+
   @Test
   void everyProblemIsReportedWithItsField() {
     assertThatThrownBy(
