@@ -13,7 +13,7 @@ public final class TrainingDeniedException extends RuntimeException {
   private final int total;
 
   public TrainingDeniedException(String owner, List<String> offending, int total) {
-    this(
+    super(
         owner
             + " may not train on "
             + total
@@ -23,21 +23,21 @@ public final class TrainingDeniedException extends RuntimeException {
             + String.join("\n  ", offending)
             + (total > offending.size()
                 ? "\n  ... and " + (total - offending.size()) + " more"
-                : ""),
-        offending,
-        total);
-  }
-
-  private TrainingDeniedException(String message, List<String> offending, int total) {
-    super(message);
+                : ""));
     this.offending = List.copyOf(offending);
     this.total = total;
+  }
+
+  private TrainingDeniedException(String message, String offending) {
+    super(message);
+    this.offending = List.of(offending);
+    this.total = 1;
   }
 
   /** The owner may not build on the base model {@code model}: {@code reason} says why. */
   public static TrainingDeniedException baseModel(String owner, String model, String reason) {
     String line = "base model " + model + ": " + reason;
-    return new TrainingDeniedException(owner + " may not build on " + line, List.of(line), 1);
+    return new TrainingDeniedException(owner + " may not build on " + line, line);
   }
 
   /** The offending examples (the first {@link Governance#MAX_LISTED}), with reasons. */
