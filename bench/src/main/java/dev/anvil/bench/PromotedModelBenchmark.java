@@ -64,7 +64,12 @@ public final class PromotedModelBenchmark {
     GateDecision decision =
         new PromotionGate(policies.current().schema(), work.resolve("gate.jsonl"))
             .decide(
-                tuned, base, test, regressionSlice(BeirDataset.load(beir, "train"), 100), rules);
+                tuned,
+                base,
+                test,
+                regressionSlice(BeirDataset.load(beir, "train"), 100),
+                rules,
+                new PromotionGate.Asked("benchmark", policies.current().version()));
     System.out.printf(
         "gate: %s; evaluation %.4f vs %.4f, regression %.4f vs %.4f (%.0f s)%n",
         decision.verdict(),

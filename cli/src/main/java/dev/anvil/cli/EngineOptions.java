@@ -3,6 +3,7 @@ package dev.anvil.cli;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.rbac.PolicyStore;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
@@ -23,6 +24,14 @@ final class EngineOptions {
   Path model;
 
   @Option(
+      names = "--models",
+      paramLabel = "DIR",
+      description =
+          "The trainer's model registry, whose models anvil model switch names by id (default:"
+              + " <data dir>/models, where the trainer registers them).")
+  Path models;
+
+  @Option(
       names = "--threads",
       defaultValue = "1",
       description = "ONNX Runtime threads (default: ${DEFAULT-VALUE}).")
@@ -37,6 +46,10 @@ final class EngineOptions {
         model != null ? ModelSource.directory(model) : ModelSource.packagedMiniLm(), threads);
   }
 
+  ModelRegistry registry() {
+    return ModelRegistry.at(models != null ? models : TrainerOptions.models());
+  }
+
   /** Opens the engine; a model it switched to (anvil model switch) loads from its directory. */
   ContextEngine open(PolicyCommand.PackOption pack, OnnxEmbedder embedder) {
     return ContextEngine.open(
@@ -44,6 +57,7 @@ final class EngineOptions {
         PolicyStore.open(pack.pack()),
         embedder,
         dir -> OnnxEmbedder.open(ModelSource.directory(dir), threads),
+        registry(),
         io.opentelemetry.api.GlobalOpenTelemetry.get());
   }
 }

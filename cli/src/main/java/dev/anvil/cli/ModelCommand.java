@@ -101,61 +101,44 @@ final class ModelCommand {
         List<ContextClient> replicas =
             engines.connect(trainer.principal.bearer(trainer.pack.pack()));
         try {
-          List<String> serving =
-              replicas.stream().map(c -> c.model().getModelDir()).distinct().toList();
-          if (serving.size() > 1) {
+          List<ModelStatus> serving = replicas.stream().map(ContextClient::model).toList();
+          if (serving.stream().map(ModelStatus::getModelDigest).distinct().count() > 1) {
             throw new RbacException(
-                "the engines serve different models " + serving + "; roll them back to one first");
+                "the engines serve different models "
+                    + serving.stream().map(ModelStatus::getModelId).distinct().toList()
+                    + "; roll them back to one first");
           }
-          Promotion p = decide(who, serving.getFirst());
+          // The gate measures against the model the engines serve; the verdict names its digest.
+          Promotion p = decide(who, serving.getFirst().getRegistryModelId());
           if (!p.decision().promoted()) {
             return Main.FAILED;
           }
           // Every replica re-embeds at once; each switches when its own index is complete.
           List<String> targets = new ArrayList<>();
           for (ContextClient c : replicas) {
-            targets.add(
-                c.switchModel(p.model().path().toString(), rate).getReembedding().getModelId());
+            targets.add(c.switchModel(model, rate, false).getReembedding().getModelId());
           }
-          List<ModelStatus> end = follow(replicas);
-          for (int i = 0; i < end.size(); i++) {
-            ModelStatus s = end.get(i);
-            if (!s.getModelId().equals(targets.get(i))) {
-              trainer
-                  .pack
-                  .err()
-                  .printf(
-                      "anvil: %s: the re-embedding %s: %s%n",
-                      engines.addresses.get(i),
-                      s.getReembedding().getState(),
-                      s.getReembedding().getError());
-              return Main.FAILED;
-            }
-            out.printf(
-                "%s: serving %s (was %s; anvil model rollback --engine returns to it)%n",
-                engines.addresses.get(i), s.getModelId(), s.getPreviousModelId());
-          }
-          return 0;
+          return report(trainer.pack, engines, targets, follow(replicas));
         } finally {
           replicas.forEach(ContextClient::close);
         }
       }
       try (OnnxEmbedder embedder = engineOptions.embedder();
           ContextEngine local = engineOptions.open(trainer.pack, embedder)) {
-        Promotion p = decide(who, local.modelDir().map(Path::toString).orElse(""));
+        Promotion p = decide(who, local.registryId().orElse(""));
         if (!p.decision().promoted()) {
           return Main.FAILED;
         }
         String from = local.modelId();
-        String to = follow(local, local.reembed(who, p.model().path(), rate));
+        String to = follow(local, local.switchTo(who, model, rate, false).reembedding());
         out.printf("serving %s (was %s; anvil model rollback returns to it)%n", to, from);
         return 0;
       }
     }
 
-    private Promotion decide(Principal who, String servingDir) {
+    private Promotion decide(Principal who, String servingModelId) {
       try (Trainer t = trainer.open(Optional.of(who), gate.setup())) {
-        Promotion p = t.promote(model, servingDir);
+        Promotion p = t.promote(model, servingModelId);
         print(trainer.pack.out(), p.decision());
         return p;
       }
@@ -186,6 +169,28 @@ final class ModelCommand {
                   ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30)))
           .toList();
     }
+  }
+
+  /** Says what each replica serves at the end; FAILED if one did not switch to its target. */
+  static int report(
+      PolicyCommand.PackOption pack, Engines engines, List<String> targets, List<ModelStatus> end) {
+    for (int i = 0; i < end.size(); i++) {
+      ModelStatus s = end.get(i);
+      if (!s.getModelId().equals(targets.get(i))) {
+        pack.err()
+            .printf(
+                "anvil: %s: the re-embedding %s: %s%n",
+                engines.addresses.get(i),
+                s.getReembedding().getState(),
+                s.getReembedding().getError());
+        return Main.FAILED;
+      }
+      pack.out()
+          .printf(
+              "%s: serving %s (was %s; anvil model rollback --engine returns to it)%n",
+              engines.addresses.get(i), s.getModelId(), s.getPreviousModelId());
+    }
+    return 0;
   }
 
   /** Shows the re-embeddings of running engines until none runs; returns their last states. */
@@ -300,7 +305,8 @@ final class ModelCommand {
               serving,
               BeirDataset.load(eval, split),
               BeirDataset.load(regression, split),
-              r);
+              r,
+              new PromotionGate.Asked("operator", policies.current().version()));
       print(out, d);
       return d.promoted() ? 0 : Main.FAILED;
     }
@@ -309,16 +315,25 @@ final class ModelCommand {
   @Command(
       name = "switch",
       description = {
-        "Re-embed the local index with the model in MODEL_DIR (model.onnx, tokenizer.json) and",
-        "switch to it; the previous model stays, still written to, for anvil model rollback.",
-        "Searches keep the old model until the new index is complete."
+        "Switch the engine (--engine HOST:PORT, every replica of it, or the local index) to MODEL",
+        "of the registry: it re-embeds in the background; searches keep the old model until the",
+        "new index is complete, and the old one stays, still written to, for anvil model rollback.",
+        "Needs promote on the model's lineage and a passing gate verdict against the model in",
+        "service (anvil model promote records one), or --override-gate (override_gate, audited)."
       })
   static final class Switch implements Callable<Integer> {
     @Mixin PolicyCommand.PackOption pack;
+    @Mixin PolicyCommand.PrincipalOptions principal;
     @Mixin EngineOptions engineOptions;
+    @Mixin Engines engines;
 
-    @Parameters(paramLabel = "MODEL_DIR", description = "The promoted model's directory.")
-    Path model;
+    @Parameters(paramLabel = "MODEL", description = "The model's id (anvil model list).")
+    String model;
+
+    @Option(
+        names = "--override-gate",
+        description = "Switch without a passing gate verdict (needs override_gate; audited).")
+    boolean overrideGate;
 
     @Option(
         names = "--chunks-per-second",
@@ -328,10 +343,23 @@ final class ModelCommand {
 
     @Override
     public Integer call() throws Exception {
+      if (engines.given()) {
+        List<ContextClient> replicas = engines.connect(principal.bearer(pack.pack()));
+        try {
+          List<String> targets = new ArrayList<>();
+          for (ContextClient c : replicas) {
+            targets.add(c.switchModel(model, rate, overrideGate).getReembedding().getModelId());
+          }
+          return report(pack, engines, targets, follow(replicas));
+        } finally {
+          replicas.forEach(ContextClient::close);
+        }
+      }
+      Principal who = principal.resolve(pack.pack());
       try (OnnxEmbedder embedder = engineOptions.embedder();
           ContextEngine engine = engineOptions.open(pack, embedder)) {
         String from = engine.modelId();
-        String to = follow(engine, engine.reembed(model, rate));
+        String to = follow(engine, engine.switchTo(who, model, rate, overrideGate).reembedding());
         pack.out().printf("serving %s (was %s; anvil model rollback returns to it)%n", to, from);
         return 0;
       }

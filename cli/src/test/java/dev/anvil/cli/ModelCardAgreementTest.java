@@ -6,9 +6,10 @@ import ai.djl.Device;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.api.ModelDeniedException;
+import dev.anvil.context.api.ModelNotFoundException;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.eval.BeirDataset;
 import dev.anvil.modelcard.ModelCard;
 import dev.anvil.rbac.Action;
@@ -42,7 +43,7 @@ class ModelCardAgreementTest {
   @TempDir Path dir;
 
   private Path candidate(Path base, String name, Map<String, Object> lineage) throws Exception {
-    Path to = Files.createDirectories(dir.resolve(name));
+    Path to = Files.createDirectories(dir.resolve("models").resolve(name));
     try (var files = Files.list(base)) {
       for (Path f : files.toList()) {
         Files.copy(f, to.resolve(f.getFileName()));
@@ -97,12 +98,14 @@ class ModelCardAgreementTest {
                 policies,
                 embedder,
                 d -> OnnxEmbedder.open(ModelSource.directory(d), 1, MAX_TOKENS, 32),
+                ModelRegistry.at(dir.resolve("models")),
                 OpenTelemetry.noop())) {
       int permitted = 0;
       int denied = 0;
       for (var c : cards.entrySet()) {
         Path model = candidate(base, c.getKey(), c.getValue());
-        GateDecision d = gate.decide(model, base, eval, eval, rules);
+        GateDecision d =
+            gate.decide(model, base, eval, eval, rules, new PromotionGate.Asked("test", "v"));
 
         // The gate sees, and audits, the card's lineage as it is: set tags as lists.
         assertThat(d.candidateLineage()).isEqualTo(ModelCard.read(model).orElseThrow().lineage());
@@ -121,10 +124,10 @@ class ModelCardAgreementTest {
                   .permitted();
           boolean engineSide;
           try {
-            engine.reembed(p, model, 0).cancel();
+            engine.switchTo(p, c.getKey(), 0, false).reembedding().cancel();
             engineSide = true;
-          } catch (ModelDeniedException e) {
-            engineSide = false;
+          } catch (ModelNotFoundException e) {
+            engineSide = false; // not promotable by p: it reads as absent
           } catch (dev.anvil.context.api.ContextException e) {
             // Authorised, then refused for another reason (the same weights already serve).
             engineSide = true;

@@ -16,9 +16,11 @@ import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.context.grpc.v1.ModelStatus;
 import dev.anvil.context.grpc.v1.SearchRequest;
 import dev.anvil.context.grpc.v1.SearchResponse;
+import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.devkafka.LocalKafka;
 import dev.anvil.eval.BeirDataset;
 import dev.anvil.identity.DevTokenIssuer;
+import dev.anvil.modelcard.GateVerdict;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
@@ -104,6 +106,7 @@ class ModelLoopEndToEndTest {
                 policies,
                 embedder,
                 d -> OnnxEmbedder.open(ModelSource.directory(d), 1, MAX_TOKENS, 32),
+                ModelRegistry.at(dir.resolve("models")),
                 OpenTelemetry.noop());
         AuditLog audit = AuditLog.open(dir.resolve("audit.jsonl"));
         GrpcServer contextServer =
@@ -200,16 +203,17 @@ class ModelLoopEndToEndTest {
           assertThat(before.getChunksCount()).isPositive();
           assertThat(before.getModelId()).isEqualTo(baseId);
 
-          // Training is not approving: mia may not switch the engine to her own model.
-          assertThatThrownBy(() -> mia.switchModel(modelDir.toString(), 0))
+          // Training is not approving: mia may not switch the engine to her own model, and is
+          // told no more than for a model that does not exist.
+          assertThatThrownBy(() -> mia.switchModel(modelId, 0, false))
               .isInstanceOfSatisfying(
                   StatusRuntimeException.class,
-                  e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED))
-              .hasMessageContaining("denied by default-deny");
+                  e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.NOT_FOUND))
+              .hasMessageContaining("no model '" + modelId + "'");
 
           // 4. olivia promotes with the anvil command: the trainer's gate compares the candidate
           // with the model the engine serves, then the engine re-embeds, throttled, and switches.
-          assertThat(olivia.model().getModelDir()).isEqualTo(base.toAbsolutePath().toString());
+          assertThat(olivia.model().getRegistryModelId()).isEqualTo("loop-base");
           System.setProperty("anvil.data", cliData.toString());
           CompletableFuture<PolicyCommandTest.Run> promote =
               CompletableFuture.supplyAsync(
@@ -255,6 +259,12 @@ class ModelLoopEndToEndTest {
           assertThat(status.getReembedding().getDone()).isEqualTo(docs.size());
           assertThat(status.getPreviousModelId()).isEqualTo(baseId);
           assertThat(promoted.out()).contains("promote " + modelId).contains("serving " + newId);
+          // The engine switched on the verdict the gate stored beside the candidate, for the
+          // exact bytes of the candidate and of the model that served.
+          assertThat(
+                  GateVerdict.find(
+                      modelDir, GateVerdict.digest(modelDir), GateVerdict.digest(base)))
+              .hasValueSatisfying(v -> assertThat(v.decidedBy()).isEqualTo("olivia"));
 
           // The gate's decision, audited with its numbers.
           JsonObject decision =

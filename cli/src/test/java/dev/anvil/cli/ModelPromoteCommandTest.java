@@ -32,7 +32,13 @@ class ModelPromoteCommandTest {
   static void setUp() throws Exception {
     System.setProperty("anvil.data", dir.resolve("data").toString());
     pack = PolicyCommandTest.examplePack().toString();
-    base = TinyModels.huggingFaceDir(dir.resolve("base"));
+    // The model in service, placed in the registry by the operator: the gate measures the
+    // candidate against it, by id.
+    base =
+        TinyModels.registeredBase(
+            dir.resolve("data/models"),
+            "base",
+            Map.of("classification", "internal", "department", List.of("engineering")));
     try (EncoderModel m = EncoderModel.load(base, Device.cpu(), 64)) {
       m.exportOnnx(base, Map.of());
     }
@@ -49,8 +55,7 @@ class ModelPromoteCommandTest {
     TinyModels.write(dir.resolve("pairs.jsonl"), pairs);
     Path spec =
         Files.writeString(
-            dir.resolve("job.yaml"),
-            TinyModels.tunedEmbeddingSpec("cli-loop", base.toAbsolutePath().toString()));
+            dir.resolve("job.yaml"), TinyModels.tunedEmbeddingSpec("cli-loop", "registry: base"));
     PolicyCommandTest.Run trained =
         run("train", "submit", spec.toString(), "--as", "mia", "--pack", pack);
     assertThat(trained.exit()).as(trained.err()).isZero();

@@ -12,6 +12,7 @@ import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.ingest.IngestPipeline;
 import dev.anvil.context.search.HybridSearcher;
 import dev.anvil.context.serving.ModelGovernance;
+import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.context.serving.Reembedding;
 import dev.anvil.context.serving.ServingIndexes;
 import dev.anvil.context.serving.Slot;
@@ -47,6 +48,7 @@ public final class ContextEngine implements AutoCloseable {
   private final IngestPipeline ingest;
   private final HybridSearcher searcher;
   private final ModelGovernance governance;
+  private final ModelRegistry registry;
   private final BatchCallback indexGauges;
   private final String chunking;
 
@@ -55,6 +57,7 @@ public final class ContextEngine implements AutoCloseable {
       Path root,
       Embedder base,
       Function<Path, Embedder> models,
+      ModelRegistry registry,
       OpenTelemetry otel) {
     this.policies = policies;
     this.telemetry = new Telemetry(otel);
@@ -62,7 +65,8 @@ public final class ContextEngine implements AutoCloseable {
     this.indexes = new ServingIndexes(root, policies, base, models, chunking);
     this.ingest = new IngestPipeline(policies, indexes, base, telemetry);
     this.searcher = new HybridSearcher(policies, telemetry);
-    this.governance = new ModelGovernance(policies, indexes);
+    this.registry = registry;
+    this.governance = new ModelGovernance(policies, indexes, registry);
     this.indexGauges = telemetry.observeIndex(() -> indexes.serving().index().stats());
   }
 
@@ -97,11 +101,26 @@ public final class ContextEngine implements AutoCloseable {
       Embedder embedder,
       Function<Path, Embedder> models,
       OpenTelemetry otel) {
+    return open(indexDir, policies, embedder, models, ModelRegistry.none(), otel);
+  }
+
+  /**
+   * Opens the engine with the trainer's model {@code registry}, whose models {@link #switchTo}
+   * names by id.
+   */
+  public static ContextEngine open(
+      Path indexDir,
+      PolicyStore policies,
+      Embedder embedder,
+      Function<Path, Embedder> models,
+      ModelRegistry registry,
+      OpenTelemetry otel) {
     return new ContextEngine(
         Objects.requireNonNull(policies, "policies"),
         indexDir,
         Objects.requireNonNull(embedder, "embedder"),
         Objects.requireNonNull(models, "models"),
+        Objects.requireNonNull(registry, "registry"),
         Objects.requireNonNull(otel, "otel"));
   }
 
@@ -126,6 +145,16 @@ public final class ContextEngine implements AutoCloseable {
   /** The serving model's directory; empty for a model packaged with Anvil. */
   public Optional<Path> modelDir() {
     return indexes.modelDir();
+  }
+
+  /** The serving model's id in the registry; empty for a model outside it (the packaged one). */
+  public Optional<String> registryId() {
+    return indexes.modelDir().flatMap(registry::idOf);
+  }
+
+  /** SHA-256 of the serving model's file, as a gate verdict names it. */
+  public Optional<String> modelDigest() {
+    return indexes.serving().embedder().digest();
   }
 
   /** The model a rollback would return to, if one is kept. */
@@ -229,13 +258,12 @@ public final class ContextEngine implements AutoCloseable {
   }
 
   /**
-   * {@link #reembed} as {@code principal}, who must be allowed to {@code promote} the model: a
-   * policy decides on the lineage in its card (a model without a card needs {@code admin}).
-   *
-   * @throws dev.anvil.context.api.ModelDeniedException naming the deciding policy
+   * Starts switching to model {@code id} of the registry as {@code principal}: see {@link
+   * ModelGovernance#switchTo} for who may, and the gate verdict it needs.
    */
-  public Reembedding reembed(Principal principal, Path modelDir, double chunksPerSecond) {
-    return governance.reembed(principal, modelDir, chunksPerSecond);
+  public ModelGovernance.Switch switchTo(
+      Principal principal, String id, double chunksPerSecond, boolean overrideGate) {
+    return governance.switchTo(principal, id, chunksPerSecond, overrideGate);
   }
 
   /**

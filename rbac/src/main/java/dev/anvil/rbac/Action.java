@@ -26,6 +26,11 @@ public enum Action {
   READ_MODEL,
   /** Put a model in service: pass it to the gate and switch an engine to it. On its lineage. */
   PROMOTE,
+  /**
+   * Put a model in service without a passing gate verdict against the model in service (a
+   * break-glass, audited apart). On the model's lineage; {@code PROMOTE} is needed as well.
+   */
+  OVERRIDE_GATE,
   /** Administer Anvil: see and cancel every job. */
   ADMIN;
 

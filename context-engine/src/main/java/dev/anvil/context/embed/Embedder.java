@@ -13,6 +13,14 @@ public interface Embedder extends AutoCloseable {
   /** Identifies the model and its exact weights, e.g. {@code all-minilm-l6-v2@3f2a1b0c9d8e}. */
   String modelId();
 
+  /**
+   * SHA-256 (hex) of the model file it loaded ({@code model.onnx}), when it loaded one: what a gate
+   * verdict names. Empty for a model of no file (a test's).
+   */
+  default Optional<String> digest() {
+    return Optional.empty();
+  }
+
   /** The model's directory, when it was loaded from one (not for a packaged model). */
   default Optional<Path> directory() {
     return Optional.empty();

@@ -43,6 +43,7 @@ public final class OnnxEmbedder implements Embedder {
   private final OrtSession session;
   private final HuggingFaceTokenizer tokenizer;
   private final String modelId;
+  private final String digest;
   private final Optional<Path> directory;
   private final int dimension;
   private final int maxTokens;
@@ -53,7 +54,8 @@ public final class OnnxEmbedder implements Embedder {
   private OnnxEmbedder(ModelSource source, int threads, int maxTokens, int batchSize)
       throws OrtException, IOException {
     byte[] model = source.model();
-    this.modelId = source.name() + "@" + sha256(model).substring(0, 12);
+    this.digest = sha256(model);
+    this.modelId = source.name() + "@" + digest.substring(0, 12);
     this.directory =
         source instanceof ModelSource.Directory d
             ? Optional.of(d.dir().toAbsolutePath())
@@ -113,6 +115,11 @@ public final class OnnxEmbedder implements Embedder {
   @Override
   public String modelId() {
     return modelId;
+  }
+
+  @Override
+  public Optional<String> digest() {
+    return Optional.of(digest);
   }
 
   @Override

@@ -73,13 +73,17 @@ public final class ContextClient implements AutoCloseable {
     return blocking().getModel(GetModelRequest.getDefaultInstance());
   }
 
-  /** Starts re-embedding with a promoted model; the engine switches once it is complete. */
-  public ModelStatus switchModel(String modelDir, double chunksPerSecond) {
+  /**
+   * Starts re-embedding with registry model {@code modelId}; the engine switches once it is
+   * complete. {@code overrideGate}: without a passing gate verdict (needs {@code override_gate}).
+   */
+  public ModelStatus switchModel(String modelId, double chunksPerSecond, boolean overrideGate) {
     return blocking()
         .switchModel(
             SwitchModelRequest.newBuilder()
-                .setModelDir(modelDir)
+                .setModelId(modelId)
                 .setChunksPerSecond(chunksPerSecond)
+                .setOverrideGate(overrideGate)
                 .build());
   }
 

@@ -24,8 +24,6 @@ import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
-import java.nio.file.Files;
-import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
@@ -75,7 +73,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
               .build());
       out.onCompleted();
     } catch (RuntimeException e) {
-      fail(out, who, "search", digest, e);
+      fail(out, who, "search", digest, List.of(), e);
     }
   }
 
@@ -101,7 +99,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
               .build());
       out.onCompleted();
     } catch (RuntimeException e) {
-      fail(out, who, "get", "", e);
+      fail(out, who, "get", "", List.of(request.getDocumentId()), e);
     }
   }
 
@@ -133,7 +131,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
                 .asRuntimeException();
       }
     } catch (RuntimeException e) {
-      fail(out, who, "delete", "", e);
+      fail(out, who, "delete", "", List.of(request.getDocumentId()), e);
     }
   }
 
@@ -192,7 +190,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
           outcomes.forEach(o -> out.onNext(ProtoMapping.result(o)));
         } catch (RuntimeException e) {
           failed = true;
-          fail(out, who, "ingest", "", e);
+          fail(out, who, "ingest", "", batch.stream().map(Document::id).toList(), e);
         } finally {
           batch.clear();
         }
@@ -209,24 +207,21 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   @Override
   public void switchModel(SwitchModelRequest request, StreamObserver<ModelStatus> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
+    String id = request.getModelId();
+    String action = request.getOverrideGate() ? "switch_model_override_gate" : "switch_model";
     try {
-      if (request.getModelDir().isBlank()) {
-        throw GrpcErrors.invalid("model_dir", "expected the promoted model's directory");
+      if (id.isBlank()) {
+        throw GrpcErrors.invalid("model_id", "expected a model of the registry (anvil model list)");
       }
       if (!(request.getChunksPerSecond() >= 0)) {
         throw GrpcErrors.invalid("chunks_per_second", "expected a number >= 0");
       }
-      Path dir = Path.of(request.getModelDir());
-      if (!Files.isRegularFile(dir.resolve("model.onnx"))) {
-        throw GrpcErrors.invalid(
-            "model_dir", dir + ": no model.onnx here (is it on a volume the engine reads?)");
-      }
-      engine.reembed(who.principal(), dir, request.getChunksPerSecond());
-      audit(who, "switch_model", "", List.of(), engine.policies().current().version(), "OK");
+      engine.switchTo(who.principal(), id, request.getChunksPerSecond(), request.getOverrideGate());
+      audit(who, action, "", List.of(id), engine.policies().current().version(), "OK");
       out.onNext(status());
       out.onCompleted();
     } catch (RuntimeException e) {
-      fail(out, who, "switch_model", "", GrpcErrors.refusedModel(e));
+      fail(out, who, action, "", List.of(id), GrpcErrors.refusedModel(e));
     }
   }
 
@@ -239,7 +234,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       out.onNext(status());
       out.onCompleted();
     } catch (RuntimeException e) {
-      fail(out, who, "rollback_model", "", GrpcErrors.refusedModel(e));
+      fail(out, who, "rollback_model", "", List.of(), GrpcErrors.refusedModel(e));
     }
   }
 
@@ -247,7 +242,8 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
     ModelStatus.Builder b =
         ModelStatus.newBuilder()
             .setModelId(engine.modelId())
-            .setModelDir(engine.modelDir().map(Path::toString).orElse(""))
+            .setRegistryModelId(engine.registryId().orElse(""))
+            .setModelDigest(engine.modelDigest().orElse(""))
             .setPreviousModelId(engine.previousModelId().orElse(""));
     engine
         .reembedding()
@@ -293,14 +289,20 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
     }
   }
 
+  /** Audits a refused or failed call with the ids it named, then answers it with its status. */
   private void fail(
-      StreamObserver<?> out, Identity who, String action, String digest, RuntimeException e) {
+      StreamObserver<?> out,
+      Identity who,
+      String action,
+      String digest,
+      List<String> ids,
+      RuntimeException e) {
     io.grpc.StatusRuntimeException status = GrpcErrors.toStatus(e);
     audit(
         who,
         action,
         digest,
-        List.of(),
+        ids,
         engine.policies().current().version(),
         status.getStatus().getCode().name());
     out.onError(status);

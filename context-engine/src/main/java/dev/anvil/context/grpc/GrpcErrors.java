@@ -4,6 +4,7 @@ import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.InvalidDocumentException;
 import dev.anvil.context.api.InvalidRequestException;
 import dev.anvil.context.api.ModelDeniedException;
+import dev.anvil.context.api.ModelNotFoundException;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -27,6 +28,8 @@ final class GrpcErrors {
           Status.INVALID_ARGUMENT.withDescription(t.getMessage()).asRuntimeException();
       case ModelDeniedException d ->
           Status.PERMISSION_DENIED.withDescription(d.getMessage()).asRuntimeException();
+      case ModelNotFoundException n ->
+          Status.NOT_FOUND.withDescription(n.getMessage()).asRuntimeException();
       default -> {
         LOG.error("internal error", e);
         yield Status.INTERNAL

@@ -2,6 +2,9 @@ package dev.anvil.context.serving;
 
 import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.ModelDeniedException;
+import dev.anvil.context.api.ModelNotFoundException;
+import dev.anvil.context.embed.Embedder;
+import dev.anvil.modelcard.GateVerdict;
 import dev.anvil.modelcard.ModelCard;
 import dev.anvil.modelcard.ModelCardException;
 import dev.anvil.rbac.Action;
@@ -9,61 +12,114 @@ import dev.anvil.rbac.Decision;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import java.nio.file.Path;
-import java.util.Map;
 import java.util.Optional;
 
 /**
- * Who may change the model an engine serves: switching to a model, or rolling one back, is a {@code
- * promote} decided by the policies on the model's lineage (the tags of what it was trained on, from
- * its model card); a model without a card needs {@code admin}.
+ * Who may change the model an engine serves, and to what.
+ *
+ * <p>Switching names a model of the registry by id. The caller needs {@code promote} on its lineage
+ * (from its card); a model absent, or one the caller may not promote, is {@link
+ * ModelNotFoundException} either way. The model must then hold a passing {@link GateVerdict} for
+ * the exact bytes loaded, measured against the exact model in service, so the gate's baseline is
+ * what serves whatever a caller told the trainer; {@code override_gate} on the lineage switches
+ * without one (the caller's audit record says so). Rolling back needs {@code promote} on the model
+ * taken out of service (a model without a card: {@code admin}).
  */
 public final class ModelGovernance {
   private final PolicyStore policies;
   private final ServingIndexes indexes;
+  private final ModelRegistry registry;
 
-  public ModelGovernance(PolicyStore policies, ServingIndexes indexes) {
+  public ModelGovernance(PolicyStore policies, ServingIndexes indexes, ModelRegistry registry) {
     this.policies = policies;
     this.indexes = indexes;
+    this.registry = registry;
   }
 
+  /** A switch under way: its re-embedding, and whether it went past the gate. */
+  public record Switch(Reembedding reembedding, boolean gateOverridden) {}
+
   /**
-   * {@link ServingIndexes#reembed} as {@code principal}, who must be allowed to promote the model.
+   * Starts re-embedding with registry model {@code id} as {@code principal}.
    *
-   * @throws ModelDeniedException naming the deciding policy
+   * @param overrideGate switch without a passing gate verdict ({@code override_gate})
+   * @throws ModelNotFoundException if there is no such model the principal may promote
+   * @throws ModelDeniedException if an override is asked and not allowed
+   * @throws ContextException if the model has no passing verdict against the model in service, or
+   *     the engine cannot switch to it now
    */
-  public Reembedding reembed(Principal principal, Path modelDir, double chunksPerSecond) {
-    authorize(principal, Optional.of(modelDir), "switch to");
-    return indexes.reembed(modelDir, chunksPerSecond);
+  public Switch switchTo(
+      Principal principal, String id, double chunksPerSecond, boolean overrideGate) {
+    PolicySet set = policies.current();
+    Path dir = registry.find(id).orElseThrow(() -> new ModelNotFoundException(id));
+    DocTags lineage;
+    try {
+      lineage = set.schema().validate(ModelCard.read(dir).orElseThrow().lineage());
+    } catch (InvalidTagsException | ModelCardException e) {
+      throw new ModelNotFoundException(id); // a card the schema refuses is promoted by no one
+    }
+    if (!set.decide(principal, Action.PROMOTE, lineage).permitted()) {
+      throw new ModelNotFoundException(id);
+    }
+    if (overrideGate
+        && set.decide(principal, Action.OVERRIDE_GATE, lineage) instanceof Decision.Deny d) {
+      throw new ModelDeniedException(
+          principal.subject()
+              + " may not override the gate for "
+              + id
+              + ": denied by "
+              + d.policy());
+    }
+    Reembedding r =
+        indexes.reembed(
+            dir,
+            chunksPerSecond,
+            (next, serving) -> {
+              if (!overrideGate) {
+                requireVerdict(id, dir, next, serving);
+              }
+            });
+    return new Switch(r, overrideGate);
+  }
+
+  private static void requireVerdict(String id, Path dir, Embedder next, Embedder serving) {
+    Optional<GateVerdict> verdict =
+        next.digest().isPresent() && serving.digest().isPresent()
+            ? GateVerdict.find(dir, next.digest().get(), serving.digest().get())
+            : Optional.empty();
+    if (verdict.isEmpty()) {
+      throw new ContextException(
+          id
+              + " has no passing gate verdict against the model in service ("
+              + serving.modelId()
+              + "): have the trainer's gate decide (anvil model promote), or switch with"
+              + " --override-gate (override_gate)");
+    }
   }
 
   /**
    * {@link ServingIndexes#rollback} as {@code principal}, who must be allowed to promote the model
    * taken out of service (whoever may put a model in service may take it out again).
+   *
+   * @throws ModelDeniedException naming the deciding policy, not the model's lineage
    */
   public String rollback(Principal principal) {
-    authorize(principal, indexes.modelDir(), "roll back");
-    return indexes.rollback();
-  }
-
-  private void authorize(Principal principal, Optional<Path> dir, String what) {
     PolicySet set = policies.current();
-    Optional<Map<String, Object>> lineage;
+    Optional<ModelCard> card;
     try {
-      lineage = dir.flatMap(ModelCard::read).map(ModelCard::lineage);
+      card = indexes.modelDir().flatMap(ModelCard::read);
     } catch (ModelCardException e) {
-      throw new ContextException(e.getMessage(), e);
+      throw new ContextException("the model in service has a card that cannot be read", e);
     }
     Decision d;
-    if (lineage.isPresent()) {
+    if (card.isPresent()) {
       try {
-        d = set.decide(principal, Action.PROMOTE, set.schema().validate(lineage.get()));
+        d = set.decide(principal, Action.PROMOTE, set.schema().validate(card.get().lineage()));
       } catch (InvalidTagsException e) {
-        throw new ModelDeniedException(
-            dir.get()
-                + ": the lineage in its model card does not fit the schema: "
-                + e.getMessage());
+        d = new Decision.Deny(Decision.DEFAULT_DENY, set.version());
       }
     } else {
       d = set.decide(principal, Action.ADMIN);
@@ -71,15 +127,11 @@ public final class ModelGovernance {
     if (d instanceof Decision.Deny deny) {
       throw new ModelDeniedException(
           principal.subject()
-              + " may not "
-              + what
-              + " "
-              + dir.map(Path::toString).orElse(indexes.serving().embedder().modelId())
-              + (lineage.isPresent()
-                  ? " (lineage " + lineage.get() + ")"
-                  : " (no model card: admin only)")
+              + " may not take the model in service out"
+              + (card.isPresent() ? " (promote on its lineage)" : " (no model card: admin only)")
               + ": denied by "
               + deny.policy());
     }
+    return indexes.rollback();
   }
 }

@@ -17,6 +17,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
+import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
 import java.util.stream.Stream;
@@ -144,6 +145,15 @@ public final class ServingIndexes implements AutoCloseable {
    *     cannot reuse the chunks (another tokenizer or token limit)
    */
   public Reembedding reembed(Path modelDir, double chunksPerSecond) {
+    return reembed(modelDir, chunksPerSecond, (next, current) -> {});
+  }
+
+  /**
+   * {@link #reembed(Path, double)}, once {@code admit} accepted the loaded model and the serving
+   * one (it refuses by throwing; nothing has changed then): a check on the exact bytes loaded.
+   */
+  public Reembedding reembed(
+      Path modelDir, double chunksPerSecond, BiConsumer<Embedder, Embedder> admit) {
     synchronized (writeLock) {
       if (reembedding != null && !reembedding.finished().isDone()) {
         throw new ContextException("a re-embedding to " + reembedding.modelId() + " is under way");
@@ -154,7 +164,7 @@ public final class ServingIndexes implements AutoCloseable {
           || next.countTokens(probe) != base.countTokens(probe)) {
         next.close();
         throw new ContextException(
-            modelDir
+            next.modelId()
                 + ": re-embedding keeps the index's chunks, so the model must use the same"
                 + " tokenizer and token limit as "
                 + base.modelId()
@@ -163,6 +173,12 @@ public final class ServingIndexes implements AutoCloseable {
       if (next.modelId().equals(serving.embedder().modelId())) {
         next.close();
         throw new ContextException(next.modelId() + " is the model in service already");
+      }
+      try {
+        admit.accept(next, serving.embedder());
+      } catch (RuntimeException e) {
+        next.close();
+        throw e;
       }
       Slot previous = shadow;
       if (previous != null) { // the rollback target gives way to the new model

@@ -1,6 +1,7 @@
 package dev.anvil.context.embed;
 
 import java.util.List;
+import java.util.Optional;
 
 /**
  * An embedder that forwards every call to another; a test overrides what it changes (as Guava's
@@ -12,6 +13,11 @@ public abstract class ForwardingEmbedder implements Embedder {
   @Override
   public String modelId() {
     return delegate().modelId();
+  }
+
+  @Override
+  public Optional<String> digest() {
+    return delegate().digest();
   }
 
   @Override

@@ -414,14 +414,18 @@ class ContextServerTest {
         ContextClient sam = client(token("sam"))) {
       ModelStatus status = alice.model();
       assertThat(status.getModelId()).isEqualTo(engine.modelId());
-      assertThat(status.getModelDir()).as("the packaged model has no directory").isEmpty();
+      assertThat(status.getRegistryModelId()).as("the packaged model is in no registry").isEmpty();
+      assertThat(status.getModelDigest()).isEqualTo(engine.modelDigest().orElse(""));
       assertThat(status.getPreviousModelId()).isEmpty();
 
-      // A directory without a model in it is named.
-      assertStatus(
-          () -> sam.switchModel(data.resolve("nothing-here").toString(), 0),
-          Status.Code.INVALID_ARGUMENT,
-          "model_dir");
+      // Models are named by registry id; a path names nothing, and reads as an absent model.
+      assertStatus(() -> sam.switchModel("", 0, false), Status.Code.INVALID_ARGUMENT, "model_id");
+      for (String id : List.of("nothing-here", data.toString(), "../index")) {
+        assertStatus(
+            () -> sam.switchModel(id, 0, false),
+            Status.Code.NOT_FOUND,
+            "no model '" + id + "' in the registry that you may put in service");
+      }
       // The packaged model has no card: only admin may take it out of service.
       assertStatus(() -> alice.rollbackModel(), Status.Code.PERMISSION_DENIED, "admin only");
       assertStatus(() -> sam.rollbackModel(), Status.Code.FAILED_PRECONDITION, "no previous model");

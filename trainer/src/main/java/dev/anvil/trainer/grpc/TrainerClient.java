@@ -129,7 +129,7 @@ public final class TrainerClient implements Trainer {
   }
 
   @Override
-  public Promotion promote(String modelId, String servingModelDir) {
+  public Promotion promote(String modelId, String servingModelId) {
     return call(
         () ->
             TrainerProtos.promotion(
@@ -137,7 +137,7 @@ public final class TrainerClient implements Trainer {
                     .promote(
                         PromoteRequest.newBuilder()
                             .setModelId(modelId)
-                            .setServingModelDir(servingModelDir)
+                            .setServingModelId(servingModelId)
                             .build())));
   }
 

@@ -154,7 +154,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
             throw invalid("model_id", "expected a model id, was empty");
           }
           return TrainerProtos.promotion(
-              trainer().promote(request.getModelId(), request.getServingModelDir()));
+              trainer().promote(request.getModelId(), request.getServingModelId()));
         });
   }
 

@@ -7,6 +7,7 @@ import dev.anvil.eval.BeirDataset;
 import dev.anvil.eval.ExactSearch;
 import dev.anvil.eval.RetrievalMetrics;
 import dev.anvil.events.EventEnvelope;
+import dev.anvil.modelcard.GateVerdict;
 import dev.anvil.modelcard.ModelCard;
 import dev.anvil.modelcard.ModelCardException;
 import dev.anvil.rbac.schema.TagDefinition;
@@ -57,15 +58,25 @@ public final class PromotionGate {
   }
 
   /**
+   * Who asked the gate, and the policy version in force: recorded with a passing verdict.
+   *
+   * @param by a subject, or {@code operator}
+   */
+  public record Asked(String by, String policyVersion) {}
+
+  /**
    * Scores {@code candidate} and {@code serving} (model directories: Hugging Face or ONNX with a
-   * tokenizer) on both sets, applies {@code rules} and appends the decision to the audit file.
+   * tokenizer) on both sets, applies {@code rules} and appends the decision to the audit file. A
+   * passing decision between two ONNX models is also recorded beside the candidate as a {@link
+   * GateVerdict} for the exact bytes of both: what an engine needs to switch to it.
    */
   public GateDecision decide(
       Path candidate,
       Path serving,
       BeirDataset evaluation,
       BeirDataset regression,
-      GateRules rules) {
+      GateRules rules,
+      Asked asked) {
     SortedMap<String, Object> lineage = lineage(candidate);
     double[] c = score(candidate, rules.metric(), evaluation, regression);
     double[] s = score(serving, rules.metric(), evaluation, regression);
@@ -134,6 +145,19 @@ public final class PromotionGate {
             lineage,
             verdict);
     audit(d);
+    if (d.promoted()
+        && Files.isRegularFile(candidate.resolve("model.onnx"))
+        && Files.isRegularFile(serving.resolve("model.onnx"))) {
+      new GateVerdict(
+              d.id(),
+              candidate.getFileName().toString(),
+              GateVerdict.digest(candidate),
+              GateVerdict.digest(serving),
+              asked.by(),
+              d.at(),
+              asked.policyVersion())
+          .record(candidate);
+    }
     return d;
   }
 

@@ -219,7 +219,7 @@ public final class LocalTrainer implements Trainer {
   }
 
   @Override
-  public Promotion promote(String modelId, String servingModelDir) {
+  public Promotion promote(String modelId, String servingModelId) {
     Principal caller = caller("promotes the model");
     ModelInfo model = registered(modelId).orElseThrow(() -> notFoundModel(modelId));
     if (decide(Action.PROMOTE, model) instanceof Decision.Deny d) {
@@ -255,13 +255,24 @@ public final class LocalTrainer implements Trainer {
       throw new TrainerException(
           Kind.CONFLICT, "the gate's rules are broken:\n" + String.join("\n", e.problems()));
     }
+    // The baseline comes from the registry by id, never from a path; the verdict names its digest,
+    // so a baseline other than the model in service switches no engine.
     Path serving =
-        servingModelDir.isBlank()
+        servingModelId.isBlank()
             ? PackagedModels.extract("all-minilm-l6-v2", models.resolve(".packaged"))
-            : Path.of(servingModelDir);
+            : registered(servingModelId)
+                .filter(this::mayRead)
+                .orElseThrow(() -> notFoundModel(servingModelId))
+                .path();
     GateDecision decision =
         new PromotionGate(set.schema(), models.resolve("gate.jsonl"))
-            .decide(model.path(), serving, setup.evaluation(), setup.regression(), rules);
+            .decide(
+                model.path(),
+                serving,
+                setup.evaluation(),
+                setup.regression(),
+                rules,
+                new PromotionGate.Asked(caller.subject(), set.version()));
     return new Promotion(decision, model);
   }
 

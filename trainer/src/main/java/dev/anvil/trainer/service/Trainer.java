@@ -36,10 +36,11 @@ public interface Trainer extends AutoCloseable {
   ModelInfo model(String id);
 
   /**
-   * Runs the promotion gate for a model against the one in service ({@code servingModelDir}, empty
-   * for the packaged all-MiniLM-L6-v2); the decision is audited either way.
+   * Runs the promotion gate for a model against the one in service ({@code servingModelId}, its
+   * registry id; empty for the packaged all-MiniLM-L6-v2); the decision is audited either way and a
+   * passing one is recorded beside the model.
    */
-  Promotion promote(String modelId, String servingModelDir);
+  Promotion promote(String modelId, String servingModelId);
 
   @Override
   default void close() {}

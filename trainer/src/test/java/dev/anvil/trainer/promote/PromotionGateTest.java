@@ -7,6 +7,7 @@ import ai.djl.Device;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.anvil.eval.BeirDataset;
+import dev.anvil.modelcard.GateVerdict;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
@@ -18,6 +19,7 @@ import dev.anvil.trainer.job.Job;
 import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.model.EncoderModel;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -44,6 +46,9 @@ class PromotionGateTest {
   @BeforeAll
   static void trainACandidate() throws IOException {
     base = TinyModels.huggingFaceDir(dir.resolve("base"));
+    try (EncoderModel m = EncoderModel.load(base, Device.cpu(), 64)) {
+      m.exportOnnx(base, java.util.Map.of()); // an ONNX model in service, as an engine has
+    }
     List<Example> pairs = TinyModels.pairs();
     TinyModels.write(dir.resolve("pairs.jsonl"), pairs);
     Principal mia =
@@ -63,6 +68,8 @@ class PromotionGateTest {
     return BeirDataset.load(TinyModels.beir(to, pairs), "test");
   }
 
+  static final PromotionGate.Asked ASKED = new PromotionGate.Asked("olivia", "test");
+
   static GateRules rules(String yaml) {
     return GateRules.parse("gate.yaml", yaml, SCHEMA);
   }
@@ -73,13 +80,13 @@ class PromotionGateTest {
     PromotionGate gate = new PromotionGate(SCHEMA, audit);
     GateRules r = rules("min_margin: 0.01\nmax_lineage: {classification: internal}\n");
 
-    GateDecision d = gate.decide(tuned, base, evaluation, regression, r);
+    GateDecision d = gate.decide(tuned, base, evaluation, regression, r, ASKED);
 
     assertThat(d.verdict()).isInstanceOf(GateDecision.Promote.class);
     assertThat(d.evaluation().delta()).isGreaterThanOrEqualTo(0.01);
     assertThat(d.candidateLineage()).containsEntry("classification", "internal");
     // Deterministic: the same inputs, the same numbers and verdict.
-    GateDecision again = gate.decide(tuned, base, evaluation, regression, r);
+    GateDecision again = gate.decide(tuned, base, evaluation, regression, r, ASKED);
     assertThat(again.evaluation()).isEqualTo(d.evaluation());
     assertThat(again.regression()).isEqualTo(d.regression());
     assertThat(again.id()).isEqualTo(d.id());
@@ -94,6 +101,13 @@ class PromotionGateTest {
     assertThat(data.getAsJsonObject("evaluation").get("candidate").getAsDouble())
         .isEqualTo(d.evaluation().candidate());
     assertThat(data.getAsJsonObject("rules").get("minMargin").getAsDouble()).isEqualTo(0.01);
+
+    // The pass is recorded beside the candidate for exactly these two models' bytes.
+    GateVerdict v =
+        GateVerdict.find(tuned, GateVerdict.digest(tuned), GateVerdict.digest(base)).orElseThrow();
+    assertThat(v.decision()).isEqualTo(d.id());
+    assertThat(v.decidedBy()).isEqualTo("olivia");
+    assertThat(v.candidate()).isEqualTo(tuned.getFileName().toString());
   }
 
   @Test
@@ -105,8 +119,12 @@ class PromotionGateTest {
             tuned,
             evaluation,
             regression,
-            rules("min_margin: 0.0\nmax_lineage: {classification: restricted}\n"));
+            rules("min_margin: 0.0\nmax_lineage: {classification: restricted}\n"),
+            ASKED);
 
+    assertThat(GateVerdict.find(base, GateVerdict.digest(base), GateVerdict.digest(tuned)))
+        .as("a refusal records no verdict")
+        .isEmpty();
     assertThat(d.verdict())
         .isInstanceOfSatisfying(
             GateDecision.Refuse.class,
@@ -130,7 +148,8 @@ class PromotionGateTest {
             base,
             evaluation,
             regression,
-            rules("min_margin: 0.0\nmax_lineage: {classification: public}\n"));
+            rules("min_margin: 0.0\nmax_lineage: {classification: public}\n"),
+            ASKED);
 
     assertThat(d.verdict())
         .isEqualTo(
