@@ -104,7 +104,7 @@ public class IngestBenchmark {
         "bench-reader",
         java.util.Set.of("employee", "hr-comp-reader"),
         java.util.Set.of("engineering", "hr"),
-        Map.of("clearance", "confidential", "location", "eu"));
+        Principal.single(Map.of("clearance", "confidential", "location", "eu")));
   }
 
   private List<Document> withVersion(long v) {

@@ -1,6 +1,8 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.api.WriteAudit;
+import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.rbac.Principal;
 import java.util.LinkedHashMap;
@@ -42,15 +44,17 @@ final class DeleteCommand implements Callable<Integer> {
     }
     Principal who = principal.resolve(pack.pack());
     int failures = 0;
-    try (OnnxEmbedder embedder = engineOptions.embedder();
+    try (AuditLog log = engineOptions.openAudit();
+        OnnxEmbedder embedder = engineOptions.embedder();
         ContextEngine engine = engineOptions.open(pack, embedder)) {
+      WriteAudit audit = EngineOptions.recorder(log, who, engine);
       if (!tags.isEmpty()) {
         Map<String, List<String>> query = new LinkedHashMap<>();
         tags.forEach((k, v) -> query.put(k, List.of(v.split(","))));
-        pack.out().printf("deleted %d documents%n", engine.deleteWhere(who, query));
+        pack.out().printf("deleted %d documents%n", engine.deleteWhere(who, query, audit));
       }
       for (String id : ids) {
-        switch (engine.delete(who, id)) {
+        switch (engine.delete(who, id, audit)) {
           case dev.anvil.context.api.DeleteOutcome.Deleted d ->
               pack.out().printf("deleted   %s%n", id);
           case dev.anvil.context.api.DeleteOutcome.NotFound n -> {

@@ -79,7 +79,7 @@ final class DemoCommand implements Callable<Integer> {
         AuditLog audit = AuditLog.open(dir.resolve("audit.jsonl"))) {
       List<Document> docs = DocumentFiles.read(List.of(corpus), Map.of());
       if (kafka) {
-        DemoKafka.ingest(out, dir.resolve("kafka"), engine, people, docs);
+        DemoKafka.ingest(out, dir.resolve("kafka"), engine, people, docs, audit);
       } else {
         // Each source's documents as that source's connector (documents without one: the
         // intranet's kafka-connector): no identity writes every source.
@@ -95,8 +95,11 @@ final class DemoCommand implements Callable<Integer> {
                     .add(d));
         long indexed = 0;
         for (var e : bySource.entrySet()) {
+          Principal writer = people.find(e.getKey()).orElseThrow();
           indexed +=
-              engine.ingest(people.find(e.getKey()).orElseThrow(), e.getValue()).stream()
+              engine
+                  .ingest(writer, e.getValue(), EngineOptions.recorder(audit, writer, engine))
+                  .stream()
                   .filter(o -> o instanceof IngestOutcome.Indexed)
                   .count();
         }
@@ -106,7 +109,12 @@ final class DemoCommand implements Callable<Integer> {
       }
 
       try (GrpcServer server =
-          ContextServer.start("127.0.0.1", serve ? 7070 : 0, engine, issuer.verifier(), audit)) {
+          ContextServer.start(
+              "127.0.0.1",
+              serve ? 7070 : 0,
+              engine,
+              issuer.verifier(() -> engine.policies().current().schema()),
+              audit)) {
         out.printf("gRPC server on 127.0.0.1:%d (development issuer)%n%n", server.port());
         out.printf("Question: \"%s\"%n", question);
         for (String user : USERS) {
@@ -123,7 +131,7 @@ final class DemoCommand implements Callable<Integer> {
                 people.description(user).orElse(user),
                 who.roles(),
                 who.groups(),
-                who.attributes().getOrDefault("clearance", "-"));
+                who.attribute("clearance").orElse("-"));
             Output.chunks(out, res.getChunksList());
           }
         }

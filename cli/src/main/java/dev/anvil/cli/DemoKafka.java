@@ -2,6 +2,7 @@ package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.Document;
+import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.ingest.kafka.DocumentProducer;
 import dev.anvil.context.ingest.kafka.DocumentRecord;
 import dev.anvil.context.ingest.kafka.KafkaIngestor;
@@ -47,7 +48,8 @@ final class DemoKafka {
       Path dir,
       ContextEngine engine,
       PrincipalDirectory people,
-      List<Document> docs)
+      List<Document> docs,
+      AuditLog audit)
       throws Exception {
     Map<String, List<Document>> byTopic = new LinkedHashMap<>();
     byTopic.put(TOPIC, new ArrayList<>());
@@ -82,6 +84,7 @@ final class DemoKafka {
                   KafkaIngestor.Config.defaults(broker.bootstrapServers(), "anvil-demo")
                       .withTopic(e.getKey()),
                   people.find(writer).orElseThrow(),
+                  audit.recorder(writer, writer, "kafka:" + e.getKey(), engine::modelId),
                   OpenTelemetry.noop()));
           try (DocumentProducer producer = new DocumentProducer(client, e.getKey())) {
             for (Document d : e.getValue()) {

@@ -1,10 +1,13 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.api.WriteAudit;
+import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.Principal;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -32,6 +35,13 @@ final class EngineOptions {
   Path models;
 
   @Option(
+      names = "--audit",
+      paramLabel = "FILE",
+      description =
+          "The audit log that records every write before it is made (default: <data dir>/audit.jsonl).")
+  Path audit;
+
+  @Option(
       names = "--threads",
       defaultValue = "1",
       description = "ONNX Runtime threads (default: ${DEFAULT-VALUE}).")
@@ -44,6 +54,16 @@ final class EngineOptions {
   OnnxEmbedder embedder() {
     return OnnxEmbedder.open(
         model != null ? ModelSource.directory(model) : ModelSource.packagedMiniLm(), threads);
+  }
+
+  /** Opens the audit log (one process writes it at a time). */
+  AuditLog openAudit() {
+    return AuditLog.open(audit != null ? audit : Identities.dataDir().resolve("audit.jsonl"));
+  }
+
+  /** Records the writes {@code who} makes with the CLI on {@code engine} in {@code log}. */
+  static WriteAudit recorder(AuditLog log, Principal who, ContextEngine engine) {
+    return log.recorder(who.subject(), who.subject(), "anvil-cli", engine::modelId);
   }
 
   ModelRegistry registry() {

@@ -59,7 +59,7 @@ final class EvalCommand {
             "eval-writer",
             java.util.Set.of("ingest-service"),
             java.util.Set.of(),
-            Map.of("source", "none"));
+            Map.of("source", java.util.List.of("none")));
 
     /** The corpus as documents, each public and company-wide (anyone may read it). */
     static List<Document> documents(BeirDataset data) {

@@ -5,6 +5,7 @@ import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.identity.OidcTokenVerifier;
 import dev.anvil.identity.TokenVerifier;
 import dev.anvil.rbac.input.RbacException;
+import dev.anvil.rbac.schema.TagSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.URI;
@@ -18,6 +19,7 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.function.Supplier;
 import picocli.CommandLine.Option;
 
 /**
@@ -146,21 +148,25 @@ final class Identities {
       return audience;
     }
 
-    TokenVerifier verifier() {
+    /**
+     * The verifier of the configured issuer; attributes are mapped as {@code schema} (the policies
+     * in force, read per token) declares them.
+     */
+    TokenVerifier verifier(Supplier<TagSchema> schema) {
       String iss = issuer();
       if (dev && iss != null) {
         throw new RbacException(
             "choose one: --dev (the development issuer) or an OIDC issuer (" + iss + ")");
       }
       if (dev) {
-        return devIssuer().verifier();
+        return devIssuer().verifier(schema);
       }
       if (iss == null || iss.isBlank()) {
         throw new RbacException(
             "no token issuer configured: pass --issuer URL (or set ANVIL_ISSUER); the development issuer is trusted only with --dev");
       }
       OidcTokenVerifier.Builder b =
-          OidcTokenVerifier.builder(iss, audience()).optClaimMapping(mapping());
+          OidcTokenVerifier.builder(iss, audience()).optClaimMapping(mapping()).optSchema(schema);
       if (jwksUri != null) {
         b.optJwksUri(jwksUri);
       }

@@ -3,6 +3,8 @@ package dev.anvil.cli;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.WriteAudit;
+import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.ingest.kafka.DocumentProducer;
 import dev.anvil.context.ingest.kafka.DocumentRecord;
@@ -75,12 +77,14 @@ final class IngestCommand implements Callable<Integer> {
     Principal who = principal.resolve(pack.pack());
     int indexed = 0;
     List<IngestOutcome> problems = new ArrayList<>();
-    try (OnnxEmbedder embedder = engineOptions.embedder();
+    try (AuditLog log = engineOptions.openAudit();
+        OnnxEmbedder embedder = engineOptions.embedder();
         ContextEngine engine = engineOptions.open(pack, embedder);
         ProgressBar bar = Progress.bar("ingest", docs.size())) {
+      WriteAudit audit = EngineOptions.recorder(log, who, engine);
       for (int i = 0; i < docs.size(); i += batch) {
         for (IngestOutcome o :
-            engine.ingest(who, docs.subList(i, Math.min(docs.size(), i + batch)))) {
+            engine.ingest(who, docs.subList(i, Math.min(docs.size(), i + batch)), audit)) {
           if (o instanceof IngestOutcome.Indexed) {
             indexed++;
           } else {

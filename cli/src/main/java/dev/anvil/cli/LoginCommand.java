@@ -3,6 +3,7 @@ package dev.anvil.cli;
 import dev.anvil.identity.Identity;
 import dev.anvil.identity.OidcClient;
 import dev.anvil.rbac.input.RbacException;
+import dev.anvil.rbac.schema.TagSchema;
 import java.io.BufferedReader;
 import java.io.InputStreamReader;
 import java.io.PrintWriter;
@@ -26,6 +27,8 @@ import picocli.CommandLine.Spec;
     mixinStandardHelpOptions = true)
 final class LoginCommand implements Callable<Integer> {
   @Mixin Identities.IssuerOptions issuer;
+
+  @Mixin PolicyCommand.PackOption pack;
 
   @Option(
       names = "--client",
@@ -64,7 +67,8 @@ final class LoginCommand implements Callable<Integer> {
       out.flush();
       token = oidc.awaitDeviceToken(client, auth);
     }
-    Identity who = issuer.verifier().verify(token.accessToken());
+    Identity who =
+        issuer.verifier(() -> TagSchema.load(pack.pack().schemaFile())).verify(token.accessToken());
     Identities.saveToken(token.accessToken());
     out.printf(
         "logged in as %s (%s), token valid until %s, saved to %s%n",

@@ -24,6 +24,7 @@ import picocli.CommandLine.Command;
       TokenCommand.class,
       LoginCommand.class,
       KafkaBrokerCommand.class,
+      AuditCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {

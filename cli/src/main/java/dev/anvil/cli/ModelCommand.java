@@ -1,6 +1,8 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.api.WriteAudit;
+import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.grpc.ContextClient;
 import dev.anvil.context.grpc.v1.ModelStatus;
@@ -123,14 +125,16 @@ final class ModelCommand {
           replicas.forEach(ContextClient::close);
         }
       }
-      try (OnnxEmbedder embedder = engineOptions.embedder();
+      try (AuditLog log = engineOptions.openAudit();
+          OnnxEmbedder embedder = engineOptions.embedder();
           ContextEngine local = engineOptions.open(trainer.pack, embedder)) {
         Promotion p = decide(who, local.registryId().orElse(""));
         if (!p.decision().promoted()) {
           return Main.FAILED;
         }
         String from = local.modelId();
-        String to = follow(local, local.switchTo(who, model, rate, false).reembedding());
+        WriteAudit audit = EngineOptions.recorder(log, who, local);
+        String to = follow(local, local.switchTo(who, model, rate, false, audit).reembedding());
         out.printf("serving %s (was %s; anvil model rollback returns to it)%n", to, from);
         return 0;
       }
@@ -356,10 +360,13 @@ final class ModelCommand {
         }
       }
       Principal who = principal.resolve(pack.pack());
-      try (OnnxEmbedder embedder = engineOptions.embedder();
+      try (AuditLog log = engineOptions.openAudit();
+          OnnxEmbedder embedder = engineOptions.embedder();
           ContextEngine engine = engineOptions.open(pack, embedder)) {
         String from = engine.modelId();
-        String to = follow(engine, engine.switchTo(who, model, rate, overrideGate).reembedding());
+        WriteAudit audit = EngineOptions.recorder(log, who, engine);
+        String to =
+            follow(engine, engine.switchTo(who, model, rate, overrideGate, audit).reembedding());
         pack.out().printf("serving %s (was %s; anvil model rollback returns to it)%n", to, from);
         return 0;
       }
@@ -394,8 +401,18 @@ final class ModelCommand {
           replicas.forEach(ContextClient::close);
         }
       }
-      try (OnnxEmbedder embedder = engineOptions.embedder();
+      try (AuditLog log = engineOptions.openAudit();
+          OnnxEmbedder embedder = engineOptions.embedder();
           ContextEngine local = engineOptions.open(pack, embedder)) {
+        if (principal.named()) { // decided by the policies, as over gRPC
+          Principal who = principal.resolve(pack.pack());
+          pack.out()
+              .println("serving " + local.rollback(who, EngineOptions.recorder(log, who, local)));
+          return 0;
+        }
+        // The operator, who holds the index's files: recorded as such, before it is done.
+        log.recorder("operator", "operator", "anvil-cli", local::modelId)
+            .record("rollback_model", List.of(), local.policies().current().version(), "OK");
         pack.out().println("serving " + local.rollback());
         return 0;
       }

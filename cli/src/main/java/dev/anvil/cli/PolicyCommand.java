@@ -110,8 +110,11 @@ final class PolicyCommand {
     @Option(names = "--group", paramLabel = "GROUP", description = "A group (repeatable).")
     List<String> groups = new ArrayList<>();
 
-    @Option(names = "--attr", paramLabel = "KEY=VALUE", description = "An attribute (repeatable).")
-    Map<String, String> attributes = new LinkedHashMap<>();
+    @Option(
+        names = "--attr",
+        paramLabel = "KEY=VALUE",
+        description = "An attribute (repeatable; repeat a key for several values).")
+    List<String> attributes = new ArrayList<>();
 
     @Option(
         names = "--token",
@@ -133,6 +136,11 @@ final class PolicyCommand {
               .mint(resolve(pack), "anvil-cli", java.time.Duration.ofMinutes(30));
     }
 
+    /** Whether a principal was named (--as, --subject or --token). */
+    boolean named() {
+      return as != null || subject != null || token != null;
+    }
+
     Principal resolve(PolicyPack pack) {
       int given = (as == null ? 0 : 1) + (subject == null ? 0 : 1) + (token == null ? 0 : 1);
       if (given != 1) {
@@ -140,23 +148,43 @@ final class PolicyCommand {
             "name the principal with exactly one of --as NAME, --subject ID or --token JWT");
       }
       if (token != null) {
-        return issuer.verifier().verify(Identities.token(token)).principal();
+        return issuer
+            .verifier(() -> TagSchema.load(pack.schemaFile()))
+            .verify(Identities.token(token))
+            .principal();
       }
       if (as != null) {
         PrincipalDirectory dir = PrincipalDirectory.load(pack.principalsFile());
-        return dir.find(as)
-            .orElseThrow(
-                () ->
-                    new RbacException(
-                        "no principal '"
-                            + as
-                            + "' in "
-                            + pack.principalsFile()
-                            + " (it defines: "
-                            + dir.names()
-                            + ")"));
+        Principal p =
+            dir.find(as)
+                .orElseThrow(
+                    () ->
+                        new RbacException(
+                            "no principal '"
+                                + as
+                                + "' in "
+                                + pack.principalsFile()
+                                + " (it defines: "
+                                + dir.names()
+                                + ")"));
+        // As a token would be: several values for a single-valued attribute are refused.
+        List<String> problems =
+            PrincipalDirectory.singleValueProblems(TagSchema.load(pack.schemaFile()), p);
+        if (!problems.isEmpty()) {
+          throw new RbacException(
+              pack.principalsFile() + ": principal '" + as + "': " + String.join("; ", problems));
+        }
+        return p;
       }
-      return new Principal(subject, Set.copyOf(roles), Set.copyOf(groups), attributes);
+      Map<String, List<String>> attrs = new TreeMap<>();
+      for (String a : attributes) {
+        int eq = a.indexOf('=');
+        if (eq <= 0) {
+          throw new RbacException("--attr " + a + ": expected KEY=VALUE");
+        }
+        attrs.computeIfAbsent(a.substring(0, eq), k -> new ArrayList<>()).add(a.substring(eq + 1));
+      }
+      return new Principal(subject, Set.copyOf(roles), Set.copyOf(groups), attrs);
     }
   }
 
@@ -174,8 +202,12 @@ final class PolicyCommand {
       }
       pack.out()
           .printf(
-              "ok: policy set %s: %d tags, %d policies (%s)%n",
-              set.version(), set.schema().tags().size(), set.policies().size(), pack.pack().dir());
+              "ok: policy set %s: %d tags, %d principal attributes, %d policies (%s)%n",
+              set.version(),
+              set.schema().tags().size(),
+              set.schema().principalAttributes().size(),
+              set.policies().size(),
+              pack.pack().dir());
       return 0;
     }
   }
@@ -204,11 +236,15 @@ final class PolicyCommand {
       PolicyPack p = pack.pack();
       List<Path> testFiles = files.isEmpty() ? p.testFiles() : files;
       List<PolicyTest> tests;
+      PrincipalDirectory principals = PrincipalDirectory.load(p.principalsFile());
+      List<String> bad = principals.check(set.schema());
+      if (!bad.isEmpty()) {
+        bad.forEach(m -> pack.err().println(p.principalsFile() + ": " + m));
+        return Main.FAILED;
+      }
       try {
         tests =
-            PolicyTestRunner.parse(
-                testFiles.stream().map(PolicySource::read).toList(),
-                PrincipalDirectory.load(p.principalsFile()));
+            PolicyTestRunner.parse(testFiles.stream().map(PolicySource::read).toList(), principals);
       } catch (PolicyLoadException e) {
         pack.report(e);
         return Main.FAILED;

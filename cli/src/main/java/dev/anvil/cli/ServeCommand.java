@@ -64,9 +64,10 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
-    TokenVerifier verifier = issuer.verifier(); // refuses to start without an issuer or --dev
     OnnxEmbedder embedder = engineOptions.embedder();
     ContextEngine engine = engineOptions.open(pack, embedder);
+    // Refuses to start without an issuer or --dev; maps attributes as the policies in force say.
+    TokenVerifier verifier = issuer.verifier(() -> engine.policies().current().schema());
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
     GrpcServer server =
         ContextServer.start(listen.host, listen.port(7070), engine, verifier, audit);
@@ -86,13 +87,18 @@ final class ServeCommand implements Callable<Integer> {
                 new KafkaIngestor.Config(
                     kafka.client(), b.topic(), b.topic() + ".dlq", replica, 128),
                 b.principal(),
+                audit.recorder(
+                    b.principal().subject(),
+                    b.principal().subject(),
+                    "kafka:" + b.topic(),
+                    engine::modelId),
                 GlobalOpenTelemetry.get()));
         pack.out()
             .printf(
                 "anvil: consuming %s from %s as group %s, written by %s%n",
                 b.topic(), kafka.bootstrap, replica, b.principal().subject());
       }
-      shipper = AuditShipper.start(audit.file(), kafka.client(), auditTopic, replica);
+      shipper = AuditShipper.start(audit, kafka.client(), auditTopic, replica);
       pack.out().printf("anvil: audit events to %s%n", auditTopic);
     }
     List<KafkaIngestor> consuming = ingestors;

@@ -397,8 +397,9 @@ final class TrainCommand {
 
     @Override
     public Integer call() throws Exception {
-      var verifier = issuer.verifier(); // refuses to start without an issuer or --dev
       PolicyStore policies = PolicyStore.open(pack.pack());
+      // Refuses to start without an issuer or --dev; maps attributes as the policies in force say.
+      var verifier = issuer.verifier(() -> policies.current().schema());
       if (listen.policyReload > 0) {
         policies.reloadEvery(Duration.ofSeconds(listen.policyReload));
       }

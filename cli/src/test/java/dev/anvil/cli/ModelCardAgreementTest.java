@@ -7,6 +7,7 @@ import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.ModelNotFoundException;
+import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.serving.ModelRegistry;
@@ -124,7 +125,7 @@ class ModelCardAgreementTest {
                   .permitted();
           boolean engineSide;
           try {
-            engine.switchTo(p, c.getKey(), 0, false).reembedding().cancel();
+            engine.switchTo(p, c.getKey(), 0, false, WriteAudit.NONE).reembedding().cancel();
             engineSide = true;
           } catch (ModelNotFoundException e) {
             engineSide = false; // not promotable by p: it reads as absent

@@ -51,7 +51,9 @@ class PolicyCommandTest {
   void validateAcceptsTheExamplePack() {
     Run r = anvil("policy", "validate", "--pack", examplePack().toString());
     assertThat(r.exit()).isZero();
-    assertThat(r.out()).startsWith("ok: policy set sha256:").contains("18 policies");
+    assertThat(r.out())
+        .startsWith("ok: policy set sha256:")
+        .contains("6 tags, 4 principal attributes, 20 policies");
   }
 
   @Test

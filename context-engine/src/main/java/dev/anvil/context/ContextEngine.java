@@ -8,6 +8,7 @@ import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
+import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.ingest.IngestPipeline;
 import dev.anvil.context.search.HybridSearcher;
@@ -173,11 +174,19 @@ public final class ContextEngine implements AutoCloseable {
    * document never stops the others.
    */
   public List<IngestOutcome> ingest(Principal principal, List<Document> docs) {
+    return ingest(principal, docs, WriteAudit.NONE);
+  }
+
+  /**
+   * {@link #ingest(Principal, List)}, each write recorded with {@code audit} before it is made and
+   * each refusal after (see {@link WriteAudit}).
+   */
+  public List<IngestOutcome> ingest(Principal principal, List<Document> docs, WriteAudit audit) {
     List<Change> changes = docs.stream().<Change>map(d -> new Change.Upsert(principal, d)).toList();
     return telemetry.span(
         "anvil.ingest",
         () -> {
-          List<IngestOutcome> outcomes = ingest.apply(changes);
+          List<IngestOutcome> outcomes = ingest.apply(changes, audit);
           commit(Map.of());
           return outcomes;
         });
@@ -189,7 +198,12 @@ public final class ContextEngine implements AutoCloseable {
    * permission on the new tags, deletes the {@code delete} permission on the indexed ones.
    */
   public List<IngestOutcome> apply(List<Change> changes) {
-    return telemetry.span("anvil.ingest", () -> ingest.apply(changes));
+    return apply(changes, WriteAudit.NONE);
+  }
+
+  /** {@link #apply(List)}, recorded with {@code audit} (see {@link WriteAudit}). */
+  public List<IngestOutcome> apply(List<Change> changes, WriteAudit audit) {
+    return telemetry.span("anvil.ingest", () -> ingest.apply(changes, audit));
   }
 
   /**
@@ -223,15 +237,21 @@ public final class ContextEngine implements AutoCloseable {
 
   /** Deletes a document as {@code principal}, who needs the {@code delete} permission on it. */
   public DeleteOutcome delete(Principal principal, String id) {
-    return ingest.delete(principal, id);
+    return delete(principal, id, WriteAudit.NONE);
+  }
+
+  /** {@link #delete(Principal, String)}, recorded with {@code audit} (see {@link WriteAudit}). */
+  public DeleteOutcome delete(Principal principal, String id, WriteAudit audit) {
+    return ingest.delete(principal, id, audit);
   }
 
   /**
    * Deletes every document that matches a tag query and that {@code principal} may delete (the
-   * compiled {@code delete} filter is part of the query); returns how many were deleted.
+   * compiled {@code delete} filter is part of the query), recorded with {@code audit} before;
+   * returns how many were deleted.
    */
-  public long deleteWhere(Principal principal, Map<String, List<String>> tags) {
-    return ingest.deleteWhere(principal, tags);
+  public long deleteWhere(Principal principal, Map<String, List<String>> tags, WriteAudit audit) {
+    return ingest.deleteWhere(principal, tags, audit);
   }
 
   /**
@@ -262,8 +282,12 @@ public final class ContextEngine implements AutoCloseable {
    * ModelGovernance#switchTo} for who may, and the gate verdict it needs.
    */
   public ModelGovernance.Switch switchTo(
-      Principal principal, String id, double chunksPerSecond, boolean overrideGate) {
-    return governance.switchTo(principal, id, chunksPerSecond, overrideGate);
+      Principal principal,
+      String id,
+      double chunksPerSecond,
+      boolean overrideGate,
+      WriteAudit audit) {
+    return governance.switchTo(principal, id, chunksPerSecond, overrideGate, audit);
   }
 
   /**
@@ -280,8 +304,8 @@ public final class ContextEngine implements AutoCloseable {
    * {@link #rollback} as {@code principal}, who must be allowed to {@code promote} the model taken
    * out of service (whoever may put a model in service may take it out again).
    */
-  public String rollback(Principal principal) {
-    return governance.rollback(principal);
+  public String rollback(Principal principal, WriteAudit audit) {
+    return governance.rollback(principal, audit);
   }
 
   /** The re-embedding started last, if any. */

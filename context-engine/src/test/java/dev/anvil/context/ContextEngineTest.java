@@ -11,6 +11,7 @@ import dev.anvil.context.api.InvalidRequestException;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
+import dev.anvil.context.api.WriteAudit;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
@@ -257,10 +258,12 @@ class ContextEngineTest {
                 "HR.",
                 "",
                 Map.of("classification", "internal", "department", List.of("hr")))));
-    assertThat(engine.deleteWhere(alice, Map.of("classification", List.of("internal"))))
+    assertThat(
+            engine.deleteWhere(
+                alice, Map.of("classification", List.of("internal")), WriteAudit.NONE))
         .isEqualTo(2);
     assertThat(engine.chunkCount()).isEqualTo(1);
-    assertThatThrownBy(() -> engine.deleteWhere(alice, Map.of()))
+    assertThatThrownBy(() -> engine.deleteWhere(alice, Map.of(), WriteAudit.NONE))
         .isInstanceOf(InvalidRequestException.class)
         .hasMessageContaining("filter");
   }

@@ -2,6 +2,8 @@ package dev.anvil.identity;
 
 import dev.anvil.identity.InvalidTokenException.Reason;
 import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.schema.PrincipalAttribute;
+import dev.anvil.rbac.schema.TagSchema;
 import java.util.ArrayList;
 import java.util.Collection;
 import java.util.LinkedHashSet;
@@ -107,8 +109,12 @@ public record ClaimMapping(
         agentClaim);
   }
 
-  /** Maps verified claims. */
-  Principal principal(Map<String, Object> claims) {
+  /**
+   * Maps verified claims. With the {@code schema} in force, attributes it does not declare are
+   * dropped (no policy can read them) and a declared single-valued one with several values refuses
+   * the token; without one, every attribute is single-valued.
+   */
+  Principal principal(Map<String, Object> claims, Optional<TagSchema> schema) {
     String subject =
         text(claims, subjectClaim)
             .orElseThrow(
@@ -130,15 +136,59 @@ public record ClaimMapping(
     for (String g : strings(claims, groupsClaim)) {
       groups.add(stripGroupSlash && g.startsWith("/") ? g.substring(1) : g);
     }
-    Map<String, String> attributes = new TreeMap<>();
+    Map<String, List<String>> attributes = new TreeMap<>();
     if (!attributesClaim.isEmpty() && at(claims, attributesClaim) instanceof Map<?, ?> m) {
       m.forEach(
           (k, v) ->
-              single(attributesClaim + "." + k, v).ifPresent(s -> attributes.put(k.toString(), s)));
+              attribute(schema, k.toString(), attributesClaim + "." + k, v)
+                  .ifPresent(values -> attributes.put(k.toString(), values)));
     }
     attributeClaims.forEach(
-        (name, path) -> single(path, at(claims, path)).ifPresent(v -> attributes.put(name, v)));
+        (name, path) ->
+            attribute(schema, name, path, at(claims, path))
+                .ifPresent(values -> attributes.put(name, values)));
     return new Principal(subject, roles, groups, attributes);
+  }
+
+  /**
+   * The values of attribute {@code name} from {@code claim}: text, numbers and booleans as text, a
+   * list of them as several values. Empty when the schema does not declare it.
+   *
+   * @throws InvalidTokenException ({@link Reason#BAD_CLAIM}) for several values of a single-valued
+   *     attribute: picking one would make decisions depend on the order the identity provider
+   *     returns them in
+   */
+  private static Optional<List<String>> attribute(
+      Optional<TagSchema> schema, String name, String claim, Object v) {
+    Optional<PrincipalAttribute> declared =
+        schema.isPresent()
+            ? schema.get().principalAttribute(name)
+            : Optional.of(PrincipalAttribute.single(name));
+    if (declared.isEmpty()) {
+      return Optional.empty();
+    }
+    List<String> values = new ArrayList<>();
+    for (Object item : v instanceof Collection<?> c ? c : java.util.Collections.singletonList(v)) {
+      switch (item) {
+        case String s when !s.isBlank() -> values.add(s);
+        case Number n -> values.add(n.toString());
+        case Boolean b -> values.add(b.toString());
+        case null, default -> {}
+      }
+    }
+    if (!declared.get().multiValued() && new java.util.HashSet<>(values).size() > 1) {
+      throw new InvalidTokenException(
+          Reason.BAD_CLAIM,
+          "claim '"
+              + claim
+              + "': expected a single value, was "
+              + values.size()
+              + " values; attribute '"
+              + name
+              + "' is single-valued"
+              + (schema.isPresent() ? " (schema principal_attributes)" : ""));
+    }
+    return Optional.of(values);
   }
 
   String username(Map<String, Object> claims) {
@@ -178,30 +228,5 @@ public record ClaimMapping(
       }
     }
     return out;
-  }
-
-  /**
-   * A single attribute value: text, a number or boolean as text, or a list of exactly one. A claim
-   * with several values for an attribute is refused, naming the claim: picking one would make the
-   * decision depend on the order the identity provider returns them in.
-   *
-   * @throws InvalidTokenException ({@link Reason#BAD_CLAIM}) for several values
-   */
-  private static Optional<String> single(String claim, Object v) {
-    return switch (v) {
-      case String s when !s.isBlank() -> Optional.of(s);
-      case Number n -> Optional.of(n.toString());
-      case Boolean b -> Optional.of(b.toString());
-      case Collection<?> c when c.size() == 1 -> single(claim, c.iterator().next());
-      case Collection<?> c when c.size() > 1 ->
-          throw new InvalidTokenException(
-              Reason.BAD_CLAIM,
-              "claim '"
-                  + claim
-                  + "': expected a single value, was "
-                  + c.size()
-                  + " values; an attribute policies compare must have one");
-      case null, default -> Optional.empty();
-    };
   }
 }

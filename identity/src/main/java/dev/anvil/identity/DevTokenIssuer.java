@@ -13,6 +13,7 @@ import com.nimbusds.jwt.JWTClaimsSet;
 import com.nimbusds.jwt.SignedJWT;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.input.RbacException;
+import dev.anvil.rbac.schema.TagSchema;
 import java.io.IOException;
 import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
@@ -27,6 +28,7 @@ import java.util.Date;
 import java.util.List;
 import java.util.Map;
 import java.util.UUID;
+import java.util.function.Supplier;
 
 /**
  * The development token issuer of the embedded mode: an RSA key kept in the data directory that
@@ -87,10 +89,16 @@ public final class DevTokenIssuer {
 
   /** A verifier that trusts exactly this issuer's key. */
   public OidcTokenVerifier verifier() {
-    return OidcTokenVerifier.builder(ISSUER, AUDIENCE)
-        .optTrustedKeys(publicKeys())
-        .optClock(clock)
-        .build();
+    return builder().build();
+  }
+
+  /** A verifier of this issuer's tokens that maps attributes as {@code schema} declares them. */
+  public OidcTokenVerifier verifier(Supplier<TagSchema> schema) {
+    return builder().optSchema(schema).build();
+  }
+
+  private OidcTokenVerifier.Builder builder() {
+    return OidcTokenVerifier.builder(ISSUER, AUDIENCE).optTrustedKeys(publicKeys()).optClock(clock);
   }
 
   /**
@@ -115,7 +123,8 @@ public final class DevTokenIssuer {
             .claim("preferred_username", principal.subject())
             .claim("realm_access", Map.of("roles", List.copyOf(principal.roles())))
             .claim("groups", principal.groups().stream().map(g -> "/" + g).toList())
-            .claim("attributes", principal.attributes())
+            // As Keycloak's user-attribute mappers send them: text, or a list when multi-valued.
+            .claim("attributes", claims(principal.attributes()))
             .build();
     SignedJWT jwt =
         new SignedJWT(
@@ -130,5 +139,11 @@ public final class DevTokenIssuer {
       throw new RbacException("signing a development token failed: " + e.getMessage(), e);
     }
     return jwt.serialize();
+  }
+
+  private static Map<String, Object> claims(Map<String, List<String>> attributes) {
+    Map<String, Object> out = new java.util.TreeMap<>();
+    attributes.forEach((k, v) -> out.put(k, v.size() == 1 ? v.getFirst() : v));
+    return out;
   }
 }

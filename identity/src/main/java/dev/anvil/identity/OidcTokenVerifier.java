@@ -13,6 +13,7 @@ import com.nimbusds.jose.util.Base64URL;
 import com.nimbusds.jose.util.JSONObjectUtils;
 import com.nimbusds.jwt.JWTClaimsSet;
 import dev.anvil.identity.InvalidTokenException.Reason;
+import dev.anvil.rbac.schema.TagSchema;
 import java.net.URI;
 import java.security.Key;
 import java.text.ParseException;
@@ -26,6 +27,7 @@ import java.util.Objects;
 import java.util.Optional;
 import java.util.Set;
 import java.util.TreeSet;
+import java.util.function.Supplier;
 
 /**
  * Verifies OIDC access tokens (JWS-signed JWTs) from one issuer for one audience.
@@ -50,6 +52,7 @@ public final class OidcTokenVerifier implements TokenVerifier {
   private final Duration clockSkew;
   private final Clock clock;
   private final ClaimMapping mapping;
+  private final Supplier<TagSchema> schema;
   private final KeySource keys;
 
   private OidcTokenVerifier(Builder b) {
@@ -59,6 +62,7 @@ public final class OidcTokenVerifier implements TokenVerifier {
     this.clockSkew = b.clockSkew;
     this.clock = b.clock;
     this.mapping = b.mapping;
+    this.schema = b.schema;
     this.keys =
         b.trustedKeys != null
             ? new FixedKeys(b.trustedKeys)
@@ -152,7 +156,7 @@ public final class OidcTokenVerifier implements TokenVerifier {
     checkClaims(claims);
     Map<String, Object> raw = claims.toJSONObject();
     return new Identity(
-        mapping.principal(raw),
+        mapping.principal(raw, schema == null ? Optional.empty() : Optional.of(schema.get())),
         mapping.username(raw),
         mapping.agent(raw),
         issuer,
@@ -263,6 +267,7 @@ public final class OidcTokenVerifier implements TokenVerifier {
     private Duration httpTimeout = DEFAULT_HTTP_TIMEOUT;
     private Clock clock = Clock.systemUTC();
     private ClaimMapping mapping = ClaimMapping.keycloak();
+    private Supplier<TagSchema> schema;
     private URI jwksUri;
     private JWKSet trustedKeys;
 
@@ -323,6 +328,16 @@ public final class OidcTokenVerifier implements TokenVerifier {
 
     public Builder optClaimMapping(ClaimMapping mapping) {
       this.mapping = Objects.requireNonNull(mapping, "mapping");
+      return this;
+    }
+
+    /**
+     * The schema of the policies in force, read at each verification (a reload applies to the next
+     * token): its principal attributes are the ones kept, and a token with several values for a
+     * single-valued one is refused. Without it, every attribute is kept and single-valued.
+     */
+    public Builder optSchema(Supplier<TagSchema> schema) {
+      this.schema = Objects.requireNonNull(schema, "schema");
       return this;
     }
 

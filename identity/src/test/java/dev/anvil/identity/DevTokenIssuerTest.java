@@ -4,11 +4,14 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.TestPacks;
+import dev.anvil.rbac.schema.TagSchema;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.attribute.PosixFilePermissions;
 import java.time.Clock;
 import java.time.Duration;
+import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
@@ -26,9 +29,14 @@ class DevTokenIssuerTest {
             "alice",
             Set.of("employee"),
             Set.of("engineering"),
-            Map.of("clearance", "confidential"));
+            Map.of("clearance", List.of("confidential"), "regions", List.of("eu", "apac")));
 
-    Identity id = issuer.verifier().verify(issuer.mint(alice, "anvil-cli", Duration.ofMinutes(5)));
+    // The example pack's schema: regions is multi-valued, clearance single-valued.
+    TagSchema schema = TestPacks.example().load().schema();
+    Identity id =
+        issuer
+            .verifier(() -> schema)
+            .verify(issuer.mint(alice, "anvil-cli", Duration.ofMinutes(5)));
 
     assertThat(id.principal()).isEqualTo(alice);
     assertThat(id.agent()).contains("anvil-cli");
@@ -38,7 +46,7 @@ class DevTokenIssuerTest {
     String token = issuer.mint(alice, "anvil-cli", Duration.ofMinutes(5));
     assertThat(
             DevTokenIssuer.openOrCreate(keyFile, Clock.systemUTC())
-                .verifier()
+                .verifier(() -> schema)
                 .verify(token)
                 .principal())
         .isEqualTo(alice);

@@ -14,7 +14,6 @@ import dev.anvil.rbac.TestPacks;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
-import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -57,6 +56,7 @@ class KeycloakIntegrationTest {
     verifier =
         OidcTokenVerifier.builder(keycloak.issuer("acme"), AUDIENCE)
             .optMinRefreshInterval(Duration.ZERO)
+            .optSchema(() -> policies.schema())
             .build();
     policies = TestPacks.example().load();
     expected = PrincipalDirectory.load(TestPacks.example().principalsFile());
@@ -85,23 +85,40 @@ class KeycloakIntegrationTest {
   @Test
   @Order(2)
   void realUserTokensMapToTheExpectedPrincipalsDecisionsAndFilters() {
-    for (String user : List.of("alice", "hannah", "carl", "frank")) {
+    for (String user : List.of("alice", "hannah", "carl", "frank", "rita")) {
       Identity id = verifier.verify(userToken(user));
       Principal want = expected.find(user).orElseThrow();
-      Map<String, String> attrs = new HashMap<>(want.attributes());
-      attrs.put("employee_type", want.roles().contains("contractor") ? "contractor" : "employee");
+      // Keycloak's extra attribute (employee_type) is not in the schema: dropped. rita's regions
+      // arrive as a list (a multi-valued mapper) and stay one.
       Principal asMapped =
-          new Principal(id.principal().subject(), want.roles(), want.groups(), attrs);
+          new Principal(id.principal().subject(), want.roles(), want.groups(), want.attributes());
 
       assertThat(id.username()).isEqualTo(user);
       assertThat(id.agent()).contains("anvil-cli");
       assertThat(id.principal()).isEqualTo(asMapped);
-      // Keycloak's extra attribute (employee_type) changes no filter.
-      Principal named =
-          new Principal(id.principal().subject(), want.roles(), want.groups(), want.attributes());
       assertThat(policies.compile(id.principal(), Action.READ).filter())
-          .isEqualTo(policies.compile(named, Action.READ).filter());
+          .isEqualTo(policies.compile(asMapped, Action.READ).filter());
     }
+    assertThat(verifier.verify(userToken("rita")).principal().attributes())
+        .containsEntry("regions", List.of("apac", "eu"));
+    var apacCustomers =
+        policies
+            .schema()
+            .validate(
+                Map.of(
+                    "classification",
+                    "confidential",
+                    "department",
+                    List.of("finance"),
+                    "topics",
+                    List.of("customers"),
+                    "region",
+                    "apac"));
+    assertThat(
+            policies
+                .decide(verifier.verify(userToken("rita")).principal(), Action.READ, apacCustomers)
+                .permitted())
+        .isTrue();
     var compensation =
         policies
             .schema()
@@ -134,7 +151,7 @@ class KeycloakIntegrationTest {
     assertThat(agent.agent()).contains("anvil-agent");
     assertThat(agent.username()).isEqualTo("service-account-anvil-agent");
     assertThat(agent.principal().roles()).contains("agent");
-    assertThat(agent.principal().attributes()).containsEntry("clearance", "internal");
+    assertThat(agent.principal().attributes()).containsEntry("clearance", List.of("internal"));
   }
 
   @Test

@@ -14,6 +14,10 @@ import com.nimbusds.jwt.PlainJWT;
 import com.nimbusds.jwt.SignedJWT;
 import dev.anvil.identity.InvalidTokenException.Reason;
 import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.schema.PrincipalAttribute;
+import dev.anvil.rbac.schema.TagDefinition;
+import dev.anvil.rbac.schema.TagSchema;
+import dev.anvil.rbac.schema.TagType;
 import java.nio.charset.StandardCharsets;
 import java.time.Clock;
 import java.time.Duration;
@@ -86,7 +90,7 @@ class OidcTokenVerifierTest {
                 "8c1e-alice",
                 Set.of("employee", "default-roles-acme"),
                 Set.of("engineering", "engineering/platform"),
-                Map.of("clearance", "confidential", "location", "us")));
+                Map.of("clearance", List.of("confidential"), "location", List.of("us"))));
     assertThat(id.username()).isEqualTo("alice");
     assertThat(id.agent()).contains("anvil-cli");
     assertThat(id.issuer()).isEqualTo(issuer.issuer());
@@ -108,6 +112,51 @@ class OidcTokenVerifierTest {
         token,
         Reason.BAD_CLAIM,
         "claim 'attributes.clearance': expected a single value, was 2 values");
+  }
+
+  @Test
+  void theSchemaSaysWhichAttributesAreListsAndWhichAreKept() throws Exception {
+    TagSchema schema =
+        new TagSchema(
+            List.of(
+                new TagDefinition(
+                    "classification", TagType.ORDERED, List.of("a", "b"), true, "", false)),
+            List.of(PrincipalAttribute.single("clearance"), PrincipalAttribute.multi("regions")));
+    OidcTokenVerifier v =
+        OidcTokenVerifier.builder(issuer.issuer(), AUDIENCE)
+            .optClock(clock)
+            .optSchema(() -> schema)
+            .build();
+    // A multi-valued attribute keeps every value, sorted (the order sent changes nothing); one
+    // the schema does not declare is dropped, since no policy can read it.
+    Principal p =
+        v.verify(
+                issuer.sign(
+                    issuer
+                        .claims(clock.now)
+                        .claim(
+                            "attributes",
+                            Map.of(
+                                "clearance", "internal",
+                                "regions", List.of("us", "eu"),
+                                "employee_type", List.of("a", "b")))
+                        .build()))
+            .principal();
+    assertThat(p.attributes())
+        .isEqualTo(Map.of("clearance", List.of("internal"), "regions", List.of("eu", "us")));
+    // A single-valued one with several values refuses the token, naming the claim.
+    String two =
+        issuer.sign(
+            issuer
+                .claims(clock.now)
+                .claim("attributes", Map.of("clearance", List.of("internal", "restricted")))
+                .build());
+    assertThatThrownBy(() -> v.verify(two))
+        .isInstanceOfSatisfying(
+            InvalidTokenException.class, e -> assertThat(e.reason()).isEqualTo(Reason.BAD_CLAIM))
+        .hasMessageContaining(
+            "claim 'attributes.clearance': expected a single value, was 2 values; attribute"
+                + " 'clearance' is single-valued (schema principal_attributes)");
   }
 
   @Test

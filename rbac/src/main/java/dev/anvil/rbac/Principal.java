@@ -1,6 +1,7 @@
 package dev.anvil.rbac;
 
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Set;
@@ -17,13 +18,17 @@ import java.util.TreeSet;
  * content are equal and hash alike (compiled filters are cached per principal) and so that
  * everything derived from a principal is deterministic.
  *
+ * <p>Attributes are lists, as identity providers send them; the schema says which are single-valued
+ * (text in CEL; several values make every condition reading it an error, and a token carrying them
+ * is refused) and which are multi-valued (a list in CEL). An attribute without values is absent.
+ *
  * @param subject the stable user id (the token's {@code sub}), never blank
  * @param roles role names
  * @param groups group names
- * @param attributes single-valued attributes such as {@code clearance}
+ * @param attributes attribute name to its values, such as {@code clearance: [confidential]}
  */
 public record Principal(
-    String subject, Set<String> roles, Set<String> groups, Map<String, String> attributes) {
+    String subject, Set<String> roles, Set<String> groups, Map<String, List<String>> attributes) {
 
   public Principal {
     Objects.requireNonNull(subject, "subject");
@@ -32,19 +37,37 @@ public record Principal(
     }
     roles = sorted(roles, "roles");
     groups = sorted(groups, "groups");
-    SortedMap<String, String> attrs = new TreeMap<>();
+    SortedMap<String, List<String>> attrs = new TreeMap<>();
     Objects.requireNonNull(attributes, "attributes")
         .forEach(
-            (k, v) ->
-                attrs.put(
-                    Objects.requireNonNull(k, "attribute name"),
-                    Objects.requireNonNull(v, () -> "value of attribute " + k)));
+            (k, v) -> {
+              List<String> values =
+                  List.copyOf(sorted(Set.copyOf(Objects.requireNonNull(v, k)), "attribute " + k));
+              if (!values.isEmpty()) {
+                attrs.put(Objects.requireNonNull(k, "attribute name"), values);
+              }
+            });
     attributes = Collections.unmodifiableSortedMap(attrs);
   }
 
   /** A principal with only a subject. */
   public static Principal of(String subject) {
     return new Principal(subject, Set.of(), Set.of(), Map.of());
+  }
+
+  /** Attributes of one value each, as principals with single-valued attributes are written. */
+  public static Map<String, List<String>> single(Map<String, String> attributes) {
+    Map<String, List<String>> out = new TreeMap<>();
+    attributes.forEach((k, v) -> out.put(k, List.of(v)));
+    return out;
+  }
+
+  /** The one value of an attribute; empty if it has none or several. */
+  public java.util.Optional<String> attribute(String name) {
+    List<String> values = attributes.getOrDefault(name, List.of());
+    return values.size() == 1
+        ? java.util.Optional.of(values.getFirst())
+        : java.util.Optional.empty();
   }
 
   private static SortedSet<String> sorted(Set<String> values, String what) {

@@ -20,8 +20,11 @@ import java.util.TreeMap;
  *   description: Backend engineer
  *   roles: [employee]
  *   groups: [engineering]
- *   attributes: {clearance: confidential}
+ *   attributes: {clearance: confidential, projects: [atlas, borealis]}
  * }</pre>
+ *
+ * <p>An attribute is one value or a list, as the schema declares it ({@link
+ * #check(dev.anvil.rbac.schema.TagSchema)}).
  */
 public final class PrincipalDirectory {
   private static final Set<String> FIELDS =
@@ -68,14 +71,58 @@ public final class PrincipalDirectory {
     if (subject == null) {
       throw node.error("missing required field 'subject'");
     }
-    Map<String, String> attributes = new TreeMap<>();
+    Map<String, java.util.List<String>> attributes = new TreeMap<>();
     node.get("attributes")
-        .ifPresent(a -> a.asMap().forEach((k, v) -> attributes.put(k, v.asNonBlankString())));
+        .ifPresent(
+            a ->
+                a.asMap()
+                    .forEach(
+                        (k, v) ->
+                            attributes.put(
+                                k,
+                                v.isList()
+                                    ? v.asStringList()
+                                    : java.util.List.of(v.asNonBlankString()))));
     return new Principal(
         subject,
         Set.copyOf(node.get("roles").map(YamlNode::asStringList).orElse(java.util.List.of())),
         Set.copyOf(node.get("groups").map(YamlNode::asStringList).orElse(java.util.List.of())),
         attributes);
+  }
+
+  /**
+   * What is wrong with these principals under {@code schema}: several values for an attribute the
+   * schema declares single-valued (such a principal is refused every decision reading it).
+   */
+  public java.util.List<String> check(dev.anvil.rbac.schema.TagSchema schema) {
+    java.util.List<String> problems = new java.util.ArrayList<>();
+    byName.forEach(
+        (name, p) ->
+            problems.addAll(
+                singleValueProblems(schema, p).stream().map(m -> name + ": " + m).toList()));
+    return problems;
+  }
+
+  /** Attributes the schema declares single-valued that {@code p} holds several values of. */
+  public static java.util.List<String> singleValueProblems(
+      dev.anvil.rbac.schema.TagSchema schema, Principal p) {
+    java.util.List<String> problems = new java.util.ArrayList<>();
+    p.attributes()
+        .forEach(
+            (name, values) ->
+                schema
+                    .principalAttribute(name)
+                    .filter(a -> !a.multiValued() && values.size() > 1)
+                    .ifPresent(
+                        a ->
+                            problems.add(
+                                "attribute '"
+                                    + name
+                                    + "' is single-valued (schema principal_attributes), has "
+                                    + values.size()
+                                    + " values "
+                                    + values)));
+    return problems;
   }
 
   /** A principal by name. */

@@ -17,6 +17,9 @@ class PolicyLoadErrorsTest {
         classification: {type: ordered, values: [public, internal, confidential], required: true}
         department: {type: set, values: [engineering, hr], required: true}
         owner: {type: principal}
+      principal_attributes:
+        clearance: {}
+        projects: {multi_valued: true}
       """;
 
   private static List<Problem> problems(String policies) {
@@ -27,6 +30,14 @@ class PolicyLoadErrorsTest {
       return e.problems();
     }
     throw new AssertionError("policies were accepted:\n" + policies);
+  }
+
+  /** One problem, on this line of p.yaml, whose message contains {@code message}. */
+  private static void assertSingleProblem(String policies, int line, String message) {
+    List<Problem> problems = problems(policies);
+    assertThat(problems).hasSize(1);
+    assertThat(problems.getFirst().location().line()).isEqualTo(line);
+    assertThat(problems.getFirst().message()).contains(message);
   }
 
   private static void assertSingleProblem(String policies, String location, String message) {
@@ -278,5 +289,83 @@ class PolicyLoadErrorsTest {
                         "schema.yaml:2:26: unknown tag type 'orderd' (expected one of: ordered, enum, set, string, principal)",
                         "schema.yaml:3:3: tag name 'Department' must be lower-case letters, digits and '_', starting with a letter",
                         "schema.yaml:4:33: tag 'owner' of type string takes no 'values'"));
+  }
+
+  @Test
+  void principalAttributesAreTheDeclaredOnesWithTheirTypes() {
+    assertSingleProblem(
+        """
+        - id: a
+          effect: allow
+          actions: [read]
+          when: "principal.attributes.team == 'x'"
+        """,
+        "p.yaml:4:30",
+        "undefined field 'team'");
+    assertThat(
+            problems(
+                    """
+                    - id: a
+                      effect: allow
+                      actions: [read]
+                      when: "principal.attributes.team == 'x'"
+                    """)
+                .getFirst()
+                .message())
+        .contains("principal_attributes: [clearance, projects]");
+    // A multi-valued attribute is a list: compared as text, it is a type error where it is loaded.
+    assertSingleProblem(
+        """
+        - id: a
+          effect: allow
+          actions: [read]
+          when: "doc.classification <= principal.attributes.projects"
+        """,
+        4,
+        "list(string)");
+    // ... and a single-valued one is text: no membership test on it.
+    assertSingleProblem(
+        """
+        - id: a
+          effect: allow
+          actions: [read]
+          when: "'engineering' in principal.attributes.clearance"
+        """,
+        4,
+        "no matching overload");
+    assertSingleProblem(
+        """
+        - id: a
+          effect: allow
+          actions: [read]
+          when: "size(principal.attributes) > 0"
+        """,
+        4,
+        "use one attribute, e.g. principal.attributes.clearance");
+  }
+
+  @Test
+  void principalAttributeDeclarationsAreChecked() {
+    assertThatThrownBy(
+            () ->
+                PolicySet.parse(
+                    new PolicySource(
+                        "schema.yaml",
+                        """
+                        tags:
+                          classification: {type: ordered, values: [a, b]}
+                        principal_attributes:
+                          clearance: {multi: true}
+                          Team: {}
+                        """),
+                    List.of(new PolicySource("p.yaml", "[]"))))
+        .isInstanceOfSatisfying(
+            PolicyLoadException.class,
+            e ->
+                assertThat(e.problems())
+                    .extracting(Problem::toString)
+                    .containsExactly(
+                        "schema.yaml:4:15: unknown field 'multi' (expected one of: [description, multi_valued])",
+                        "schema.yaml:5:3: attribute name 'Team' must be lower-case letters, digits and '_', starting with a letter"));
   }
 }

@@ -20,6 +20,9 @@ class PolicySetTest {
         department: {type: set, values: [engineering, hr, finance], required: true}
         topics: {type: set, values: [compensation, roadmap]}
         owner: {type: principal}
+      principal_attributes:
+        clearance: {}
+        projects: {multi_valued: true}
       """;
 
   private static PolicySet policies(String yaml) {
@@ -29,7 +32,7 @@ class PolicySetTest {
 
   private static Principal principal(
       Set<String> roles, Set<String> groups, Map<String, String> attrs) {
-    return new Principal("alice", roles, groups, attrs);
+    return new Principal("alice", roles, groups, Principal.single(attrs));
   }
 
   /** Decides, and checks that the compiled filter agrees, so every case here tests both. */
@@ -246,5 +249,52 @@ class PolicySetTest {
         .contains(
             new Explanation.Check("\"compensation\" in doc.topics", "true"),
             new Explanation.Check("\"hr-comp-reader\" in principal.roles", "false"));
+  }
+
+  private static Principal withAttributes(Map<String, List<String>> attrs) {
+    return new Principal("alice", Set.of(), Set.of(), attrs);
+  }
+
+  @Test
+  void aMultiValuedAttributeIsAListWhateverTheOrderOfItsValues() {
+    PolicySet set =
+        policies(
+            """
+            - id: project-members
+              effect: allow
+              actions: [read]
+              when: "doc.department.exists(d, d in principal.attributes.projects)"
+            """);
+    Map<String, Object> hr = Map.of("classification", "public", "department", "hr");
+    Map<String, Object> eng = Map.of("classification", "public", "department", "engineering");
+    Principal one = withAttributes(Map.of("projects", List.of("hr", "finance")));
+    Principal other = withAttributes(Map.of("projects", List.of("finance", "hr", "hr")));
+    assertThat(one).isEqualTo(other);
+    assertThat(decide(set, one, hr).permitted()).isTrue();
+    assertThat(decide(set, other, hr).permitted()).isTrue();
+    assertThat(decide(set, one, eng).permitted()).isFalse();
+    assertThat(decide(set, withAttributes(Map.of()), hr).permitted()).isFalse();
+  }
+
+  @Test
+  void severalValuesOfASingleValuedAttributeDecideNothing() {
+    PolicySet set =
+        policies(
+            """
+            - id: cleared
+              effect: allow
+              actions: [read]
+              when: "doc.classification <= principal.attributes.clearance"
+            """);
+    Map<String, Object> pub = Map.of("classification", "public", "department", "hr");
+    // Neither value is picked: the condition is an error, so the policy does not apply.
+    for (List<String> values :
+        List.of(List.of("internal", "restricted"), List.of("restricted", "internal"))) {
+      Principal p = withAttributes(Map.of("clearance", values));
+      assertThat(decide(set, p, pub).permitted()).as("%s", values).isFalse();
+    }
+    assertThat(
+            decide(set, withAttributes(Map.of("clearance", List.of("internal"))), pub).permitted())
+        .isTrue();
   }
 }

@@ -12,8 +12,9 @@ import java.util.TreeSet;
  * Generates random tag schemas, policy sets (as YAML with CEL conditions), principals and raw
  * document tags from one seed, covering every shape the condition compiler accepts: ordered
  * comparisons both ways and against principal attributes, enum and string equality, set membership,
- * exists()/all() over principal lists and over document sets, has(), ?:, negation, and the error
- * cases (missing tags and attributes, attributes that are not levels).
+ * exists()/all() over principal lists (multi-valued attributes included) and over document sets,
+ * has(), ?:, negation, and the error cases (missing tags and attributes, attributes that are not
+ * levels, several values for a single-valued attribute).
  */
 public final class RandomPolicies {
   private final Random r;
@@ -94,6 +95,8 @@ public final class RandomPolicies {
     }
     sb.append("  owner: {type: principal, required: ").append(required.get("owner")).append("}\n");
     sb.append("  src: {type: string}\n");
+    sb.append("principal_attributes:\n");
+    sb.append("  clearance: {}\n  team: {}\n  teams: {multi_valued: true}\n");
     return sb.toString();
   }
 
@@ -123,15 +126,19 @@ public final class RandomPolicies {
   }
 
   public Principal principal() {
-    Map<String, String> attrs = new LinkedHashMap<>();
+    Map<String, List<String>> attrs = new LinkedHashMap<>();
     String lvlTag = ordered.getFirst();
-    switch (r.nextInt(4)) {
+    switch (r.nextInt(5)) {
       case 0 -> {} // missing: comparisons with it are errors
-      case 1 -> attrs.put("clearance", "not-a-level");
-      default -> attrs.put("clearance", pick(values.get(lvlTag)));
+      case 1 -> attrs.put("clearance", List.of("not-a-level"));
+      case 2 -> attrs.put("clearance", List.copyOf(subset(values.get(lvlTag)))); // maybe several
+      default -> attrs.put("clearance", List.of(pick(values.get(lvlTag))));
     }
     if (r.nextBoolean()) {
-      attrs.put("team", pick(values.get(sets.getFirst())));
+      attrs.put("team", List.of(pick(values.get(sets.getFirst()))));
+    }
+    if (r.nextBoolean()) {
+      attrs.put("teams", List.copyOf(subset(values.get(sets.getFirst()))));
     }
     return new Principal(pick(SUBJECTS), subset(ROLES), subset(values.get(sets.getFirst())), attrs);
   }
@@ -185,7 +192,7 @@ public final class RandomPolicies {
     String e = pick(enums);
     String s = pick(sets);
     String op = pick(List.of("==", "!=", "<", "<=", ">", ">="));
-    return switch (r.nextInt(22)) {
+    return switch (r.nextInt(27)) {
       case 0 -> "doc." + o + " " + op + " " + q(pick(values.get(o)));
       case 1 -> q(pick(values.get(o))) + " " + op + " doc." + o;
       case 2 -> "doc." + o + " " + op + " principal.attributes.clearance";
@@ -207,6 +214,11 @@ public final class RandomPolicies {
       case 18 -> "size(principal.groups) > " + r.nextInt(3);
       case 19 -> r.nextBoolean() ? "true" : "false";
       case 20 -> "principal.attributes.team == " + q(pick(values.get(sets.getFirst())));
+      case 21 -> "doc." + e + " in principal.attributes.teams";
+      case 22 -> "principal.attributes.teams.exists(t, t in doc." + s + ")";
+      case 23 -> "doc." + s + ".all(v, v in principal.attributes.teams)";
+      case 24 -> "size(principal.attributes.teams) > " + r.nextInt(2);
+      case 25 -> "has(principal.attributes.teams)";
       default -> "doc.owner in " + quoted(subset(SUBJECTS));
     };
   }

@@ -18,6 +18,7 @@ import java.util.Objects;
  * @param policyVersion the policy set that decided
  * @param modelId the embedding model used, or empty
  * @param status the gRPC status code name, e.g. {@code OK} or {@code PERMISSION_DENIED}
+ * @param detail more about it, or empty (e.g. why a write failed)
  */
 public record AuditEvent(
     Instant time,
@@ -29,13 +30,65 @@ public record AuditEvent(
     List<String> documentIds,
     String policyVersion,
     String modelId,
-    String status) {
+    String status,
+    String detail) {
+  /** The action of the record that follows a line cut short by a crash. */
+  public static final String RECOVERED = "audit_log_recovered";
+
   public AuditEvent {
     Objects.requireNonNull(time, "time");
     documentIds = List.copyOf(documentIds);
+    detail = detail == null ? "" : detail;
   }
 
-  /** The event as one line of JSON. */
+  /** An event without detail. */
+  public AuditEvent(
+      Instant time,
+      String subject,
+      String username,
+      String agent,
+      String action,
+      String queryDigest,
+      List<String> documentIds,
+      String policyVersion,
+      String modelId,
+      String status) {
+    this(
+        time,
+        subject,
+        username,
+        agent,
+        action,
+        queryDigest,
+        documentIds,
+        policyVersion,
+        modelId,
+        status,
+        "");
+  }
+
+  /** The record that follows a last line of {@code tornBytes} bytes cut short by a crash. */
+  static AuditEvent recovered(long tornBytes) {
+    return new AuditEvent(
+        Instant.now(),
+        "anvil",
+        "anvil",
+        "",
+        RECOVERED,
+        "",
+        List.of(),
+        "",
+        "",
+        "OK",
+        "torn_bytes=" + tornBytes);
+  }
+
+  /** The event as one line of JSON, as the record {@code seq} after the record {@code prev}. */
+  public String toJson(long seq, String prev) {
+    return "{\"seq\":" + seq + ",\"prev\":\"" + prev + "\"," + toJson().substring(1);
+  }
+
+  /** The event as one line of JSON (without its place in the chain). */
   public String toJson() {
     StringBuilder sb = new StringBuilder(256).append('{');
     field(sb, "time", time.toString()).append(',');
@@ -55,6 +108,10 @@ public record AuditEvent(
     field(sb, "policy_version", policyVersion).append(',');
     field(sb, "model_id", modelId).append(',');
     field(sb, "status", status);
+    if (!detail.isEmpty()) {
+      sb.append(',');
+      field(sb, "detail", detail);
+    }
     return sb.append('}').toString();
   }
 

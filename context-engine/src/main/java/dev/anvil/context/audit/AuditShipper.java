@@ -1,5 +1,6 @@
 package dev.anvil.context.audit;
 
+import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.anvil.events.EventEnvelope;
 import dev.anvil.events.KafkaTopics;
@@ -26,20 +27,24 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Ships the audit log to an audit topic, each line wrapped in an {@link EventEnvelope}.
+ * Ships the audit log to an audit topic, each record wrapped in an {@link EventEnvelope} whose data
+ * is the record (its {@code seq} and {@code prev} included) plus {@code sha256}, the record's own
+ * link: the topic holds the chain's head as it grows, outside the reach of whoever can write the
+ * file ({@code anvil audit verify --head}).
  *
- * <p>The file stays the source of truth. Next to it, {@code <audit file>.sent} holds how many bytes
- * of it Kafka has acknowledged (all replicas); it moves forward only after the acknowledgement.
- * While Kafka is away nothing moves and nothing is lost; when it returns, everything from the mark
- * on is sent. A crash between acknowledgement and mark re-sends a few events with the same ids
- * (delivery is at least once; consumers drop duplicates by id).
+ * <p>The file stays the source of truth. Next to it, {@code <audit file>.sent} holds the sequence
+ * number of the last record Kafka has acknowledged (all replicas); it moves forward only after the
+ * acknowledgement, and follows the chain across rotated files. While Kafka is away nothing moves
+ * and nothing is lost; when it returns, everything after the mark is sent. A crash between
+ * acknowledgement and mark re-sends a few events with the same ids (delivery is at least once;
+ * consumers drop duplicates by id).
  */
 public final class AuditShipper implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(AuditShipper.class);
   private static final int MAX_CHUNK = 1 << 20;
   private static final Duration IDLE = Duration.ofMillis(200);
 
-  private final Path file;
+  private final AuditLog log;
   private final Path mark;
   private final String topic;
   private final String source;
@@ -48,13 +53,22 @@ public final class AuditShipper implements AutoCloseable {
   private volatile boolean stopping;
   private volatile long sent;
   private volatile boolean failing;
+  // Where the next unsent record probably starts: a file, the seq of its first record, an offset.
+  private Path cursorFile;
+  private long cursorFirstSeq = -1;
+  private long cursorOffset;
 
-  private AuditShipper(Path file, Map<String, Object> client, String topic, String source) {
-    this.file = file;
-    this.mark = file.resolveSibling(file.getFileName() + ".sent");
+  private AuditShipper(AuditLog log, Map<String, Object> client, String topic, String source) {
+    this.log = log;
+    this.mark = log.file().resolveSibling(log.file().getFileName() + ".sent");
     this.topic = topic;
     this.source = source;
-    this.sent = readMark();
+    long mark = readMark();
+    if (mark > log.head().seq()) { // a mark of another log (or of bytes, before the chain)
+      LOG.warn("audit mark {} is past the log's last record; sending the log from the start", mark);
+      mark = 0;
+    }
+    this.sent = mark;
     this.producer =
         new KafkaProducer<>(
             KafkaTopics.reliableProducer(client), new StringSerializer(), new StringSerializer());
@@ -62,27 +76,23 @@ public final class AuditShipper implements AutoCloseable {
     thread.setDaemon(true);
   }
 
-  /** Starts shipping {@code auditFile} to {@code topic}; {@code source} goes into each envelope. */
+  /** Starts shipping {@code log} to {@code topic}; {@code source} goes into each envelope. */
   public static AuditShipper start(
-      Path auditFile, Map<String, Object> client, String topic, String source) {
+      AuditLog log, Map<String, Object> client, String topic, String source) {
     KafkaTopics.ensure(client, topic, false);
-    AuditShipper s = new AuditShipper(auditFile, client, topic, source);
+    AuditShipper s = new AuditShipper(log, client, topic, source);
     s.thread.start();
     return s;
   }
 
-  /** Bytes of the audit file Kafka has acknowledged. */
-  public long sentBytes() {
+  /** The sequence number of the last record Kafka has acknowledged. */
+  public long sentSeq() {
     return sent;
   }
 
-  /** Bytes of the audit file not yet acknowledged. */
-  public long unsentBytes() {
-    try {
-      return Math.max(0, Files.size(file) - sent);
-    } catch (IOException e) {
-      return 0;
-    }
+  /** Records of the log not yet acknowledged. */
+  public long unsentRecords() {
+    return Math.max(0, log.head().seq() - sent);
   }
 
   /**
@@ -113,7 +123,7 @@ public final class AuditShipper implements AutoCloseable {
               "audit events cannot reach topic {} ({}); they stay in {} and are sent later",
               topic,
               e.toString(),
-              file);
+              log.file());
           failing = true;
         }
         try {
@@ -129,20 +139,16 @@ public final class AuditShipper implements AutoCloseable {
     }
   }
 
-  /** Sends the complete lines after the mark, waits for all acknowledgements, moves the mark. */
+  /** Sends the complete records after the mark, waits for all acknowledgements, moves the mark. */
   private int shipOnce() throws Exception {
-    if (!Files.exists(file)) {
+    if (log.head().seq() <= sent) {
       return 0;
     }
+    locate();
     ByteBuffer buf;
-    try (FileChannel ch = FileChannel.open(file, StandardOpenOption.READ)) {
-      long size = ch.size();
-      if (size < sent) {
-        LOG.warn("audit file {} shrank below its sent mark; sending it again from the start", file);
-        sent = 0;
-      }
-      buf = ByteBuffer.allocate((int) Math.min(MAX_CHUNK, size - sent));
-      ch.read(buf, sent);
+    try (FileChannel ch = FileChannel.open(cursorFile, StandardOpenOption.READ)) {
+      buf = ByteBuffer.allocate((int) Math.max(0, Math.min(MAX_CHUNK, ch.size() - cursorOffset)));
+      ch.read(buf, cursorOffset);
     }
     byte[] bytes = buf.array();
     int end = bytes.length;
@@ -150,31 +156,61 @@ public final class AuditShipper implements AutoCloseable {
       end--; // only whole lines: the last one may still be being written
     }
     if (end == 0) {
+      cursorFile = null; // at the end of a rotated file: the next one holds what follows
       return 0;
     }
     List<Future<RecordMetadata>> acks = new ArrayList<>();
-    int lines = 0;
+    long last = sent;
     for (String line : new String(bytes, 0, end, StandardCharsets.UTF_8).split("\n")) {
-      if (line.isBlank()) {
+      JsonObject data;
+      try {
+        data = JsonParser.parseString(line).getAsJsonObject();
+      } catch (RuntimeException e) {
+        continue; // a line cut short by a crash: the record after it says so
+      }
+      if (!data.has("seq") || data.get("seq").getAsLong() <= last) {
         continue;
       }
+      last = data.get("seq").getAsLong();
+      data.addProperty("sha256", AuditChain.sha256(line));
       // The id comes from the line: re-sending the same line gives the same id.
       EventEnvelope e =
           EventEnvelope.of(
               UUID.nameUUIDFromBytes(line.getBytes(StandardCharsets.UTF_8)).toString(),
               "anvil.audit.",
               "action",
-              JsonParser.parseString(line).getAsJsonObject(),
+              data,
               source);
       acks.add(producer.send(new ProducerRecord<>(topic, e.id(), e.toJson())));
-      lines++;
     }
     producer.flush();
     for (Future<RecordMetadata> f : acks) {
       f.get();
     }
-    writeMark(sent + end);
-    return lines;
+    cursorOffset += end;
+    if (last > sent) {
+      writeMark(last);
+    }
+    return acks.size();
+  }
+
+  /**
+   * Points the cursor at the file holding the record after the mark: the last file whose first
+   * record is at most that one (read from the newest file back, so usually only the active one).
+   */
+  private void locate() throws IOException {
+    List<Path> files = AuditChain.files(log.file());
+    for (int i = files.size() - 1; i >= 0; i--) {
+      long first = AuditChain.firstSeq(files.get(i)).orElse(Long.MAX_VALUE);
+      if (first <= sent + 1 || i == 0) {
+        if (!files.get(i).equals(cursorFile) || first != cursorFirstSeq) {
+          cursorFile = files.get(i);
+          cursorFirstSeq = first;
+          cursorOffset = 0; // records up to the mark are skipped by their seq
+        }
+        return;
+      }
+    }
   }
 
   private long readMark() {
@@ -210,7 +246,7 @@ public final class AuditShipper implements AutoCloseable {
   /** Sends what is left (waiting up to {@code timeout}), then stops. */
   public void close(Duration timeout) {
     long deadline = System.nanoTime() + timeout.toNanos();
-    while (unsentBytes() > 0 && System.nanoTime() < deadline) {
+    while (unsentRecords() > 0 && System.nanoTime() < deadline) {
       try {
         Thread.sleep(50);
       } catch (InterruptedException e) {

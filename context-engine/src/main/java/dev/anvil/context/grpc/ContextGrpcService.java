@@ -5,6 +5,7 @@ import dev.anvil.context.api.Document;
 import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchResponse;
+import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.audit.AuditEvent;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
@@ -111,9 +112,9 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
         throw GrpcErrors.invalid("document_id", "expected an id, was empty");
       }
       String id = request.getDocumentId();
-      switch (engine.delete(who.principal(), id)) {
+      // The engine records the outcome (before deleting), so a refusal is answered, not failed.
+      switch (engine.delete(who.principal(), id, writes(who))) {
         case dev.anvil.context.api.DeleteOutcome.Deleted d -> {
-          audit(who, "delete", "", List.of(id), d.policyVersion(), "OK");
           out.onNext(
               DeleteResponse.newBuilder()
                   .setDeleted(true)
@@ -122,13 +123,15 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
           out.onCompleted();
         }
         case dev.anvil.context.api.DeleteOutcome.NotFound n ->
-            throw Status.NOT_FOUND
-                .withDescription("no document '" + id + "' that you may read")
-                .asRuntimeException();
+            out.onError(
+                Status.NOT_FOUND
+                    .withDescription("no document '" + id + "' that you may read")
+                    .asRuntimeException());
         case dev.anvil.context.api.DeleteOutcome.Denied d ->
-            throw Status.PERMISSION_DENIED
-                .withDescription("delete of '" + id + "' denied by " + d.policy())
-                .asRuntimeException();
+            out.onError(
+                Status.PERMISSION_DENIED
+                    .withDescription("delete of '" + id + "' denied by " + d.policy())
+                    .asRuntimeException());
       }
     } catch (RuntimeException e) {
       fail(out, who, "delete", "", List.of(request.getDocumentId()), e);
@@ -176,17 +179,9 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
           if (Context.current().isCancelled()) {
             throw Status.CANCELLED.withDescription("the call was cancelled").asRuntimeException();
           }
-          List<IngestOutcome> outcomes = engine.ingest(who.principal(), List.copyOf(batch));
-          audit(
-              who,
-              "ingest",
-              "",
-              outcomes.stream()
-                  .filter(o -> o instanceof IngestOutcome.Indexed)
-                  .map(IngestOutcome::id)
-                  .toList(),
-              engine.policies().current().version(),
-              "OK");
+          // Recorded by the engine: each write before it is made, each refusal after.
+          List<IngestOutcome> outcomes =
+              engine.ingest(who.principal(), List.copyOf(batch), writes(who));
           outcomes.forEach(o -> out.onNext(ProtoMapping.result(o)));
         } catch (RuntimeException e) {
           failed = true;
@@ -216,8 +211,12 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       if (!(request.getChunksPerSecond() >= 0)) {
         throw GrpcErrors.invalid("chunks_per_second", "expected a number >= 0");
       }
-      engine.switchTo(who.principal(), id, request.getChunksPerSecond(), request.getOverrideGate());
-      audit(who, action, "", List.of(id), engine.policies().current().version(), "OK");
+      engine.switchTo(
+          who.principal(),
+          id,
+          request.getChunksPerSecond(),
+          request.getOverrideGate(),
+          writes(who)); // recorded before the re-embedding starts
       out.onNext(status());
       out.onCompleted();
     } catch (RuntimeException e) {
@@ -229,8 +228,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   public void rollbackModel(RollbackModelRequest request, StreamObserver<ModelStatus> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
     try {
-      engine.rollback(who.principal());
-      audit(who, "rollback_model", "", List.of(), engine.policies().current().version(), "OK");
+      engine.rollback(who.principal(), writes(who)); // recorded before the switch back
       out.onNext(status());
       out.onCompleted();
     } catch (RuntimeException e) {
@@ -287,6 +285,12 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
     if (Context.current().isCancelled()) {
       throw Status.DEADLINE_EXCEEDED.withDescription("the deadline passed").asRuntimeException();
     }
+  }
+
+  /** Records the engine's writes for this caller, with its user and agent. */
+  private WriteAudit writes(Identity who) {
+    return audit.recorder(
+        who.principal().subject(), who.username(), who.agent().orElse(""), engine::modelId);
   }
 
   /** Audits a refused or failed call with the ids it named, then answers it with its status. */

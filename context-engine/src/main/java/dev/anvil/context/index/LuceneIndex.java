@@ -189,26 +189,27 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
-  /** Deletes every chunk {@code filter} admits; returns how many documents were deleted. */
-  public synchronized long deleteMatching(Filter filter) {
-    Query query = LuceneFilters.toQuery(filter);
-    long docs =
-        withSearcher(
-            s -> {
-              java.util.Set<String> ids = new java.util.HashSet<>();
-              StoredFields fields = s.storedFields();
-              for (var sd : s.search(query, Integer.MAX_VALUE).scoreDocs) {
-                ids.add(
-                    fields.document(sd.doc, java.util.Set.of(IndexFields.ID)).get(IndexFields.ID));
-              }
-              return (long) ids.size();
-            });
+  /** Deletes every chunk {@code filter} admits. */
+  public synchronized void deleteMatching(Filter filter) {
     try {
-      writer.deleteDocuments(query);
+      writer.deleteDocuments(LuceneFilters.toQuery(filter));
     } catch (IOException e) {
       throw new UncheckedIOException("deleting by query failed", e);
     }
-    return docs;
+  }
+
+  /** The ids of the documents with a chunk matching {@code filter}, sorted. */
+  public List<String> idsMatching(Filter filter) {
+    Query query = LuceneFilters.toQuery(filter);
+    return withSearcher(
+        s -> {
+          java.util.SortedSet<String> ids = new java.util.TreeSet<>();
+          StoredFields fields = s.storedFields();
+          for (var sd : s.search(query, Integer.MAX_VALUE).scoreDocs) {
+            ids.add(fields.document(sd.doc, java.util.Set.of(IndexFields.ID)).get(IndexFields.ID));
+          }
+          return List.copyOf(ids);
+        });
   }
 
   /**

@@ -6,6 +6,7 @@ import dev.anvil.context.api.Document;
 import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.api.InvalidDocumentException;
 import dev.anvil.context.api.InvalidRequestException;
+import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.index.ChunkRecord;
 import dev.anvil.context.search.Narrowing;
@@ -78,13 +79,14 @@ public final class IngestPipeline {
 
   /**
    * Applies changes with the same outcomes as one by one, in order; visible to searches at once,
-   * durable at the next commit.
+   * durable at the next commit. Each group of writes is recorded with {@code audit} before it is
+   * made, and the refusals after; if a record fails, the writes after it are not made.
    */
-  public List<IngestOutcome> apply(List<Change> changes) {
-    return indexes.underWriteLock(() -> applyLocked(changes));
+  public List<IngestOutcome> apply(List<Change> changes, WriteAudit audit) {
+    return indexes.underWriteLock(() -> applyLocked(changes, audit));
   }
 
-  private List<IngestOutcome> applyLocked(List<Change> changes) {
+  private List<IngestOutcome> applyLocked(List<Change> changes, WriteAudit audit) {
     PolicySet set = policies.current();
     Span.current().setAttribute(Telemetry.DOCUMENTS, changes.size());
     Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
@@ -97,7 +99,7 @@ public final class IngestPipeline {
     for (int i = 0; i < changes.size(); i++) {
       Change change = changes.get(i);
       if (unseen.contains(change.id())) {
-        wrote |= write(pending, outcomes);
+        wrote |= write(pending, outcomes, set, audit);
         pending.clear();
         indexes.refresh();
         unseen.clear();
@@ -110,17 +112,18 @@ public final class IngestPipeline {
           }
         }
         case Change.Delete d -> {
-          outcomes[i] = remove(set, d);
+          outcomes[i] = remove(set, d, audit);
           wrote |= outcomes[i] instanceof IngestOutcome.Deleted;
           unseen.add(d.id());
         }
       }
     }
-    wrote |= write(pending, outcomes);
+    wrote |= write(pending, outcomes, set, audit);
     if (wrote) {
       indexes.refresh(); // the next change or request sees these
     }
     List<IngestOutcome> result = List.of(outcomes);
+    auditRefusals(result, set.version(), audit);
     for (Class<?> kind : IngestOutcome.class.getPermittedSubclasses()) {
       telemetry.ingested(
           kind.getSimpleName().toLowerCase(Locale.ROOT),
@@ -129,11 +132,35 @@ public final class IngestPipeline {
     return result;
   }
 
-  /** Chunks, embeds (in one batch per slot) and writes accepted upserts; true if any were. */
-  private boolean write(List<Accepted> accepted, IngestOutcome[] outcomes) {
+  /** The refused changes of a batch, recorded by kind of refusal. */
+  private static void auditRefusals(
+      List<IngestOutcome> outcomes, String version, WriteAudit audit) {
+    Map<String, List<String>> refused = new java.util.TreeMap<>();
+    for (IngestOutcome o : outcomes) {
+      String status =
+          switch (o) {
+            case IngestOutcome.Denied d -> "PERMISSION_DENIED";
+            case IngestOutcome.Rejected r -> "INVALID_ARGUMENT";
+            case IngestOutcome.Conflict c -> "ALREADY_EXISTS";
+            default -> null;
+          };
+      if (status != null) {
+        refused.computeIfAbsent(status, k -> new ArrayList<>()).add(o.id());
+      }
+    }
+    refused.forEach((status, ids) -> audit.record("ingest", ids, version, status));
+  }
+
+  /**
+   * Chunks, embeds (in one batch per slot) and writes accepted upserts, once {@code audit} has
+   * recorded them; true if any were.
+   */
+  private boolean write(
+      List<Accepted> accepted, IngestOutcome[] outcomes, PolicySet set, WriteAudit audit) {
     if (accepted.isEmpty()) {
       return false;
     }
+    audit.record("ingest", accepted.stream().map(a -> a.doc().id()).toList(), set.version(), "OK");
     List<List<String>> chunks = new ArrayList<>();
     List<int[]> tokens = new ArrayList<>();
     List<String> texts = new ArrayList<>();
@@ -230,7 +257,7 @@ public final class IngestPipeline {
    * Deletes a document for a stream: absent is fine, and a document the writer may not read is
    * absent to it (nothing is deleted, nothing is said); one it may read but not delete is refused.
    */
-  private IngestOutcome remove(PolicySet set, Change.Delete d) {
+  private IngestOutcome remove(PolicySet set, Change.Delete d, WriteAudit audit) {
     Optional<ChunkRecord> doc = indexes.serving().index().firstChunk(d.id(), set.schema());
     Optional<DocTags> tags = doc.flatMap(c -> readable(set, d.principal(), c));
     if (tags.isEmpty()) {
@@ -239,6 +266,7 @@ public final class IngestPipeline {
     if (set.decide(d.principal(), Action.DELETE, tags.get()) instanceof Decision.Deny deny) {
       return new IngestOutcome.Denied(d.id(), deny.policy());
     }
+    audit.record("delete", List.of(d.id()), set.version(), "OK");
     for (Slot slot : indexes.slots()) {
       slot.index().delete(d.id());
     }
@@ -247,9 +275,10 @@ public final class IngestPipeline {
 
   /**
    * Deletes a document as {@code principal}, who needs the {@code delete} permission on it; one the
-   * principal may not read is not found, whether it exists or not.
+   * principal may not read is not found, whether it exists or not. Recorded with {@code audit}
+   * before it is made.
    */
-  public DeleteOutcome delete(Principal principal, String id) {
+  public DeleteOutcome delete(Principal principal, String id, WriteAudit audit) {
     PolicySet set = policies.current();
     Optional<DocTags> tags =
         indexes
@@ -258,11 +287,14 @@ public final class IngestPipeline {
             .firstChunk(id, set.schema())
             .flatMap(c -> readable(set, principal, c));
     if (tags.isEmpty()) {
+      audit.record("delete", List.of(id), set.version(), "NOT_FOUND");
       return new DeleteOutcome.NotFound(set.version());
     }
     if (set.decide(principal, Action.DELETE, tags.get()) instanceof Decision.Deny d) {
+      audit.record("delete", List.of(id), set.version(), "PERMISSION_DENIED");
       return new DeleteOutcome.Denied(d.policy(), set.version());
     }
+    audit.record("delete", List.of(id), set.version(), "OK");
     indexes.underWriteLock(
         () -> {
           for (Slot slot : indexes.slots()) {
@@ -276,9 +308,10 @@ public final class IngestPipeline {
 
   /**
    * Deletes every document that matches a tag query and that {@code principal} may delete (the
-   * compiled {@code delete} filter is part of the query); returns how many were deleted.
+   * compiled {@code delete} filter is part of the query), once {@code audit} has recorded their
+   * ids; returns how many were deleted.
    */
-  public long deleteWhere(Principal principal, Map<String, List<String>> tags) {
+  public long deleteWhere(Principal principal, Map<String, List<String>> tags, WriteAudit audit) {
     if (tags.isEmpty()) {
       throw new InvalidRequestException(
           "filter", "expected at least one tag; an empty query would match everything");
@@ -289,15 +322,13 @@ public final class IngestPipeline {
             set.compile(principal, Action.DELETE).filter(), Narrowing.filter(set.schema(), tags));
     return indexes.underWriteLock(
         () -> {
-          long deleted = 0;
+          List<String> ids = indexes.serving().index().idsMatching(allowed);
+          audit.record("delete", ids, set.version(), "OK");
           for (Slot slot : indexes.slots()) {
-            long n = slot.index().deleteMatching(allowed);
+            slot.index().deleteMatching(allowed);
             slot.index().commit();
-            if (slot == indexes.serving()) {
-              deleted = n;
-            }
           }
-          return deleted;
+          return (long) ids.size();
         });
   }
 }

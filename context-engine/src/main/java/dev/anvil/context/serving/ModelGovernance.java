@@ -3,6 +3,7 @@ package dev.anvil.context.serving;
 import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.ModelDeniedException;
 import dev.anvil.context.api.ModelNotFoundException;
+import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.modelcard.GateVerdict;
 import dev.anvil.modelcard.ModelCard;
@@ -15,6 +16,7 @@ import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import java.nio.file.Path;
+import java.util.List;
 import java.util.Optional;
 
 /**
@@ -52,7 +54,11 @@ public final class ModelGovernance {
    *     the engine cannot switch to it now
    */
   public Switch switchTo(
-      Principal principal, String id, double chunksPerSecond, boolean overrideGate) {
+      Principal principal,
+      String id,
+      double chunksPerSecond,
+      boolean overrideGate,
+      WriteAudit audit) {
     PolicySet set = policies.current();
     Path dir = registry.find(id).orElseThrow(() -> new ModelNotFoundException(id));
     DocTags lineage;
@@ -81,6 +87,12 @@ public final class ModelGovernance {
               if (!overrideGate) {
                 requireVerdict(id, dir, next, serving);
               }
+              // Recorded before the re-embedding starts: no switch without its audit record.
+              audit.record(
+                  overrideGate ? "switch_model_override_gate" : "switch_model",
+                  List.of(id),
+                  set.version(),
+                  "OK");
             });
     return new Switch(r, overrideGate);
   }
@@ -106,7 +118,7 @@ public final class ModelGovernance {
    *
    * @throws ModelDeniedException naming the deciding policy, not the model's lineage
    */
-  public String rollback(Principal principal) {
+  public String rollback(Principal principal, WriteAudit audit) {
     PolicySet set = policies.current();
     Optional<ModelCard> card;
     try {
@@ -132,6 +144,11 @@ public final class ModelGovernance {
               + ": denied by "
               + deny.policy());
     }
+    audit.record(
+        "rollback_model",
+        indexes.modelDir().flatMap(registry::idOf).stream().toList(),
+        set.version(),
+        "OK");
     return indexes.rollback();
   }
 }

@@ -20,7 +20,8 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The tags every document must carry, as declared by security admins in a YAML file:
+ * The tags every document must carry, and the principal attributes policies may read, as declared
+ * by security admins in a YAML file:
  *
  * <pre>{@code
  * tags:
@@ -30,6 +31,9 @@ import java.util.TreeSet;
  *     required: true
  *   department: {type: set, values: [engineering, hr], required: true}
  *   owner: {type: principal}
+ * principal_attributes:
+ *   clearance: {}                       # single-valued: text in CEL
+ *   projects: {multi_valued: true}      # a list in CEL
  * }</pre>
  *
  * <p>Immutable and thread-safe.
@@ -37,11 +41,25 @@ import java.util.TreeSet;
 public final class TagSchema {
   private static final Set<String> TAG_FIELDS =
       Set.of("type", "values", "required", "description", "namespace");
+  private static final Set<String> ATTRIBUTE_FIELDS = Set.of("multi_valued", "description");
 
   private final Map<String, TagDefinition> tags;
+  private final Map<String, PrincipalAttribute> attributes;
 
-  /** A schema of the given tags, in declaration order. */
+  /** A schema of the given tags, in declaration order, and no principal attributes. */
   public TagSchema(List<TagDefinition> tags) {
+    this(tags, List.of());
+  }
+
+  /** A schema of the given tags and principal attributes, in declaration order. */
+  public TagSchema(List<TagDefinition> tags, List<PrincipalAttribute> attributes) {
+    Map<String, PrincipalAttribute> attrs = new LinkedHashMap<>();
+    for (PrincipalAttribute a : attributes) {
+      if (attrs.putIfAbsent(a.name(), a) != null) {
+        throw new IllegalArgumentException("principal attribute '" + a.name() + "' declared twice");
+      }
+    }
+    this.attributes = java.util.Collections.unmodifiableMap(attrs);
     Map<String, TagDefinition> byName = new LinkedHashMap<>();
     for (TagDefinition t : tags) {
       if (byName.putIfAbsent(t.name(), t) != null) {
@@ -66,7 +84,7 @@ public final class TagSchema {
   /** Parses schema YAML; {@code file} is the name used in error locations. */
   public static TagSchema parse(String file, String yaml) {
     YamlNode root = YamlNode.parse(file, yaml);
-    root.allowOnly(Set.of("tags"));
+    root.allowOnly(Set.of("tags", "principal_attributes"));
     List<Problem> problems = new ArrayList<>();
     List<TagDefinition> defs = new ArrayList<>();
     for (Map.Entry<String, YamlNode> e : root.required("tags").asMap().entrySet()) {
@@ -86,10 +104,38 @@ public final class TagSchema {
           root.required("tags")
               .problem("at most one tag may be the namespace, found " + namespaces));
     }
+    List<PrincipalAttribute> attributes = new ArrayList<>();
+    Optional<YamlNode> attrsNode = root.get("principal_attributes");
+    if (attrsNode.isPresent()) {
+      for (Map.Entry<String, YamlNode> e : attrsNode.get().asMap().entrySet()) {
+        try {
+          attributes.add(parseAttribute(e.getKey(), e.getValue(), attrsNode.get()));
+        } catch (PolicyLoadException ex) {
+          problems.addAll(ex.problems());
+        }
+      }
+    }
     if (!problems.isEmpty()) {
       throw new PolicyLoadException(problems);
     }
-    return new TagSchema(defs);
+    return new TagSchema(defs, attributes);
+  }
+
+  private static PrincipalAttribute parseAttribute(String name, YamlNode node, YamlNode parent) {
+    if (!TagDefinition.NAME.matcher(name).matches()) {
+      throw new PolicyLoadException(
+          List.of(
+              new Problem(
+                  parent.keyLocation(name).orElse(node.location()),
+                  "attribute name '"
+                      + name
+                      + "' must be lower-case letters, digits and '_', starting with a letter")));
+    }
+    node.allowOnly(ATTRIBUTE_FIELDS);
+    return new PrincipalAttribute(
+        name,
+        node.get("multi_valued").map(YamlNode::asBoolean).orElse(false),
+        node.get("description").map(YamlNode::asString).orElse(""));
   }
 
   private static TagDefinition parseTag(String name, YamlNode node, YamlNode root) {
@@ -158,6 +204,16 @@ public final class TagSchema {
   /** The declared tags, in declaration order. */
   public Collection<TagDefinition> tags() {
     return tags.values();
+  }
+
+  /** The principal attributes policies may read, in declaration order. */
+  public Collection<PrincipalAttribute> principalAttributes() {
+    return attributes.values();
+  }
+
+  /** A declared principal attribute by name. */
+  public Optional<PrincipalAttribute> principalAttribute(String name) {
+    return Optional.ofNullable(attributes.get(name));
   }
 
   /** The namespace tag (a document's source, which prefixes its id), if the schema declares one. */

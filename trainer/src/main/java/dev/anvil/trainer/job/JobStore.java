@@ -417,10 +417,17 @@ public final class JobStore {
   }
 
   private static Principal principal(JsonObject o) {
-    Map<String, String> attributes = new LinkedHashMap<>();
+    // A list of values each (jobs written before attributes were lists hold one text each).
+    Map<String, java.util.List<String>> attributes = new LinkedHashMap<>();
     o.getAsJsonObject("attributes")
         .entrySet()
-        .forEach(e -> attributes.put(e.getKey(), e.getValue().getAsString()));
+        .forEach(
+            e ->
+                attributes.put(
+                    e.getKey(),
+                    e.getValue().isJsonArray()
+                        ? java.util.List.copyOf(strings(e.getValue().getAsJsonArray()))
+                        : java.util.List.of(e.getValue().getAsString())));
     return new Principal(
         o.get("subject").getAsString(),
         strings(o.getAsJsonArray("roles")),

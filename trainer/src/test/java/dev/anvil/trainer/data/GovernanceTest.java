@@ -22,10 +22,10 @@ class GovernanceTest {
   /** An ML engineer of engineering cleared for restricted material. */
   static final Principal CLEARED =
       new Principal(
-          "rita",
+          "rhea",
           java.util.Set.of("employee", "ml-engineer"),
           java.util.Set.of("engineering"),
-          Map.of("clearance", "restricted"));
+          Map.of("clearance", java.util.List.of("restricted")));
 
   static Principal who(String name) {
     return PEOPLE.find(name).orElseThrow();

@@ -3,6 +3,7 @@ package dev.anvil.context.ingest.kafka;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.Change;
 import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.WriteAudit;
 import dev.anvil.events.TraceHeaders;
 import dev.anvil.rbac.Principal;
 import io.opentelemetry.api.OpenTelemetry;
@@ -58,6 +59,7 @@ final class BatchApplier {
   private final DeadLetters deadLetters;
   private final OpenTelemetry otel;
   private final Tracer tracer;
+  private final WriteAudit audit;
   private final LongCounter records;
   private Counts counts = new Counts(0, 0, 0, 0);
 
@@ -65,11 +67,13 @@ final class BatchApplier {
       ContextEngine engine,
       String topic,
       Principal writer,
+      WriteAudit audit,
       DeadLetters deadLetters,
       OpenTelemetry otel) {
     this.engine = engine;
     this.topic = topic;
     this.writer = Objects.requireNonNull(writer, "writer");
+    this.audit = Objects.requireNonNull(audit, "audit");
     this.deadLetters = deadLetters;
     this.otel = otel;
     this.tracer = otel.getTracer(SCOPE);
@@ -142,7 +146,7 @@ final class BatchApplier {
         dead.add(deadLetters.send(r, e.field(), e.reason()));
       }
     }
-    List<IngestOutcome> outcomes = engine.apply(changes);
+    List<IngestOutcome> outcomes = engine.apply(changes, audit);
     long indexed = 0;
     long ignored = 0;
     long deleted = 0;

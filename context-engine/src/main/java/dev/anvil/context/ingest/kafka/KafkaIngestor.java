@@ -1,6 +1,7 @@
 package dev.anvil.context.ingest.kafka;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.api.WriteAudit;
 import dev.anvil.events.KafkaTopics;
 import dev.anvil.rbac.Principal;
 import io.opentelemetry.api.OpenTelemetry;
@@ -157,7 +158,8 @@ public final class KafkaIngestor implements AutoCloseable {
   private volatile boolean stopping;
   private volatile boolean pollerDone;
 
-  private KafkaIngestor(ContextEngine engine, Config config, Principal writer, OpenTelemetry otel) {
+  private KafkaIngestor(
+      ContextEngine engine, Config config, Principal writer, WriteAudit audit, OpenTelemetry otel) {
     this.engine = Objects.requireNonNull(engine, "engine");
     this.config = Objects.requireNonNull(config, "config");
     Map<String, Object> c = new HashMap<>(config.client());
@@ -171,7 +173,7 @@ public final class KafkaIngestor implements AutoCloseable {
         new KafkaConsumer<>(c, new ByteArrayDeserializer(), new ByteArrayDeserializer());
     this.deadLetters = new DeadLetters(config.client(), config.deadLetterTopic());
     this.positions = new Positions(consumer, engine, config.topic());
-    this.applier = new BatchApplier(engine, config.topic(), writer, deadLetters, otel);
+    this.applier = new BatchApplier(engine, config.topic(), writer, audit, deadLetters, otel);
     Meter meter = otel.getMeter(BatchApplier.SCOPE);
     this.lagGauge =
         meter
@@ -201,9 +203,19 @@ public final class KafkaIngestor implements AutoCloseable {
    */
   public static KafkaIngestor start(
       ContextEngine engine, Config config, Principal writer, OpenTelemetry otel) {
+    return start(engine, config, writer, WriteAudit.NONE, otel);
+  }
+
+  /**
+   * {@link #start(ContextEngine, Config, Principal, OpenTelemetry)}, each batch's writes recorded
+   * with {@code audit} before they are made, and its refusals (a record whose write could not be
+   * recorded is retried, never dead-lettered: the audit log is not the record's fault).
+   */
+  public static KafkaIngestor start(
+      ContextEngine engine, Config config, Principal writer, WriteAudit audit, OpenTelemetry otel) {
     KafkaTopics.ensure(config.client(), config.topic(), true);
     KafkaTopics.ensure(config.client(), config.deadLetterTopic(), false);
-    KafkaIngestor ingestor = new KafkaIngestor(engine, config, writer, otel);
+    KafkaIngestor ingestor = new KafkaIngestor(engine, config, writer, audit, otel);
     ingestor.poller.start();
     ingestor.indexer.start();
     return ingestor;

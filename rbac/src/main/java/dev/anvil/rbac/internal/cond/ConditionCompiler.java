@@ -7,6 +7,7 @@ import dev.anvil.rbac.input.PolicyLoadException;
 import dev.anvil.rbac.input.Problem;
 import dev.anvil.rbac.internal.cond.Expr.*;
 import dev.anvil.rbac.internal.cond.Value.*;
+import dev.anvil.rbac.schema.PrincipalAttribute;
 import dev.anvil.rbac.schema.TagDefinition;
 import dev.anvil.rbac.schema.TagSchema;
 import dev.anvil.rbac.schema.TagType;
@@ -22,7 +23,6 @@ import dev.cel.common.ast.CelExpr.CelSelect;
 import dev.cel.common.types.CelType;
 import dev.cel.common.types.CelTypeProvider;
 import dev.cel.common.types.ListType;
-import dev.cel.common.types.MapType;
 import dev.cel.common.types.SimpleType;
 import dev.cel.common.types.StructType;
 import dev.cel.compiler.CelCompiler;
@@ -46,7 +46,9 @@ import java.util.Set;
  *
  * <p>In conditions, {@code doc} has one field per schema tag (ordered, enum, string and principal
  * tags are {@code string}; set tags are {@code list(string)}) and {@code principal} has {@code
- * subject}, {@code roles}, {@code groups} and {@code attributes} (a {@code map(string, string)}).
+ * subject}, {@code roles}, {@code groups} and {@code attributes}, whose fields are the schema's
+ * principal attributes ({@code string}, or {@code list(string)} for a multi-valued one): an
+ * attribute the schema does not declare is a type error where the policy is loaded.
  *
  * <p>Thread-safe once built.
  */
@@ -59,12 +61,9 @@ public final class ConditionCompiler {
 
   private static final String PRINCIPAL = "principal";
   private static final String DOC = "doc";
+  private static final String ATTRIBUTES = "attributes";
   private static final Map<String, Field> PRINCIPAL_FIELDS =
-      Map.of(
-          "subject", Field.SUBJECT,
-          "roles", Field.ROLES,
-          "groups", Field.GROUPS,
-          "attributes", Field.ATTRIBUTES);
+      Map.of("subject", Field.SUBJECT, "roles", Field.ROLES, "groups", Field.GROUPS);
   private static final Map<String, Op> OPS =
       Map.of(
           "_==_", Op.EQ, "_!=_", Op.NE, "_<_", Op.LT, "_<=_", Op.LE, "_>_", Op.GT, "_>=_", Op.GE);
@@ -90,12 +89,26 @@ public final class ConditionCompiler {
             "anvil.Document",
             ImmutableSet.copyOf(docFields.keySet()),
             name -> Optional.ofNullable(docFields.get(name)));
+    Map<String, CelType> attributeFields = new LinkedHashMap<>();
+    for (PrincipalAttribute a : schema.principalAttributes()) {
+      attributeFields.put(
+          a.name(), a.multiValued() ? ListType.create(SimpleType.STRING) : SimpleType.STRING);
+    }
+    StructType attributesType =
+        StructType.create(
+            "anvil.PrincipalAttributes",
+            ImmutableSet.copyOf(attributeFields.keySet()),
+            name -> Optional.ofNullable(attributeFields.get(name)));
     Map<String, CelType> principalFields =
         Map.of(
-            "subject", SimpleType.STRING,
-            "roles", ListType.create(SimpleType.STRING),
-            "groups", ListType.create(SimpleType.STRING),
-            "attributes", MapType.create(SimpleType.STRING, SimpleType.STRING));
+            "subject",
+            SimpleType.STRING,
+            "roles",
+            ListType.create(SimpleType.STRING),
+            "groups",
+            ListType.create(SimpleType.STRING),
+            ATTRIBUTES,
+            attributesType);
     StructType principalType =
         StructType.create(
             "anvil.Principal",
@@ -105,7 +118,7 @@ public final class ConditionCompiler {
         new CelTypeProvider() {
           @Override
           public com.google.common.collect.ImmutableCollection<CelType> types() {
-            return ImmutableList.of(docType, principalType);
+            return ImmutableList.of(docType, principalType, attributesType);
           }
 
           @Override
@@ -154,14 +167,28 @@ public final class ConditionCompiler {
     String m =
         message.replaceAll("(?s)^ERROR: [^:]*:\\d+:\\d+: ", "").lines().findFirst().orElse("");
     if (m.contains("no matching overload") && m.contains("list(string)")) {
-      m += " (set tags and principal.roles/groups are lists: test members with 'x' in list)";
+      m +=
+          " (set tags, principal.roles/groups and multi-valued attributes are lists: test members"
+              + " with 'x' in list)";
+    }
+    if (m.contains("anvil.PrincipalAttributes")) {
+      m +=
+          " (principal.attributes is not a value: use one attribute, e.g. principal.attributes."
+              + schema.principalAttributes().stream()
+                  .map(PrincipalAttribute::name)
+                  .findFirst()
+                  .orElse("NAME")
+              + ")";
     }
     if (m.contains("undefined field")) {
       m +=
           " (doc has one field per tag: "
               + schemaTagNames()
               + "; principal has subject, roles,"
-              + " groups, attributes)";
+              + " groups, attributes; principal.attributes has those the schema declares under"
+              + " principal_attributes: "
+              + schema.principalAttributes().stream().map(PrincipalAttribute::name).toList()
+              + ")";
     }
     return m;
   }
@@ -239,6 +266,13 @@ public final class ConditionCompiler {
 
     private Result select(CelExpr e, CelSelect s) {
       CelExpr operand = s.operand();
+      if (isAttributes(operand)) {
+        PrincipalAttribute a =
+            schema.principalAttribute(s.field()).orElseThrow(() -> error(e, "unknown attribute"));
+        return s.testOnly()
+            ? new Result(new HasAttribute(a.name(), text(e)), Kind.PRINCIPAL)
+            : new Result(new Attribute(a), Kind.PRINCIPAL);
+      }
       if (operand.getKind() == CelExpr.ExprKind.Kind.IDENT
           && !vars.contains(operand.ident().name())) {
         String root = operand.ident().name();
@@ -248,14 +282,31 @@ public final class ConditionCompiler {
               ? new Result(new HasTag(tag, text(e)), Kind.DOC_BOOL)
               : new Result(new DocTag(tag), Kind.TAG);
         }
+        if (root.equals(PRINCIPAL) && s.field().equals(ATTRIBUTES)) {
+          throw error(e, "use one attribute, e.g. principal.attributes." + exampleAttribute());
+        }
         if (root.equals(PRINCIPAL) && !s.testOnly()) {
           return new Result(new PrincipalField(PRINCIPAL_FIELDS.get(s.field())), Kind.PRINCIPAL);
         }
       }
-      Result map = principalOnly(operand, "a field of a document tag");
-      return s.testOnly()
-          ? new Result(new HasKey(map.expr(), s.field(), text(e)), Kind.PRINCIPAL)
-          : new Result(new Index(map.expr(), new Lit(new Str(s.field()))), Kind.PRINCIPAL);
+      throw error(e, "unsupported field access (" + SUPPORTED + ")");
+    }
+
+    /** Whether {@code e} is {@code principal.attributes}. */
+    private boolean isAttributes(CelExpr e) {
+      return e.getKind() == CelExpr.ExprKind.Kind.SELECT
+          && !e.select().testOnly()
+          && e.select().field().equals(ATTRIBUTES)
+          && e.select().operand().getKind() == CelExpr.ExprKind.Kind.IDENT
+          && e.select().operand().ident().name().equals(PRINCIPAL)
+          && !vars.contains(PRINCIPAL);
+    }
+
+    private String exampleAttribute() {
+      return schema.principalAttributes().stream()
+          .map(PrincipalAttribute::name)
+          .findFirst()
+          .orElse("NAME (declare it under principal_attributes in the schema)");
     }
 
     private Result call(CelExpr e, CelCall c) {
@@ -284,12 +335,11 @@ public final class ConditionCompiler {
           return in(e, tr(args.get(0)), tr(args.get(1)), args);
         }
         case "_[_]" -> {
-          Result map = principalOnly(args.get(0), "indexing a document tag");
-          Result key = principalOnly(args.get(1), "a key that depends on the document");
-          if (!(ast.getType(args.get(0).id()).orElseThrow() instanceof MapType)) {
-            throw error(e, "only maps (principal.attributes) can be indexed");
-          }
-          return new Result(new Index(map.expr(), key.expr()), Kind.PRINCIPAL);
+          throw error(
+              e,
+              "indexing is not supported: read an attribute as principal.attributes."
+                  + exampleAttribute()
+                  + " and test list members with 'x' in list");
         }
         case "size" -> {
           CelExpr target = c.target().orElse(args.isEmpty() ? null : args.getFirst());

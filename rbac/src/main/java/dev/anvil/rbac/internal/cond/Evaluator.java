@@ -4,6 +4,7 @@ import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.internal.cond.Expr.*;
 import dev.anvil.rbac.internal.cond.Value.*;
 import dev.anvil.rbac.schema.DocTags;
+import dev.anvil.rbac.schema.PrincipalAttribute;
 import dev.anvil.rbac.schema.TagDefinition;
 import dev.anvil.rbac.schema.TagValue;
 import java.util.ArrayList;
@@ -23,6 +24,7 @@ public final class Evaluator {
   private int quantifierDepth; // tests inside exists()/all() are not traced one by one
   // Values read more than once per decision (principal lists, tags) are converted once.
   private final Map<Field, Value> principalValues = new java.util.EnumMap<>(Field.class);
+  private final Map<String, Value> attributeValues = new HashMap<>();
   private final Map<String, Value> tagValues = new HashMap<>();
 
   /**
@@ -56,8 +58,10 @@ public final class Evaluator {
       }
       case PrincipalField p ->
           principalValues.computeIfAbsent(p.field(), f -> principalField(principal, f));
-      case Index i -> index(eval(i.map(), vars), eval(i.key(), vars));
-      case HasKey h -> traced(h.text(), hasKey(eval(h.map(), vars), h.key()));
+      case Attribute a ->
+          attributeValues.computeIfAbsent(
+              a.attribute().name(), n -> attribute(principal, a.attribute()));
+      case HasAttribute h -> traced(h.text(), hasAttribute(principal, h.name()));
       case DocTag t -> tagValues.computeIfAbsent(t.tag().name(), n -> docTag(doc, t.tag()));
       case HasTag h -> traced(h.text(), Value.of(doc.has(h.tag().name())));
       case Var v -> vars.get(v.name());
@@ -112,8 +116,30 @@ public final class Evaluator {
       case SUBJECT -> new Str(p.subject());
       case ROLES -> new StrList(List.copyOf(p.roles()));
       case GROUPS -> new StrList(List.copyOf(p.groups()));
-      case ATTRIBUTES -> new StrMap(p.attributes());
     };
+  }
+
+  static Value attribute(Principal p, PrincipalAttribute a) {
+    List<String> values = p.attributes().getOrDefault(a.name(), List.of());
+    if (a.multiValued()) {
+      return new StrList(values);
+    }
+    return switch (values.size()) {
+      case 0 -> err("the principal has no attribute '" + a.name() + "'");
+      case 1 -> new Str(values.getFirst());
+      default ->
+          err(
+              "attribute '"
+                  + a.name()
+                  + "' is single-valued and the principal has "
+                  + values.size()
+                  + " values: "
+                  + values);
+    };
+  }
+
+  static Value hasAttribute(Principal p, String name) {
+    return Value.of(p.attributes().containsKey(name));
   }
 
   static Value docTag(DocTags doc, TagDefinition tag) {
@@ -130,24 +156,6 @@ public final class Evaluator {
                 tag.isScalar()
                     ? err("the document has no tag '" + tag.name() + "'")
                     : new StrList(List.of()));
-  }
-
-  static Value index(Value map, Value key) {
-    if (map instanceof Err) {
-      return map;
-    }
-    if (key instanceof Err) {
-      return key;
-    }
-    if (map instanceof StrMap m && key instanceof Str k) {
-      String v = m.values().get(k.value());
-      return v == null ? err("no attribute '" + k.value() + "'") : new Str(v);
-    }
-    return err("cannot index " + map + " with " + key);
-  }
-
-  static Value hasKey(Value map, String key) {
-    return map instanceof StrMap m ? Value.of(m.values().containsKey(key)) : err("not a map");
   }
 
   static Value not(Value v) {
@@ -226,15 +234,13 @@ public final class Evaluator {
     }
     return switch (collection) {
       case StrList l -> Value.of(l.values().contains(s.value()));
-      case StrMap m -> Value.of(m.values().containsKey(s.value()));
-      default -> err("'in' needs a list or map on the right, was " + collection);
+      default -> err("'in' needs a list on the right, was " + collection);
     };
   }
 
   static Value size(Value v) {
     return switch (v) {
       case StrList l -> new Int(l.values().size());
-      case StrMap m -> new Int(m.values().size());
       case Str s -> new Int(s.value().codePointCount(0, s.value().length()));
       case Err x -> x;
       default -> err("size() of " + v);

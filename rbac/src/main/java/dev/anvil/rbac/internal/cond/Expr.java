@@ -1,5 +1,6 @@
 package dev.anvil.rbac.internal.cond;
 
+import dev.anvil.rbac.schema.PrincipalAttribute;
 import dev.anvil.rbac.schema.TagDefinition;
 import java.util.List;
 
@@ -26,18 +27,20 @@ public sealed interface Expr {
   enum Field {
     SUBJECT,
     ROLES,
-    GROUPS,
-    ATTRIBUTES
+    GROUPS
   }
 
   /** {@code principal.subject} and friends. */
   record PrincipalField(Field field) implements Expr {}
 
-  /** {@code map.key} or {@code map['key']}: an error when the key is absent. */
-  record Index(Expr map, Expr key) implements Expr {}
+  /**
+   * {@code principal.attributes.NAME}: text for a single-valued attribute (an error when it has no
+   * value or several), a list for a multi-valued one.
+   */
+  record Attribute(PrincipalAttribute attribute) implements Expr {}
 
-  /** {@code has(map.key)}. */
-  record HasKey(Expr map, String key, String text) implements Expr {}
+  /** {@code has(principal.attributes.NAME)}: whether it has a value. */
+  record HasAttribute(String name, String text) implements Expr {}
 
   /** {@code doc.tag}. */
   record DocTag(TagDefinition tag) implements Expr {}

@@ -63,8 +63,8 @@ public final class PartialEvaluator {
         yield new Known(new StrList(items));
       }
       case PrincipalField p -> new Known(Evaluator.principalField(principal, p.field()));
-      case Index i -> new Known(Evaluator.index(known(i.map(), vars), known(i.key(), vars)));
-      case HasKey h -> new Known(Evaluator.hasKey(known(h.map(), vars), h.key()));
+      case Attribute a -> new Known(Evaluator.attribute(principal, a.attribute()));
+      case HasAttribute h -> new Known(Evaluator.hasAttribute(principal, h.name()));
       case DocTag t -> new TagRef(t.tag());
       case HasTag h ->
           pred(Filter.exists(h.tag().name()), Filter.not(Filter.exists(h.tag().name())));
@@ -161,7 +161,6 @@ public final class PartialEvaluator {
       List<String> options =
           switch (v) {
             case StrList l -> l.values();
-            case StrMap m -> List.copyOf(m.values().keySet());
             default -> null;
           };
       if (options == null) {

@@ -1,7 +1,6 @@
 package dev.anvil.rbac.internal.cond;
 
 import java.util.List;
-import java.util.Map;
 
 /** A runtime value of a policy condition. */
 public sealed interface Value {
@@ -17,17 +16,10 @@ public sealed interface Value {
   /** A boolean. */
   record Bool(boolean value) implements Value {}
 
-  /** A list of text (roles, groups, set tags, list literals). */
+  /** A list of text (roles, groups, multi-valued attributes, set tags, list literals). */
   record StrList(List<String> values) implements Value {
     public StrList {
       values = List.copyOf(values);
-    }
-  }
-
-  /** A map of text to text (principal attributes). */
-  record StrMap(Map<String, String> values) implements Value {
-    public StrMap {
-      values = Map.copyOf(values);
     }
   }
 
