@@ -261,6 +261,7 @@ public final class IngestPipeline {
     Optional<ChunkRecord> doc = indexes.serving().index().firstChunk(d.id(), set.schema());
     Optional<DocTags> tags = doc.flatMap(c -> readable(set, d.principal(), c));
     if (tags.isEmpty()) {
+      audit.record("delete", List.of(d.id()), set.version(), "NOT_FOUND"); // the log may know
       return new IngestOutcome.Deleted(d.id());
     }
     if (set.decide(d.principal(), Action.DELETE, tags.get()) instanceof Decision.Deny deny) {

@@ -137,14 +137,19 @@ final class BatchApplier {
     List<ConsumerRecord<byte[], byte[]>> origins = new ArrayList<>();
     List<Future<RecordMetadata>> dead = new ArrayList<>();
     Map<TopicPartition, Long> next = new HashMap<>();
+    List<String> invalid = new ArrayList<>();
     for (ConsumerRecord<byte[], byte[]> r : batch) {
       next.merge(new TopicPartition(r.topic(), r.partition()), r.offset() + 1, Math::max);
       try {
         changes.add(change(DocumentRecord.parse(r.key(), r.value())));
         origins.add(r);
       } catch (InvalidRecordException e) {
+        invalid.add(where(r));
         dead.add(deadLetters.send(r, e.field(), e.reason()));
       }
+    }
+    if (!invalid.isEmpty()) { // no document id to trust: the records' places
+      audit.record("ingest", invalid, engine.policies().current().version(), "INVALID_ARGUMENT");
     }
     List<IngestOutcome> outcomes = engine.apply(changes, audit);
     long indexed = 0;
@@ -197,6 +202,11 @@ final class BatchApplier {
     return next;
   }
 
+  /** A record's place, {@code topic/partition/offset}, for records without a usable id. */
+  private static String where(ConsumerRecord<byte[], byte[]> r) {
+    return r.topic() + "/" + r.partition() + "/" + r.offset();
+  }
+
   /** Every record of the topic is written by the topic's identity, never one the record names. */
   private Change change(DocumentRecord record) {
     return switch (record) {
@@ -211,6 +221,7 @@ final class BatchApplier {
    */
   Map<TopicPartition, Long> poison(ConsumerRecord<byte[], byte[]> r, String reason)
       throws ExecutionException, InterruptedException {
+    audit.record("ingest", List.of(where(r)), engine.policies().current().version(), "INTERNAL");
     deadLetters.send(r, "", reason).get();
     TopicPartition tp = new TopicPartition(r.topic(), r.partition());
     synchronized (this) {

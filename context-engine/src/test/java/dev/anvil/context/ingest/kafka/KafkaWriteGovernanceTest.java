@@ -6,6 +6,8 @@ import dev.anvil.context.ContextEngine;
 import dev.anvil.context.SharedEmbedder;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.api.SearchHit;
+import dev.anvil.context.audit.AuditChain;
+import dev.anvil.context.audit.AuditLog;
 import dev.anvil.devkafka.LocalKafka;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
@@ -13,6 +15,7 @@ import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import io.opentelemetry.api.OpenTelemetry;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.HashMap;
@@ -25,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
  * Each topic is written by the one identity bound to it, against a real broker: a producer on the
  * intranet's topic cannot write, replace or delete an HR system document, whatever its records say
  * (another source tag, no source tag, a principal field, a delete), and the HR document stays as
- * the HR system's connector wrote it.
+ * the HR system's connector wrote it. The audit log records each write and each refusal.
  */
 class KafkaWriteGovernanceTest {
   @TempDir Path dir;
@@ -54,6 +57,7 @@ class KafkaWriteGovernanceTest {
             "source",
             "hr-system");
     try (LocalKafka kafka = LocalKafka.start(dir.resolve("kafka"), 0);
+        AuditLog audit = AuditLog.open(dir.resolve("audit.jsonl"));
         ContextEngine engine =
             ContextEngine.open(
                 dir.resolve("index"),
@@ -62,8 +66,9 @@ class KafkaWriteGovernanceTest {
       KafkaTestSupport k = new KafkaTestSupport(kafka.bootstrapServers());
       k.createTopic("intranet", 1);
       k.createTopic("hr", 1);
-      try (KafkaIngestor hrTopic = start(engine, kafka, "hr", "hr-system-connector");
-          KafkaIngestor intranetTopic = start(engine, kafka, "intranet", "kafka-connector")) {
+      try (KafkaIngestor hrTopic = start(engine, kafka, audit, "hr", "hr-system-connector");
+          KafkaIngestor intranetTopic =
+              start(engine, kafka, audit, "intranet", "kafka-connector")) {
         k.produce(
             "hr",
             List.of(
@@ -136,14 +141,44 @@ class KafkaWriteGovernanceTest {
                   assertThat(r)
                       .contains("ids starting with 'hr-system/' belong to source 'hr-system'"))
           .anySatisfy(r -> assertThat(r).contains("a record may not name who writes it"));
+
+      // The audit log holds each write before it was made and each refusal, with the topic's
+      // identity, the ids (a record's place when it has no usable id) and the policy version.
+      String version = engine.policies().current().version();
+      List<String> lines = Files.readAllLines(dir.resolve("audit.jsonl"));
+      assertThat(lines)
+          .anySatisfy(
+              l ->
+                  assertThat(l)
+                      .contains("\"subject\":\"hr-system-connector\"", "\"agent\":\"kafka:hr\"")
+                      .contains("\"action\":\"ingest\"", "[\"hr-system/pay\"]", "\"OK\"")
+                      .contains(version))
+          .anySatisfy(
+              l ->
+                  assertThat(l)
+                      .contains("\"subject\":\"kafka-connector\"", "\"agent\":\"kafka:intranet\"")
+                      .contains("[\"hr-system/pay\"]", "\"PERMISSION_DENIED\""))
+          .anySatisfy(l -> assertThat(l).contains("[\"hr-system/pay\"]", "\"INVALID_ARGUMENT\""))
+          .anySatisfy(l -> assertThat(l).contains("[\"intranet/0/2\"]", "\"INVALID_ARGUMENT\""))
+          .anySatisfy(
+              l ->
+                  assertThat(l)
+                      .contains("\"action\":\"delete\"", "[\"hr-system/pay\"]", "\"NOT_FOUND\""));
+      assertThat(lines)
+          .filteredOn(l -> l.contains("kafka:intranet"))
+          .noneMatch(l -> l.contains("\"OK\""));
+      assertThat(AuditChain.verify(dir.resolve("audit.jsonl")))
+          .isInstanceOf(AuditChain.Intact.class);
     }
   }
 
-  private KafkaIngestor start(ContextEngine engine, LocalKafka kafka, String topic, String writer) {
+  private KafkaIngestor start(
+      ContextEngine engine, LocalKafka kafka, AuditLog audit, String topic, String writer) {
     return KafkaIngestor.start(
         engine,
         KafkaIngestor.Config.defaults(kafka.bootstrapServers(), "replica").withTopic(topic),
         people.find(writer).orElseThrow(),
+        audit.recorder(writer, writer, "kafka:" + topic, engine::modelId),
         OpenTelemetry.noop());
   }
 }
