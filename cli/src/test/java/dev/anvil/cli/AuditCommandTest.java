@@ -34,7 +34,8 @@ class AuditCommandTest {
                 List.of("doc-" + i),
                 "sha256:v",
                 "m",
-                "OK"));
+                "OK",
+                ""));
       }
       head = log.head();
     }
@@ -86,18 +87,10 @@ class AuditCommandTest {
     String pack = PolicyCommandTest.examplePack().toString();
     String index = dir.resolve("index").toString();
     String audit = dir.resolve("audit.jsonl").toString();
-    PolicyCommandTest.Run ingest =
-        PolicyCommandTest.anvil(
-            "ingest",
-            docs.toString(),
-            "--as",
-            "alice",
-            "--pack",
-            pack,
-            "--index",
-            index,
-            "--audit",
-            audit);
+    String[] ingestAsAlice = {
+      "ingest", docs.toString(), "--as", "alice", "--pack", pack, "--index", index, "--audit", audit
+    };
+    PolicyCommandTest.Run ingest = PolicyCommandTest.anvil(ingestAsAlice);
     assertThat(ingest.out()).contains("1 indexed");
     PolicyCommandTest.Run delete =
         PolicyCommandTest.anvil(
@@ -118,18 +111,7 @@ class AuditCommandTest {
 
     // Another writer holds the log: the write is refused before anything is stored.
     try (AuditLog other = AuditLog.open(Path.of(audit))) {
-      PolicyCommandTest.Run refused =
-          PolicyCommandTest.anvil(
-              "ingest",
-              docs.toString(),
-              "--as",
-              "alice",
-              "--pack",
-              pack,
-              "--index",
-              index,
-              "--audit",
-              audit);
+      PolicyCommandTest.Run refused = PolicyCommandTest.anvil(ingestAsAlice);
       assertThat(refused.exit()).isNotZero();
       assertThat(refused.err()).contains("the audit log is in use by another writer");
     }

@@ -41,32 +41,6 @@ public record AuditEvent(
     detail = detail == null ? "" : detail;
   }
 
-  /** An event without detail. */
-  public AuditEvent(
-      Instant time,
-      String subject,
-      String username,
-      String agent,
-      String action,
-      String queryDigest,
-      List<String> documentIds,
-      String policyVersion,
-      String modelId,
-      String status) {
-    this(
-        time,
-        subject,
-        username,
-        agent,
-        action,
-        queryDigest,
-        documentIds,
-        policyVersion,
-        modelId,
-        status,
-        "");
-  }
-
   /** The record that follows a last line of {@code tornBytes} bytes cut short by a crash. */
   static AuditEvent recovered(long tornBytes) {
     return new AuditEvent(

@@ -118,7 +118,8 @@ public final class AuditLog implements AutoCloseable {
                 ids,
                 policyVersion,
                 modelId.get(),
-                status));
+                status,
+                ""));
   }
 
   /** The last record: its sequence number and SHA-256 (the chain's head). */

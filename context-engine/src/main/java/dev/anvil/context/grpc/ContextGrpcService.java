@@ -341,7 +341,8 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
             ids,
             policyVersion,
             modelId,
-            status));
+            status,
+            ""));
   }
 
   private static String digest(String query) {

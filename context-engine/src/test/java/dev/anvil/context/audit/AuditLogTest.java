@@ -24,7 +24,8 @@ class AuditLogTest {
         List.of("x", "y"),
         "sha256:v",
         "m",
-        "OK");
+        "OK",
+        "");
   }
 
   private static List<String> lines(Path file) throws Exception {

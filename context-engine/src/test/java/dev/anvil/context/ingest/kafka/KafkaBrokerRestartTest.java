@@ -80,7 +80,17 @@ class KafkaBrokerRestartTest {
 
   private static AuditEvent searched(String subject) {
     return new AuditEvent(
-        Instant.now(), subject, subject, "test", "search", "sha256:00", List.of(), "v", "m", "OK");
+        Instant.now(),
+        subject,
+        subject,
+        "test",
+        "search",
+        "sha256:00",
+        List.of(),
+        "v",
+        "m",
+        "OK",
+        "");
   }
 
   @Test
