@@ -1,11 +1,16 @@
 package dev.anvil.rpc;
 
 import io.grpc.Channel;
+import io.grpc.ChannelCredentials;
+import io.grpc.InsecureChannelCredentials;
 import io.grpc.ManagedChannel;
+import io.grpc.TlsChannelCredentials;
 import io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder;
 import io.grpc.stub.AbstractStub;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
+import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.time.Duration;
 import java.util.Objects;
 import java.util.concurrent.TimeUnit;
@@ -37,23 +42,58 @@ public final class GrpcClient implements AutoCloseable {
   }
 
   /**
-   * A plaintext client (loopback, or inside a service mesh) of {@code host:port}; it accepts
-   * responses up to {@link GrpcServer#MAX_MESSAGE_BYTES}.
+   * A plaintext client: see {@link #connect(String, int, ClientTransport, Supplier, Duration,
+   * OpenTelemetry)}.
+   */
+  public static GrpcClient connect(
+      String host, int port, Supplier<String> token, Duration deadline, OpenTelemetry otel) {
+    return connect(host, port, ClientTransport.PLAINTEXT, token, deadline, otel);
+  }
+
+  /**
+   * A client of {@code host:port} over {@code transport}; it accepts responses up to {@link
+   * GrpcServer#MAX_MESSAGE_BYTES}.
    *
    * @param token read per call, so a refreshed token is used from the next call on
    * @param deadline bounds every call made through {@link #stub}
    * @param otel whose propagators send the caller's trace context with every call
+   * @throws UncheckedIOException if a TLS file cannot be read
    */
   public static GrpcClient connect(
-      String host, int port, Supplier<String> token, Duration deadline, OpenTelemetry otel) {
+      String host,
+      int port,
+      ClientTransport transport,
+      Supplier<String> token,
+      Duration deadline,
+      OpenTelemetry otel) {
     return new GrpcClient(
-        NettyChannelBuilder.forAddress(host, port)
-            .usePlaintext()
+        NettyChannelBuilder.forAddress(host, port, credentials(transport))
             .maxInboundMessageSize(GrpcServer.MAX_MESSAGE_BYTES)
             .intercept(new TraceContextInterceptor(otel))
             .build(),
         token,
         deadline);
+  }
+
+  private static ChannelCredentials credentials(ClientTransport transport) {
+    return switch (transport) {
+      case ClientTransport.Plaintext p -> InsecureChannelCredentials.create();
+      case ClientTransport.Tls t -> {
+        try {
+          TlsChannelCredentials.Builder b = TlsChannelCredentials.newBuilder();
+          if (t.ca().isPresent()) {
+            b.trustManager(t.ca().get().toFile());
+          }
+          if (t.certificateChain().isPresent()) {
+            b.keyManager(t.certificateChain().get().toFile(), t.privateKey().get().toFile());
+          }
+          yield b.build();
+        } catch (IOException e) {
+          throw new UncheckedIOException(
+              "cannot read the client's TLS files: " + e.getMessage(), e);
+        }
+      }
+    };
   }
 
   /** A stub whose calls carry the token and the deadline (counted from each call's start). */

@@ -2,7 +2,10 @@ package dev.anvil.rpc;
 
 import dev.anvil.identity.TokenVerifier;
 import io.grpc.BindableService;
+import io.grpc.Context;
+import io.grpc.InsecureServerCredentials;
 import io.grpc.Server;
+import io.grpc.ServerCredentials;
 import io.grpc.ServerInterceptors;
 import io.grpc.health.v1.HealthCheckResponse.ServingStatus;
 import io.grpc.netty.shaded.io.grpc.netty.NettyServerBuilder;
@@ -13,29 +16,37 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
 import java.util.List;
+import java.util.Optional;
 import java.util.concurrent.TimeUnit;
 
 /**
  * A gRPC server as every Anvil service runs one: its services behind the {@link AuthInterceptor}
  * and the {@link TelemetryInterceptor}, plus standard health checking and server reflection
- * (unauthenticated, so probes and tools work). It binds to the given host only.
+ * (unauthenticated, so probes and tools work). It binds to the given host only, in plaintext only
+ * on loopback unless told otherwise, or over TLS ({@link ServerTransport}).
  */
 public final class GrpcServer implements AutoCloseable {
   /** Largest request accepted: a training job's spec with its uploaded data files. */
   public static final int MAX_MESSAGE_BYTES = 64 << 20;
 
+  /**
+   * The subject of the client's certificate (mTLS), for the call in progress; unset without one.
+   */
+  public static final Context.Key<String> CLIENT_CERTIFICATE = Context.key("anvil-client-cert");
+
   private final Server server;
   private final HealthStatusManager health;
+  private final Optional<ServerTls.Reloading> tls;
 
-  private GrpcServer(Server server, HealthStatusManager health) {
+  private GrpcServer(Server server, HealthStatusManager health, Optional<ServerTls.Reloading> tls) {
     this.server = server;
     this.health = health;
+    this.tls = tls;
   }
 
   /**
-   * Starts serving {@code services} on {@code host:port} (port 0 picks a free one).
-   *
-   * @throws UncheckedIOException if the address cannot be bound
+   * Starts serving in plaintext on loopback: see {@link #start(String, int, ServerTransport,
+   * TokenVerifier, OpenTelemetry, List)}.
    */
   public static GrpcServer start(
       String host,
@@ -43,16 +54,56 @@ public final class GrpcServer implements AutoCloseable {
       TokenVerifier verifier,
       OpenTelemetry otel,
       List<BindableService> services) {
+    return start(host, port, ServerTransport.LOOPBACK_PLAINTEXT, verifier, otel, services);
+  }
+
+  /**
+   * Starts serving {@code services} on {@code host:port} (port 0 picks a free one) over {@code
+   * transport}.
+   *
+   * @throws IllegalArgumentException for plaintext on an address other than loopback, unless the
+   *     transport allows it explicitly
+   * @throws UncheckedIOException if the address cannot be bound or the TLS files cannot be read
+   */
+  public static GrpcServer start(
+      String host,
+      int port,
+      ServerTransport transport,
+      TokenVerifier verifier,
+      OpenTelemetry otel,
+      List<BindableService> services) {
+    InetSocketAddress address = new InetSocketAddress(host, port);
+    ServerCredentials credentials;
+    Optional<ServerTls.Reloading> tls = Optional.empty();
+    switch (transport) {
+      case ServerTransport.Plaintext p -> {
+        if (!p.anyAddress() && !isLoopback(address)) {
+          throw new IllegalArgumentException(
+              "refusing to serve plaintext on "
+                  + host
+                  + ": bearer tokens and documents would cross the network in clear; give a"
+                  + " certificate and key (--tls-cert, --tls-key), or --insecure-plaintext if"
+                  + " something else encrypts the traffic");
+        }
+        credentials = InsecureServerCredentials.create();
+      }
+      case ServerTransport.Tls t -> {
+        ServerTls.Reloading r = ServerTls.open(t);
+        tls = Optional.of(r);
+        credentials = r.credentials();
+      }
+    }
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder =
-        NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+        NettyServerBuilder.forAddress(address, credentials)
             .maxInboundMessageSize(MAX_MESSAGE_BYTES);
     for (BindableService s : services) {
       builder.addService(
           ServerInterceptors.intercept(
               s,
               new AuthInterceptor(verifier),
-              new TelemetryInterceptor(otel))); // the last one runs first
+              new TelemetryInterceptor(otel),
+              new ClientCertificateInterceptor())); // the last one runs first
     }
     Server server =
         builder
@@ -62,6 +113,7 @@ public final class GrpcServer implements AutoCloseable {
     try {
       server.start();
     } catch (IOException e) {
+      tls.ifPresent(ServerTls.Reloading::close);
       throw new UncheckedIOException(
           "cannot listen on " + host + ":" + port + ": " + e.getMessage(), e);
     }
@@ -69,7 +121,11 @@ public final class GrpcServer implements AutoCloseable {
     for (BindableService s : services) {
       health.setStatus(s.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
     }
-    return new GrpcServer(server, health);
+    return new GrpcServer(server, health, tls);
+  }
+
+  private static boolean isLoopback(InetSocketAddress address) {
+    return address.getAddress() != null && address.getAddress().isLoopbackAddress();
   }
 
   /** The port the server listens on. */
@@ -94,6 +150,8 @@ public final class GrpcServer implements AutoCloseable {
     } catch (InterruptedException e) {
       server.shutdownNow();
       Thread.currentThread().interrupt();
+    } finally {
+      tls.ifPresent(ServerTls.Reloading::close);
     }
   }
 }
