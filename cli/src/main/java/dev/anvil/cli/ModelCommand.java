@@ -101,7 +101,7 @@ final class ModelCommand {
       Principal who = trainer.principal.resolve(trainer.pack.pack());
       if (engines.given()) {
         List<ContextClient> replicas =
-            engines.connect(trainer.principal.bearer(trainer.pack.pack()));
+            engines.connect(trainer.principal.bearer(trainer.pack.pack()), trainer.tls);
         try {
           List<ModelStatus> serving = replicas.stream().map(ContextClient::model).toList();
           if (serving.stream().map(ModelStatus::getModelDigest).distinct().count() > 1) {
@@ -165,12 +165,14 @@ final class ModelCommand {
       return !addresses.isEmpty();
     }
 
-    List<ContextClient> connect(String token) {
+    /** Every replica, reached over {@code tls}'s transport. */
+    List<ContextClient> connect(String token, ClientTlsOptions tls) {
       return addresses.stream()
           .map(a -> HostPort.parse("--engine", a))
           .map(
               hp ->
-                  ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30)))
+                  ContextClient.connect(
+                      hp.host(), hp.port(), tls.transport(hp), () -> token, Duration.ofSeconds(30)))
           .toList();
     }
   }
@@ -330,6 +332,7 @@ final class ModelCommand {
     @Mixin PolicyCommand.PrincipalOptions principal;
     @Mixin EngineOptions engineOptions;
     @Mixin Engines engines;
+    @Mixin ClientTlsOptions tls;
 
     @Parameters(paramLabel = "MODEL", description = "The model's id (anvil model list).")
     String model;
@@ -348,7 +351,7 @@ final class ModelCommand {
     @Override
     public Integer call() throws Exception {
       if (engines.given()) {
-        List<ContextClient> replicas = engines.connect(principal.bearer(pack.pack()));
+        List<ContextClient> replicas = engines.connect(principal.bearer(pack.pack()), tls);
         try {
           List<String> targets = new ArrayList<>();
           for (ContextClient c : replicas) {
@@ -384,11 +387,12 @@ final class ModelCommand {
     @Mixin PolicyCommand.PrincipalOptions principal;
     @Mixin EngineOptions engineOptions;
     @Mixin Engines engines;
+    @Mixin ClientTlsOptions tls;
 
     @Override
     public Integer call() {
       if (engines.given()) {
-        List<ContextClient> replicas = engines.connect(principal.bearer(pack.pack()));
+        List<ContextClient> replicas = engines.connect(principal.bearer(pack.pack()), tls);
         try {
           for (int i = 0; i < replicas.size(); i++) {
             pack.out()

@@ -44,6 +44,8 @@ final class SearchCommand implements Callable<Integer> {
       description = "HYBRID, BM25 or DENSE (default: ${DEFAULT-VALUE}).")
   SearchRequest.Mode mode;
 
+  @Mixin ClientTlsOptions tls;
+
   @Option(
       names = "--server",
       paramLabel = "HOST:PORT",
@@ -59,7 +61,8 @@ final class SearchCommand implements Callable<Integer> {
       HostPort hp = HostPort.parse("--server", server);
       String token = principal.bearer(pack.pack());
       try (ContextClient client =
-          ContextClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30))) {
+          ContextClient.connect(
+              hp.host(), hp.port(), tls.transport(hp), () -> token, Duration.ofSeconds(30))) {
         var res =
             client.search(
                 dev.anvil.context.grpc.v1.SearchRequest.newBuilder()

@@ -9,12 +9,14 @@ import dev.anvil.context.ingest.kafka.KafkaIngestor;
 import dev.anvil.identity.TokenVerifier;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rpc.GrpcServer;
+import dev.anvil.rpc.ServerTransport;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.concurrent.Callable;
+import java.util.concurrent.atomic.AtomicReference;
 import picocli.CommandLine.Command;
 import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
@@ -64,13 +66,24 @@ final class ServeCommand implements Callable<Integer> {
 
   @Override
   public Integer call() throws Exception {
+    // Bad TLS or issuer options fail before anything loads. The verifier maps attributes as the
+    // policies in force say, once the engine holds them.
+    ServerTransport transport = listen.transport();
+    AtomicReference<ContextEngine> opened = new AtomicReference<>();
+    TokenVerifier verifier = issuer.verifier(() -> opened.get().policies().current().schema());
     OnnxEmbedder embedder = engineOptions.embedder();
     ContextEngine engine = engineOptions.open(pack, embedder);
-    // Refuses to start without an issuer or --dev; maps attributes as the policies in force say.
-    TokenVerifier verifier = issuer.verifier(() -> engine.policies().current().schema());
+    opened.set(engine);
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
     GrpcServer server =
-        ContextServer.start(listen.host, listen.port(7070), engine, verifier, audit);
+        ContextServer.start(
+            listen.host,
+            listen.port(7070),
+            transport,
+            engine,
+            verifier,
+            audit,
+            GlobalOpenTelemetry.get());
     if (listen.policyReload > 0) {
       engine.policies().reloadEvery(java.time.Duration.ofSeconds(listen.policyReload));
     }
@@ -118,10 +131,11 @@ final class ServeCommand implements Callable<Integer> {
                 }));
     pack.out()
         .printf(
-            "anvil: serving %d chunks on %s:%d (policy %s, model %s, %s), audit in %s%n",
+            "anvil: serving %d chunks on %s:%d (%s, policy %s, model %s, %s), audit in %s%n",
             engine.chunkCount(),
             listen.host,
             server.port(),
+            listen.describe(),
             engine.policies().current().version(),
             engine.modelId(),
             issuer.dev ? "development issuer" : "issuer " + issuer.issuer(),

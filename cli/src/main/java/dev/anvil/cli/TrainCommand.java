@@ -415,6 +415,7 @@ final class TrainCommand {
           TrainerServer.start(
               listen.host,
               listen.port(7071),
+              listen.transport(),
               who -> new LocalTrainer(store, policies, TrainerOptions.models(), setup, who),
               verifier,
               GlobalOpenTelemetry.get());
@@ -430,9 +431,10 @@ final class TrainCommand {
                   }));
       pack.out()
           .printf(
-              "anvil: trainer on %s:%d (policy %s, %s, device %s)%s%s%n",
+              "anvil: trainer on %s:%d (%s, policy %s, %s, device %s)%s%s%n",
               listen.host,
               server.port(),
+              listen.describe(),
               policies.current().version(),
               issuer.dev ? "development issuer" : "issuer " + issuer.issuer(),
               JobRunner.defaultDevice(),

@@ -30,6 +30,7 @@ final class TrainerOptions {
 
   @Mixin PolicyCommand.PackOption pack;
   @Mixin PolicyCommand.PrincipalOptions principal;
+  @Mixin ClientTlsOptions tls;
 
   static JobStore store() {
     return new JobStore(Identities.dataDir().resolve("jobs"));
@@ -59,7 +60,8 @@ final class TrainerOptions {
     if (remote()) {
       String token = principal.bearer(pack.pack());
       HostPort hp = HostPort.parse("--trainer", address);
-      return TrainerClient.connect(hp.host(), hp.port(), () -> token, Duration.ofSeconds(30));
+      return TrainerClient.connect(
+          hp.host(), hp.port(), tls.transport(hp), () -> token, Duration.ofSeconds(30));
     }
     PolicyStore policies = PolicyStore.open(pack.pack());
     return caller

@@ -32,23 +32,23 @@ import org.bouncycastle.operator.jcajce.JcaContentSignerBuilder;
  * Certificates made for a test: a CA, and leaves it signs for a server (SAN 127.0.0.1 and
  * localhost) or a client, valid now or already expired, written as PEM files.
  */
-final class TestCertificates {
+public final class TestCertificates {
   private static final AtomicLong SERIAL = new AtomicLong(System.nanoTime());
 
   /** A certificate authority. */
-  record Ca(String name, KeyPair keys, X509Certificate certificate, Path pem) {
+  public record Ca(String name, KeyPair keys, X509Certificate certificate, Path pem) {
     /** A server certificate for 127.0.0.1 and localhost, valid for a day. */
-    Leaf server(Path dir, String name) {
+    public Leaf server(Path dir, String name) {
       return leaf(dir, name, true, Instant.now().minusSeconds(60), Duration.ofDays(1));
     }
 
     /** A server certificate that expired yesterday. */
-    Leaf expiredServer(Path dir, String name) {
+    public Leaf expiredServer(Path dir, String name) {
       return leaf(dir, name, true, Instant.now().minus(Duration.ofDays(3)), Duration.ofDays(1));
     }
 
     /** A client certificate, valid for a day. */
-    Leaf client(Path dir, String name) {
+    public Leaf client(Path dir, String name) {
       return leaf(dir, name, false, Instant.now().minusSeconds(60), Duration.ofDays(1));
     }
 
@@ -92,10 +92,10 @@ final class TestCertificates {
   }
 
   /** A certificate and its key, as PEM files. */
-  record Leaf(X509Certificate certificate, Path certFile, Path keyFile) {}
+  public record Leaf(X509Certificate certificate, Path certFile, Path keyFile) {}
 
   /** A new CA named {@code name}, its certificate written to {@code dir/name.crt}. */
-  static Ca ca(Path dir, String name) {
+  public static Ca ca(Path dir, String name) {
     try {
       KeyPair kp = keyPair();
       Instant now = Instant.now().minusSeconds(60);

@@ -15,6 +15,7 @@ import dev.anvil.context.grpc.v1.RollbackModelRequest;
 import dev.anvil.context.grpc.v1.SearchRequest;
 import dev.anvil.context.grpc.v1.SearchResponse;
 import dev.anvil.context.grpc.v1.SwitchModelRequest;
+import dev.anvil.rpc.ClientTransport;
 import dev.anvil.rpc.GrpcClient;
 import io.grpc.stub.StreamObserver;
 import java.time.Duration;
@@ -40,6 +41,19 @@ public final class ContextClient implements AutoCloseable {
   public static ContextClient connect(
       String host, int port, Supplier<String> token, Duration deadline) {
     return new ContextClient(GrpcClient.connect(host, port, token, deadline));
+  }
+
+  /** A client of {@code host:port} over {@code transport} (TLS, or plaintext to loopback). */
+  public static ContextClient connect(
+      String host, int port, ClientTransport transport, Supplier<String> token, Duration deadline) {
+    return new ContextClient(
+        GrpcClient.connect(
+            host,
+            port,
+            transport,
+            token,
+            deadline,
+            io.opentelemetry.api.GlobalOpenTelemetry.get()));
   }
 
   private ContextServiceGrpc.ContextServiceBlockingStub blocking() {

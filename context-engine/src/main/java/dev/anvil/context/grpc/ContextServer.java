@@ -5,6 +5,7 @@ import dev.anvil.context.api.ContextException;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.identity.TokenVerifier;
 import dev.anvil.rpc.GrpcServer;
+import dev.anvil.rpc.ServerTransport;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.UncheckedIOException;
@@ -34,10 +35,23 @@ public final class ContextServer {
       TokenVerifier verifier,
       AuditLog audit,
       OpenTelemetry otel) {
+    return start(host, port, ServerTransport.LOOPBACK_PLAINTEXT, engine, verifier, audit, otel);
+  }
+
+  /** Starts a server over {@code transport} (TLS, or plaintext on loopback). */
+  public static GrpcServer start(
+      String host,
+      int port,
+      ServerTransport transport,
+      ContextEngine engine,
+      TokenVerifier verifier,
+      AuditLog audit,
+      OpenTelemetry otel) {
     try {
       return GrpcServer.start(
           host,
           port,
+          transport,
           verifier,
           otel,
           List.of(new ContextGrpcService(engine, audit, Clock.systemUTC())));

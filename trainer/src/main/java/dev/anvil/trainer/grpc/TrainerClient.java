@@ -1,6 +1,7 @@
 package dev.anvil.trainer.grpc;
 
 import com.google.protobuf.ByteString;
+import dev.anvil.rpc.ClientTransport;
 import dev.anvil.rpc.GrpcClient;
 import dev.anvil.trainer.grpc.v1.CancelJobRequest;
 import dev.anvil.trainer.grpc.v1.GetJobRequest;
@@ -44,6 +45,19 @@ public final class TrainerClient implements Trainer {
   public static TrainerClient connect(
       String host, int port, Supplier<String> token, Duration deadline) {
     return new TrainerClient(GrpcClient.connect(host, port, token, deadline));
+  }
+
+  /** A client of {@code host:port} over {@code transport} (TLS, or plaintext to loopback). */
+  public static TrainerClient connect(
+      String host, int port, ClientTransport transport, Supplier<String> token, Duration deadline) {
+    return new TrainerClient(
+        GrpcClient.connect(
+            host,
+            port,
+            transport,
+            token,
+            deadline,
+            io.opentelemetry.api.GlobalOpenTelemetry.get()));
   }
 
   private TrainerServiceGrpc.TrainerServiceBlockingStub stub() {

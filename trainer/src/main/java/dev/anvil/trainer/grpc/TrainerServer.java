@@ -3,6 +3,7 @@ package dev.anvil.trainer.grpc;
 import dev.anvil.identity.TokenVerifier;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rpc.GrpcServer;
+import dev.anvil.rpc.ServerTransport;
 import dev.anvil.trainer.service.LocalTrainer;
 import io.opentelemetry.api.OpenTelemetry;
 import java.util.List;
@@ -23,6 +24,18 @@ public final class TrainerServer {
       Function<Principal, LocalTrainer> trainers,
       TokenVerifier verifier,
       OpenTelemetry otel) {
-    return GrpcServer.start(host, port, verifier, otel, List.of(new TrainerGrpcService(trainers)));
+    return start(host, port, ServerTransport.LOOPBACK_PLAINTEXT, trainers, verifier, otel);
+  }
+
+  /** Starts the trainer service over {@code transport} (TLS, or plaintext on loopback). */
+  public static GrpcServer start(
+      String host,
+      int port,
+      ServerTransport transport,
+      Function<Principal, LocalTrainer> trainers,
+      TokenVerifier verifier,
+      OpenTelemetry otel) {
+    return GrpcServer.start(
+        host, port, transport, verifier, otel, List.of(new TrainerGrpcService(trainers)));
   }
 }
