@@ -214,3 +214,50 @@ issuer: {{ default $ce.issuer $t.issuer | quote }}
 audience: {{ default $ce.audience $t.audience | quote }}
 jwksUri: {{ default $ce.jwksUri $t.jwksUri | quote }}
 {{- end -}}
+
+{{/* The Secret with the gRPC ports' certificate (tls.crt, tls.key, ca.crt). */}}
+{{- define "anvil.tlsSecretName" -}}
+{{- default (printf "%s-tls" (include "anvil.fullname" .)) .Values.tls.secretName -}}
+{{- end -}}
+
+{{/*
+How a gRPC server listens, as ANVIL_* settings (root, healthPort): TLS from the mounted Secret, or
+plaintext that says so; a plaintext port with health checks only, for the kubelet's grpc probes.
+*/}}
+{{- define "anvil.listenConfig" -}}
+{{- $tls := .root.Values.tls -}}
+ANVIL_HEALTH_PORT: {{ .healthPort | toString | quote }}
+{{- if $tls.enabled }}
+ANVIL_TLS_CERT: "/etc/anvil/tls/tls.crt"
+ANVIL_TLS_KEY: "/etc/anvil/tls/tls.key"
+{{- if ne $tls.clientAuth "none" }}
+ANVIL_TLS_CLIENT_CA: "/etc/anvil/tls/ca.crt"
+ANVIL_TLS_CLIENT_AUTH: {{ $tls.clientAuth | quote }}
+{{- end }}
+{{- else }}
+ANVIL_INSECURE_PLAINTEXT: "true"
+{{- end }}
+{{- end -}}
+
+{{/* The standard gRPC health service on the health-only port (probes cannot speak TLS). */}}
+{{- define "anvil.grpcProbes" -}}
+startupProbe:
+  grpc:
+    port: {{ .healthPort }}
+    service: ""
+  periodSeconds: {{ .startupProbe.periodSeconds }}
+  failureThreshold: {{ .startupProbe.failureThreshold }}
+readinessProbe:
+  grpc:
+    port: {{ .healthPort }}
+    service: ""
+  periodSeconds: 10
+  failureThreshold: 3
+livenessProbe:
+  grpc:
+    port: {{ .healthPort }}
+    service: ""
+  periodSeconds: 20
+  timeoutSeconds: 5
+  failureThreshold: 3
+{{- end -}}

@@ -1,6 +1,7 @@
 package dev.anvil.cli;
 
 import dev.anvil.rbac.input.RbacException;
+import dev.anvil.rpc.GrpcServer;
 import dev.anvil.rpc.ServerTransport;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -60,11 +61,24 @@ final class ListenOptions {
   String tlsClientAuth;
 
   @Option(
+      names = "--health-port",
+      paramLabel = "PORT",
+      description =
+          "Also answer gRPC health checks, and nothing else, in plaintext on this port (for"
+              + " probes that cannot speak TLS, e.g. Kubernetes' grpc probes).")
+  Integer healthPort;
+
+  @Option(
       names = "--insecure-plaintext",
       description =
           "Serve plaintext on an address other than loopback (only where something else encrypts"
               + " the traffic, e.g. a service mesh).")
   boolean insecurePlaintext;
+
+  /** Opens the health-check port on {@code server}, if one was asked for. */
+  GrpcServer withHealthPort(GrpcServer server) {
+    return healthPort == null ? server : server.serveHealthOn(host, healthPort);
+  }
 
   /** The port asked for, else {@code serverDefault}. */
   int port(int serverDefault) {

@@ -76,14 +76,15 @@ final class ServeCommand implements Callable<Integer> {
     opened.set(engine);
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
     GrpcServer server =
-        ContextServer.start(
-            listen.host,
-            listen.port(7070),
-            transport,
-            engine,
-            verifier,
-            audit,
-            GlobalOpenTelemetry.get());
+        listen.withHealthPort(
+            ContextServer.start(
+                listen.host,
+                listen.port(7070),
+                transport,
+                engine,
+                verifier,
+                audit,
+                GlobalOpenTelemetry.get()));
     if (listen.policyReload > 0) {
       engine.policies().reloadEvery(java.time.Duration.ofSeconds(listen.policyReload));
     }

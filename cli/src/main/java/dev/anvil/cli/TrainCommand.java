@@ -412,13 +412,14 @@ final class TrainCommand {
       }
       Optional<GateSetup> setup = gate.setup();
       GrpcServer server =
-          TrainerServer.start(
-              listen.host,
-              listen.port(7071),
-              listen.transport(),
-              who -> new LocalTrainer(store, policies, TrainerOptions.models(), setup, who),
-              verifier,
-              GlobalOpenTelemetry.get());
+          listen.withHealthPort(
+              TrainerServer.start(
+                  listen.host,
+                  listen.port(7071),
+                  listen.transport(),
+                  who -> new LocalTrainer(store, policies, TrainerOptions.models(), setup, who),
+                  verifier,
+                  GlobalOpenTelemetry.get()));
       JobEventTopic events = topic;
       Runtime.getRuntime()
           .addShutdownHook(

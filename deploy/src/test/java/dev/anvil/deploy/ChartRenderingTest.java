@@ -80,8 +80,15 @@ class ChartRenderingTest {
               assertThat(p.getName()).isEqualTo("grpc");
               assertThat(p.getContainerPort()).isEqualTo(7070);
             });
+    // Probes ask the plaintext health-only port: the kubelet's grpc probes cannot speak TLS.
+    assertThat(c.getPorts())
+        .anySatisfy(
+            p -> {
+              assertThat(p.getName()).isEqualTo("health");
+              assertThat(p.getContainerPort()).isEqualTo(7080);
+            });
     for (var probe : List.of(c.getReadinessProbe(), c.getLivenessProbe(), c.getStartupProbe())) {
-      assertThat(probe.getGrpc().getPort()).isEqualTo(7070);
+      assertThat(probe.getGrpc().getPort()).isEqualTo(7080);
       assertThat(probe.getGrpc().getService()).isEmpty();
     }
     assertThat(engine.template().getSpec().getTerminationGracePeriodSeconds()).isEqualTo(60L);
@@ -110,8 +117,15 @@ class ChartRenderingTest {
               assertThat(p.getName()).isEqualTo("grpc");
               assertThat(p.getContainerPort()).isEqualTo(7071);
             });
+    // Probes ask the plaintext health-only port: the kubelet's grpc probes cannot speak TLS.
+    assertThat(c.getPorts())
+        .anySatisfy(
+            p -> {
+              assertThat(p.getName()).isEqualTo("health");
+              assertThat(p.getContainerPort()).isEqualTo(7081);
+            });
     for (var probe : List.of(c.getReadinessProbe(), c.getLivenessProbe(), c.getStartupProbe())) {
-      assertThat(probe.getGrpc().getPort()).isEqualTo(7071);
+      assertThat(probe.getGrpc().getPort()).isEqualTo(7081);
       assertThat(probe.getGrpc().getService()).isEmpty();
     }
     assertThat(r.configMap("anvil-trainer").getData())
@@ -247,7 +261,7 @@ class ChartRenderingTest {
               assertThat(e.getValueFrom().getFieldRef().getFieldPath()).isEqualTo("metadata.name");
             });
     assertThat(engine.template().getSpec().getVolumes())
-        .filteredOn(v -> v.getSecret() != null)
+        .filteredOn(v -> v.getName().equals("kafka-client"))
         .singleElement()
         .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("anvil-kafka-client"));
     assertThat(r.configMap("anvil-context-engine").getData())
@@ -262,7 +276,7 @@ class ChartRenderingTest {
         .containsEntry("ANVIL_JOB_TOPIC", "anvil.jobs")
         .containsEntry("ANVIL_ISSUER", "https://keycloak.corp.internal/realms/acme");
     assertThat(r.workload("anvil-trainer").template().getSpec().getVolumes())
-        .filteredOn(v -> v.getSecret() != null)
+        .filteredOn(v -> v.getName().equals("kafka-client"))
         .singleElement()
         .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("anvil-kafka-client"));
     assertThat(r.all(io.fabric8.kubernetes.api.model.Secret.class))
@@ -493,5 +507,64 @@ class ChartRenderingTest {
         unknownFields(field, path + "." + getter.getName(), out, seen);
       }
     }
+  }
+
+  @Test
+  void grpcPortsServeTlsFromTheSecretByDefault() {
+    Rendering r = Chart.render();
+    for (String name : List.of("anvil-context-engine", "anvil-trainer")) {
+      Rendering.Workload w = r.workload(name);
+      assertThat(r.configMap(name).getData())
+          .as(name)
+          .containsEntry("ANVIL_TLS_CERT", "/etc/anvil/tls/tls.crt")
+          .containsEntry("ANVIL_TLS_KEY", "/etc/anvil/tls/tls.key")
+          .doesNotContainKey("ANVIL_INSECURE_PLAINTEXT")
+          .doesNotContainKey("ANVIL_TLS_CLIENT_CA");
+      assertThat(w.template().getSpec().getVolumes())
+          .filteredOn(v -> v.getName().equals("tls"))
+          .singleElement()
+          .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("anvil-tls"));
+      assertThat(w.container().getVolumeMounts())
+          .filteredOn(m -> m.getName().equals("tls"))
+          .singleElement()
+          .satisfies(
+              m -> {
+                assertThat(m.getMountPath()).isEqualTo("/etc/anvil/tls");
+                assertThat(m.getReadOnly()).isTrue();
+              });
+    }
+  }
+
+  @Test
+  void mutualTlsAndCertManagerAndDeclaredPlaintext(@TempDir Path dir) throws Exception {
+    Path mtls =
+        Files.writeString(
+            dir.resolve("mtls.yaml"),
+            """
+            tls:
+              clientAuth: require
+              certManager:
+                issuerRef: {name: corp-ca, kind: ClusterIssuer}
+            """);
+    Rendering r = Chart.render(mtls);
+    assertThat(r.configMap("anvil-context-engine").getData())
+        .containsEntry("ANVIL_TLS_CLIENT_CA", "/etc/anvil/tls/ca.crt")
+        .containsEntry("ANVIL_TLS_CLIENT_AUTH", "require");
+    String certificate = Chart.template(mtls);
+    assertThat(certificate)
+        .contains("kind: Certificate")
+        .contains("secretName: anvil-tls")
+        .contains("- anvil-context-engine.anvil.svc")
+        .contains("- \"*.anvil-context-engine-headless.anvil.svc\"")
+        .contains("- anvil-trainer.anvil.svc")
+        .contains("name: corp-ca");
+
+    Path plain = Files.writeString(dir.resolve("plain.yaml"), "tls: {enabled: false}\n");
+    Rendering p = Chart.render(plain);
+    assertThat(p.configMap("anvil-context-engine").getData())
+        .containsEntry("ANVIL_INSECURE_PLAINTEXT", "true")
+        .doesNotContainKey("ANVIL_TLS_CERT");
+    assertThat(p.workload("anvil-context-engine").template().getSpec().getVolumes())
+        .noneMatch(v -> v.getName().equals("tls"));
   }
 }

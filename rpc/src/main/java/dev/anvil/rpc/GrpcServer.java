@@ -37,6 +37,7 @@ public final class GrpcServer implements AutoCloseable {
   private final Server server;
   private final HealthStatusManager health;
   private final Optional<ServerTls.Reloading> tls;
+  private volatile Server healthOnly;
 
   private GrpcServer(Server server, HealthStatusManager health, Optional<ServerTls.Reloading> tls) {
     this.server = server;
@@ -128,6 +129,37 @@ public final class GrpcServer implements AutoCloseable {
     return address.getAddress() != null && address.getAddress().isLoopbackAddress();
   }
 
+  /**
+   * Also answers gRPC health checks, and nothing else, in plaintext on {@code host:port}: for
+   * probes that cannot speak TLS (Kubernetes' {@code grpc} probes). No token and no data crosses
+   * it, so it may listen off loopback.
+   *
+   * @return this server
+   * @throws UncheckedIOException if the address cannot be bound
+   */
+  public synchronized GrpcServer serveHealthOn(String host, int port) {
+    if (healthOnly != null) {
+      throw new IllegalStateException("health checks are served already");
+    }
+    Server s =
+        NettyServerBuilder.forAddress(new InetSocketAddress(host, port))
+            .addService(health.getHealthService())
+            .build();
+    try {
+      s.start();
+    } catch (IOException e) {
+      throw new UncheckedIOException(
+          "cannot listen for health checks on " + host + ":" + port + ": " + e.getMessage(), e);
+    }
+    healthOnly = s;
+    return this;
+  }
+
+  /** The port of the health-check listener, if there is one. */
+  public Optional<Integer> healthPort() {
+    return Optional.ofNullable(healthOnly).map(Server::getPort);
+  }
+
   /** The port the server listens on. */
   public int port() {
     return server.getPort();
@@ -142,6 +174,9 @@ public final class GrpcServer implements AutoCloseable {
   @Override
   public void close() {
     health.enterTerminalState();
+    if (healthOnly != null) {
+      healthOnly.shutdownNow();
+    }
     server.shutdown();
     try {
       if (!server.awaitTermination(10, TimeUnit.SECONDS)) {

@@ -115,6 +115,35 @@ class GrpcTlsTest {
   }
 
   @Test
+  void probesThatCannotSpeakTlsAskTheHealthOnlyPort() {
+    TestCertificates.Ca ca = TestCertificates.ca(dir, "anvil-ca");
+    TestCertificates.Leaf cert = ca.server(dir, "engine");
+    GrpcServer server =
+        serve(ServerTransport.Tls.of(cert.certFile(), cert.keyFile()))
+            .serveHealthOn("127.0.0.1", 0);
+    io.grpc.ManagedChannel ch =
+        io.grpc.netty.shaded.io.grpc.netty.NettyChannelBuilder.forAddress(
+                "127.0.0.1", server.healthPort().orElseThrow())
+            .usePlaintext()
+            .build();
+    try {
+      assertThat(
+              io.grpc.health.v1.HealthGrpc.newBlockingStub(ch)
+                  .check(io.grpc.health.v1.HealthCheckRequest.getDefaultInstance())
+                  .getStatus())
+          .isEqualTo(io.grpc.health.v1.HealthCheckResponse.ServingStatus.SERVING);
+      // Nothing else is there: the service is not on the health port.
+      assertThatThrownBy(
+              () -> new GrpcServerTest.EchoStub(ch, io.grpc.CallOptions.DEFAULT).who("hi"))
+          .isInstanceOfSatisfying(
+              StatusRuntimeException.class,
+              e -> assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.UNIMPLEMENTED));
+    } finally {
+      ch.shutdownNow();
+    }
+  }
+
+  @Test
   void anExpiredCertificateIsRefused() {
     TestCertificates.Ca ca = TestCertificates.ca(dir, "anvil-ca");
     TestCertificates.Leaf expired = ca.expiredServer(dir, "engine");
