@@ -106,6 +106,12 @@ public final class AuditLog implements AutoCloseable {
    */
   public WriteAudit recorder(
       String subject, String username, String agent, Supplier<String> modelId) {
+    return recorder(subject, username, agent, modelId, "");
+  }
+
+  /** {@link #recorder(String, String, String, Supplier)}, with {@code detail} on each record. */
+  public WriteAudit recorder(
+      String subject, String username, String agent, Supplier<String> modelId, String detail) {
     return (action, ids, policyVersion, status) ->
         append(
             new AuditEvent(
@@ -119,7 +125,7 @@ public final class AuditLog implements AutoCloseable {
                 policyVersion,
                 modelId.get(),
                 status,
-                ""));
+                detail));
   }
 
   /** The last record: its sequence number and SHA-256 (the chain's head). */

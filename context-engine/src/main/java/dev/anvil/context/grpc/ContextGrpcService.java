@@ -21,6 +21,7 @@ import dev.anvil.context.grpc.v1.RollbackModelRequest;
 import dev.anvil.context.grpc.v1.SwitchModelRequest;
 import dev.anvil.identity.Identity;
 import dev.anvil.rpc.AuthInterceptor;
+import dev.anvil.rpc.GrpcServer;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.StreamObserver;
@@ -290,7 +291,17 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   /** Records the engine's writes for this caller, with its user and agent. */
   private WriteAudit writes(Identity who) {
     return audit.recorder(
-        who.principal().subject(), who.username(), who.agent().orElse(""), engine::modelId);
+        who.principal().subject(),
+        who.username(),
+        who.agent().orElse(""),
+        engine::modelId,
+        clientCertificate());
+  }
+
+  /** The caller's client certificate (mTLS) as the audit records it, or empty. */
+  private static String clientCertificate() {
+    String subject = GrpcServer.CLIENT_CERTIFICATE.get();
+    return subject == null ? "" : "client_cert=" + subject;
   }
 
   /** Audits a refused or failed call with the ids it named, then answers it with its status. */
@@ -342,7 +353,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
             policyVersion,
             modelId,
             status,
-            ""));
+            clientCertificate()));
   }
 
   private static String digest(String query) {
