@@ -70,6 +70,7 @@ public final class OidcTokenVerifier implements TokenVerifier {
                 issuer,
                 Optional.ofNullable(b.jwksUri),
                 b.minRefreshInterval,
+                b.keysRefresh,
                 b.keysMaxAge,
                 b.httpTimeout,
                 b.clock);
@@ -256,6 +257,7 @@ public final class OidcTokenVerifier implements TokenVerifier {
     public static final Duration DEFAULT_CLOCK_SKEW = Duration.ofSeconds(30);
     public static final Duration DEFAULT_MIN_REFRESH_INTERVAL = Duration.ofSeconds(30);
     public static final Duration DEFAULT_KEYS_MAX_AGE = Duration.ofHours(24);
+    public static final Duration DEFAULT_KEYS_REFRESH = Duration.ofMinutes(10);
     public static final Duration DEFAULT_HTTP_TIMEOUT = Duration.ofSeconds(5);
 
     private final String issuer;
@@ -264,6 +266,7 @@ public final class OidcTokenVerifier implements TokenVerifier {
     private Duration clockSkew = DEFAULT_CLOCK_SKEW;
     private Duration minRefreshInterval = DEFAULT_MIN_REFRESH_INTERVAL;
     private Duration keysMaxAge = DEFAULT_KEYS_MAX_AGE;
+    private Duration keysRefresh = DEFAULT_KEYS_REFRESH;
     private Duration httpTimeout = DEFAULT_HTTP_TIMEOUT;
     private Clock clock = Clock.systemUTC();
     private ClaimMapping mapping = ClaimMapping.keycloak();
@@ -316,6 +319,15 @@ public final class OidcTokenVerifier implements TokenVerifier {
       return this;
     }
 
+    /**
+     * How often the keys are fetched again on a schedule (in the background, while the cached ones
+     * serve), besides on an unknown key id: a key the issuer withdrew stops verifying.
+     */
+    public Builder optKeysRefresh(Duration every) {
+      this.keysRefresh = Objects.requireNonNull(every, "every");
+      return this;
+    }
+
     public Builder optHttpTimeout(Duration timeout) {
       this.httpTimeout = Objects.requireNonNull(timeout, "timeout");
       return this;
@@ -341,7 +353,17 @@ public final class OidcTokenVerifier implements TokenVerifier {
       return this;
     }
 
+    /**
+     * @throws IllegalArgumentException if the issuer or JWKS URL is not https (http is allowed to a
+     *     loopback address only: a development Keycloak on this machine)
+     */
     public OidcTokenVerifier build() {
+      if (trustedKeys == null) {
+        RemoteJwks.requireSecure("issuer", URI.create(issuer));
+        if (jwksUri != null) {
+          RemoteJwks.requireSecure("jwks_uri", jwksUri);
+        }
+      }
       return new OidcTokenVerifier(this);
     }
   }

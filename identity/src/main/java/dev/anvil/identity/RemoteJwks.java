@@ -23,7 +23,11 @@ import org.slf4j.LoggerFactory;
  *
  * <ul>
  *   <li>The JWKS URI is configured, or discovered from {@code
- *       <issuer>/.well-known/openid-configuration} (whose {@code issuer} must match).
+ *       <issuer>/.well-known/openid-configuration} (whose {@code issuer} must match, and whose
+ *       {@code jwks_uri} must be on the issuer's origin: a tampered discovery document cannot point
+ *       at keys elsewhere). Both are https, or http to a loopback address.
+ *   <li>The keys are fetched again every {@code refreshEvery}, in the background while the cached
+ *       ones serve: a good token never waits for a fetch, and a withdrawn key stops verifying.
  *   <li>An unknown {@code kid} triggers a refresh, at most once per {@code minRefreshInterval}: key
  *       rotation works without a restart, and a flood of made-up kids cannot hammer the issuer.
  *   <li>If the issuer is unreachable, cached keys keep working until they are {@code maxAge} old;
@@ -37,11 +41,14 @@ final class RemoteJwks implements KeySource {
   private final String issuer;
   private final Optional<URI> configuredJwksUri;
   private final Duration minRefreshInterval;
+  private final Duration refreshEvery;
   private final Duration maxAge;
   private final Duration timeout;
   private final Clock clock;
   private final HttpClient http;
   private final AtomicLong fetches = new AtomicLong();
+  private final java.util.concurrent.atomic.AtomicBoolean refreshing =
+      new java.util.concurrent.atomic.AtomicBoolean();
 
   private record Snapshot(JWKSet keys, Instant fetchedAt) {}
 
@@ -54,12 +61,14 @@ final class RemoteJwks implements KeySource {
       String issuer,
       Optional<URI> jwksUri,
       Duration minRefreshInterval,
+      Duration refreshEvery,
       Duration maxAge,
       Duration timeout,
       Clock clock) {
     this.issuer = issuer;
     this.configuredJwksUri = jwksUri;
     this.minRefreshInterval = minRefreshInterval;
+    this.refreshEvery = refreshEvery;
     this.maxAge = maxAge;
     this.timeout = timeout;
     this.clock = clock;
@@ -70,12 +79,62 @@ final class RemoteJwks implements KeySource {
   public Optional<JWK> find(String kid) {
     Snapshot s = snapshot;
     if (s != null && fresh(s)) {
+      if (!clock.instant().isBefore(s.fetchedAt().plus(refreshEvery))) {
+        refreshInBackground();
+      }
       Optional<JWK> key = FixedKeys.signingKey(s.keys(), kid);
       if (key.isPresent()) {
         return key;
       }
     }
     return findSlow(kid);
+  }
+
+  /** One scheduled refresh at a time, off the caller's thread; the cached keys serve meanwhile. */
+  private void refreshInBackground() {
+    if (!refreshing.compareAndSet(false, true)) {
+      return;
+    }
+    Thread.ofVirtual()
+        .name("anvil-jwks-refresh")
+        .start(
+            () -> {
+              try {
+                synchronized (this) {
+                  refresh(clock.instant());
+                }
+              } catch (IOException | ParseException | RuntimeException e) {
+                LOG.warn(
+                    "refreshing the keys of issuer {} failed; using cached keys: {}",
+                    issuer,
+                    e.toString());
+              } finally {
+                refreshing.set(false);
+              }
+            });
+  }
+
+  /**
+   * Refuses a URL that is not https, or http to a loopback address.
+   *
+   * @throws IllegalArgumentException naming {@code what}
+   */
+  static void requireSecure(String what, URI uri) {
+    String scheme =
+        uri.getScheme() == null ? "" : uri.getScheme().toLowerCase(java.util.Locale.ROOT);
+    if (scheme.equals("https") || (scheme.equals("http") && loopback(uri.getHost()))) {
+      return;
+    }
+    throw new IllegalArgumentException(
+        what + ": expected an https URL (http only to a loopback address), was " + uri);
+  }
+
+  private static boolean loopback(String host) {
+    try {
+      return host != null && java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
   }
 
   private synchronized Optional<JWK> findSlow(String kid) {
@@ -152,7 +211,31 @@ final class RemoteJwks implements KeySource {
     if (!(doc.get("jwks_uri") instanceof String uri)) {
       throw new IOException("discovery document at " + config + " has no jwks_uri");
     }
-    return URI.create(uri);
+    URI jwks = URI.create(uri);
+    if (!origin(jwks).equals(origin(config))) {
+      throw new IOException(
+          "discovery document at "
+              + config
+              + " names jwks_uri "
+              + jwks
+              + ", not on the issuer's origin "
+              + origin(config)
+              + "; configure the JWKS URL explicitly (--jwks-uri) to trust keys elsewhere");
+    }
+    try {
+      requireSecure("jwks_uri", jwks);
+    } catch (IllegalArgumentException e) {
+      throw new IOException(e.getMessage(), e);
+    }
+    return jwks;
+  }
+
+  /** scheme://host:port, with the scheme's default port made explicit. */
+  private static String origin(URI u) {
+    String scheme = u.getScheme() == null ? "" : u.getScheme().toLowerCase(java.util.Locale.ROOT);
+    int port = u.getPort() != -1 ? u.getPort() : scheme.equals("https") ? 443 : 80;
+    String host = u.getHost() == null ? "" : u.getHost().toLowerCase(java.util.Locale.ROOT);
+    return scheme + "://" + host + ":" + port;
   }
 
   private String get(URI uri) throws IOException {

@@ -261,6 +261,100 @@ class OidcTokenVerifierTest {
   }
 
   @Test
+  void aFloodOfUnknownKidsNeverHoldsUpAGoodToken() throws Exception {
+    verifier =
+        OidcTokenVerifier.builder(issuer.issuer(), AUDIENCE)
+            .optClock(clock)
+            .optMinRefreshInterval(Duration.ZERO)
+            .build();
+    verifier.verify(valid());
+    issuer.jwksGate = new java.util.concurrent.CountDownLatch(1); // the issuer hangs from now on
+    String unknown =
+        issuer.sign(issuer.claims(clock.now).build(), issuer.signingKey(), h -> h.keyID("made-up"));
+    var stuck =
+        java.util.concurrent.CompletableFuture.supplyAsync(
+            () -> {
+              try {
+                verifier.verify(unknown);
+                return "verified";
+              } catch (InvalidTokenException e) {
+                return e.reason().name();
+              }
+            });
+    dev.anvil.rbac.TestUtils.waitForCondition(
+        () -> issuer.jwksHits.get() == 2,
+        Duration.ofSeconds(10),
+        "the refresh to reach the issuer");
+    // The refresh hangs; a token with a known key is verified meanwhile, not queued behind it.
+    assertThat(verifier.verify(valid()).username()).isEqualTo("alice");
+    assertThat(stuck).isNotDone();
+    issuer.jwksGate.countDown();
+    assertThat(stuck.get(10, java.util.concurrent.TimeUnit.SECONDS)).isEqualTo("UNKNOWN_KEY");
+  }
+
+  @Test
+  void keysAreRefreshedOnAScheduleSoAWithdrawnKeyStopsVerifying() throws Exception {
+    verifier =
+        OidcTokenVerifier.builder(issuer.issuer(), AUDIENCE)
+            .optClock(clock)
+            .optKeysRefresh(Duration.ofMinutes(10))
+            .build();
+    String old = valid();
+    verifier.verify(old);
+    issuer.rotate();
+    issuer.withdrawOldKeys();
+    clock.now = clock.now.plus(Duration.ofMinutes(1));
+    verifier.verify(old); // within the schedule: the cached keys serve, nothing is fetched
+    assertThat(issuer.jwksHits.get()).isEqualTo(1);
+    clock.now = clock.now.plus(Duration.ofMinutes(10));
+    String stillOld =
+        issuer.sign(issuer.claims(clock.now).build(), issuer.signingKeyAt(0), h -> {});
+    verifier.verify(stillOld); // served from the cache, and a refresh starts in the background
+    dev.anvil.rbac.TestUtils.waitForCondition(
+        () -> issuer.jwksHits.get() == 2, Duration.ofSeconds(10), "the scheduled refresh");
+    dev.anvil.rbac.TestUtils.waitForCondition(
+        () -> {
+          try {
+            verifier.verify(stillOld);
+            return false;
+          } catch (InvalidTokenException e) {
+            return e.reason() == Reason.UNKNOWN_KEY;
+          }
+        },
+        Duration.ofSeconds(10),
+        "the withdrawn key to stop verifying");
+    assertThat(verifier.verify(valid()).username()).isEqualTo("alice");
+  }
+
+  @Test
+  void theIssuerAndItsKeysAreHttpsOrOnLoopback() {
+    assertThatThrownBy(
+            () -> OidcTokenVerifier.builder("http://kc.example/realms/acme", AUDIENCE).build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessage(
+            "issuer: expected an https URL (http only to a loopback address), was"
+                + " http://kc.example/realms/acme");
+    assertThatThrownBy(
+            () ->
+                OidcTokenVerifier.builder("https://kc.example/realms/acme", AUDIENCE)
+                    .optJwksUri(java.net.URI.create("http://kc.example/certs"))
+                    .build())
+        .isInstanceOf(IllegalArgumentException.class)
+        .hasMessageStartingWith("jwks_uri: expected an https URL");
+    assertThat(OidcTokenVerifier.builder("https://kc.example/realms/acme", AUDIENCE).build())
+        .isNotNull();
+  }
+
+  @Test
+  void aDiscoveredJwksUriOffTheIssuersOriginIsRefused() throws Exception {
+    issuer.advertisedJwksUri = "http://127.0.0.2:9/realms/acme/certs";
+    assertThatThrownBy(() -> verifier.verify(valid()))
+        .isInstanceOf(IssuerUnavailableException.class)
+        .hasMessageContaining(
+            "names jwks_uri http://127.0.0.2:9/realms/acme/certs, not on the issuer's origin");
+  }
+
+  @Test
   void rejectsATamperedPayloadWithTheOriginalSignature() throws Exception {
     String[] parts = valid().split("\\.");
     String forged =

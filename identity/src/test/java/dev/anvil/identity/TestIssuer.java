@@ -31,24 +31,45 @@ import java.util.function.Consumer;
  */
 final class TestIssuer implements AutoCloseable {
   private final HttpServer server;
-  private final List<RSAKey> keys = new ArrayList<>();
+  private final List<RSAKey> keys = new java.util.concurrent.CopyOnWriteArrayList<>();
+  private final List<RSAKey> all = new java.util.concurrent.CopyOnWriteArrayList<>();
   private final RSAKey encryptionKey;
   final AtomicInteger jwksHits = new AtomicInteger();
   private volatile boolean online = true;
 
+  /** Overrides the discovery document's jwks_uri (a tampered document). */
+  volatile String advertisedJwksUri;
+
+  /** When set, JWKS requests wait for it (a slow issuer). */
+  volatile java.util.concurrent.CountDownLatch jwksGate;
+
   TestIssuer() throws Exception {
     server = HttpServer.create(new InetSocketAddress(InetAddress.getLoopbackAddress(), 0), 0);
     keys.add(newKey());
+    all.addAll(keys);
     encryptionKey = new RSAKeyGenerator(2048).keyUse(KeyUse.ENCRYPTION).keyID("enc-1").generate();
     server.createContext(
         "/realms/acme/.well-known/openid-configuration",
         ex ->
             respond(
-                ex, "{\"issuer\":\"" + issuer() + "\",\"jwks_uri\":\"" + issuer() + "/certs\"}"));
+                ex,
+                "{\"issuer\":\""
+                    + issuer()
+                    + "\",\"jwks_uri\":\""
+                    + (advertisedJwksUri != null ? advertisedJwksUri : issuer() + "/certs")
+                    + "\"}"));
     server.createContext(
         "/realms/acme/certs",
         ex -> {
           jwksHits.incrementAndGet();
+          java.util.concurrent.CountDownLatch gate = jwksGate;
+          if (gate != null) {
+            try {
+              gate.await();
+            } catch (InterruptedException e) {
+              Thread.currentThread().interrupt();
+            }
+          }
           List<com.nimbusds.jose.jwk.JWK> published = new ArrayList<>();
           keys.forEach(k -> published.add(k.toPublicJWK()));
           published.add(encryptionKey.toPublicJWK());
@@ -87,9 +108,23 @@ final class TestIssuer implements AutoCloseable {
     return keys.getLast();
   }
 
+  /** The key signed with before {@code index} rotations (kept after it is withdrawn). */
+  RSAKey signingKeyAt(int index) {
+    return all.get(index);
+  }
+
   /** Adds a new signing key and signs with it from now on (the old one stays published). */
   void rotate() throws Exception {
-    keys.add(newKey());
+    RSAKey k = newKey();
+    keys.add(k);
+    all.add(k);
+  }
+
+  /** Stops publishing the key signed with before the last {@link #rotate}. */
+  void withdrawOldKeys() {
+    RSAKey last = keys.getLast();
+    keys.clear();
+    keys.add(last);
   }
 
   void offline() {
