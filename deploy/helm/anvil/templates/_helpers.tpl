@@ -206,12 +206,12 @@ OTEL_RESOURCE_ATTRIBUTES: {{ . | quote }}
 {{- default (printf "%s-models" (include "anvil.componentName" (dict "root" . "component" "trainer"))) .Values.trainer.persistence.models.existingClaim -}}
 {{- end -}}
 
-{{/* The trainer's auth settings: its own, else the context engine's. */}}
+{{/* The trainer's auth settings: its own, else the context engine's (the audience: its own only). */}}
 {{- define "anvil.trainerAuth" -}}
 {{- $ce := .Values.contextEngine.auth -}}
 {{- $t := .Values.trainer.auth -}}
 issuer: {{ default $ce.issuer $t.issuer | quote }}
-audience: {{ default $ce.audience $t.audience | quote }}
+audience: {{ $t.audience | quote }}
 jwksUri: {{ default $ce.jwksUri $t.jwksUri | quote }}
 {{- end -}}
 

@@ -28,8 +28,6 @@ import picocli.CommandLine.Option;
  * to the other.
  */
 final class Identities {
-  /** Default audience: the context engine's client in the example realm. */
-  static final String DEFAULT_AUDIENCE = "anvil-context-engine";
 
   private Identities() {}
 
@@ -85,8 +83,9 @@ final class Identities {
     @Option(
         names = "--audience",
         paramLabel = "AUD",
-        defaultValue = DEFAULT_AUDIENCE,
-        description = "Audience tokens must carry (default: ${DEFAULT-VALUE}).")
+        description =
+            "Audience tokens must carry (default: the server's own, anvil-context-engine or"
+                + " anvil-trainer: a token for one is refused by the other).")
     String audience;
 
     @Option(names = "--dev", description = "Trust the local development issuer (anvil token mint).")
@@ -144,29 +143,32 @@ final class Identities {
       return issuer;
     }
 
-    String audience() {
-      return audience;
+    /** The context engine's verifier: {@link #verifier(String, Supplier)}. */
+    TokenVerifier verifier(Supplier<TagSchema> schema) {
+      return verifier(DevTokenIssuer.ENGINE_AUDIENCE, schema);
     }
 
     /**
-     * The verifier of the configured issuer; attributes are mapped as {@code schema} (the policies
-     * in force, read per token) declares them.
+     * The verifier of the configured issuer for a server whose own audience is {@code
+     * serverAudience} (unless --audience says otherwise); attributes are mapped as {@code schema}
+     * (the policies in force, read per token) declares them.
      */
-    TokenVerifier verifier(Supplier<TagSchema> schema) {
+    TokenVerifier verifier(String serverAudience, Supplier<TagSchema> schema) {
+      String aud = audience != null ? audience : serverAudience;
       String iss = issuer();
       if (dev && iss != null) {
         throw new RbacException(
             "choose one: --dev (the development issuer) or an OIDC issuer (" + iss + ")");
       }
       if (dev) {
-        return devIssuer().verifier(schema);
+        return devIssuer().verifier(aud, schema);
       }
       if (iss == null || iss.isBlank()) {
         throw new RbacException(
             "no token issuer configured: pass --issuer URL (or set ANVIL_ISSUER); the development issuer is trusted only with --dev");
       }
       OidcTokenVerifier.Builder b =
-          OidcTokenVerifier.builder(iss, audience()).optClaimMapping(mapping()).optSchema(schema);
+          OidcTokenVerifier.builder(iss, aud).optClaimMapping(mapping()).optSchema(schema);
       if (jwksUri != null) {
         b.optJwksUri(jwksUri);
       }

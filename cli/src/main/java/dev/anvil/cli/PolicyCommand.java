@@ -130,10 +130,15 @@ final class PolicyCommand {
      * principal named otherwise.
      */
     String bearer(PolicyPack pack) {
+      return bearer(pack, dev.anvil.identity.DevTokenIssuer.ENGINE_AUDIENCE);
+    }
+
+    /** {@link #bearer(PolicyPack)} for the service of {@code audience}. */
+    String bearer(PolicyPack pack, String audience) {
       return token != null
           ? Identities.token(token)
           : Identities.devIssuer()
-              .mint(resolve(pack), "anvil-cli", java.time.Duration.ofMinutes(30));
+              .mint(resolve(pack), "anvil-cli", java.time.Duration.ofMinutes(30), audience);
     }
 
     /** Whether a principal was named (--as, --subject or --token). */

@@ -1,5 +1,6 @@
 package dev.anvil.cli;
 
+import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.input.RbacException;
@@ -399,7 +400,8 @@ final class TrainCommand {
     public Integer call() throws Exception {
       PolicyStore policies = PolicyStore.open(pack.pack());
       // Refuses to start without an issuer or --dev; maps attributes as the policies in force say.
-      var verifier = issuer.verifier(() -> policies.current().schema());
+      var verifier =
+          issuer.verifier(DevTokenIssuer.TRAINER_AUDIENCE, () -> policies.current().schema());
       if (listen.policyReload > 0) {
         policies.reloadEvery(Duration.ofSeconds(listen.policyReload));
       }

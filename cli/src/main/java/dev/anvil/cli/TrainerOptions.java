@@ -1,5 +1,6 @@
 package dev.anvil.cli;
 
+import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
@@ -58,7 +59,7 @@ final class TrainerOptions {
   /** The trainer, acting for {@code caller} (remote: for the principal of the options). */
   Trainer open(Optional<Principal> caller, Optional<GateSetup> gate) {
     if (remote()) {
-      String token = principal.bearer(pack.pack());
+      String token = principal.bearer(pack.pack(), DevTokenIssuer.TRAINER_AUDIENCE);
       HostPort hp = HostPort.parse("--trainer", address);
       return TrainerClient.connect(
           hp.host(), hp.port(), tls.transport(hp), () -> token, Duration.ofSeconds(30));

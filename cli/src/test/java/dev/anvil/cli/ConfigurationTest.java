@@ -30,7 +30,7 @@ class ConfigurationTest {
     assertThat(s.group).isEqualTo("replica-0");
     assertThat(s.engineOptions.index).isEqualTo(Path.of("/var/lib/anvil/index")); // from a mixin
     assertThat(s.issuer.dev).isTrue();
-    assertThat(s.issuer.audience()).isEqualTo(Identities.DEFAULT_AUDIENCE); // blank: the default
+    assertThat(s.issuer.audience).isNull(); // blank: the server's own audience
     assertThat(s.listen.policyReload).isEqualTo(10);
     assertThat(serve(Map.of(), "serve").listen.port(7070)).isEqualTo(7070); // the server's own
 

@@ -152,7 +152,8 @@ class ModelLoopEndToEndTest {
               "127.0.0.1",
               0,
               who -> new LocalTrainer(store, policies, models, Optional.of(gate), who),
-              issuer.verifier(),
+              // The trainer's own audience: a token for the engine is refused here.
+              issuer.verifier(DevTokenIssuer.TRAINER_AUDIENCE, () -> policies.current().schema()),
               OpenTelemetry.noop())) {
         Path client = Files.createDirectories(dir.resolve("client"));
         TinyModels.write(client.resolve("pairs.jsonl"), pairs);
@@ -330,7 +331,12 @@ class ModelLoopEndToEndTest {
 
   private static TrainerClient trainer(
       GrpcServer server, DevTokenIssuer issuer, PrincipalDirectory people, String who) {
-    String token = issuer.mint(people.find(who).orElseThrow(), "test", Duration.ofMinutes(10));
+    String token =
+        issuer.mint(
+            people.find(who).orElseThrow(),
+            "test",
+            Duration.ofMinutes(10),
+            DevTokenIssuer.TRAINER_AUDIENCE);
     return TrainerClient.connect("127.0.0.1", server.port(), () -> token, Duration.ofSeconds(60));
   }
 

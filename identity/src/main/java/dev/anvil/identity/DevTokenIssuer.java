@@ -42,8 +42,11 @@ public final class DevTokenIssuer {
   /** The {@code iss} of development tokens. */
   public static final String ISSUER = "urn:anvil:dev-issuer";
 
-  /** The {@code aud} of development tokens. */
-  public static final String AUDIENCE = "anvil";
+  /** The {@code aud} of tokens for the context engine (and of development tokens by default). */
+  public static final String ENGINE_AUDIENCE = "anvil-context-engine";
+
+  /** The {@code aud} of tokens for the trainer: a token for one service is refused by the other. */
+  public static final String TRAINER_AUDIENCE = "anvil-trainer";
 
   private final RSAKey key;
   private final Clock clock;
@@ -89,16 +92,21 @@ public final class DevTokenIssuer {
 
   /** A verifier that trusts exactly this issuer's key. */
   public OidcTokenVerifier verifier() {
-    return builder().build();
+    return builder(ENGINE_AUDIENCE).build();
   }
 
   /** A verifier of this issuer's tokens that maps attributes as {@code schema} declares them. */
   public OidcTokenVerifier verifier(Supplier<TagSchema> schema) {
-    return builder().optSchema(schema).build();
+    return verifier(ENGINE_AUDIENCE, schema);
   }
 
-  private OidcTokenVerifier.Builder builder() {
-    return OidcTokenVerifier.builder(ISSUER, AUDIENCE).optTrustedKeys(publicKeys()).optClock(clock);
+  /** {@link #verifier(Supplier)} for tokens meant for {@code audience}. */
+  public OidcTokenVerifier verifier(String audience, Supplier<TagSchema> schema) {
+    return builder(audience).optSchema(schema).build();
+  }
+
+  private OidcTokenVerifier.Builder builder(String audience) {
+    return OidcTokenVerifier.builder(ISSUER, audience).optTrustedKeys(publicKeys()).optClock(clock);
   }
 
   /**
@@ -108,11 +116,16 @@ public final class DevTokenIssuer {
    * @param ttl how long the token is valid
    */
   public String mint(Principal principal, String agent, Duration ttl) {
+    return mint(principal, agent, ttl, ENGINE_AUDIENCE);
+  }
+
+  /** {@link #mint(Principal, String, Duration)} for the service of {@code audience}. */
+  public String mint(Principal principal, String agent, Duration ttl, String audience) {
     Instant now = clock.instant();
     JWTClaimsSet claims =
         new JWTClaimsSet.Builder()
             .issuer(ISSUER)
-            .audience(AUDIENCE)
+            .audience(audience)
             .subject(principal.subject())
             .issueTime(Date.from(now))
             .notBeforeTime(Date.from(now))

@@ -58,11 +58,32 @@ class DevTokenIssuerTest {
     String token = dev.mint(Principal.of("mallory"), "anvil-cli", Duration.ofMinutes(5));
     try (TestIssuer real = new TestIssuer()) {
       OidcTokenVerifier prod =
-          OidcTokenVerifier.builder(real.issuer(), DevTokenIssuer.AUDIENCE).build();
+          OidcTokenVerifier.builder(real.issuer(), DevTokenIssuer.ENGINE_AUDIENCE).build();
       assertThatThrownBy(() -> prod.verify(token))
           .isInstanceOfSatisfying(
               InvalidTokenException.class,
               e -> assertThat(e.reason()).isEqualTo(InvalidTokenException.Reason.WRONG_ISSUER));
     }
+  }
+
+  @Test
+  void aTokenForOneServiceIsRefusedByTheOther() throws Exception {
+    DevTokenIssuer dev = DevTokenIssuer.openOrCreate(data.resolve("k.json"), Clock.systemUTC());
+    Principal alice = Principal.of("alice");
+    String forEngine = dev.mint(alice, "anvil-cli", Duration.ofMinutes(5));
+    String forTrainer =
+        dev.mint(alice, "anvil-cli", Duration.ofMinutes(5), DevTokenIssuer.TRAINER_AUDIENCE);
+    TagSchema schema = TestPacks.example().load().schema();
+    var engine = dev.verifier(DevTokenIssuer.ENGINE_AUDIENCE, () -> schema);
+    var trainer = dev.verifier(DevTokenIssuer.TRAINER_AUDIENCE, () -> schema);
+    assertThat(engine.verify(forEngine).principal().subject()).isEqualTo("alice");
+    assertThat(trainer.verify(forTrainer).principal().subject()).isEqualTo("alice");
+    assertThatThrownBy(() -> trainer.verify(forEngine))
+        .isInstanceOfSatisfying(
+            InvalidTokenException.class,
+            e -> assertThat(e.reason()).isEqualTo(InvalidTokenException.Reason.WRONG_AUDIENCE));
+    assertThatThrownBy(() -> engine.verify(forTrainer))
+        .isInstanceOf(InvalidTokenException.class)
+        .hasMessageContaining("anvil-context-engine");
   }
 }

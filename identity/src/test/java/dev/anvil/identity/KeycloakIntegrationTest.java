@@ -143,6 +143,27 @@ class KeycloakIntegrationTest {
   }
 
   @Test
+  @Order(2)
+  void aTokenForTheEngineIsRefusedByTheTrainerAndTheOtherWayRound() {
+    OidcTokenVerifier trainer =
+        OidcTokenVerifier.builder(keycloak.issuer("acme"), "anvil-trainer")
+            .optSchema(() -> policies.schema())
+            .build();
+    String forTrainer =
+        acme.password("anvil-trainer-cli", Optional.empty(), "mia", "mia-dev-password")
+            .accessToken();
+    assertThat(trainer.verify(forTrainer).principal().roles()).contains("ml-engineer");
+    assertThatThrownBy(() -> verifier.verify(forTrainer))
+        .isInstanceOfSatisfying(
+            InvalidTokenException.class,
+            e -> assertThat(e.reason()).isEqualTo(InvalidTokenException.Reason.WRONG_AUDIENCE));
+    assertThatThrownBy(() -> trainer.verify(userToken("mia")))
+        .isInstanceOfSatisfying(
+            InvalidTokenException.class,
+            e -> assertThat(e.reason()).isEqualTo(InvalidTokenException.Reason.WRONG_AUDIENCE));
+  }
+
+  @Test
   @Order(3)
   void agentsAuthenticateWithClientCredentials() {
     Identity agent =
