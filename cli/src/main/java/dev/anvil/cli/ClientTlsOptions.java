@@ -2,8 +2,6 @@ package dev.anvil.cli;
 
 import dev.anvil.rbac.input.RbacException;
 import dev.anvil.rpc.ClientTransport;
-import java.net.InetAddress;
-import java.net.UnknownHostException;
 import java.nio.file.Path;
 import java.util.Optional;
 import picocli.CommandLine.Option;
@@ -52,18 +50,10 @@ final class ClientTlsOptions {
       }
       return ClientTransport.PLAINTEXT;
     }
-    if (!configured && loopback(hp.host())) {
+    if (!configured && HostPort.loopback(hp.host())) {
       return ClientTransport.PLAINTEXT;
     }
     return new ClientTransport.Tls(
         Optional.ofNullable(ca), Optional.ofNullable(cert), Optional.ofNullable(key));
-  }
-
-  private static boolean loopback(String host) {
-    try {
-      return InetAddress.getByName(host).isLoopbackAddress();
-    } catch (UnknownHostException e) {
-      return false; // TLS, and the connection says what is wrong with the name
-    }
   }
 }

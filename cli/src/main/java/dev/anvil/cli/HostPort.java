@@ -6,6 +6,15 @@ import dev.anvil.rbac.input.RbacException;
  * The {@code HOST:PORT} of a server option ({@code --server}, {@code --trainer}, {@code --engine}).
  */
 record HostPort(String host, int port) {
+  /** Whether {@code host} names a loopback address (an unknown name does not). */
+  static boolean loopback(String host) {
+    try {
+      return java.net.InetAddress.getByName(host).isLoopbackAddress();
+    } catch (java.net.UnknownHostException e) {
+      return false;
+    }
+  }
+
   /** Parses {@code value}; {@code option} names it in the error. */
   static HostPort parse(String option, String value) {
     int colon = value.lastIndexOf(':');

@@ -91,7 +91,7 @@ final class ListenOptions {
       if (tlsClientCa != null) {
         throw new RbacException("--tls-client-ca needs --tls-cert and --tls-key");
       }
-      if (!insecurePlaintext && !loopback(host)) {
+      if (!insecurePlaintext && !HostPort.loopback(host)) {
         throw new RbacException(
             "refusing to serve plaintext on "
                 + host
@@ -119,14 +119,6 @@ final class ListenOptions {
         };
     return new ServerTransport.Tls(
         tlsCert, tlsKey, Optional.ofNullable(tlsClientCa), require, Duration.ofMinutes(1));
-  }
-
-  private static boolean loopback(String host) {
-    try {
-      return java.net.InetAddress.getByName(host).isLoopbackAddress();
-    } catch (java.net.UnknownHostException e) {
-      return false;
-    }
   }
 
   /** How the server is reached, for its start line. */
