@@ -1,6 +1,7 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.api.Limits;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.audit.AuditShipper;
 import dev.anvil.context.embed.OnnxEmbedder;
@@ -33,6 +34,7 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin PolicyCommand.PackOption pack;
   @Mixin EngineOptions engineOptions;
   @Mixin Identities.IssuerOptions issuer;
+  @Mixin LimitOptions limits;
   @Mixin KafkaOptions kafka;
   @Mixin ListenOptions listen;
 
@@ -69,6 +71,7 @@ final class ServeCommand implements Callable<Integer> {
     // Bad TLS or issuer options fail before anything loads. The verifier maps attributes as the
     // policies in force say, once the engine holds them.
     ServerTransport transport = listen.transport();
+    Limits serverLimits = limits.limits();
     AtomicReference<ContextEngine> opened = new AtomicReference<>();
     TokenVerifier verifier = issuer.verifier(() -> opened.get().policies().current().schema());
     OnnxEmbedder embedder = engineOptions.embedder();
@@ -84,6 +87,7 @@ final class ServeCommand implements Callable<Integer> {
                 engine,
                 verifier,
                 audit,
+                serverLimits,
                 GlobalOpenTelemetry.get()));
     if (listen.policyReload > 0) {
       engine.policies().reloadEvery(java.time.Duration.ofSeconds(listen.policyReload));

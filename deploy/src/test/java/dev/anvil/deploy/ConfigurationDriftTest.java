@@ -35,6 +35,7 @@ class ConfigurationDriftTest {
       """
       contextEngine:
         auth: {issuer: "https://kc.example/realms/acme", audience: anvil, jwksUri: "https://kc.example/jwks"}
+        limits: {queryChars: 1000, filterTags: 4, filterValues: 64, facets: 4, topK: 100, tokenBudget: 5000, concurrentSearches: 16, concurrentIngests: 2, requestsPerSecond: 20, burst: 40}
         kafka:
           bootstrap: kafka:9093
           clientConfigSecret: {name: kafka-client, key: client.properties}

@@ -15,6 +15,7 @@ import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.net.InetSocketAddress;
+import java.time.Duration;
 import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.TimeUnit;
@@ -28,6 +29,19 @@ import java.util.concurrent.TimeUnit;
 public final class GrpcServer implements AutoCloseable {
   /** Largest request accepted: a training job's spec with its uploaded data files. */
   public static final int MAX_MESSAGE_BYTES = 64 << 20;
+
+  /** Calls one connection may have open at once: one client cannot hold every server thread. */
+  public static final int MAX_CALLS_PER_CONNECTION = 128;
+
+  /**
+   * How long a connection lives before the server asks the client to reconnect (calls in flight get
+   * {@link #MAX_CONNECTION_AGE_GRACE}): load spreads over new replicas, and no connection holds
+   * resources for ever.
+   */
+  public static final Duration MAX_CONNECTION_AGE = Duration.ofHours(1);
+
+  /** Time a call in flight keeps after its connection aged out (a job's event stream). */
+  public static final Duration MAX_CONNECTION_AGE_GRACE = Duration.ofHours(6);
 
   /**
    * The subject of the client's certificate (mTLS), for the call in progress; unset without one.
@@ -97,7 +111,15 @@ public final class GrpcServer implements AutoCloseable {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(address, credentials)
-            .maxInboundMessageSize(MAX_MESSAGE_BYTES);
+            .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+            .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
+            // Dead peers are found (ping after a minute of silence, gone after 20 s without an
+            // answer), and a client pinging more often than every 30 s is cut off.
+            .keepAliveTime(1, TimeUnit.MINUTES)
+            .keepAliveTimeout(20, TimeUnit.SECONDS)
+            .permitKeepAliveTime(30, TimeUnit.SECONDS)
+            .maxConnectionAge(MAX_CONNECTION_AGE.toSeconds(), TimeUnit.SECONDS)
+            .maxConnectionAgeGrace(MAX_CONNECTION_AGE_GRACE.toSeconds(), TimeUnit.SECONDS);
     for (BindableService s : services) {
       builder.addService(
           ServerInterceptors.intercept(

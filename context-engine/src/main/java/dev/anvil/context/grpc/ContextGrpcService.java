@@ -3,6 +3,7 @@ package dev.anvil.context.grpc;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.Limits;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.api.WriteAudit;
@@ -45,11 +46,20 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   private final ContextEngine engine;
   private final AuditLog audit;
   private final Clock clock;
+  private final Limits limits;
+  private final Admission admission;
 
   public ContextGrpcService(ContextEngine engine, AuditLog audit, Clock clock) {
+    this(engine, audit, clock, Limits.DEFAULTS);
+  }
+
+  /** The service, holding each request and caller to {@code limits}. */
+  public ContextGrpcService(ContextEngine engine, AuditLog audit, Clock clock, Limits limits) {
     this.engine = engine;
     this.audit = audit;
     this.clock = clock;
+    this.limits = limits;
+    this.admission = new Admission(limits, System::nanoTime);
   }
 
   @Override
@@ -58,7 +68,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       StreamObserver<dev.anvil.context.grpc.v1.SearchResponse> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
     String digest = digest(request.getQuery());
-    try {
+    try (Admission.Slot slot = admitSearch(who, request)) {
       checkDeadline();
       SearchResponse res = engine.search(who.principal(), ProtoMapping.request(request));
       checkDeadline();
@@ -79,10 +89,19 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
     }
   }
 
+  /** The caller's rate, the request's sizes, then a search slot (or a refusal naming a limit). */
+  private Admission.Slot admitSearch(
+      Identity who, dev.anvil.context.grpc.v1.SearchRequest request) {
+    admission.rate(who.principal().subject());
+    limits.check(ProtoMapping.request(request));
+    return admission.search();
+  }
+
   @Override
   public void get(GetRequest request, StreamObserver<GetResponse> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
     try {
+      admission.rate(who.principal().subject());
       if (request.getDocumentId().isBlank()) {
         throw GrpcErrors.invalid("document_id", "expected an id, was empty");
       }
@@ -109,6 +128,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   public void delete(DeleteRequest request, StreamObserver<DeleteResponse> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
     try {
+      admission.rate(who.principal().subject());
       if (request.getDocumentId().isBlank()) {
         throw GrpcErrors.invalid("document_id", "expected an id, was empty");
       }
@@ -180,10 +200,13 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
           if (Context.current().isCancelled()) {
             throw Status.CANCELLED.withDescription("the call was cancelled").asRuntimeException();
           }
-          // Recorded by the engine: each write before it is made, each refusal after.
-          List<IngestOutcome> outcomes =
-              engine.ingest(who.principal(), List.copyOf(batch), writes(who));
-          outcomes.forEach(o -> out.onNext(ProtoMapping.result(o)));
+          admission.rate(who.principal().subject());
+          try (Admission.Slot slot = admission.ingest()) {
+            // Recorded by the engine: each write before it is made, each refusal after.
+            List<IngestOutcome> outcomes =
+                engine.ingest(who.principal(), List.copyOf(batch), writes(who));
+            outcomes.forEach(o -> out.onNext(ProtoMapping.result(o)));
+          }
         } catch (RuntimeException e) {
           failed = true;
           fail(out, who, "ingest", "", batch.stream().map(Document::id).toList(), e);

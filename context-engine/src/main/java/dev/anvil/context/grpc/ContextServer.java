@@ -2,6 +2,7 @@ package dev.anvil.context.grpc;
 
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.ContextException;
+import dev.anvil.context.api.Limits;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.identity.TokenVerifier;
 import dev.anvil.rpc.GrpcServer;
@@ -35,10 +36,21 @@ public final class ContextServer {
       TokenVerifier verifier,
       AuditLog audit,
       OpenTelemetry otel) {
-    return start(host, port, ServerTransport.LOOPBACK_PLAINTEXT, engine, verifier, audit, otel);
+    return start(
+        host,
+        port,
+        ServerTransport.LOOPBACK_PLAINTEXT,
+        engine,
+        verifier,
+        audit,
+        Limits.DEFAULTS,
+        otel);
   }
 
-  /** Starts a server over {@code transport} (TLS, or plaintext on loopback). */
+  /**
+   * Starts a server over {@code transport} (TLS, or plaintext on loopback) that holds every request
+   * and caller to {@code limits}.
+   */
   public static GrpcServer start(
       String host,
       int port,
@@ -46,6 +58,7 @@ public final class ContextServer {
       ContextEngine engine,
       TokenVerifier verifier,
       AuditLog audit,
+      Limits limits,
       OpenTelemetry otel) {
     try {
       return GrpcServer.start(
@@ -54,7 +67,7 @@ public final class ContextServer {
           transport,
           verifier,
           otel,
-          List.of(new ContextGrpcService(engine, audit, Clock.systemUTC())));
+          List.of(new ContextGrpcService(engine, audit, Clock.systemUTC(), limits)));
     } catch (UncheckedIOException e) {
       throw new ContextException(e.getMessage(), e);
     }

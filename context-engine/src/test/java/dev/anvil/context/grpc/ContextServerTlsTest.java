@@ -56,6 +56,7 @@ class ContextServerTlsTest {
                 engine,
                 issuer.verifier(),
                 audit,
+                dev.anvil.context.api.Limits.DEFAULTS,
                 OpenTelemetry.noop())) {
       String token =
           issuer.mint(people.find("kafka-connector").orElseThrow(), "agent", Duration.ofMinutes(5));
