@@ -42,10 +42,10 @@ final class LimitOptions {
 
   @Option(
       names = "--max-requests-per-second",
-      description = "Each caller's sustained rate (default: 100).")
+      description = "Each caller's sustained rate (default: 500).")
   Double requestsPerSecond;
 
-  @Option(names = "--max-burst", description = "Each caller's burst above it (default: 200).")
+  @Option(names = "--max-burst", description = "Each caller's burst above it (default: 1000).")
   Integer burst;
 
   /** The limits given, the defaults for the rest; a limit below 1 is refused naming it. */

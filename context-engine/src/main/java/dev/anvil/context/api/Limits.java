@@ -34,7 +34,7 @@ public record Limits(
 
   /** The defaults: generous for agents, tight enough that no request can exhaust the server. */
   public static final Limits DEFAULTS =
-      new Limits(4096, 16, 1024, 16, SearchRequest.MAX_TOP_K, 100_000, 64, 8, 100, 200);
+      new Limits(4096, 16, 1024, 16, SearchRequest.MAX_TOP_K, 100_000, 64, 8, 500, 1000);
 
   public Limits {
     for (int v :

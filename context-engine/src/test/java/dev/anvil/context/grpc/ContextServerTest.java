@@ -199,7 +199,12 @@ class ContextServerTest {
       assertStatus(
           () -> alice.search(query("kernel").toBuilder().setTopK(5000).build()),
           Status.Code.INVALID_ARGUMENT,
-          "top_k: expected 1 to 1000, was 5000");
+          "top_k: at most 1000 chunks (limit max-top-k), was 5000");
+      // The 1 MB query a new user tried answered INTERNAL (Lucene's TooManyClauses) before limits.
+      assertStatus(
+          () -> alice.search(query("kernel ".repeat(150_000))),
+          Status.Code.INVALID_ARGUMENT,
+          "query: at most 4096 characters (limit max-query-chars), was 1050000");
       assertStatus(
           () -> alice.search(query(" ")), Status.Code.INVALID_ARGUMENT, "query: expected text");
       assertStatus(
