@@ -49,8 +49,10 @@ final class AnvilRules {
             "devkafka",
             "context",
             "trainer"));
+    // The load test starts a TLS listener and clients: whole-system benchmarks use rpc too.
     MODULES.put(
-        "bench", Set.of("rbac", "identity", "events", "eval", "devkafka", "context", "trainer"));
+        "bench",
+        Set.of("rbac", "identity", "rpc", "events", "eval", "devkafka", "context", "trainer"));
   }
 
   /** Anvil's packages. Fixtures that break rules on purpose live under another root. */
