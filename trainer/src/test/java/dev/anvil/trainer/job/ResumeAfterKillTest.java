@@ -2,6 +2,8 @@ package dev.anvil.trainer.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import ai.djl.Device;
+import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestJvm;
@@ -84,13 +86,15 @@ class ResumeAfterKillTest {
     Principal mia =
         PrincipalDirectory.load(TestPacks.example().principalsFile()).find("mia").orElseThrow();
 
-    // Uninterrupted, by a worker process like the killed one: the same fresh PyTorch and MKL state
-    // as the workers below (this JVM ran other training tests before, which may leave their
-    // thread settings behind, and the comparison is of resuming, not of processes).
+    // Uninterrupted, in this JVM.
     JobStore straight = new JobStore(dir.resolve("straight/jobs"));
     Job a = straight.submit("resume", SPEC, dir, mia);
-    Process whole = worker(straight.dir(), dir.resolve("straight/models"));
-    assertThat(whole.waitFor(3, TimeUnit.MINUTES)).isTrue();
+    new JobRunner(
+            straight,
+            PolicyStore.open(TestPacks.example()),
+            dir.resolve("straight/models"),
+            Device.cpu())
+        .drain();
     JobState aState = straight.find(a.id()).orElseThrow().state();
     assertThat(aState).isInstanceOf(JobState.Succeeded.class);
 
