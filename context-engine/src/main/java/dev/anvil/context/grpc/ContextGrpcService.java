@@ -68,10 +68,17 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       StreamObserver<dev.anvil.context.grpc.v1.SearchResponse> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
     String digest = digest(request.getQuery());
-    try (Admission.Slot slot = admitSearch(who, request)) {
-      checkDeadline();
-      SearchResponse res = engine.search(who.principal(), ProtoMapping.request(request));
-      checkDeadline();
+    try {
+      // The caller's rate, the request's sizes, then a search slot (or a refusal naming a limit).
+      admission.rate(who.principal().subject());
+      dev.anvil.context.api.SearchRequest asked = ProtoMapping.request(request);
+      limits.check(asked);
+      SearchResponse res;
+      try (Admission.Slot slot = admission.search()) {
+        checkDeadline();
+        res = engine.search(who.principal(), asked);
+        checkDeadline();
+      }
       // The model that answered, which a switch a moment later does not change.
       audit(who, "search", digest, res.documentIds(), res.policyVersion(), res.modelId(), "OK");
       out.onNext(
@@ -87,14 +94,6 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
     } catch (RuntimeException e) {
       fail(out, who, "search", digest, List.of(), e);
     }
-  }
-
-  /** The caller's rate, the request's sizes, then a search slot (or a refusal naming a limit). */
-  private Admission.Slot admitSearch(
-      Identity who, dev.anvil.context.grpc.v1.SearchRequest request) {
-    admission.rate(who.principal().subject());
-    limits.check(ProtoMapping.request(request));
-    return admission.search();
   }
 
   @Override
