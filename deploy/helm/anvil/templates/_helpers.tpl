@@ -189,15 +189,45 @@ OTEL_RESOURCE_ATTRIBUTES: {{ . | quote }}
 {{- end }}
 {{- end -}}
 
-{{/* Ingress peers: the given ones, or pods of the release namespace. */}}
+{{/* Ingress peers: (dict "peers" LIST "clientLabel" KEY): the given ones, or else pods of the
+     release namespace, only those labelled KEY: "true" if a KEY is given. */}}
 {{- define "anvil.ingressPeers" -}}
-{{- if . -}}
-{{- range . }}
+{{- if .peers -}}
+{{- range .peers }}
 {{ include "anvil.networkPeer" . }}
 {{- end }}
+{{- else if .clientLabel -}}
+- podSelector:
+    matchLabels:
+      {{ .clientLabel }}: "true"
 {{- else -}}
 - podSelector: {}
 {{- end -}}
+{{- end -}}
+
+{{/* The ingress rule of the plaintext health port (a list of peers, networkPolicy.ingress.health):
+     from those peers, or from anywhere if none, and to that port only. */}}
+{{- define "anvil.healthIngressRule" -}}
+# The plaintext health port: grpc.health.v1 only (no token, no data), for the kubelet's probes.
+{{- if . }}
+- from:
+    {{- range . }}
+    {{- include "anvil.networkPeer" . | nindent 4 }}
+    {{- end }}
+  ports:
+    - port: health
+      protocol: TCP
+{{- else }}
+- ports:
+    - port: health
+      protocol: TCP
+{{- end }}
+{{- end -}}
+
+{{/* The pod label that admits a pod of the release namespace to a component's gRPC port when
+     networkPolicy.ingress.<component>.grpc is empty. */}}
+{{- define "anvil.clientLabel" -}}
+anvil.dev/{{ . }}-client
 {{- end -}}
 
 {{/* The trainer's model registry PVC: the existing one, or the chart's. The context engine mounts
@@ -218,6 +248,19 @@ jwksUri: {{ default $ce.jwksUri $t.jwksUri | quote }}
 {{/* The Secret with the gRPC ports' certificate (tls.crt, tls.key, ca.crt). */}}
 {{- define "anvil.tlsSecretName" -}}
 {{- default (printf "%s-tls" (include "anvil.fullname" .)) .Values.tls.secretName -}}
+{{- end -}}
+
+{{/* Whether the trainer has a client certificate for the context engine: both run, with TLS. */}}
+{{- define "anvil.trainerClientTls" -}}
+{{- if and .Values.tls.enabled .Values.contextEngine.enabled .Values.trainer.enabled -}}
+true
+{{- end -}}
+{{- end -}}
+
+{{/* The Secret with the trainer's client certificate for the context engine (tls.crt, tls.key,
+     ca.crt: the CA of the engine's certificate). */}}
+{{- define "anvil.trainerClientTlsSecretName" -}}
+{{- default (printf "%s-trainer-client-tls" (include "anvil.fullname" .)) .Values.tls.trainerClient.secretName -}}
 {{- end -}}
 
 {{/*

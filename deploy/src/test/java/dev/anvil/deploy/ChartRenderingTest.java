@@ -27,6 +27,8 @@ import java.util.TreeMap;
 import java.util.stream.Stream;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.ValueSource;
 
 class ChartRenderingTest {
   @Test
@@ -519,7 +521,9 @@ class ChartRenderingTest {
           .containsEntry("ANVIL_TLS_CERT", "/etc/anvil/tls/tls.crt")
           .containsEntry("ANVIL_TLS_KEY", "/etc/anvil/tls/tls.key")
           .doesNotContainKey("ANVIL_INSECURE_PLAINTEXT")
-          .doesNotContainKey("ANVIL_TLS_CLIENT_CA");
+          // Client certificates are checked when presented (the trainer's, by the engine).
+          .containsEntry("ANVIL_TLS_CLIENT_CA", "/etc/anvil/tls/ca.crt")
+          .containsEntry("ANVIL_TLS_CLIENT_AUTH", "optional");
       assertThat(w.template().getSpec().getVolumes())
           .filteredOn(v -> v.getName().equals("tls"))
           .singleElement()
@@ -566,5 +570,121 @@ class ChartRenderingTest {
         .doesNotContainKey("ANVIL_TLS_CERT");
     assertThat(p.workload("anvil-context-engine").template().getSpec().getVolumes())
         .noneMatch(v -> v.getName().equals("tls"));
+  }
+
+  @Test
+  void trainerGetsAClientCertificateForTheEngineFromTheEnginesIssuer(@TempDir Path dir) {
+    Path certManager =
+        Chart.values(
+            dir, "tls: {certManager: {issuerRef: {name: corp-ca, kind: ClusterIssuer}}}\n");
+    Rendering r = Chart.render(certManager);
+
+    Map<String, Object> client = certificate(r, "anvil-trainer-client-tls");
+    assertThat(client)
+        .containsEntry("secretName", "anvil-trainer-client-tls")
+        .containsEntry("commonName", "anvil-trainer")
+        .containsEntry("usages", List.of("client auth", "digital signature", "key encipherment"))
+        .doesNotContainKey("dnsNames");
+    assertThat(client.get("issuerRef"))
+        .as("the issuer of the engine's certificate, whose CA the engine trusts")
+        .isEqualTo(certificate(r, "anvil-tls").get("issuerRef"))
+        .isEqualTo(Map.of("name", "corp-ca", "kind", "ClusterIssuer"));
+    assertThat(r.configMap("anvil-context-engine").getData())
+        .containsEntry("ANVIL_TLS_CLIENT_CA", "/etc/anvil/tls/ca.crt");
+
+    Rendering.Workload trainer = r.workload("anvil-trainer");
+    assertThat(trainer.template().getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("engine-client-tls"))
+        .singleElement()
+        .satisfies(
+            v -> assertThat(v.getSecret().getSecretName()).isEqualTo("anvil-trainer-client-tls"));
+    assertThat(trainer.container().getVolumeMounts())
+        .filteredOn(m -> m.getName().equals("engine-client-tls"))
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.getMountPath()).isEqualTo("/etc/anvil/engine-client-tls");
+              assertThat(m.getReadOnly()).isTrue();
+            });
+    assertThat(r.configMap("anvil-trainer").getData())
+        .containsEntry("ANVIL_ENGINE", "anvil-context-engine.anvil.svc:7070")
+        .containsEntry("ANVIL_ENGINE_TLS_CA", "/etc/anvil/engine-client-tls/ca.crt")
+        .containsEntry("ANVIL_ENGINE_TLS_CLIENT_CERT", "/etc/anvil/engine-client-tls/tls.crt")
+        .containsEntry("ANVIL_ENGINE_TLS_CLIENT_KEY", "/etc/anvil/engine-client-tls/tls.key");
+    assertThat(r.workload("anvil-context-engine").template().getSpec().getVolumes())
+        .as("the client certificate is the trainer's alone")
+        .noneMatch(v -> v.getName().equals("engine-client-tls"));
+  }
+
+  @Test
+  void trainerClientCertificateSecretCanBeNamed(@TempDir Path dir) {
+    Path values =
+        Chart.values(
+            dir,
+            """
+            tls:
+              trainerClient: {secretName: corp-trainer-cert}
+              certManager: {issuerRef: {name: corp-ca, kind: ClusterIssuer}}
+            """);
+    Rendering r = Chart.render(values);
+
+    assertThat(certificate(r, "corp-trainer-cert"))
+        .containsEntry("secretName", "corp-trainer-cert");
+    assertThat(r.workload("anvil-trainer").template().getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("engine-client-tls"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("corp-trainer-cert"));
+  }
+
+  @Test
+  void withoutCertManagerTheTrainerMountsTheClientSecretYouBring() {
+    Rendering r = Chart.render();
+
+    assertThat(r.all(GenericKubernetesResource.class)).as("no Certificate").isEmpty();
+    assertThat(r.workload("anvil-trainer").template().getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("engine-client-tls"))
+        .singleElement()
+        .satisfies(
+            v -> assertThat(v.getSecret().getSecretName()).isEqualTo("anvil-trainer-client-tls"));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(
+      strings = {
+        "tls: {enabled: false, certManager: {issuerRef: {name: corp-ca, kind: Issuer}}}",
+        "{contextEngine: {enabled: false}, tls: {certManager: {issuerRef: {name: corp-ca}}}}",
+      })
+  void noTrainerClientCertificateWithoutTlsOrWithoutTheEngine(String values, @TempDir Path dir) {
+    Path file = Chart.values(dir, values + "\n");
+    Rendering r = Chart.render(file);
+
+    assertThat(r.all(GenericKubernetesResource.class))
+        .noneMatch(o -> o.getMetadata().getName().equals("anvil-trainer-client-tls"));
+    Rendering.Workload trainer = r.workload("anvil-trainer");
+    assertThat(trainer.template().getSpec().getVolumes())
+        .noneMatch(v -> v.getName().equals("engine-client-tls"));
+    assertThat(trainer.container().getVolumeMounts())
+        .noneMatch(m -> m.getName().equals("engine-client-tls"));
+    assertThat(r.configMap("anvil-trainer").getData().keySet())
+        .noneMatch(k -> k.startsWith("ANVIL_ENGINE_TLS_"));
+  }
+
+  @Test
+  void trainerIsToldTheEnginesAddressOnlyWhenTheEngineRuns(@TempDir Path dir) {
+    Rendering plain = Chart.render(Chart.values(dir, "tls: {enabled: false}\n"));
+    Rendering noEngine = Chart.render(Chart.values(dir, "contextEngine: {enabled: false}\n"));
+
+    assertThat(plain.configMap("anvil-trainer").getData())
+        .containsEntry("ANVIL_ENGINE", "anvil-context-engine.anvil.svc:7070");
+    assertThat(noEngine.configMap("anvil-trainer").getData()).doesNotContainKey("ANVIL_ENGINE");
+  }
+
+  /** The spec of the cert-manager Certificate named {@code name}. */
+  @SuppressWarnings("unchecked")
+  private static Map<String, Object> certificate(Rendering r, String name) {
+    GenericKubernetesResource c = r.get(GenericKubernetesResource.class, name);
+    assertThat(c.getApiVersion()).isEqualTo("cert-manager.io/v1");
+    assertThat(c.getKind()).isEqualTo("Certificate");
+    return (Map<String, Object>) c.getAdditionalProperties().get("spec");
   }
 }

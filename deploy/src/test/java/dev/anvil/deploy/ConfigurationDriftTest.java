@@ -9,6 +9,7 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Locale;
+import java.util.Map;
 import java.util.Set;
 import java.util.SortedMap;
 import java.util.TreeSet;
@@ -25,6 +26,22 @@ import org.junit.jupiter.params.provider.MethodSource;
 class ConfigurationDriftTest {
   /** Variables every command reads that are not options (Identities.dataDir). */
   private static final Set<String> GLOBALS = Set.of("ANVIL_DATA");
+
+  /**
+   * Variables the chart gives a command before the command reads them, by command: the trainer is
+   * told the context engine's address and gets its client certificate for it now, for the options
+   * ({@code --engine}, {@code --engine-tls-ca}, {@code --engine-tls-client-cert}, {@code
+   * --engine-tls-client-key}) with which it will read training corpora from the engine. Once the
+   * command reads one, {@link #variablesGivenAheadAreStillUnread} fails: take it out of here.
+   */
+  private static final Map<String, Set<String>> AHEAD =
+      Map.of(
+          "train serve",
+          Set.of(
+              "ANVIL_ENGINE",
+              "ANVIL_ENGINE_TLS_CA",
+              "ANVIL_ENGINE_TLS_CLIENT_CERT",
+              "ANVIL_ENGINE_TLS_CLIENT_KEY"));
 
   static Stream<String> renderings() {
     return Stream.of("default", "production-gpu", "everything");
@@ -91,6 +108,19 @@ class ConfigurationDriftTest {
             .containsKey(variable(flag));
       }
     }
+  }
+
+  @Test
+  void variablesGivenAheadAreStillUnread() {
+    AHEAD.forEach(
+        (command, variables) ->
+            assertThat(Configuration.table(command.split(" ")).keySet())
+                .as("`anvil %s` reads these now: remove them from AHEAD", command)
+                .doesNotContainAnyElementsOf(variables));
+    Rendering r = render("default");
+    assertThat(variables(r, r.workload("anvil-trainer")))
+        .as("the trainer gets them")
+        .containsAll(AHEAD.get("train serve"));
   }
 
   @Test
@@ -178,6 +208,7 @@ class ConfigurationDriftTest {
     Set<String> unread = new TreeSet<>(variables(r, w));
     unread.removeAll(table.keySet());
     unread.removeAll(GLOBALS);
+    unread.removeAll(AHEAD.getOrDefault(String.join(" ", command(w)), Set.of()));
     return unread;
   }
 

@@ -6,7 +6,14 @@ import dev.anvil.deploy.NetworkPolicyEvaluator.Endpoint;
 import dev.anvil.deploy.NetworkPolicyEvaluator.External;
 import dev.anvil.deploy.NetworkPolicyEvaluator.Pod;
 import io.fabric8.kubernetes.api.model.ContainerPort;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicy;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyEgressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyIngressRule;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeer;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPeerBuilder;
+import io.fabric8.kubernetes.api.model.networking.v1.NetworkPolicyPort;
 import java.nio.file.Path;
+import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -28,7 +35,13 @@ class NetworkPolicyTest {
   private static final Pod PROMETHEUS =
       Pod.in("monitoring", Map.of("app.kubernetes.io/name", "prometheus"));
   private static final Pod AGENT = Pod.in("agents", Map.of("app", "agent"));
+  private static final Pod ML_CI = Pod.in("ml-ci", Map.of("app", "runner"));
   private static final Pod NEIGHBOUR = Pod.in(Chart.NAMESPACE, Map.of("app", "something-else"));
+  private static final Pod ENGINE_CLIENT =
+      Pod.in(Chart.NAMESPACE, Map.of("anvil.dev/context-engine-client", "true"));
+  private static final Pod TRAINER_CLIENT =
+      Pod.in(Chart.NAMESPACE, Map.of("anvil.dev/trainer-client", "true"));
+  private static final External NODE = External.at("10.0.1.7");
   private static final External KAFKA = External.at("10.20.1.5");
   private static final External KAFKA_MANAGEMENT = External.at("10.20.99.7");
 
@@ -131,44 +144,224 @@ class NetworkPolicyTest {
   }
 
   @Test
-  void grpcIsCalledOnlyFromTheConfiguredPeersAndMetricsScrapedOnlyByPrometheus() {
+  void eachGrpcPortIsCalledOnlyByItsOwnPeersAndMetricsScrapedOnlyByPrometheus() {
     Rendering r = Chart.render(Chart.PRODUCTION_GPU);
     var evaluator = new NetworkPolicyEvaluator(r.networkPolicies());
     Pod engine = pod(r.workload("anvil-context-engine"));
     Pod trainer = pod(r.workload("anvil-trainer"));
 
     assertThat(evaluator.ingressAllowed(engine, AGENT, 7070, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(engine, ML_CI, 7070, "TCP"))
+        .as("the trainer's clients do not call the engine")
+        .isFalse();
     assertThat(evaluator.ingressAllowed(engine, NEIGHBOUR, 7070, "TCP")).isFalse();
     assertThat(evaluator.ingressAllowed(engine, AGENT, 9464, "TCP")).isFalse();
     assertThat(evaluator.ingressAllowed(engine, PROMETHEUS, 9464, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(engine, PROMETHEUS, 7070, "TCP")).isFalse();
     assertThat(evaluator.ingressAllowed(trainer, PROMETHEUS, 9464, "TCP")).isTrue();
-    assertThat(evaluator.ingressAllowed(trainer, AGENT, 7071, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(trainer, ML_CI, 7071, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(trainer, AGENT, 7071, "TCP"))
+        .as("the engine's clients do not call the trainer")
+        .isFalse();
     assertThat(evaluator.ingressAllowed(trainer, NEIGHBOUR, 7071, "TCP")).isFalse();
-    assertThat(evaluator.ingressAllowed(trainer, AGENT, 9464, "TCP")).isFalse();
-    assertThat(evaluator.ingressAllowed(trainer, AGENT, 7070, "TCP"))
+    assertThat(evaluator.ingressAllowed(trainer, ML_CI, 9464, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, ML_CI, 7070, "TCP"))
         .as("only the trainer's own gRPC port")
         .isFalse();
-    assertThat(evaluator.allows(trainer, engine, 7070, "TCP"))
-        .as("the trainer does not call the context engine")
-        .isFalse();
     assertThat(evaluator.allows(engine, trainer, 7071, "TCP"))
-        .as("nor the context engine the trainer")
+        .as("the context engine does not call the trainer")
         .isFalse();
   }
 
   @Test
-  void byDefaultGrpcIsOpenToTheReleaseNamespaceOnly() {
+  void engineGrpcRuleHasExactlyTheConfiguredPeersAndTheTrainer() {
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU);
+
+    assertThat(grpcPeers(r, "anvil-context-engine"))
+        .containsExactlyInAnyOrder(
+            namespacePeer("agents"),
+            podPeer(
+                Map.of(
+                    "app.kubernetes.io/name", "anvil",
+                    "app.kubernetes.io/instance", Chart.RELEASE,
+                    "app.kubernetes.io/component", "trainer")));
+    assertThat(grpcPeers(r, "anvil-trainer"))
+        .as("the trainer's own peers, not the engine's")
+        .containsExactly(namespacePeer("ml-ci"));
+  }
+
+  @Test
+  void withoutTheTrainerTheEngineAdmitsOnlyItsConfiguredPeers(@TempDir Path dir) {
+    Path noTrainer = Chart.values(dir, "trainer: {enabled: false}\n");
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU, noTrainer);
+    var evaluator = new NetworkPolicyEvaluator(r.networkPolicies());
+    Pod engine = pod(r.workload("anvil-context-engine"));
+    Pod trainerLike =
+        Pod.in(
+            Chart.NAMESPACE,
+            Map.of(
+                "app.kubernetes.io/name", "anvil",
+                "app.kubernetes.io/instance", Chart.RELEASE,
+                "app.kubernetes.io/component", "trainer"));
+
+    assertThat(grpcPeers(r, "anvil-context-engine")).containsExactly(namespacePeer("agents"));
+    assertThat(evaluator.ingressAllowed(engine, trainerLike, 7070, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(engine, AGENT, 7070, "TCP")).isTrue();
+  }
+
+  @Test
+  void trainerReachesTheEnginesGrpcPortAndNothingElseOfIt() {
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU);
+    var evaluator = new NetworkPolicyEvaluator(r.networkPolicies());
+    Pod engine = pod(r.workload("anvil-context-engine"));
+    Pod trainer = pod(r.workload("anvil-trainer"));
+
+    assertThat(evaluator.allows(trainer, engine, 7070, "TCP")).isTrue();
+    assertThat(evaluator.allows(trainer, engine, 7080, "TCP")).as("health port").isFalse();
+    assertThat(evaluator.allows(trainer, engine, 9464, "TCP")).as("metrics port").isFalse();
+    assertThat(evaluator.allows(trainer, engine, 7070, "UDP")).isFalse();
+    assertThat(evaluator.egressAllowed(trainer, NEIGHBOUR, 7070, "TCP"))
+        .as("only the engine's pods on that port")
+        .isFalse();
+    assertThat(evaluator.allows(engine, engine, 7070, "TCP"))
+        .as("the engine gains no egress")
+        .isFalse();
+  }
+
+  @Test
+  void trainerHasNoEgressToTheEngineWithoutIt(@TempDir Path dir) {
+    Path noEngine = Chart.values(dir, "contextEngine: {enabled: false}\n");
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU, noEngine);
+    NetworkPolicy trainer = r.get(NetworkPolicy.class, "anvil-trainer");
+
+    assertThat(trainer.getSpec().getEgress())
+        .flatExtracting(NetworkPolicyEgressRule::getTo)
+        .noneSatisfy(
+            peer ->
+                assertThat(
+                        peer.getPodSelector() == null
+                            ? Map.of()
+                            : peer.getPodSelector().getMatchLabels())
+                    .containsEntry("app.kubernetes.io/component", "context-engine"));
+    assertThat(allowed(r, "anvil-trainer"))
+        .containsExactly(
+            "kube-dns 53/UDP",
+            "kube-dns 53/TCP",
+            "kafka 9093/TCP",
+            "keycloak 8443/TCP",
+            "otlp collector 4318/TCP");
+  }
+
+  @Test
+  void byDefaultEachGrpcPortIsOpenOnlyToLabelledPodsOfTheReleaseNamespace() {
     Rendering r = Chart.render();
     var evaluator = new NetworkPolicyEvaluator(r.networkPolicies());
     Pod engine = pod(r.workload("anvil-context-engine"));
     Pod trainer = pod(r.workload("anvil-trainer"));
 
-    assertThat(evaluator.ingressAllowed(engine, NEIGHBOUR, 7070, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(engine, ENGINE_CLIENT, 7070, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(engine, TRAINER_CLIENT, 7070, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(engine, NEIGHBOUR, 7070, "TCP")).isFalse();
     assertThat(evaluator.ingressAllowed(engine, AGENT, 7070, "TCP")).isFalse();
-    assertThat(evaluator.ingressAllowed(engine, NEIGHBOUR, 9464, "TCP")).isFalse();
-    assertThat(evaluator.ingressAllowed(trainer, NEIGHBOUR, 7071, "TCP")).isTrue();
-    assertThat(evaluator.ingressAllowed(trainer, AGENT, 7071, "TCP")).isFalse();
-    assertThat(evaluator.ingressAllowed(trainer, NEIGHBOUR, 9464, "TCP")).isFalse();
+    assertThat(
+            evaluator.ingressAllowed(
+                engine,
+                Pod.in("agents", Map.of("anvil.dev/context-engine-client", "true")),
+                7070,
+                "TCP"))
+        .as("the label admits pods of the release namespace only")
+        .isFalse();
+    assertThat(evaluator.ingressAllowed(engine, ENGINE_CLIENT, 9464, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, TRAINER_CLIENT, 7071, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(trainer, ENGINE_CLIENT, 7071, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, NEIGHBOUR, 7071, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, TRAINER_CLIENT, 9464, "TCP")).isFalse();
+    assertThat(evaluator.allows(trainer, engine, 7070, "TCP")).isTrue();
+  }
+
+  @Test
+  void byDefaultTheHealthPortsAreOpenAndNoOtherPortWithThem() {
+    Rendering r = Chart.render();
+    var evaluator = new NetworkPolicyEvaluator(r.networkPolicies());
+    Pod engine = pod(r.workload("anvil-context-engine"));
+    Pod trainer = pod(r.workload("anvil-trainer"));
+
+    assertThat(evaluator.ingressAllowed(engine, NODE, 7080, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(engine, NEIGHBOUR, 7080, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(trainer, NODE, 7081, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(engine, NODE, 7070, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, NODE, 7071, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(engine, NODE, 7081, "TCP"))
+        .as("the engine's own health port only")
+        .isFalse();
+    assertThat(evaluator.ingressAllowed(engine, NODE, 7080, "UDP")).isFalse();
+    assertHealthRulesNameOnlyTheHealthPort(r);
+  }
+
+  @Test
+  void configuredHealthPeersReachOnlyTheHealthPorts() {
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU);
+    var evaluator = new NetworkPolicyEvaluator(r.networkPolicies());
+    Pod engine = pod(r.workload("anvil-context-engine"));
+    Pod trainer = pod(r.workload("anvil-trainer"));
+
+    assertThat(evaluator.ingressAllowed(engine, NODE, 7080, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(trainer, NODE, 7081, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(engine, External.at("10.0.9.7"), 7080, "TCP"))
+        .as("outside the nodes' CIDR")
+        .isFalse();
+    assertThat(evaluator.ingressAllowed(engine, AGENT, 7080, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(engine, NODE, 7070, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(engine, NODE, 9464, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(trainer, NODE, 7071, "TCP")).isFalse();
+    assertHealthRulesNameOnlyTheHealthPort(r);
+  }
+
+  /** Every ingress rule that opens a health port opens nothing else. */
+  private static void assertHealthRulesNameOnlyTheHealthPort(Rendering r) {
+    List<NetworkPolicyIngressRule> healthRules =
+        r.networkPolicies().stream()
+            .flatMap(p -> p.getSpec().getIngress().stream())
+            .filter(rule -> rule.getPorts().stream().anyMatch(NetworkPolicyTest::isHealth))
+            .toList();
+    assertThat(healthRules).hasSize(r.networkPolicies().size());
+    assertThat(healthRules)
+        .allSatisfy(
+            rule ->
+                assertThat(rule.getPorts()).singleElement().matches(NetworkPolicyTest::isHealth));
+  }
+
+  private static boolean isHealth(NetworkPolicyPort port) {
+    return "health".equals(port.getPort().getStrVal()) && "TCP".equals(port.getProtocol());
+  }
+
+  /** The peers of a policy's ingress rules on the gRPC port, each rule naming only that port. */
+  private static List<NetworkPolicyPeer> grpcPeers(Rendering r, String policy) {
+    List<NetworkPolicyPeer> peers = new ArrayList<>();
+    for (NetworkPolicyIngressRule rule :
+        r.get(NetworkPolicy.class, policy).getSpec().getIngress()) {
+      if (rule.getPorts().stream().anyMatch(p -> "grpc".equals(p.getPort().getStrVal()))) {
+        assertThat(rule.getPorts()).as("%s: a gRPC rule opens that port only", policy).hasSize(1);
+        peers.addAll(rule.getFrom());
+      }
+    }
+    return peers;
+  }
+
+  private static NetworkPolicyPeer namespacePeer(String namespace) {
+    return new NetworkPolicyPeerBuilder()
+        .withNewNamespaceSelector()
+        .withMatchLabels(Map.of("kubernetes.io/metadata.name", namespace))
+        .endNamespaceSelector()
+        .build();
+  }
+
+  private static NetworkPolicyPeer podPeer(Map<String, String> labels) {
+    return new NetworkPolicyPeerBuilder()
+        .withNewPodSelector()
+        .withMatchLabels(labels)
+        .endPodSelector()
+        .build();
   }
 
   /** The candidates a workload's pod may connect to, in the order of {@link #CANDIDATES}. */

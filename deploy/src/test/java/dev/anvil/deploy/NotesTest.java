@@ -41,4 +41,20 @@ class NotesTest {
 
     assertThat(Chart.notes(values)).contains("WARNING: trainer.gpu.libtorch.hostPath");
   }
+
+  @Test
+  void sayWhoMayCallEachPortAndWhichSecretsToBring() {
+    assertThat(Chart.notes())
+        .contains(
+            "Context engine gRPC: pods of namespace anvil labelled\n"
+                + "    anvil.dev/context-engine-client=true, and the trainer.")
+        .contains("Trainer gRPC: pods of namespace anvil labelled anvil.dev/trainer-client=true.")
+        .contains("Health ports (grpc.health.v1 only): any address")
+        .contains("create secret generic anvil-tls --type=kubernetes.io/tls")
+        .contains("create secret generic anvil-trainer-client-tls --type=kubernetes.io/tls");
+    assertThat(Chart.notes(Chart.PRODUCTION_GPU))
+        .contains("Context engine gRPC: networkPolicy.ingress.contextEngine.grpc, and the trainer.")
+        .contains("Trainer gRPC: networkPolicy.ingress.trainer.grpc.")
+        .contains("Health ports (grpc.health.v1 only): networkPolicy.ingress.health.");
+  }
 }

@@ -34,6 +34,15 @@ class ValuesSchemaTest {
           gate without its eval set    | trainer: {gate: {enabled: true, rules: 'metric: ndcg@10', regressionPath: /r}} | /trainer/gate/evalPath         | minLength
           gate without rules           | trainer: {gate: {enabled: true, evalPath: /e, regressionPath: /r}}         | /trainer/gate/rules                | minLength
           gate set as a relative path  | trainer: {gate: {regressionPath: data/regression}}                          | /trainer/gate/regressionPath      | data/regression
+          the old shared gRPC peers    | networkPolicy: {ingress: {grpc: []}}                                       | /networkPolicy/ingress             | 'grpc'
+          unknown key, engine ingress  | networkPolicy: {ingress: {contextEngine: {metrics: []}}}                   | /networkPolicy/ingress/contextEngine | 'metrics'
+          unknown key, trainer ingress | networkPolicy: {ingress: {trainer: {grpc: [], health: []}}}                | /networkPolicy/ingress/trainer     | 'health'
+          trainer peers not a list     | networkPolicy: {ingress: {trainer: {grpc: {namespaceSelector: {}}}}}       | /networkPolicy/ingress/trainer/grpc | want array
+          health peer with ports       | networkPolicy: {ingress: {health: [{cidr: 10.0.0.0/22, ports: [{port: 7080}]}]}} | /networkPolicy/ingress/health/0 | 'ports'
+          health peers not a list      | networkPolicy: {ingress: {health: 10.0.0.0/22}}                            | /networkPolicy/ingress/health      | want array
+          unknown key, trainer client  | tls: {trainerClient: {name: corp-trainer-cert}}                            | /tls/trainerClient                 | 'name'
+          trainer client secret number | tls: {trainerClient: {secretName: 42}}                                     | /tls/trainerClient/secretName      | want string
+          trainer client secret name   | tls: {trainerClient: {secretName: Trainer_Cert}}                           | /tls/trainerClient/secretName      | Trainer_Cert
           """)
   void refusesBadValuesNamingTheField(String what, String values, String field, String detail) {
     Path file = Chart.values(dir, values);
