@@ -48,6 +48,20 @@ final class LimitOptions {
   @Option(names = "--max-burst", description = "Each caller's burst above it (default: 1000).")
   Integer burst;
 
+  @Option(
+      names = "--max-ingest-mib-per-second",
+      description =
+          "How fast each caller's ingest streams are read; faster writers are slowed down, not"
+              + " refused (default: 16 MiB/s).")
+  Integer ingestMibPerSecond;
+
+  @Option(
+      names = "--max-ingest-buffer-mib",
+      description =
+          "Documents received and not yet written, all streams together; past it a stream is"
+              + " refused (default: 256 MiB).")
+  Integer ingestBufferMib;
+
   /** The limits given, the defaults for the rest; a limit below 1 is refused naming it. */
   Limits limits() {
     try {
@@ -68,6 +82,8 @@ final class LimitOptions {
         concurrentSearches != null ? concurrentSearches : D.concurrentSearches(),
         concurrentIngests != null ? concurrentIngests : D.concurrentIngests(),
         requestsPerSecond != null ? requestsPerSecond : D.requestsPerSecond(),
-        burst != null ? burst : D.burst());
+        burst != null ? burst : D.burst(),
+        ingestMibPerSecond != null ? ingestMibPerSecond : D.ingestMibPerSecond(),
+        ingestBufferMib != null ? ingestBufferMib : D.ingestBufferMib());
   }
 }

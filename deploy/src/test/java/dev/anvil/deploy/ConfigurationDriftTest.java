@@ -52,7 +52,7 @@ class ConfigurationDriftTest {
       """
       contextEngine:
         auth: {issuer: "https://kc.example/realms/acme", audience: anvil, jwksUri: "https://kc.example/jwks"}
-        limits: {queryChars: 1000, filterTags: 4, filterValues: 64, facets: 4, topK: 100, tokenBudget: 5000, concurrentSearches: 16, concurrentIngests: 2, requestsPerSecond: 20, burst: 40}
+        limits: {queryChars: 1000, filterTags: 4, filterValues: 64, facets: 4, topK: 100, tokenBudget: 5000, concurrentSearches: 16, concurrentIngests: 2, requestsPerSecond: 20, burst: 40, ingestMibPerSecond: 8, ingestBufferMib: 64}
         kafka:
           bootstrap: kafka:9093
           clientConfigSecret: {name: kafka-client, key: client.properties}

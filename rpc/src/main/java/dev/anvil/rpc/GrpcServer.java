@@ -27,7 +27,7 @@ import java.util.concurrent.TimeUnit;
  * on loopback unless told otherwise, or over TLS ({@link ServerTransport}).
  */
 public final class GrpcServer implements AutoCloseable {
-  /** Largest request accepted: a training job's spec with its uploaded data files. */
+  /** Largest request accepted by default: a training job's spec with its uploaded data files. */
   public static final int MAX_MESSAGE_BYTES = 64 << 20;
 
   /** Calls one connection may have open at once: one client cannot hold every server thread. */
@@ -87,6 +87,21 @@ public final class GrpcServer implements AutoCloseable {
       TokenVerifier verifier,
       OpenTelemetry otel,
       List<BindableService> services) {
+    return start(host, port, transport, verifier, otel, services, MAX_MESSAGE_BYTES);
+  }
+
+  /**
+   * {@link #start(String, int, ServerTransport, TokenVerifier, OpenTelemetry, List)} refusing any
+   * request message past {@code maxMessageBytes} before it is parsed (RESOURCE_EXHAUSTED).
+   */
+  public static GrpcServer start(
+      String host,
+      int port,
+      ServerTransport transport,
+      TokenVerifier verifier,
+      OpenTelemetry otel,
+      List<BindableService> services,
+      int maxMessageBytes) {
     InetSocketAddress address = new InetSocketAddress(host, port);
     ServerCredentials credentials;
     Optional<ServerTls.Reloading> tls = Optional.empty();
@@ -111,7 +126,7 @@ public final class GrpcServer implements AutoCloseable {
     HealthStatusManager health = new HealthStatusManager();
     NettyServerBuilder builder =
         NettyServerBuilder.forAddress(address, credentials)
-            .maxInboundMessageSize(MAX_MESSAGE_BYTES)
+            .maxInboundMessageSize(maxMessageBytes)
             .maxConcurrentCallsPerConnection(MAX_CALLS_PER_CONNECTION)
             // Dead peers are found (ping after a minute of silence, gone after 20 s without an
             // answer), and a client pinging more often than every 30 s is cut off.

@@ -19,6 +19,11 @@ import java.util.Map;
  * @param concurrentIngests ingest batches written at once, server-wide
  * @param requestsPerSecond each caller's sustained rate (a token bucket per principal)
  * @param burst each caller's burst above that rate
+ * @param ingestMibPerSecond each caller's ingest streams are read at most this fast (MiB of
+ *     documents per second, after a second's worth at once): past it the server reads the next
+ *     document later, and HTTP/2 flow control holds the client back
+ * @param ingestBufferMib documents received and not yet written, all streams together (MiB); past
+ *     it a stream is refused
  */
 public record Limits(
     int queryChars,
@@ -30,11 +35,13 @@ public record Limits(
     int concurrentSearches,
     int concurrentIngests,
     double requestsPerSecond,
-    int burst) {
+    int burst,
+    int ingestMibPerSecond,
+    int ingestBufferMib) {
 
   /** The defaults: generous for agents, tight enough that no request can exhaust the server. */
   public static final Limits DEFAULTS =
-      new Limits(4096, 16, 1024, 16, SearchRequest.MAX_TOP_K, 100_000, 64, 8, 500, 1000);
+      new Limits(4096, 16, 1024, 16, SearchRequest.MAX_TOP_K, 100_000, 64, 8, 500, 1000, 16, 256);
 
   public Limits {
     for (int v :
@@ -47,7 +54,9 @@ public record Limits(
           tokenBudget,
           concurrentSearches,
           concurrentIngests,
-          burst
+          burst,
+          ingestMibPerSecond,
+          ingestBufferMib
         }) {
       if (v < 1) {
         throw new IllegalArgumentException("every limit must be at least 1, was " + v);

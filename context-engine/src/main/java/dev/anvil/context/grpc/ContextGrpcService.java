@@ -25,6 +25,7 @@ import dev.anvil.rpc.AuthInterceptor;
 import dev.anvil.rpc.GrpcServer;
 import io.grpc.Context;
 import io.grpc.Status;
+import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
 import java.nio.charset.StandardCharsets;
 import java.security.MessageDigest;
@@ -48,6 +49,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   private final Clock clock;
   private final Limits limits;
   private final Admission admission;
+  private final IngestPacing pacing;
 
   public ContextGrpcService(ContextEngine engine, AuditLog audit, Clock clock) {
     this(engine, audit, clock, Limits.DEFAULTS);
@@ -60,6 +62,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
     this.clock = clock;
     this.limits = limits;
     this.admission = new Admission(limits, System::nanoTime);
+    this.pacing = new IngestPacing(limits, System::nanoTime);
   }
 
   @Override
@@ -75,9 +78,9 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       limits.check(asked);
       SearchResponse res;
       try (Admission.Slot slot = admission.search()) {
-        checkDeadline();
-        res = engine.search(who.principal(), asked);
-        checkDeadline();
+        // The call's context is cancelled when its deadline passes or its client goes away; the
+        // engine asks it inside Lucene's loops, so a call no one waits for stops using CPU.
+        res = engine.search(who.principal(), asked, Context.current()::isCancelled);
       }
       // The model that answered, which a switch a moment later does not change.
       audit(who, "search", digest, res.documentIds(), res.policyVersion(), res.modelId(), "OK");
@@ -161,8 +164,13 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   @Override
   public StreamObserver<IngestRequest> ingest(StreamObserver<IngestResult> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
+    // Read one document at a time, each when the caller's rate allows (IngestPacing).
+    ServerCallStreamObserver<IngestResult> call = (ServerCallStreamObserver<IngestResult>) out;
+    call.disableAutoRequest();
+    call.request(1);
     return new StreamObserver<>() {
       private final List<Document> batch = new ArrayList<>();
+      private long held; // bytes of the server-wide buffer held by the batch
       private boolean failed;
 
       @Override
@@ -170,15 +178,34 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
         if (failed) {
           return;
         }
+        long bytes = request.getSerializedSize();
+        try {
+          pacing.hold(bytes);
+        } catch (RuntimeException e) {
+          failed = true;
+          release();
+          fail(out, who, "ingest", "", List.of(request.getDocument().getId()), e);
+          return;
+        }
+        held += bytes;
         batch.add(ProtoMapping.document(request.getDocument()));
         if (batch.size() >= INGEST_BATCH) {
           flush();
+        }
+        if (!failed) {
+          long wait = pacing.delayAfter(who.principal().subject(), bytes);
+          if (wait == 0) {
+            call.request(1);
+          } else {
+            pacing.later(wait, () -> requestNext(call));
+          }
         }
       }
 
       @Override
       public void onError(Throwable t) {
         failed = true; // the client went away: what was flushed is committed, the rest is dropped
+        release();
       }
 
       @Override
@@ -210,10 +237,27 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
           failed = true;
           fail(out, who, "ingest", "", batch.stream().map(Document::id).toList(), e);
         } finally {
-          batch.clear();
+          release();
         }
       }
+
+      private void release() {
+        batch.clear();
+        pacing.release(held);
+        held = 0;
+      }
     };
+  }
+
+  /** Asks a paced stream for its next document, unless it has ended meanwhile. */
+  private static void requestNext(ServerCallStreamObserver<IngestResult> call) {
+    try {
+      if (!call.isCancelled()) {
+        call.request(1);
+      }
+    } catch (RuntimeException e) {
+      // the call ended between the check and the request: nothing more to read
+    }
   }
 
   @Override
@@ -302,12 +346,6 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
                         .putAllCounts(counts)
                         .build()));
     return out;
-  }
-
-  private static void checkDeadline() {
-    if (Context.current().isCancelled()) {
-      throw Status.DEADLINE_EXCEEDED.withDescription("the deadline passed").asRuntimeException();
-    }
   }
 
   /** Records the engine's writes for this caller, with its user and agent. */

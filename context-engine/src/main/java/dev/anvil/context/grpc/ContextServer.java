@@ -2,6 +2,7 @@ package dev.anvil.context.grpc;
 
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.ContextException;
+import dev.anvil.context.api.Document;
 import dev.anvil.context.api.Limits;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.identity.TokenVerifier;
@@ -20,6 +21,12 @@ import java.util.List;
  * default in embedded mode).
  */
 public final class ContextServer {
+  /**
+   * Largest request message: one document of {@link Document#MAX_BODY_LENGTH} characters, each up
+   * to 3 bytes in UTF-8, with its title, tags and source. Larger ones are refused before parsing.
+   */
+  public static final int MAX_MESSAGE_BYTES = 3 * Document.MAX_BODY_LENGTH + (1 << 20);
+
   private ContextServer() {}
 
   /** Starts a server on {@code host:port} (port 0 picks a free one). */
@@ -67,7 +74,8 @@ public final class ContextServer {
           transport,
           verifier,
           otel,
-          List.of(new ContextGrpcService(engine, audit, Clock.systemUTC(), limits)));
+          List.of(new ContextGrpcService(engine, audit, Clock.systemUTC(), limits)),
+          MAX_MESSAGE_BYTES);
     } catch (UncheckedIOException e) {
       throw new ContextException(e.getMessage(), e);
     }

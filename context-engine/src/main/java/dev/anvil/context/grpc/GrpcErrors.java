@@ -5,6 +5,7 @@ import dev.anvil.context.api.InvalidDocumentException;
 import dev.anvil.context.api.InvalidRequestException;
 import dev.anvil.context.api.ModelDeniedException;
 import dev.anvil.context.api.ModelNotFoundException;
+import dev.anvil.context.api.SearchCancelledException;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
@@ -30,6 +31,7 @@ final class GrpcErrors {
           Status.PERMISSION_DENIED.withDescription(d.getMessage()).asRuntimeException();
       case ModelNotFoundException n ->
           Status.NOT_FOUND.withDescription(n.getMessage()).asRuntimeException();
+      case SearchCancelledException c -> stopped();
       default -> {
         LOG.error("internal error", e);
         yield Status.INTERNAL
@@ -47,6 +49,18 @@ final class GrpcErrors {
     return e.getClass() == ContextException.class
         ? Status.FAILED_PRECONDITION.withDescription(e.getMessage()).asRuntimeException()
         : toStatus(e);
+  }
+
+  /** DEADLINE_EXCEEDED if the call's deadline passed, else CANCELLED (its client went away). */
+  private static StatusRuntimeException stopped() {
+    io.grpc.Deadline deadline = io.grpc.Context.current().getDeadline();
+    return deadline != null && deadline.isExpired()
+        ? Status.DEADLINE_EXCEEDED
+            .withDescription("the deadline passed; the search was stopped")
+            .asRuntimeException()
+        : Status.CANCELLED
+            .withDescription("the call was cancelled; the search was stopped")
+            .asRuntimeException();
   }
 
   static StatusRuntimeException invalid(String field, String message) {

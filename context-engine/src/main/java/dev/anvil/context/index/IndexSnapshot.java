@@ -1,5 +1,7 @@
 package dev.anvil.context.index;
 
+import dev.anvil.context.api.Cancellation;
+import dev.anvil.context.api.SearchCancelledException;
 import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.schema.TagSchema;
 import java.io.IOException;
@@ -9,6 +11,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.index.QueryTimeout;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
@@ -25,16 +28,33 @@ import org.apache.lucene.util.QueryBuilder;
 /**
  * One request's point-in-time view of the index: BM25 and kNN retrieval with a filter inside each
  * (never after), facets, and reading chunks back. Chunks are named by their position in this
- * snapshot, valid only until {@link LuceneIndex#withSnapshot} returns. Not thread-safe.
+ * snapshot, valid only until {@link LuceneIndex#withSnapshot} returns.
+ *
+ * <p>The caller's {@link Cancellation} is Lucene's {@link QueryTimeout} for every search of the
+ * snapshot (checked while documents are scored and while the vector graph is walked, exact fallback
+ * included) and is asked again before each chunk is read: once it fires, the snapshot throws {@link
+ * SearchCancelledException} instead of returning what it found so far. Not thread-safe.
  */
 public final class IndexSnapshot {
   private final IndexSearcher searcher;
   private final Analyzer analyzer;
+  private final Stop stop;
   private StoredFields stored;
 
-  IndexSnapshot(IndexSearcher searcher, Analyzer analyzer) {
-    this.searcher = searcher;
+  IndexSnapshot(IndexSearcher shared, Analyzer analyzer, Cancellation cancellation) {
     this.analyzer = analyzer;
+    this.stop = new Stop(cancellation);
+    if (cancellation == Cancellation.NONE) {
+      this.searcher = shared;
+    } else {
+      // A timeout is per searcher, and the shared one serves every request: wrap the same reader
+      // (a cheap object) with the same scoring and caching.
+      this.searcher = new IndexSearcher(shared.getIndexReader());
+      searcher.setSimilarity(shared.getSimilarity());
+      searcher.setQueryCache(shared.getQueryCache());
+      searcher.setQueryCachingPolicy(shared.getQueryCachingPolicy());
+      searcher.setTimeout(stop);
+    }
   }
 
   /**
@@ -62,28 +82,41 @@ public final class IndexSnapshot {
    */
   public Optional<Ranked> bm25(String text, Filter filter, int n) throws IOException {
     Optional<Query> q = bm25Query(text, filter);
-    return q.isEmpty() ? Optional.empty() : Optional.of(Ranked.of(searcher.search(q.get(), n)));
+    if (q.isEmpty()) {
+      return Optional.empty();
+    }
+    TopDocs top = searcher.search(q.get(), n);
+    stop.check();
+    return Optional.of(Ranked.of(top));
   }
 
   /** The distinct documents per value of each tag among the BM25 matches within {@code filter}. */
   public Map<String, Map<String, Long>> facets(String text, Filter filter, List<String> tags)
       throws IOException {
     Optional<Query> q = bm25Query(text, filter);
-    return q.isEmpty() ? Map.of() : searcher.search(q.get(), new TagFacets(tags));
+    if (q.isEmpty()) {
+      return Map.of();
+    }
+    Map<String, Map<String, Long>> facets = searcher.search(q.get(), new TagFacets(tags));
+    stop.check();
+    return facets;
   }
 
   /**
    * The {@code k} nearest chunks to {@code vector} within {@code filter} (filtered inside HNSW).
    */
   public Ranked knn(float[] vector, Filter filter, int k) throws IOException {
-    return Ranked.of(
+    TopDocs top =
         searcher.search(
             new KnnFloatVectorQuery(IndexFields.VECTOR, vector, k, LuceneFilters.toQuery(filter)),
-            k));
+            k);
+    stop.check();
+    return Ranked.of(top);
   }
 
   /** Reads a chunk named by a ranking of this snapshot. */
   public ChunkRecord read(int doc, TagSchema schema) throws IOException {
+    stop.check();
     if (stored == null) {
       stored = searcher.storedFields();
     }
@@ -111,5 +144,30 @@ public final class IndexSnapshot {
             .add(terms, Occur.MUST)
             .add(LuceneFilters.toQuery(filter), Occur.FILTER)
             .build());
+  }
+
+  /** The caller's cancellation as Lucene's timeout; remembers that it fired. */
+  private static final class Stop implements QueryTimeout {
+    private final Cancellation cancellation;
+    private volatile boolean fired;
+
+    Stop(Cancellation cancellation) {
+      this.cancellation = cancellation;
+    }
+
+    @Override
+    public boolean shouldExit() {
+      if (!fired && cancellation.isCancelled()) {
+        fired = true;
+      }
+      return fired;
+    }
+
+    /** Lucene returns what it found when the timeout fires; the engine returns nothing. */
+    void check() {
+      if (shouldExit()) {
+        throw new SearchCancelledException();
+      }
+    }
   }
 }

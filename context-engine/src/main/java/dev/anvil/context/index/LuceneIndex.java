@@ -1,5 +1,6 @@
 package dev.anvil.context.index;
 
+import dev.anvil.context.api.Cancellation;
 import dev.anvil.context.api.ContextException;
 import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.schema.DocTags;
@@ -303,7 +304,15 @@ public final class LuceneIndex implements AutoCloseable {
 
   /** Runs {@code f} on a snapshot of what was last refreshed or committed. */
   public <T> T withSnapshot(SnapshotFunction<T> f) {
-    return withSearcher(s -> f.apply(new IndexSnapshot(s, analyzer)));
+    return withSnapshot(Cancellation.NONE, f);
+  }
+
+  /**
+   * Runs {@code f} on a snapshot whose searches stop once {@code cancellation} fires (see {@link
+   * IndexSnapshot}).
+   */
+  public <T> T withSnapshot(Cancellation cancellation, SnapshotFunction<T> f) {
+    return withSearcher(s -> f.apply(new IndexSnapshot(s, analyzer, cancellation)));
   }
 
   /** Every chunk of a document, in order; empty if it is not indexed. */

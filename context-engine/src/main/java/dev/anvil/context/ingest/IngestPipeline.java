@@ -10,6 +10,7 @@ import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.index.ChunkRecord;
 import dev.anvil.context.search.Narrowing;
+import dev.anvil.context.serving.SearchesFirst;
 import dev.anvil.context.serving.ServingIndexes;
 import dev.anvil.context.serving.Slot;
 import dev.anvil.context.telemetry.Telemetry;
@@ -50,16 +51,23 @@ public final class IngestPipeline {
   private final ServingIndexes indexes;
   private final Embedder base;
   private final Chunker chunker;
+  private final SearchesFirst first;
   private final Telemetry telemetry;
 
   /**
    * @param base the model whose tokenizer cuts chunks (every model switched to must share it)
+   * @param first what makes ingest's embedding wait for running searches
    */
   public IngestPipeline(
-      PolicyStore policies, ServingIndexes indexes, Embedder base, Telemetry telemetry) {
+      PolicyStore policies,
+      ServingIndexes indexes,
+      Embedder base,
+      SearchesFirst first,
+      Telemetry telemetry) {
     this.policies = policies;
     this.indexes = indexes;
     this.base = base;
+    this.first = first;
     this.chunker = chunker(base);
     this.telemetry = telemetry;
   }
@@ -175,7 +183,7 @@ public final class IngestPipeline {
     }
     Span.current().setAttribute(Telemetry.CHUNKS, texts.size());
     for (Slot slot : indexes.slots()) { // each index with vectors of its own model
-      float[][] vectors = telemetry.span("anvil.embed", () -> slot.embedder().embed(texts));
+      float[][] vectors = telemetry.span("anvil.embed", () -> first.embed(slot.embedder(), texts));
       int v = 0;
       for (int i = 0; i < accepted.size(); i++) {
         int n = chunks.get(i).size();

@@ -1,12 +1,15 @@
 package dev.anvil.context.search;
 
+import dev.anvil.context.api.Cancellation;
 import dev.anvil.context.api.InvalidRequestException;
+import dev.anvil.context.api.SearchCancelledException;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.index.ChunkRecord;
 import dev.anvil.context.index.IndexSnapshot;
+import dev.anvil.context.serving.SearchesFirst;
 import dev.anvil.context.serving.Slot;
 import dev.anvil.context.telemetry.Telemetry;
 import dev.anvil.rbac.Action;
@@ -39,16 +42,35 @@ public final class HybridSearcher {
   private static final Logger LOG = LoggerFactory.getLogger(HybridSearcher.class);
 
   private final PolicyStore policies;
+  private final SearchesFirst first;
   private final Telemetry telemetry;
   private final LongAdder disagreements = new LongAdder();
 
-  public HybridSearcher(PolicyStore policies, Telemetry telemetry) {
+  /**
+   * @param first where searches take their turn ahead of ingest's embedding
+   */
+  public HybridSearcher(PolicyStore policies, SearchesFirst first, Telemetry telemetry) {
     this.policies = policies;
+    this.first = first;
     this.telemetry = telemetry;
   }
 
-  /** Searches {@code slot} (taken once by the caller) as {@code principal}. */
-  public SearchResponse search(Slot slot, Principal principal, SearchRequest request) {
+  /**
+   * Searches {@code slot} (taken once by the caller) as {@code principal}, until {@code
+   * cancellation} fires.
+   *
+   * @throws SearchCancelledException once {@code cancellation} fired: before the query is embedded,
+   *     after, inside either retriever, or while chunks are packed
+   */
+  public SearchResponse search(
+      Slot slot, Principal principal, SearchRequest request, Cancellation cancellation) {
+    try (SearchesFirst.Turn turn = first.search()) {
+      return searchInTurn(slot, principal, request, cancellation);
+    }
+  }
+
+  private SearchResponse searchInTurn(
+      Slot slot, Principal principal, SearchRequest request, Cancellation cancellation) {
     Embedder embedder = slot.embedder();
     request.check();
     PolicySet set = policies.current();
@@ -69,12 +91,15 @@ public final class HybridSearcher {
       }
     }
     int candidates = Math.max(100, request.topK() * 4);
+    stopIfCancelled(cancellation);
     float[] vector =
         request.mode() == SearchRequest.Mode.BM25
             ? null
             : telemetry.span("anvil.embed", () -> embedder.embed(request.query()));
+    stopIfCancelled(cancellation); // one query's embedding (milliseconds) is not interrupted
     return slot.index()
         .withSnapshot(
+            cancellation,
             s -> {
               List<int[]> ranked = new ArrayList<>();
               // The BM25 pass also counts what the user may see, without a second pass.
@@ -108,6 +133,12 @@ public final class HybridSearcher {
                   embedder.modelId(),
                   facets);
             });
+  }
+
+  private static void stopIfCancelled(Cancellation cancellation) {
+    if (cancellation.isCancelled()) {
+      throw new SearchCancelledException();
+    }
   }
 
   /**

@@ -79,7 +79,7 @@ class LimitsTest {
         ContextEngine.open(dir.resolve("index"), PolicyStore.open(TestPacks.example()), embedder);
     issuer = DevTokenIssuer.openOrCreate(dir.resolve("key.json"), Clock.systemUTC());
     audit = AuditLog.open(dir.resolve("audit.jsonl"));
-    Limits limits = new Limits(100, 2, 3, 1, 5, 50, 1, 1, 0.001, 30);
+    Limits limits = new Limits(100, 2, 3, 1, 5, 50, 1, 1, 0.001, 30, 16, 256);
     server =
         ContextServer.start(
             "127.0.0.1",
@@ -198,6 +198,36 @@ class LimitsTest {
       embedder.release.countDown();
       held.get(30, TimeUnit.SECONDS);
       bob.search(query("kernel").build()); // the slot is free again
+    }
+  }
+
+  @Test
+  void aSearchPastItsDeadlineIsStoppedOnTheServerAndAudited() throws Exception {
+    String token = issuer.mint(people.find("alice").orElseThrow(), "test", Duration.ofMinutes(5));
+    try (ContextClient hurried =
+        ContextClient.connect("127.0.0.1", server.port(), () -> token, Duration.ofMillis(500))) {
+      assertRefused(
+          () -> hurried.search(query("hold the line").build()), Status.Code.DEADLINE_EXCEEDED, "");
+    }
+    // The server is still embedding the query; once it can go on, it sees the deadline passed
+    // and stops instead of searching, and its audit says why.
+    embedder.release.countDown();
+    TestUtils.waitForCondition(
+        () ->
+            auditLines()
+                .anyMatch(
+                    l ->
+                        l.contains("\"action\":\"search\"")
+                            && l.contains("\"status\":\"DEADLINE_EXCEEDED\"")),
+        Duration.ofSeconds(30),
+        "the search audited as DEADLINE_EXCEEDED");
+  }
+
+  java.util.stream.Stream<String> auditLines() {
+    try {
+      return java.nio.file.Files.readAllLines(dir.resolve("audit.jsonl")).stream();
+    } catch (java.io.IOException e) {
+      throw new java.io.UncheckedIOException(e);
     }
   }
 
