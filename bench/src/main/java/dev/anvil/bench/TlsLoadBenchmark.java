@@ -138,10 +138,11 @@ public final class TlsLoadBenchmark {
         String token = issuer.mint(alice, "load-test", Duration.ofHours(1));
         ClientTransport tls = ClientTransport.Tls.trusting(ca.pem());
         Result warm =
-            searchLoad(server, tls, token, queries, clients, 15, false, issuer, connector);
+            searchLoad(server, tls, token, queries, clients, 15, Flood.NONE, issuer, connector);
         System.out.printf("warm-up: %.1f QPS%n", warm.qps());
         Result plain =
-            searchLoad(server, tls, token, queries, clients, seconds, Flood.NONE, issuer, connector);
+            searchLoad(
+                server, tls, token, queries, clients, seconds, Flood.NONE, issuer, connector);
         report("hybrid search over TLS", plain, single);
         Result refused =
             searchLoad(

@@ -17,6 +17,7 @@ import dev.anvil.trainer.service.JobView;
 import dev.anvil.trainer.service.LocalTrainer;
 import dev.anvil.trainer.service.Submission;
 import dev.anvil.trainer.service.Trainer;
+import dev.anvil.trainer.service.TrainerLimits;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -388,6 +389,7 @@ final class TrainCommand {
     @Mixin PollOption poll;
 
     @Mixin GateOptions gate;
+    @Mixin TrainerLimitOptions limits;
 
     @Option(
         names = "--job-topic",
@@ -398,6 +400,7 @@ final class TrainCommand {
 
     @Override
     public Integer call() throws Exception {
+      TrainerLimits serverLimits = limits.limits(); // a bad --max-* stops the start first
       PolicyStore policies = PolicyStore.open(pack.pack());
       // Refuses to start without an issuer or --dev; maps attributes as the policies in force say.
       var verifier =
@@ -421,6 +424,7 @@ final class TrainCommand {
                   listen.transport(),
                   who -> new LocalTrainer(store, policies, TrainerOptions.models(), setup, who),
                   verifier,
+                  serverLimits,
                   GlobalOpenTelemetry.get()));
       JobEventTopic events = topic;
       Runtime.getRuntime()

@@ -2,9 +2,15 @@ package dev.anvil.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import com.fasterxml.jackson.databind.JsonNode;
+import com.fasterxml.jackson.databind.ObjectMapper;
 import dev.anvil.cli.Configuration;
+import dev.anvil.context.api.Limits;
+import dev.anvil.trainer.service.TrainerLimits;
 import io.fabric8.kubernetes.api.model.EnvFromSource;
 import io.fabric8.kubernetes.api.model.EnvVar;
+import java.io.IOException;
+import java.lang.reflect.RecordComponent;
 import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
@@ -52,12 +58,13 @@ class ConfigurationDriftTest {
       """
       contextEngine:
         auth: {issuer: "https://kc.example/realms/acme", audience: anvil, jwksUri: "https://kc.example/jwks"}
-        limits: {queryChars: 1000, filterTags: 4, filterValues: 64, facets: 4, topK: 100, tokenBudget: 5000, concurrentSearches: 16, concurrentIngests: 2, requestsPerSecond: 20, burst: 40, ingestMibPerSecond: 8, ingestBufferMib: 64}
+        limits: {queryChars: 1000, filterTags: 4, filterValues: 64, facets: 4, topK: 100, tokenBudget: 1000000, concurrentSearches: 16, concurrentIngests: 2, requestsPerSecond: 20, burst: 40, ingestMibPerSecond: 8, ingestBufferMib: 64}
         kafka:
           bootstrap: kafka:9093
           clientConfigSecret: {name: kafka-client, key: client.properties}
       trainer:
         gpu: {enabled: true}
+        limits: {specBytes: 4096, uploadFiles: 2, uploadBytes: 66060288, concurrentSubmits: 2, jobsPerOwner: 1, queuedJobs: 8, concurrentStreams: 32, streamsPerCaller: 2, concurrentPromotions: 1, requestsPerSecond: 2.5, burst: 5}
         auth: {issuer: "https://kc.example/realms/ml", audience: anvil-trainer, jwksUri: "https://kc.example/jwks"}
         gate:
           enabled: true
@@ -173,6 +180,46 @@ class ConfigurationDriftTest {
         .containsEntry("ANVIL_GATE_RULES", "/etc/anvil/gate/rules.yaml");
   }
 
+  /**
+   * Each service's limits in the chart are the components of its limits record, each set as its
+   * --max-* option's variable with the value as written (a large number not in e-notation).
+   */
+  @Test
+  void everyLimitOfTheValuesIsALimitOfTheServiceAndReachesItsVariable() throws IOException {
+    Map<String, Class<? extends Record>> records =
+        Map.of("contextEngine", Limits.class, "trainer", TrainerLimits.class);
+    for (var e : records.entrySet()) {
+      Set<String> components = new TreeSet<>();
+      for (RecordComponent c : e.getValue().getRecordComponents()) {
+        components.add(c.getName());
+      }
+      assertThat(limitsInSchema(e.getKey()))
+          .as("%s.limits in values.schema.json", e.getKey())
+          .containsExactlyInAnyOrderElementsOf(components);
+    }
+    var data = render("everything").configMap("anvil-trainer").getData();
+    assertThat(data)
+        .containsEntry("ANVIL_MAX_SPEC_BYTES", "4096")
+        .containsEntry("ANVIL_MAX_UPLOAD_FILES", "2")
+        .containsEntry("ANVIL_MAX_UPLOAD_BYTES", "66060288")
+        .containsEntry("ANVIL_MAX_CONCURRENT_SUBMITS", "2")
+        .containsEntry("ANVIL_MAX_JOBS_PER_OWNER", "1")
+        .containsEntry("ANVIL_MAX_QUEUED_JOBS", "8")
+        .containsEntry("ANVIL_MAX_CONCURRENT_STREAMS", "32")
+        .containsEntry("ANVIL_MAX_STREAMS_PER_CALLER", "2")
+        .containsEntry("ANVIL_MAX_CONCURRENT_PROMOTIONS", "1")
+        .containsEntry("ANVIL_MAX_REQUESTS_PER_SECOND", "2.5")
+        .containsEntry("ANVIL_MAX_BURST", "5");
+    assertThat(render("everything").configMap("anvil-context-engine").getData())
+        .containsEntry("ANVIL_MAX_TOKEN_BUDGET", "1000000")
+        .containsEntry("ANVIL_MAX_REQUESTS_PER_SECOND", "20")
+        .containsEntry("ANVIL_MAX_INGEST_MIB_PER_SECOND", "8")
+        .containsEntry("ANVIL_MAX_INGEST_BUFFER_MIB", "64");
+    assertThat(Chart.render().configMap("anvil-trainer").getData())
+        .as("no limit set: the trainer's own defaults")
+        .noneSatisfy((k, v) -> assertThat(k).startsWith("ANVIL_MAX_"));
+  }
+
   @Test
   void telemetryVariablesFollowTheValues() {
     var data = Chart.render(Chart.PRODUCTION_GPU).configMap("anvil-trainer").getData();
@@ -193,6 +240,21 @@ class ConfigurationDriftTest {
     assertThat(Chart.render().configMap("anvil-trainer").getData())
         .as("no OTEL_* variable: the SDK stays off and sends nothing")
         .noneSatisfy((k, v) -> assertThat(k).startsWith("OTEL_"));
+  }
+
+  /** The keys values.schema.json allows under {@code <component>.limits}. */
+  private static Set<String> limitsInSchema(String component) throws IOException {
+    JsonNode schema = new ObjectMapper().readTree(Chart.DIR.resolve("values.schema.json").toFile());
+    Set<String> keys = new TreeSet<>();
+    schema
+        .path("properties")
+        .path(component)
+        .path("properties")
+        .path("limits")
+        .path("properties")
+        .fieldNames()
+        .forEachRemaining(keys::add);
+    return keys;
   }
 
   /** The command a container runs: its args up to the first flag. */

@@ -43,6 +43,8 @@ class ValuesSchemaTest {
           unknown key, trainer client  | tls: {trainerClient: {name: corp-trainer-cert}}                            | /tls/trainerClient                 | 'name'
           trainer client secret number | tls: {trainerClient: {secretName: 42}}                                     | /tls/trainerClient/secretName      | want string
           trainer client secret name   | tls: {trainerClient: {secretName: Trainer_Cert}}                           | /tls/trainerClient/secretName      | Trainer_Cert
+          trainer limit of 0           | trainer: {limits: {jobsPerOwner: 0}}                                       | /trainer/limits/jobsPerOwner      | minimum
+          unknown trainer limit        | trainer: {limits: {jobs: 4}}                                               | /trainer/limits                   | 'jobs'
           """)
   void refusesBadValuesNamingTheField(String what, String values, String field, String detail) {
     Path file = Chart.values(dir, values);

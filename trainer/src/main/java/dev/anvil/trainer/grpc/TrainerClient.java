@@ -177,6 +177,7 @@ public final class TrainerClient implements Trainer {
             case PERMISSION_DENIED -> Kind.DENIED;
             case INVALID_ARGUMENT -> Kind.INVALID;
             case FAILED_PRECONDITION -> Kind.CONFLICT;
+            case RESOURCE_EXHAUSTED -> Kind.EXHAUSTED;
             default -> null;
           };
       if (kind == null) {

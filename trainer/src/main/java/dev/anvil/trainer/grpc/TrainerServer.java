@@ -5,6 +5,7 @@ import dev.anvil.rbac.Principal;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.rpc.ServerTransport;
 import dev.anvil.trainer.service.LocalTrainer;
+import dev.anvil.trainer.service.TrainerLimits;
 import io.opentelemetry.api.OpenTelemetry;
 import java.util.List;
 import java.util.function.Function;
@@ -27,7 +28,10 @@ public final class TrainerServer {
     return start(host, port, ServerTransport.LOOPBACK_PLAINTEXT, trainers, verifier, otel);
   }
 
-  /** Starts the trainer service over {@code transport} (TLS, or plaintext on loopback). */
+  /**
+   * Starts the trainer service over {@code transport} (TLS, or plaintext on loopback), within
+   * {@link TrainerLimits#DEFAULTS}.
+   */
   public static GrpcServer start(
       String host,
       int port,
@@ -35,7 +39,22 @@ public final class TrainerServer {
       Function<Principal, LocalTrainer> trainers,
       TokenVerifier verifier,
       OpenTelemetry otel) {
+    return start(host, port, transport, trainers, verifier, TrainerLimits.DEFAULTS, otel);
+  }
+
+  /**
+   * Starts the trainer service over {@code transport} (TLS, or plaintext on loopback), holding each
+   * request and caller to {@code limits}.
+   */
+  public static GrpcServer start(
+      String host,
+      int port,
+      ServerTransport transport,
+      Function<Principal, LocalTrainer> trainers,
+      TokenVerifier verifier,
+      TrainerLimits limits,
+      OpenTelemetry otel) {
     return GrpcServer.start(
-        host, port, transport, verifier, otel, List.of(new TrainerGrpcService(trainers)));
+        host, port, transport, verifier, otel, List.of(new TrainerGrpcService(trainers, limits)));
   }
 }

@@ -90,12 +90,30 @@ public final class LocalTrainer implements Trainer {
 
   @Override
   public JobView submit(Submission s) {
+    return submit(s, JobQuota.UNLIMITED);
+  }
+
+  /**
+   * Like {@link #submit(Submission)}, within {@code quota}: once the caller may submit, the job
+   * takes a place in it before anything is stored.
+   *
+   * @throws TrainerException {@link Kind#EXHAUSTED} if the caller or the trainer has as many jobs
+   *     queued or running as the quota allows; and as {@link #submit(Submission)}
+   */
+  public JobView submit(Submission s, JobQuota quota) {
     Principal caller = caller("submits the job");
     PolicySet set = policies.current();
     if (set.decide(caller, Action.SUBMIT) instanceof Decision.Deny d) {
       throw new TrainerException(
           Kind.DENIED, caller.subject() + " may not submit jobs: denied by " + d.policy());
     }
+    try (JobQuota.Place place = quota.take(store, caller.subject())) {
+      return JobView.of(store(s, caller));
+    }
+  }
+
+  /** Checks the spec (against its files, staged first) and queues its job. */
+  private Job store(Submission s, Principal caller) {
     Job job;
     if (s.specDir().isPresent()) {
       JobSpec spec = JobSpec.parse(s.where(), s.spec(), s.specDir().get());
@@ -127,7 +145,7 @@ public final class LocalTrainer implements Trainer {
         deleteRecursively(staging);
       }
     }
-    return JobView.of(job);
+    return job;
   }
 
   /**

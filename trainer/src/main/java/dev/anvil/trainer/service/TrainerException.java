@@ -13,7 +13,12 @@ public final class TrainerException extends RuntimeException {
     /** The request is malformed (a bad spec, a missing file). */
     INVALID,
     /** Not possible in the present state: a finished job, a trainer without a gate. */
-    CONFLICT
+    CONFLICT,
+    /**
+     * A limit of the service is reached (the caller's or the trainer's jobs queued or running); the
+     * same request may succeed later.
+     */
+    EXHAUSTED
   }
 
   private final Kind kind;
