@@ -11,6 +11,7 @@ import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.context.grpc.v1.SearchRequest;
 import dev.anvil.context.grpc.v1.SearchResponse;
 import dev.anvil.context.grpc.v1.TagValues;
+import dev.anvil.eval.BeirDataset;
 import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicyStore;
@@ -47,8 +48,12 @@ import java.util.concurrent.atomic.AtomicLong;
  * <p>The server embeds queries with {@code ENGINE_THREADS} ONNX threads (1, the chart's default:
  * concurrent searches then each use one core instead of contending for all).
  *
+ * <p>The corpus is SciFact's abstracts and the queries its training queries (real text: a made-up
+ * vocabulary makes every query match every document, which no real corpus does).
+ *
  * <p>Not JMH: a whole-system run. {@code java ... -cp bench/target/benchmarks.jar
- * dev.anvil.bench.TlsLoadBenchmark [SECONDS_PER_PHASE] [CLIENTS] [DOCS] [ENGINE_THREADS]}.
+ * dev.anvil.bench.TlsLoadBenchmark [SECONDS_PER_PHASE] [CLIENTS] [DOCS] [ENGINE_THREADS]
+ * [BEIR_DIR]}.
  */
 public final class TlsLoadBenchmark {
   private TlsLoadBenchmark() {}
@@ -78,14 +83,17 @@ public final class TlsLoadBenchmark {
     Path work = Files.createTempDirectory("anvil-tls-load");
     TestCertificates.Ca ca = TestCertificates.ca(work, "bench-ca");
     TestCertificates.Leaf cert = ca.server(work, "engine");
-    List<String> queries = EmbedderBenchmark.sentences(512, 99);
+    Path beir = Path.of(args.length > 4 ? args[4] : "../shared/data/beir/scifact");
+    // Real text: SciFact's abstracts and its training queries (the test split stays unseen).
+    BeirDataset scifact = BeirDataset.load(beir, "train");
+    List<String> queries = List.copyOf(scifact.queries().values());
     int engineThreads = args.length > 3 ? Integer.parseInt(args[3]) : 1;
     int cores = Runtime.getRuntime().availableProcessors();
     try (OnnxEmbedder embedder = OnnxEmbedder.open(ModelSource.packagedMiniLm(), engineThreads);
         ContextEngine engine =
             ContextEngine.open(work.resolve("index"), PolicyStore.open(pack), embedder);
         AuditLog audit = AuditLog.open(work.resolve("audit.jsonl"))) {
-      List<Document> corpus = corpus(docs);
+      List<Document> corpus = corpus(scifact, docs);
       long t = System.nanoTime();
       for (int i = 0; i < corpus.size(); i += 64) {
         engine.ingest(connector, corpus.subList(i, Math.min(corpus.size(), i + 64)));
@@ -177,21 +185,21 @@ public final class TlsLoadBenchmark {
   }
 
   /**
-   * Half engineering's internal notes (alice reads them), half HR's confidential ones (she does
-   * not).
+   * The first {@code n} abstracts of SciFact: half tagged as engineering's internal notes (alice
+   * reads them), half as HR's confidential ones (she does not).
    */
-  static List<Document> corpus(int n) {
-    List<String> sentences = EmbedderBenchmark.sentences(n * 3, 17);
+  static List<Document> corpus(BeirDataset scifact, int n) {
     List<Document> docs = new ArrayList<>(n);
-    for (int i = 0; i < n; i++) {
+    for (int i = 0; i < Math.min(n, scifact.corpus().size()); i++) {
+      BeirDataset.Doc d = scifact.corpus().get(i);
       boolean hr = i % 2 == 1;
       docs.add(
           new Document(
-              (hr ? "hr-" : "eng-") + i,
+              (hr ? "hr-" : "eng-") + d.id(),
               1,
-              "Document " + i,
-              String.join(" ", sentences.subList(i * 3, i * 3 + 3)),
-              "bench:" + i,
+              d.title(),
+              d.text(),
+              "scifact:" + d.id(),
               hr
                   ? Map.of("classification", "confidential", "department", List.of("hr"))
                   : Map.of("classification", "internal", "department", List.of("engineering"))));
@@ -287,7 +295,7 @@ public final class TlsLoadBenchmark {
     List<Future<?>> ingesters = new ArrayList<>();
     if (flood != Flood.NONE) {
       // OVERSIZED: past the largest body, each document crosses TLS and is parsed, then refused.
-      // LARGE: 200,000 characters of prose, chunked, embedded and indexed.
+      // LARGE: 200,000 characters of sentences, chunked, embedded and indexed.
       String huge =
           flood == Flood.OVERSIZED
               ? "x ".repeat(Document.MAX_BODY_LENGTH / 2 + 1_000)

@@ -170,7 +170,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
     call.request(1);
     return new StreamObserver<>() {
       private final List<Document> batch = new ArrayList<>();
-      private long held; // bytes of the server-wide buffer held by the batch
+      private int held; // what the batch holds of the server-wide buffer
       private boolean failed;
 
       @Override
@@ -180,14 +180,13 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
         }
         long bytes = request.getSerializedSize();
         try {
-          pacing.hold(bytes);
+          held += pacing.hold(bytes);
         } catch (RuntimeException e) {
           failed = true;
           release();
           fail(out, who, "ingest", "", List.of(request.getDocument().getId()), e);
           return;
         }
-        held += bytes;
         batch.add(ProtoMapping.document(request.getDocument()));
         if (batch.size() >= INGEST_BATCH) {
           flush();

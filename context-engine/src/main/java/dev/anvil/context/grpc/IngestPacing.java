@@ -65,10 +65,12 @@ final class IngestPacing {
   /**
    * Holds {@code bytes} of the server-wide buffer until {@link #release}.
    *
+   * @return what was held, in the buffer's units, to give back to {@link #release}
    * @throws StatusRuntimeException RESOURCE_EXHAUSTED when the buffer is full
    */
-  void hold(long bytes) {
-    if (!bufferKib.tryAcquire(kib(bytes))) {
+  int hold(long bytes) {
+    int kib = (int) Math.max(1, (bytes + KIB - 1) / KIB);
+    if (!bufferKib.tryAcquire(kib)) {
       throw Status.RESOURCE_EXHAUSTED
           .withDescription(
               "more than "
@@ -77,15 +79,19 @@ final class IngestPacing {
                   + " (limit max-ingest-buffer-mib); retry shortly")
           .asRuntimeException();
     }
+    return kib;
   }
 
-  /** Gives back what {@link #hold} took. */
-  void release(long bytes) {
-    bufferKib.release(kib(bytes));
+  /** Gives back what {@link #hold} returned (summed over several holds). */
+  void release(int held) {
+    if (held > 0) {
+      bufferKib.release(held);
+    }
   }
 
-  private static int kib(long bytes) {
-    return (int) Math.max(1, (bytes + KIB - 1) / KIB);
+  /** What the buffer has free now, in its units; for tests. */
+  int available() {
+    return bufferKib.availablePermits();
   }
 
   /**

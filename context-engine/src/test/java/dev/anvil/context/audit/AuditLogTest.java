@@ -108,6 +108,37 @@ class AuditLogTest {
   }
 
   @Test
+  void concurrentAppendsShareForcesAndTheChainStaysWholeAcrossRotations() throws Exception {
+    Path file = dir.resolve("audit.jsonl");
+    int size = (event("s1").toJson(1, "0".repeat(64)) + "\n").length();
+    int threads = 8;
+    int each = 200;
+    try (AuditLog log = AuditLog.open(file, 50L * size)) {
+      var pool = java.util.concurrent.Executors.newFixedThreadPool(threads);
+      List<java.util.concurrent.Future<?>> done = new java.util.ArrayList<>();
+      for (int t = 0; t < threads; t++) {
+        int thread = t;
+        done.add(
+            pool.submit(
+                () -> {
+                  for (int i = 0; i < each; i++) {
+                    log.append(event("t" + thread + "-" + i));
+                  }
+                }));
+      }
+      for (var f : done) {
+        f.get(); // every append returned: its record was forced (or rotated out, which forces)
+      }
+      pool.shutdown();
+    }
+    assertThat(AuditChain.files(file).size()).as("rotated along the way").isGreaterThan(10);
+    assertThat(AuditChain.verify(file))
+        .isInstanceOfSatisfying(
+            AuditChain.Intact.class,
+            i -> assertThat(i.head().seq()).isEqualTo((long) threads * each));
+  }
+
+  @Test
   void theLogRotatesBySizeAndTheChainContinuesAcrossFiles() throws Exception {
     Path file = dir.resolve("audit.jsonl");
     int size = (event("s1").toJson(1, "0".repeat(64)) + "\n").length();
