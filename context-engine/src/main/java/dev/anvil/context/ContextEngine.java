@@ -6,6 +6,7 @@ import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.DeleteOutcome;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.api.IngestOutcome;
+import dev.anvil.context.api.InvalidRequestException;
 import dev.anvil.context.api.SearchCancelledException;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
@@ -31,6 +32,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Consumer;
 import java.util.function.Function;
 
 /**
@@ -255,6 +257,38 @@ public final class ContextEngine implements AutoCloseable {
             "anvil.search", () -> searcher.search(slot, principal, request, cancellation));
     telemetry.searched(System.nanoTime() - start, request.mode().name());
     return res;
+  }
+
+  /** Most chunks one {@link #trainingCorpus} page returns (unless one document has more). */
+  public static final int MAX_CORPUS_CHUNKS = 10_000;
+
+  /**
+   * A training corpus, one page: the chunks matching {@code tags} that {@code principal} may train
+   * on (the compiled {@code train} filter is part of the index query), of documents whose id sorts
+   * after {@code afterId} ("" for the first page), ordered by document id then chunk; each is given
+   * to {@code sink}. A page holds whole documents: at most {@code max} chunks, or all of one
+   * document's if it alone has more; the next page starts after its last document. Stops with
+   * {@link SearchCancelledException} once {@code cancellation} fires.
+   *
+   * @return how many chunks {@code sink} received
+   * @throws InvalidRequestException for an unknown tag or {@code max} outside 1 to {@link
+   *     #MAX_CORPUS_CHUNKS}
+   */
+  public int trainingCorpus(
+      Principal principal,
+      Map<String, List<String>> tags,
+      String afterId,
+      int max,
+      Cancellation cancellation,
+      Consumer<SearchHit> sink) {
+    if (max < 1 || max > MAX_CORPUS_CHUNKS) {
+      throw new InvalidRequestException(
+          "max_chunks", "expected 1 to " + MAX_CORPUS_CHUNKS + ", was " + max);
+    }
+    return telemetry.span(
+        "anvil.corpus",
+        () ->
+            searcher.corpus(indexes.serving(), principal, tags, afterId, max, cancellation, sink));
   }
 
   /** Deletes a document as {@code principal}, who needs the {@code delete} permission on it. */

@@ -83,16 +83,24 @@ public record Limits(
     if (r.tokenBudget() > tokenBudget) {
       throw tooMany("token_budget", "tokens", tokenBudget, r.tokenBudget(), "max-token-budget");
     }
-    Map<String, List<String>> filter = r.narrowTo();
+    checkFilter(r.narrowTo());
+    if (r.facets().size() > facets) {
+      throw tooMany("facets", "facets", facets, r.facets().size(), "max-facets");
+    }
+  }
+
+  /**
+   * Checks a tag filter's size (a search's, or a corpus's tag query).
+   *
+   * @throws InvalidRequestException naming the limit and its value
+   */
+  public void checkFilter(Map<String, List<String>> filter) {
     if (filter.size() > filterTags) {
       throw tooMany("filter", "tags", filterTags, filter.size(), "max-filter-tags");
     }
     int values = filter.values().stream().mapToInt(List::size).sum();
     if (values > filterValues) {
       throw tooMany("filter", "values", filterValues, values, "max-filter-values");
-    }
-    if (r.facets().size() > facets) {
-      throw tooMany("facets", "facets", facets, r.facets().size(), "max-facets");
     }
   }
 

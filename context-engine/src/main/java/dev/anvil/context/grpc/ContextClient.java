@@ -1,10 +1,12 @@
 package dev.anvil.context.grpc;
 
 import com.google.common.util.concurrent.ListenableFuture;
+import dev.anvil.context.grpc.v1.Chunk;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
 import dev.anvil.context.grpc.v1.DeleteRequest;
 import dev.anvil.context.grpc.v1.DeleteResponse;
 import dev.anvil.context.grpc.v1.Document;
+import dev.anvil.context.grpc.v1.ExportCorpusRequest;
 import dev.anvil.context.grpc.v1.GetModelRequest;
 import dev.anvil.context.grpc.v1.GetRequest;
 import dev.anvil.context.grpc.v1.GetResponse;
@@ -104,6 +106,15 @@ public final class ContextClient implements AutoCloseable {
   /** Serves the previous model again. */
   public ModelStatus rollbackModel() {
     return blocking().rollbackModel(RollbackModelRequest.getDefaultInstance());
+  }
+
+  /**
+   * A training corpus, one page: the chunks matching {@code request}'s tags that the caller may
+   * train on, read as the server sends them (the iterator blocks; abandoning it early cancels
+   * nothing, so read it to the end or close this client).
+   */
+  public java.util.Iterator<Chunk> exportCorpus(ExportCorpusRequest request) {
+    return blocking().exportCorpus(request);
   }
 
   /** Streams documents and collects one result per document (completes when all are durable). */

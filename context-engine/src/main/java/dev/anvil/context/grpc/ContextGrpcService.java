@@ -9,9 +9,11 @@ import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.audit.AuditEvent;
 import dev.anvil.context.audit.AuditLog;
+import dev.anvil.context.grpc.v1.Chunk;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
 import dev.anvil.context.grpc.v1.DeleteRequest;
 import dev.anvil.context.grpc.v1.DeleteResponse;
+import dev.anvil.context.grpc.v1.ExportCorpusRequest;
 import dev.anvil.context.grpc.v1.GetModelRequest;
 import dev.anvil.context.grpc.v1.GetRequest;
 import dev.anvil.context.grpc.v1.GetResponse;
@@ -33,7 +35,9 @@ import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
 import java.util.HexFormat;
+import java.util.LinkedHashMap;
 import java.util.List;
+import java.util.Map;
 import java.util.concurrent.CancellationException;
 
 /**
@@ -256,6 +260,50 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       }
     } catch (RuntimeException e) {
       // the call ended between the check and the request: nothing more to read
+    }
+  }
+
+  @Override
+  public void exportCorpus(ExportCorpusRequest request, StreamObserver<Chunk> out) {
+    Identity who = AuthInterceptor.IDENTITY.get();
+    ServerCallStreamObserver<Chunk> call = (ServerCallStreamObserver<Chunk>) out;
+    List<String> ids = new ArrayList<>(); // each document sent, once: what the audit names
+    try {
+      admission.rate(who.principal().subject());
+      Map<String, List<String>> tags = new LinkedHashMap<>();
+      request.getTagsMap().forEach((tag, v) -> tags.put(tag, List.copyOf(v.getValuesList())));
+      limits.checkFilter(tags);
+      int max =
+          request.getMaxChunks() == 0 ? ContextEngine.MAX_CORPUS_CHUNKS : request.getMaxChunks();
+      try (Admission.Slot slot = admission.search()) {
+        engine.trainingCorpus(
+            who.principal(),
+            tags,
+            request.getAfterDocumentId(),
+            max,
+            Context.current()::isCancelled,
+            hit -> {
+              awaitReady(call); // a slow reader holds the export back, not the server's memory
+              out.onNext(ProtoMapping.chunk(hit));
+              if (ids.isEmpty() || !ids.getLast().equals(hit.documentId())) {
+                ids.add(hit.documentId());
+              }
+            });
+      }
+      audit(who, "export_corpus", "", ids, engine.policies().current().version(), "OK");
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      fail(out, who, "export_corpus", "", ids, e);
+    }
+  }
+
+  /**
+   * Waits until the client can take another message, or the call ended. Polled: the transport's
+   * ready callback runs on this call's executor, which this method occupies.
+   */
+  private static void awaitReady(ServerCallStreamObserver<?> call) {
+    while (!call.isReady() && !call.isCancelled()) {
+      java.util.concurrent.locks.LockSupport.parkNanos(1_000_000);
     }
   }
 

@@ -20,7 +20,10 @@ import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.ScoreDoc;
+import org.apache.lucene.search.Sort;
+import org.apache.lucene.search.SortField;
 import org.apache.lucene.search.TermQuery;
+import org.apache.lucene.search.TermRangeQuery;
 import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.search.TotalHits;
 import org.apache.lucene.util.QueryBuilder;
@@ -112,6 +115,25 @@ public final class IndexSnapshot {
             k);
     stop.check();
     return Ranked.of(top);
+  }
+
+  /**
+   * Chunks within {@code filter} of documents whose id sorts after {@code afterId} (all if empty),
+   * ordered by document id then chunk, at most {@code max}.
+   */
+  public int[] byDocumentId(Filter filter, String afterId, int max) throws IOException {
+    BooleanQuery.Builder q =
+        new BooleanQuery.Builder().add(LuceneFilters.toQuery(filter), Occur.FILTER);
+    if (!afterId.isEmpty()) {
+      q.add(
+          TermRangeQuery.newStringRange(IndexFields.ID, afterId, null, false, false), Occur.FILTER);
+    }
+    // Ties (the chunks of one document, indexed as one block) keep index order: chunk order.
+    TopDocs top =
+        searcher.search(
+            q.build(), max, new Sort(new SortField(IndexFields.ID, SortField.Type.STRING)));
+    stop.check();
+    return Ranked.of(top).docs();
   }
 
   /** Reads a chunk named by a ranking of this snapshot. */

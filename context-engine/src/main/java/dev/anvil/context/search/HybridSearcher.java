@@ -26,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.atomic.LongAdder;
+import java.util.function.Consumer;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -159,7 +160,7 @@ public final class HybridSearcher {
         break;
       }
       ChunkRecord c = snapshot.read(f.doc(), set.schema());
-      Optional<List<String>> permittedBy = permittedBy(set, principal, c);
+      Optional<List<String>> permittedBy = permittedBy(set, principal, Action.READ, c);
       if (permittedBy.isEmpty()) {
         continue;
       }
@@ -173,13 +174,64 @@ public final class HybridSearcher {
   }
 
   /**
+   * A training corpus, one page: the chunks within {@code tags} that {@code principal} may train on
+   * (the compiled {@code train} filter inside the index query), of documents whose id sorts after
+   * {@code afterId}, ordered by document id then chunk, each given to {@code sink} with the
+   * policies that permit it. A page holds whole documents: at most {@code max} chunks, or all of
+   * one document's if it alone has more. Each chunk is decided once more, as in search.
+   *
+   * @return how many chunks {@code sink} received
+   */
+  public int corpus(
+      Slot slot,
+      Principal principal,
+      Map<String, List<String>> tags,
+      String afterId,
+      int max,
+      Cancellation cancellation,
+      Consumer<SearchHit> sink) {
+    PolicySet set = policies.current();
+    Span.current().setAttribute(Telemetry.POLICY_VERSION, set.version());
+    Filter filter =
+        Filter.and(
+            set.compile(principal, Action.TRAIN).filter(), Narrowing.filter(set.schema(), tags));
+    return slot.index()
+        .withSnapshot(
+            cancellation,
+            s -> {
+              int[] docs = s.byDocumentId(filter, afterId, max);
+              List<ChunkRecord> page = new ArrayList<>(docs.length);
+              for (int doc : docs) {
+                page.add(s.read(doc, set.schema()));
+              }
+              if (docs.length == max) { // the last document may go on past the page
+                String last = page.getLast().id();
+                if (page.getFirst().id().equals(last)) {
+                  page = s.chunksOf(last, set.schema()); // one document: all of it
+                } else {
+                  page.removeIf(c -> c.id().equals(last)); // the next page starts with it
+                }
+              }
+              int n = 0;
+              for (ChunkRecord c : page) {
+                Optional<List<String>> by = permittedBy(set, principal, Action.TRAIN, c);
+                if (by.isPresent()) {
+                  sink.accept(hit(c, 1.0, by.get()));
+                  n++;
+                }
+              }
+              return n;
+            });
+  }
+
+  /**
    * The chunks of a document, if {@code principal} may read it; empty otherwise (absent or not).
    */
   public List<SearchHit> get(Slot slot, Principal principal, String id) {
     PolicySet set = policies.current();
     List<SearchHit> out = new ArrayList<>();
     for (ChunkRecord c : slot.index().chunksOf(id, set.schema())) {
-      Optional<List<String>> by = readers(set, principal, c);
+      Optional<List<String>> by = permitting(set, principal, Action.READ, c);
       if (by.isEmpty()) {
         return List.of();
       }
@@ -196,9 +248,13 @@ public final class HybridSearcher {
     return disagreements.sum();
   }
 
-  /** The policies that permit reading a chunk the index returned; empty (and counted) if none. */
-  private Optional<List<String>> permittedBy(PolicySet set, Principal principal, ChunkRecord c) {
-    Optional<List<String>> by = readers(set, principal, c);
+  /**
+   * The policies that permit {@code action} on a chunk the index returned within the compiled
+   * filter of that action; empty (and counted) if none.
+   */
+  private Optional<List<String>> permittedBy(
+      PolicySet set, Principal principal, Action action, ChunkRecord c) {
+    Optional<List<String>> by = permitting(set, principal, action, c);
     if (by.isEmpty()) {
       disagreements.increment();
       telemetry.disagreement();
@@ -222,11 +278,13 @@ public final class HybridSearcher {
   }
 
   /**
-   * The policies that let {@code principal} read a chunk, or empty (denied, or tags now invalid).
+   * The policies that permit {@code action} on a chunk to {@code principal}, or empty (denied, or
+   * tags now invalid).
    */
-  private static Optional<List<String>> readers(PolicySet set, Principal principal, ChunkRecord c) {
+  private static Optional<List<String>> permitting(
+      PolicySet set, Principal principal, Action action, ChunkRecord c) {
     try {
-      if (set.decide(principal, Action.READ, set.schema().validate(c.rawTags()))
+      if (set.decide(principal, action, set.schema().validate(c.rawTags()))
           instanceof Decision.Permit p) {
         return Optional.of(p.policies());
       }
