@@ -118,21 +118,7 @@ public final class TlsLoadBenchmark {
       DevTokenIssuer issuer =
           DevTokenIssuer.openOrCreate(work.resolve("key.json"), Clock.systemUTC());
       // The load is one caller's: lift its rate limit, keep every other limit at its default.
-      Limits d = Limits.DEFAULTS;
-      Limits limits =
-          new Limits(
-              d.queryChars(),
-              d.filterTags(),
-              d.filterValues(),
-              d.facets(),
-              d.topK(),
-              d.tokenBudget(),
-              d.concurrentSearches(),
-              d.concurrentIngests(),
-              1e9,
-              1_000_000,
-              d.ingestMibPerSecond(),
-              d.ingestBufferMib());
+      Limits limits = Limits.DEFAULTS.withCallerRate(1e9, 1_000_000);
       try (GrpcServer server =
           ContextServer.start(
               "127.0.0.1",

@@ -68,6 +68,40 @@ public record Limits(
     }
   }
 
+  /** These limits with another rate and burst per caller. */
+  public Limits withCallerRate(double requestsPerSecond, int burst) {
+    return new Limits(
+        queryChars,
+        filterTags,
+        filterValues,
+        facets,
+        topK,
+        tokenBudget,
+        concurrentSearches,
+        concurrentIngests,
+        requestsPerSecond,
+        burst,
+        ingestMibPerSecond,
+        ingestBufferMib);
+  }
+
+  /** These limits with another ingest rate per caller and ingest buffer. */
+  public Limits withIngest(int ingestMibPerSecond, int ingestBufferMib) {
+    return new Limits(
+        queryChars,
+        filterTags,
+        filterValues,
+        facets,
+        topK,
+        tokenBudget,
+        concurrentSearches,
+        concurrentIngests,
+        requestsPerSecond,
+        burst,
+        ingestMibPerSecond,
+        ingestBufferMib);
+  }
+
   /**
    * Checks a request's sizes.
    *

@@ -1,13 +1,9 @@
 package dev.anvil.context.grpc;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.api.Document;
-import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.api.Limits;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchResponse;
-import dev.anvil.context.api.WriteAudit;
-import dev.anvil.context.audit.AuditEvent;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.grpc.v1.Chunk;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
@@ -24,17 +20,12 @@ import dev.anvil.context.grpc.v1.RollbackModelRequest;
 import dev.anvil.context.grpc.v1.SwitchModelRequest;
 import dev.anvil.identity.Identity;
 import dev.anvil.rpc.AuthInterceptor;
-import dev.anvil.rpc.GrpcServer;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
 import io.grpc.stub.StreamObserver;
-import java.nio.charset.StandardCharsets;
-import java.security.MessageDigest;
-import java.security.NoSuchAlgorithmException;
 import java.time.Clock;
 import java.util.ArrayList;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -45,12 +36,9 @@ import java.util.concurrent.CancellationException;
  * audit event, and answers only after that event is flushed.
  */
 public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceImplBase {
-  /** Documents ingested and committed together from one stream. */
-  static final int INGEST_BATCH = 16;
 
   private final ContextEngine engine;
-  private final AuditLog audit;
-  private final Clock clock;
+  private final CallAudit calls;
   private final Limits limits;
   private final Admission admission;
   private final IngestPacing pacing;
@@ -62,8 +50,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   /** The service, holding each request and caller to {@code limits}. */
   public ContextGrpcService(ContextEngine engine, AuditLog audit, Clock clock, Limits limits) {
     this.engine = engine;
-    this.audit = audit;
-    this.clock = clock;
+    this.calls = new CallAudit(engine, audit, clock);
     this.limits = limits;
     this.admission = new Admission(limits, System::nanoTime);
     this.pacing = new IngestPacing(limits, System::nanoTime);
@@ -74,7 +61,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       dev.anvil.context.grpc.v1.SearchRequest request,
       StreamObserver<dev.anvil.context.grpc.v1.SearchResponse> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
-    String digest = digest(request.getQuery());
+    String digest = CallAudit.digest(request.getQuery());
     try {
       // The caller's rate, the request's sizes, then a search slot (or a refusal naming a limit).
       admission.rate(who.principal().subject());
@@ -87,7 +74,8 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
         res = engine.search(who.principal(), asked, Context.current()::isCancelled);
       }
       // The model that answered, which a switch a moment later does not change.
-      audit(who, "search", digest, res.documentIds(), res.policyVersion(), res.modelId(), "OK");
+      calls.record(
+          who, "search", digest, res.documentIds(), res.policyVersion(), res.modelId(), "OK");
       out.onNext(
           dev.anvil.context.grpc.v1.SearchResponse.newBuilder()
               .addAllChunks(res.hits().stream().map(ProtoMapping::chunk).toList())
@@ -99,7 +87,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
               .build());
       out.onCompleted();
     } catch (RuntimeException e) {
-      fail(out, who, "search", digest, List.of(), e);
+      calls.fail(out, who, "search", digest, List.of(), e);
     }
   }
 
@@ -118,7 +106,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
             .withDescription("no document '" + request.getDocumentId() + "' that you may read")
             .asRuntimeException();
       }
-      audit(who, "get", "", List.of(request.getDocumentId()), version, "OK");
+      calls.record(who, "get", "", List.of(request.getDocumentId()), version, "OK");
       out.onNext(
           GetResponse.newBuilder()
               .addAllChunks(chunks.stream().map(ProtoMapping::chunk).toList())
@@ -126,7 +114,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
               .build());
       out.onCompleted();
     } catch (RuntimeException e) {
-      fail(out, who, "get", "", List.of(request.getDocumentId()), e);
+      calls.fail(out, who, "get", "", List.of(request.getDocumentId()), e);
     }
   }
 
@@ -140,7 +128,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       }
       String id = request.getDocumentId();
       // The engine records the outcome (before deleting), so a refusal is answered, not failed.
-      switch (engine.delete(who.principal(), id, writes(who))) {
+      switch (engine.delete(who.principal(), id, calls.writes(who))) {
         case dev.anvil.context.api.DeleteOutcome.Deleted d -> {
           out.onNext(
               DeleteResponse.newBuilder()
@@ -161,106 +149,19 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
                     .asRuntimeException());
       }
     } catch (RuntimeException e) {
-      fail(out, who, "delete", "", List.of(request.getDocumentId()), e);
+      calls.fail(out, who, "delete", "", List.of(request.getDocumentId()), e);
     }
   }
 
   @Override
   public StreamObserver<IngestRequest> ingest(StreamObserver<IngestResult> out) {
-    Identity who = AuthInterceptor.IDENTITY.get();
-    // Read one document at a time, each when the caller's rate allows (IngestPacing).
-    ServerCallStreamObserver<IngestResult> call = (ServerCallStreamObserver<IngestResult>) out;
-    call.disableAutoRequest();
-    call.request(1);
-    return new StreamObserver<>() {
-      private final List<Document> batch = new ArrayList<>();
-      private int held; // what the batch holds of the server-wide buffer
-      private boolean failed;
-
-      @Override
-      public void onNext(IngestRequest request) {
-        if (failed) {
-          return;
-        }
-        long bytes = request.getSerializedSize();
-        try {
-          held += pacing.hold(bytes);
-        } catch (RuntimeException e) {
-          failed = true;
-          release();
-          fail(out, who, "ingest", "", List.of(request.getDocument().getId()), e);
-          return;
-        }
-        batch.add(ProtoMapping.document(request.getDocument()));
-        if (batch.size() >= INGEST_BATCH) {
-          flush();
-        }
-        if (!failed) {
-          long wait = pacing.delayAfter(who.principal().subject(), bytes);
-          if (wait == 0) {
-            call.request(1);
-          } else {
-            pacing.later(wait, () -> requestNext(call));
-          }
-        }
-      }
-
-      @Override
-      public void onError(Throwable t) {
-        failed = true; // the client went away: what was flushed is committed, the rest is dropped
-        release();
-      }
-
-      @Override
-      public void onCompleted() {
-        if (!failed) {
-          flush();
-          if (!failed) {
-            out.onCompleted();
-          }
-        }
-      }
-
-      private void flush() {
-        if (batch.isEmpty()) {
-          return;
-        }
-        try {
-          if (Context.current().isCancelled()) {
-            throw Status.CANCELLED.withDescription("the call was cancelled").asRuntimeException();
-          }
-          admission.rate(who.principal().subject());
-          try (Admission.Slot slot = admission.ingest()) {
-            // Recorded by the engine: each write before it is made, each refusal after.
-            List<IngestOutcome> outcomes =
-                engine.ingest(who.principal(), List.copyOf(batch), writes(who));
-            outcomes.forEach(o -> out.onNext(ProtoMapping.result(o)));
-          }
-        } catch (RuntimeException e) {
-          failed = true;
-          fail(out, who, "ingest", "", batch.stream().map(Document::id).toList(), e);
-        } finally {
-          release();
-        }
-      }
-
-      private void release() {
-        batch.clear();
-        pacing.release(held);
-        held = 0;
-      }
-    };
-  }
-
-  /** Asks a paced stream for its next document, unless it has ended meanwhile. */
-  private static void requestNext(ServerCallStreamObserver<IngestResult> call) {
-    try {
-      if (!call.isCancelled()) {
-        call.request(1);
-      }
-    } catch (RuntimeException e) {
-      // the call ended between the check and the request: nothing more to read
-    }
+    return new IngestStream(
+        AuthInterceptor.IDENTITY.get(),
+        (ServerCallStreamObserver<IngestResult>) out,
+        engine,
+        admission,
+        pacing,
+        calls);
   }
 
   @Override
@@ -290,10 +191,10 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
               }
             });
       }
-      audit(who, "export_corpus", "", ids, engine.policies().current().version(), "OK");
+      calls.record(who, "export_corpus", "", ids, engine.policies().current().version(), "OK");
       out.onCompleted();
     } catch (RuntimeException e) {
-      fail(out, who, "export_corpus", "", ids, e);
+      calls.fail(out, who, "export_corpus", "", ids, e);
     }
   }
 
@@ -330,11 +231,11 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
           id,
           request.getChunksPerSecond(),
           request.getOverrideGate(),
-          writes(who)); // recorded before the re-embedding starts
+          calls.writes(who)); // recorded before the re-embedding starts
       out.onNext(status());
       out.onCompleted();
     } catch (RuntimeException e) {
-      fail(out, who, action, "", List.of(id), GrpcErrors.refusedModel(e));
+      calls.fail(out, who, action, "", List.of(id), GrpcErrors.refusedModel(e));
     }
   }
 
@@ -342,11 +243,11 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   public void rollbackModel(RollbackModelRequest request, StreamObserver<ModelStatus> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
     try {
-      engine.rollback(who.principal(), writes(who)); // recorded before the switch back
+      engine.rollback(who.principal(), calls.writes(who)); // recorded before the switch back
       out.onNext(status());
       out.onCompleted();
     } catch (RuntimeException e) {
-      fail(out, who, "rollback_model", "", List.of(), GrpcErrors.refusedModel(e));
+      calls.fail(out, who, "rollback_model", "", List.of(), GrpcErrors.refusedModel(e));
     }
   }
 
@@ -393,85 +294,5 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
                         .putAllCounts(counts)
                         .build()));
     return out;
-  }
-
-  /** Records the engine's writes for this caller, with its user and agent. */
-  private WriteAudit writes(Identity who) {
-    return audit.recorder(
-        who.principal().subject(),
-        who.username(),
-        who.agent().orElse(""),
-        engine::modelId,
-        clientCertificate());
-  }
-
-  /** The caller's client certificate (mTLS) as the audit records it, or empty. */
-  private static String clientCertificate() {
-    String subject = GrpcServer.CLIENT_CERTIFICATE.get();
-    return subject == null ? "" : "client_cert=" + subject;
-  }
-
-  /** Audits a refused or failed call with the ids it named, then answers it with its status. */
-  private void fail(
-      StreamObserver<?> out,
-      Identity who,
-      String action,
-      String digest,
-      List<String> ids,
-      RuntimeException e) {
-    io.grpc.StatusRuntimeException status = GrpcErrors.toStatus(e);
-    audit(
-        who,
-        action,
-        digest,
-        ids,
-        engine.policies().current().version(),
-        status.getStatus().getCode().name());
-    out.onError(status);
-  }
-
-  private void audit(
-      Identity who,
-      String action,
-      String digest,
-      List<String> ids,
-      String policyVersion,
-      String status) {
-    audit(who, action, digest, ids, policyVersion, engine.modelId(), status);
-  }
-
-  private void audit(
-      Identity who,
-      String action,
-      String digest,
-      List<String> ids,
-      String policyVersion,
-      String modelId,
-      String status) {
-    audit.append(
-        new AuditEvent(
-            clock.instant(),
-            who.principal().subject(),
-            who.username(),
-            who.agent().orElse(""),
-            action,
-            digest,
-            ids,
-            policyVersion,
-            modelId,
-            status,
-            clientCertificate()));
-  }
-
-  private static String digest(String query) {
-    try {
-      return "sha256:"
-          + HexFormat.of()
-              .formatHex(
-                  MessageDigest.getInstance("SHA-256")
-                      .digest(query.getBytes(StandardCharsets.UTF_8)));
-    } catch (NoSuchAlgorithmException e) {
-      throw new IllegalStateException("SHA-256 is always available", e);
-    }
   }
 }

@@ -156,7 +156,8 @@ class CorpusExportTest {
         after = chunks.getLast().getDocumentId();
       }
       // Pages of whole documents: eng-a's four chunks come together though the page holds two.
-      assertThat(seen).containsExactly("eng-a#0", "eng-a#1", "eng-a#2", "eng-a#3", "eng-b#0", "eng-d#0");
+      assertThat(seen)
+          .containsExactly("eng-a#0", "eng-a#1", "eng-a#2", "eng-a#3", "eng-b#0", "eng-d#0");
     }
   }
 

@@ -53,21 +53,7 @@ class IngestPacingTest {
             HashEmbedder.of("hash", 8).withMaxTokens(4096));
     issuer = DevTokenIssuer.openOrCreate(dir.resolve("key.json"), Clock.systemUTC());
     audit = AuditLog.open(dir.resolve("audit.jsonl"));
-    Limits d = Limits.DEFAULTS;
-    Limits limits =
-        new Limits(
-            d.queryChars(),
-            d.filterTags(),
-            d.filterValues(),
-            d.facets(),
-            d.topK(),
-            d.tokenBudget(),
-            d.concurrentSearches(),
-            d.concurrentIngests(),
-            d.requestsPerSecond(),
-            d.burst(),
-            mibPerSecond,
-            bufferMib);
+    Limits limits = Limits.DEFAULTS.withIngest(mibPerSecond, bufferMib);
     server =
         ContextServer.start(
             "127.0.0.1",
@@ -169,23 +155,7 @@ class IngestPacingTest {
   @Test
   void eachCallerIsPacedByItsOwnBytes() {
     AtomicLong now = new AtomicLong();
-    Limits d = Limits.DEFAULTS;
-    IngestPacing pacing =
-        new IngestPacing(
-            new Limits(
-                d.queryChars(),
-                d.filterTags(),
-                d.filterValues(),
-                d.facets(),
-                d.topK(),
-                d.tokenBudget(),
-                d.concurrentSearches(),
-                d.concurrentIngests(),
-                d.requestsPerSecond(),
-                d.burst(),
-                2,
-                1),
-            now::get);
+    IngestPacing pacing = new IngestPacing(Limits.DEFAULTS.withIngest(2, 1), now::get);
     // 2 MiB/s with a second of tolerance: 2 MiB at once, then each MiB waits half a second.
     assertThat(pacing.delayAfter("a", 2L * MIB)).isZero();
     assertThat(pacing.delayAfter("a", MIB)).isEqualTo(500_000_000L);
