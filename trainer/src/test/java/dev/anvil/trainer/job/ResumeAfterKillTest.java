@@ -2,8 +2,6 @@ package dev.anvil.trainer.job;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import ai.djl.Device;
-import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestJvm;
@@ -13,7 +11,6 @@ import dev.anvil.trainer.TinyModels;
 import dev.anvil.trainer.model.Safetensors;
 import dev.anvil.trainer.model.Tensor;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
@@ -24,8 +21,11 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
- * A worker killed with SIGKILL in the middle of a job; a new worker resumes the job from its last
- * checkpoint and ends with the same model as a run that was never interrupted (same seed).
+ * A worker killed in the middle of a job (it halts itself, as SIGKILL, once it has recorded a step
+ * the test chose at random); a new worker resumes the job from its last checkpoint and ends with
+ * the same model as a run that was never interrupted (same seed). The uninterrupted run is a fresh
+ * worker process too: the same process state as the killed and the resumed ones, not the test's JVM
+ * after other training tests.
  */
 @ExtendWith(TestSeed.class)
 @Tag("heavy")
@@ -51,13 +51,13 @@ class ResumeAfterKillTest {
         holdout: 0.25
       """;
 
-  private Process worker(Path jobs, Path models) throws Exception {
-    return new ProcessBuilder(
-            TestJvm.command(
-                TrainWorkerMain.class,
-                jobs.toString(),
-                models.toString(),
-                TestPacks.example().dir().toString()))
+  private Process worker(Path jobs, Path models, String... haltAtStep) throws Exception {
+    List<String> args = new java.util.ArrayList<>();
+    args.add(jobs.toString());
+    args.add(models.toString());
+    args.add(TestPacks.example().dir().toString());
+    args.addAll(List.of(haltAtStep));
+    return new ProcessBuilder(TestJvm.command(TrainWorkerMain.class, args.toArray(String[]::new)))
         .redirectErrorStream(true)
         .redirectOutput(ProcessBuilder.Redirect.appendTo(dir.resolve("worker.log").toFile()))
         .start();
@@ -86,31 +86,28 @@ class ResumeAfterKillTest {
     Principal mia =
         PrincipalDirectory.load(TestPacks.example().principalsFile()).find("mia").orElseThrow();
 
-    // Uninterrupted, in this JVM.
+    // Uninterrupted, in a worker process of its own.
     JobStore straight = new JobStore(dir.resolve("straight/jobs"));
     Job a = straight.submit("resume", SPEC, dir, mia);
-    new JobRunner(
-            straight,
-            PolicyStore.open(TestPacks.example()),
-            dir.resolve("straight/models"),
-            Device.cpu())
-        .drain();
+    Process whole = worker(straight.dir(), dir.resolve("straight/models"));
+    assertThat(whole.waitFor(3, TimeUnit.MINUTES)).isTrue();
     JobState aState = straight.find(a.id()).orElseThrow().state();
-    assertThat(aState).isInstanceOf(JobState.Succeeded.class);
+    assertThat(aState)
+        .as("see %s", dir.resolve("worker.log"))
+        .isInstanceOf(JobState.Succeeded.class);
 
-    // Killed after a random checkpoint, then resumed by a new worker.
+    // Killed after a random step (checkpoints every 4 of 36), then resumed by a new worker.
     JobStore store = new JobStore(dir.resolve("killed/jobs"));
     Job b = store.submit("resume", SPEC, dir, mia);
-    int killAfter = 4 * (2 + r.nextInt(5)); // a checkpoint between step 8 and 24 of 36
-    Process p = worker(store.dir(), dir.resolve("killed/models"));
-    long deadline = System.nanoTime() + Duration.ofMinutes(2).toNanos();
-    while (!checkpointed(store, b.id(), killAfter)) {
-      assertThat(p.isAlive()).as("worker ended early, see %s", dir.resolve("worker.log")).isTrue();
-      assertThat(System.nanoTime()).isLessThan(deadline);
-      Thread.sleep(20);
-    }
-    p.destroyForcibly().waitFor(30, TimeUnit.SECONDS); // SIGKILL
+    int killAfter = 9 + r.nextInt(22); // steps 9 to 30: at least two checkpoints before it
+    Process p = worker(store.dir(), dir.resolve("killed/models"), Integer.toString(killAfter));
+    assertThat(p.waitFor(3, TimeUnit.MINUTES)).isTrue();
+    assertThat(p.exitValue()).as("halted, see %s", dir.resolve("worker.log")).isEqualTo(137);
     assertThat(store.find(b.id()).orElseThrow().state()).isInstanceOf(JobState.Running.class);
+    // A step is recorded before its checkpoint is written: halted there, the one before stands.
+    int lastCheckpoint = ((killAfter - 1) / 4) * 4;
+    assertThat(checkpointed(store, b.id(), lastCheckpoint)).isTrue();
+    assertThat(checkpointed(store, b.id(), lastCheckpoint + 4)).isFalse();
 
     Process again = worker(store.dir(), dir.resolve("killed/models"));
     assertThat(again.waitFor(3, TimeUnit.MINUTES)).isTrue();
@@ -119,7 +116,8 @@ class ResumeAfterKillTest {
         .as("seed %d, killed after step %d", seed, killAfter)
         .isInstanceOf(JobState.Succeeded.class);
     List<String> events = store.events(b.id(), 0);
-    assertThat(events).anyMatch(e -> e.contains("resumed from the checkpoint of step"));
+    assertThat(events)
+        .anyMatch(e -> e.contains("resumed from the checkpoint of step " + lastCheckpoint));
 
     Map<String, Tensor> wa =
         Safetensors.read(
