@@ -139,6 +139,50 @@ public final class DevTokenIssuer {
             // As Keycloak's user-attribute mappers send them: text, or a list when multi-valued.
             .claim("attributes", claims(principal.attributes()))
             .build();
+    return sign(claims);
+  }
+
+  /**
+   * Token exchange as Keycloak does it for {@code requester} (RFC 8693, for development and tests):
+   * a token of this issuer naming {@code requester} as its audience, still valid, becomes one of
+   * the same user, with the same claims, for the audience asked, expiring no later. Anything else
+   * is refused as Keycloak refuses it.
+   */
+  public TokenExchange exchange(String requester) {
+    return (subjectToken, audience) -> {
+      JWTClaimsSet subject;
+      try {
+        SignedJWT jwt = SignedJWT.parse(subjectToken);
+        if (!jwt.verify(new com.nimbusds.jose.crypto.RSASSAVerifier(key.toRSAPublicKey()))) {
+          throw new RbacException("token exchange: access_denied (the token's signature is bad)");
+        }
+        subject = jwt.getJWTClaimsSet();
+      } catch (ParseException | JOSEException e) {
+        throw new RbacException("token exchange: invalid_request (" + e.getMessage() + ")", e);
+      }
+      if (!ISSUER.equals(subject.getIssuer())
+          || subject.getExpirationTime() == null
+          || !clock.instant().isBefore(subject.getExpirationTime().toInstant())) {
+        throw new RbacException("token exchange: access_denied (the token is expired or foreign)");
+      }
+      if (subject.getAudience() == null || !subject.getAudience().contains(requester)) {
+        throw new RbacException(
+            "token exchange: access_denied (Client is not within the token audience)");
+      }
+      Instant now = clock.instant();
+      JWTClaimsSet claims =
+          new JWTClaimsSet.Builder(subject)
+              .audience(audience)
+              .issueTime(Date.from(now))
+              .notBeforeTime(Date.from(now))
+              .jwtID(UUID.randomUUID().toString())
+              .claim("azp", requester)
+              .build();
+      return sign(claims);
+    };
+  }
+
+  private String sign(JWTClaimsSet claims) {
     SignedJWT jwt =
         new SignedJWT(
             new JWSHeader.Builder(JWSAlgorithm.RS256)

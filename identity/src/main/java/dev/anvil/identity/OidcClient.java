@@ -102,6 +102,29 @@ public final class OidcClient {
                 clientSecret)));
   }
 
+  /** RFC 8693's name of an access token, as a subject token and as the token asked for. */
+  static final String ACCESS_TOKEN_TYPE = "urn:ietf:params:oauth:token-type:access_token";
+
+  /**
+   * Token exchange (RFC 8693): {@code clientId}, a service the user called with {@code
+   * subjectToken} (which must name it as audience), asks the issuer for a token of the same user
+   * for {@code audience}, to call that service on the user's behalf. The issuer decides whether the
+   * client may (Keycloak: the client's standard token exchange and its audience mappers); the new
+   * token is the user's, with the user's claims, never the client's own identity.
+   */
+  public TokenResponse exchange(
+      String clientId, String clientSecret, String subjectToken, String audience) {
+    Map<String, String> form = new LinkedHashMap<>();
+    form.put("grant_type", "urn:ietf:params:oauth:grant-type:token-exchange");
+    form.put("client_id", clientId);
+    form.put("client_secret", clientSecret);
+    form.put("subject_token", subjectToken);
+    form.put("subject_token_type", ACCESS_TOKEN_TYPE);
+    form.put("requested_token_type", ACCESS_TOKEN_TYPE);
+    form.put("audience", audience);
+    return token(post(endpoint("token_endpoint"), form));
+  }
+
   /** Starts the device authorization grant (RFC 8628), with PKCE (S256). */
   public DeviceAuthorization startDeviceFlow(String clientId) {
     byte[] secret = new byte[32];

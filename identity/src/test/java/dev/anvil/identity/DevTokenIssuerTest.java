@@ -86,4 +86,35 @@ class DevTokenIssuerTest {
         .isInstanceOf(InvalidTokenException.class)
         .hasMessageContaining("anvil-context-engine");
   }
+
+  @Test
+  void theTrainerExchangesItsCallersTokenAsKeycloakDoes() {
+    DevTokenIssuer dev = DevTokenIssuer.openOrCreate(data.resolve("k.json"), Clock.systemUTC());
+    TagSchema schema = TestPacks.example().load().schema();
+    Principal mia =
+        new Principal(
+            "mia",
+            Set.of("employee", "ml-engineer"),
+            Set.of("engineering"),
+            Map.of("clearance", List.of("confidential")));
+    String forTrainer =
+        dev.mint(mia, "anvil-trainer-cli", Duration.ofMinutes(5), DevTokenIssuer.TRAINER_AUDIENCE);
+    TokenExchange trainer = dev.exchange(DevTokenIssuer.TRAINER_AUDIENCE);
+
+    String forEngine = trainer.exchange(forTrainer, DevTokenIssuer.ENGINE_AUDIENCE);
+    Identity id = dev.verifier(() -> schema).verify(forEngine);
+    assertThat(id.principal()).isEqualTo(mia);
+    assertThat(id.agent()).contains(DevTokenIssuer.TRAINER_AUDIENCE);
+
+    // A token given to the engine is not the trainer's to exchange; nor is a forged one.
+    String forEngineDirect = dev.mint(mia, "anvil-cli", Duration.ofMinutes(5));
+    assertThatThrownBy(() -> trainer.exchange(forEngineDirect, DevTokenIssuer.ENGINE_AUDIENCE))
+        .hasMessageContaining("Client is not within the token audience");
+    DevTokenIssuer other = DevTokenIssuer.openOrCreate(data.resolve("o.json"), Clock.systemUTC());
+    String forged =
+        other.mint(
+            mia, "anvil-trainer-cli", Duration.ofMinutes(5), DevTokenIssuer.TRAINER_AUDIENCE);
+    assertThatThrownBy(() -> trainer.exchange(forged, DevTokenIssuer.ENGINE_AUDIENCE))
+        .hasMessageContaining("signature");
+  }
 }

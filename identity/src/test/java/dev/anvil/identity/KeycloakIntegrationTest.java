@@ -222,4 +222,36 @@ class KeycloakIntegrationTest {
       keycloak.setUserEnabled("acme", "carl", true);
     }
   }
+
+  @Test
+  @Order(7)
+  void theTrainerExchangesItsCallersTokenForOneTheEngineAcceptsAsTheSameUser() {
+    String forTrainer =
+        acme.password("anvil-trainer-cli", Optional.empty(), "mia", "mia-dev-password")
+            .accessToken();
+    String forEngine =
+        acme.exchange("anvil-trainer", "anvil-trainer-dev-secret", forTrainer, AUDIENCE)
+            .accessToken();
+    Identity mia = verifier.verify(forEngine);
+    assertThat(mia.username()).isEqualTo("mia");
+    assertThat(mia.principal())
+        .isEqualTo(verifier.verify(userToken("mia")).principal())
+        .as("the user's own roles, groups and attributes, not the trainer's");
+    assertThat(mia.principal().roles()).contains("ml-engineer");
+
+    // A token the user gave another service (the engine) is not the trainer's to exchange.
+    assertThatThrownBy(
+            () ->
+                acme.exchange(
+                    "anvil-trainer", "anvil-trainer-dev-secret", userToken("mia"), AUDIENCE))
+        .isInstanceOfSatisfying(
+            OidcClientException.class, e -> assertThat(e.error()).isEqualTo("access_denied"))
+        .hasMessageContaining("Client is not within the token audience");
+    // Nor may anyone but the trainer exchange a token given to the trainer.
+    assertThatThrownBy(
+            () -> acme.exchange("anvil-agent", "anvil-agent-dev-secret", forTrainer, AUDIENCE))
+        .isInstanceOfSatisfying(
+            OidcClientException.class, e -> assertThat(e.error()).isEqualTo("invalid_request"))
+        .hasMessageContaining("Standard token exchange is not enabled");
+  }
 }
