@@ -55,6 +55,9 @@ public final class ContextEngine implements AutoCloseable {
    */
   static final long INGEST_MAX_WAIT_MILLIS = 100;
 
+  /** Most chunks one {@link #trainingCorpus} page returns (unless one document has more). */
+  public static final int MAX_CORPUS_CHUNKS = 10_000;
+
   private final PolicyStore policies;
   private final Telemetry telemetry;
   private final ServingIndexes indexes;
@@ -258,9 +261,6 @@ public final class ContextEngine implements AutoCloseable {
     telemetry.searched(System.nanoTime() - start, request.mode().name());
     return res;
   }
-
-  /** Most chunks one {@link #trainingCorpus} page returns (unless one document has more). */
-  public static final int MAX_CORPUS_CHUNKS = 10_000;
 
   /**
    * A training corpus, one page: the chunks matching {@code tags} that {@code principal} may train
