@@ -2,9 +2,8 @@ package dev.anvil.context.grpc;
 
 import dev.anvil.context.api.Limits;
 import dev.anvil.rpc.CallerRates;
-import io.grpc.Status;
+import dev.anvil.rpc.ConcurrencyLimit;
 import io.grpc.StatusRuntimeException;
-import java.util.concurrent.Semaphore;
 import java.util.function.LongSupplier;
 
 /**
@@ -13,22 +12,17 @@ import java.util.function.LongSupplier;
  * answered at once with RESOURCE_EXHAUSTED naming the limit, never queued until memory runs out.
  */
 final class Admission {
-  private final Limits limits;
-  private final Semaphore searches;
-  private final Semaphore ingests;
+  private final ConcurrencyLimit searches;
+  private final ConcurrencyLimit ingests;
   private final CallerRates rates;
 
   Admission(Limits limits, LongSupplier nanos) {
-    this.limits = limits;
-    this.searches = new Semaphore(limits.concurrentSearches());
-    this.ingests = new Semaphore(limits.concurrentIngests());
+    this.searches =
+        new ConcurrencyLimit(limits.concurrentSearches(), "searches", "max-concurrent-searches");
+    this.ingests =
+        new ConcurrencyLimit(
+            limits.concurrentIngests(), "ingest batches", "max-concurrent-ingests");
     this.rates = new CallerRates(limits.requestsPerSecond(), limits.burst(), nanos);
-  }
-
-  /** A held slot; closing it gives it back. */
-  interface Slot extends AutoCloseable {
-    @Override
-    void close();
   }
 
   /**
@@ -41,22 +35,12 @@ final class Admission {
   }
 
   /** A search slot, or RESOURCE_EXHAUSTED when the server runs its most already. */
-  Slot search() {
-    return take(searches, limits.concurrentSearches(), "searches", "max-concurrent-searches");
+  ConcurrencyLimit.Slot search() {
+    return searches.enter();
   }
 
   /** An ingest-batch slot, or RESOURCE_EXHAUSTED when the server writes its most already. */
-  Slot ingest() {
-    return take(ingests, limits.concurrentIngests(), "ingest batches", "max-concurrent-ingests");
-  }
-
-  private static Slot take(Semaphore s, int limit, String what, String option) {
-    if (!s.tryAcquire()) {
-      throw Status.RESOURCE_EXHAUSTED
-          .withDescription(
-              "more than " + limit + " " + what + " at once (limit " + option + "); retry shortly")
-          .asRuntimeException();
-    }
-    return s::release;
+  ConcurrencyLimit.Slot ingest() {
+    return ingests.enter();
   }
 }

@@ -20,6 +20,7 @@ import dev.anvil.context.grpc.v1.RollbackModelRequest;
 import dev.anvil.context.grpc.v1.SwitchModelRequest;
 import dev.anvil.identity.Identity;
 import dev.anvil.rpc.AuthInterceptor;
+import dev.anvil.rpc.ConcurrencyLimit;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -68,7 +69,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       dev.anvil.context.api.SearchRequest asked = ProtoMapping.request(request);
       limits.check(asked);
       SearchResponse res;
-      try (Admission.Slot slot = admission.search()) {
+      try (ConcurrencyLimit.Slot slot = admission.search()) {
         // The call's context is cancelled when its deadline passes or its client goes away; the
         // engine asks it inside Lucene's loops, so a call no one waits for stops using CPU.
         res = engine.search(who.principal(), asked, Context.current()::isCancelled);
@@ -176,7 +177,7 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       limits.checkFilter(tags);
       int max =
           request.getMaxChunks() == 0 ? ContextEngine.MAX_CORPUS_CHUNKS : request.getMaxChunks();
-      try (Admission.Slot slot = admission.search()) {
+      try (ConcurrencyLimit.Slot slot = admission.search()) {
         engine.trainingCorpus(
             who.principal(),
             tags,

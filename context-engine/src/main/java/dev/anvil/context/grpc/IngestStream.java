@@ -6,6 +6,7 @@ import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.grpc.v1.IngestRequest;
 import dev.anvil.context.grpc.v1.IngestResult;
 import dev.anvil.identity.Identity;
+import dev.anvil.rpc.ConcurrencyLimit;
 import io.grpc.Context;
 import io.grpc.Status;
 import io.grpc.stub.ServerCallStreamObserver;
@@ -104,7 +105,7 @@ final class IngestStream implements StreamObserver<IngestRequest> {
         throw Status.CANCELLED.withDescription("the call was cancelled").asRuntimeException();
       }
       admission.rate(who.principal().subject());
-      try (Admission.Slot slot = admission.ingest()) {
+      try (ConcurrencyLimit.Slot slot = admission.ingest()) {
         // Recorded by the engine: each write before it is made, each refusal after.
         List<IngestOutcome> outcomes =
             engine.ingest(who.principal(), List.copyOf(batch), calls.writes(who));

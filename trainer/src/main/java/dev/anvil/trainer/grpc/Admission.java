@@ -1,13 +1,13 @@
 package dev.anvil.trainer.grpc;
 
 import dev.anvil.rpc.CallerRates;
+import dev.anvil.rpc.ConcurrencyLimit;
 import dev.anvil.trainer.grpc.v1.SubmitRequest;
 import dev.anvil.trainer.service.TrainerLimits;
 import io.grpc.Status;
 import io.grpc.StatusRuntimeException;
 import java.util.Map;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.concurrent.Semaphore;
 import java.util.function.LongSupplier;
 
 /**
@@ -25,23 +25,21 @@ final class Admission {
 
   private final TrainerLimits limits;
   private final CallerRates rates;
-  private final Semaphore submits;
-  private final Semaphore promotions;
-  private final Semaphore streams;
+  private final ConcurrencyLimit submits;
+  private final ConcurrencyLimit promotions;
+  private final ConcurrencyLimit streams;
   private final ConcurrentHashMap<String, Integer> streamsOf = new ConcurrentHashMap<>();
 
   Admission(TrainerLimits limits, LongSupplier nanos) {
     this.limits = limits;
     this.rates = new CallerRates(limits.requestsPerSecond(), limits.burst(), nanos);
-    this.submits = new Semaphore(limits.concurrentSubmits());
-    this.promotions = new Semaphore(limits.concurrentPromotions());
-    this.streams = new Semaphore(limits.concurrentStreams());
-  }
-
-  /** A held slot; closing it gives it back. */
-  interface Slot extends AutoCloseable {
-    @Override
-    void close();
+    this.submits =
+        new ConcurrencyLimit(limits.concurrentSubmits(), "submissions", "max-concurrent-submits");
+    this.promotions =
+        new ConcurrencyLimit(
+            limits.concurrentPromotions(), "promotions", "max-concurrent-promotions");
+    this.streams =
+        new ConcurrencyLimit(limits.concurrentStreams(), "event streams", "max-concurrent-streams");
   }
 
   /**
@@ -86,21 +84,20 @@ final class Admission {
   }
 
   /** A submission slot, or RESOURCE_EXHAUSTED when the server stores its most already. */
-  Slot submit() {
-    return take(submits, limits.concurrentSubmits(), "submissions", "max-concurrent-submits");
+  ConcurrencyLimit.Slot submit() {
+    return submits.enter();
   }
 
   /** A promotion slot, or RESOURCE_EXHAUSTED when the gate runs its most already. */
-  Slot promotion() {
-    return take(
-        promotions, limits.concurrentPromotions(), "promotions", "max-concurrent-promotions");
+  ConcurrencyLimit.Slot promotion() {
+    return promotions.enter();
   }
 
   /**
    * An event-stream slot of {@code subject}, or RESOURCE_EXHAUSTED when the caller, or the server,
    * has its most streams open already.
    */
-  Slot stream(String subject) {
+  ConcurrencyLimit.Slot stream(String subject) {
     boolean[] taken = {false};
     streamsOf.compute(
         subject,
@@ -120,10 +117,11 @@ final class Admission {
               + subject
               + " (limit max-streams-per-caller); close one first");
     }
-    Slot mine = () -> streamsOf.computeIfPresent(subject, (k, n) -> n > 1 ? n - 1 : null);
-    Slot server;
+    ConcurrencyLimit.Slot mine =
+        () -> streamsOf.computeIfPresent(subject, (k, n) -> n > 1 ? n - 1 : null);
+    ConcurrencyLimit.Slot server;
     try {
-      server = take(streams, limits.concurrentStreams(), "event streams", "max-concurrent-streams");
+      server = streams.enter();
     } catch (StatusRuntimeException e) {
       mine.close();
       throw e;
@@ -132,14 +130,6 @@ final class Admission {
       server.close();
       mine.close();
     };
-  }
-
-  private static Slot take(Semaphore s, int limit, String what, String option) {
-    if (!s.tryAcquire()) {
-      throw exhausted(
-          "more than " + limit + " " + what + " at once (limit " + option + "); retry shortly");
-    }
-    return s::release;
   }
 
   private static StatusRuntimeException exhausted(String message) {

@@ -2,6 +2,7 @@ package dev.anvil.trainer.grpc;
 
 import dev.anvil.rbac.Principal;
 import dev.anvil.rpc.AuthInterceptor;
+import dev.anvil.rpc.ConcurrencyLimit;
 import dev.anvil.trainer.grpc.v1.CancelJobRequest;
 import dev.anvil.trainer.grpc.v1.GetJobRequest;
 import dev.anvil.trainer.grpc.v1.GetModelRequest;
@@ -97,7 +98,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
             throw invalid("spec", "expected the job spec (YAML), was empty");
           }
           String where = request.getSpecName().isBlank() ? "spec" : request.getSpecName();
-          try (Admission.Slot slot = admission.submit()) {
+          try (ConcurrencyLimit.Slot slot = admission.submit()) {
             return TrainerProtos.job(
                 trainers
                     .apply(who)
@@ -141,7 +142,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
       if (request.getFromSequence() < 0) {
         throw invalid("from_sequence", "expected 0 or more");
       }
-      try (Admission.Slot slot = admission.stream(who.subject())) {
+      try (ConcurrencyLimit.Slot slot = admission.stream(who.subject())) {
         stream(trainers.apply(who), request, stream);
       }
     } catch (InterruptedException e) {
@@ -207,7 +208,7 @@ public final class TrainerGrpcService extends TrainerServiceGrpc.TrainerServiceI
             throw invalid("model_id", "expected a model id, was empty");
           }
           // The gate scores two models on two sets: few at once, the rest refused, not queued.
-          try (Admission.Slot slot = admission.promotion()) {
+          try (ConcurrencyLimit.Slot slot = admission.promotion()) {
             return TrainerProtos.promotion(
                 trainers.apply(who).promote(request.getModelId(), request.getServingModelId()));
           }
