@@ -3,6 +3,7 @@ package dev.anvil.context;
 import dev.anvil.context.api.Cancellation;
 import dev.anvil.context.api.Change;
 import dev.anvil.context.api.ContextException;
+import dev.anvil.context.api.CorpusPage;
 import dev.anvil.context.api.DeleteOutcome;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.api.IngestOutcome;
@@ -270,11 +271,11 @@ public final class ContextEngine implements AutoCloseable {
    * document's if it alone has more; the next page starts after its last document. Stops with
    * {@link SearchCancelledException} once {@code cancellation} fires.
    *
-   * @return how many chunks {@code sink} received
+   * @return how many chunks {@code sink} received, and the policy version that decided them
    * @throws InvalidRequestException for an unknown tag or {@code max} outside 1 to {@link
    *     #MAX_CORPUS_CHUNKS}
    */
-  public int trainingCorpus(
+  public CorpusPage trainingCorpus(
       Principal principal,
       Map<String, List<String>> tags,
       String afterId,

@@ -1,6 +1,7 @@
 package dev.anvil.context.grpc;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.api.CorpusPage;
 import dev.anvil.context.api.Limits;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchResponse;
@@ -177,22 +178,24 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       limits.checkFilter(tags);
       int max =
           request.getMaxChunks() == 0 ? ContextEngine.MAX_CORPUS_CHUNKS : request.getMaxChunks();
+      CorpusPage page;
       try (ConcurrencyLimit.Slot slot = admission.search()) {
-        engine.trainingCorpus(
-            who.principal(),
-            tags,
-            request.getAfterDocumentId(),
-            max,
-            Context.current()::isCancelled,
-            hit -> {
-              awaitReady(call); // a slow reader holds the export back, not the server's memory
-              out.onNext(ProtoMapping.chunk(hit));
-              if (ids.isEmpty() || !ids.getLast().equals(hit.documentId())) {
-                ids.add(hit.documentId());
-              }
-            });
+        page =
+            engine.trainingCorpus(
+                who.principal(),
+                tags,
+                request.getAfterDocumentId(),
+                max,
+                Context.current()::isCancelled,
+                hit -> {
+                  awaitReady(call); // a slow reader holds the export back, not the server's memory
+                  out.onNext(ProtoMapping.chunk(hit));
+                  if (ids.isEmpty() || !ids.getLast().equals(hit.documentId())) {
+                    ids.add(hit.documentId());
+                  }
+                });
       }
-      calls.record(who, "export_corpus", "", ids, engine.policies().current().version(), "OK");
+      calls.record(who, "export_corpus", "", ids, page.policyVersion(), "OK");
       out.onCompleted();
     } catch (RuntimeException e) {
       calls.fail(out, who, "export_corpus", "", ids, e);

@@ -1,6 +1,7 @@
 package dev.anvil.context.search;
 
 import dev.anvil.context.api.Cancellation;
+import dev.anvil.context.api.CorpusPage;
 import dev.anvil.context.api.InvalidRequestException;
 import dev.anvil.context.api.SearchCancelledException;
 import dev.anvil.context.api.SearchHit;
@@ -180,9 +181,9 @@ public final class HybridSearcher {
    * policies that permit it. A page holds whole documents: at most {@code max} chunks, or all of
    * one document's if it alone has more. Each chunk is decided once more, as in search.
    *
-   * @return how many chunks {@code sink} received
+   * @return how many chunks {@code sink} received, and the policy version that decided them
    */
-  public int corpus(
+  public CorpusPage corpus(
       Slot slot,
       Principal principal,
       Map<String, List<String>> tags,
@@ -220,7 +221,7 @@ public final class HybridSearcher {
                   n++;
                 }
               }
-              return n;
+              return new CorpusPage(n, set.version());
             });
   }
 

@@ -173,6 +173,8 @@ class CorpusExportTest {
                     .contains("\"subject\":\"mia\"")
                     .contains("\"action\":\"export_corpus\"")
                     .contains("\"document_ids\":[\"eng-a\",\"eng-b\",\"eng-d\"]")
+                    .contains(
+                        "\"policy_version\":\"" + engine.policies().current().version() + "\"")
                     .contains("\"status\":\"OK\""));
   }
 
