@@ -2,6 +2,7 @@ package dev.anvil.context.grpc;
 
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.CorpusPage;
+import dev.anvil.context.api.Document;
 import dev.anvil.context.api.Limits;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchResponse;
@@ -178,6 +179,14 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       limits.checkFilter(tags);
       int max =
           request.getMaxChunks() == 0 ? ContextEngine.MAX_CORPUS_CHUNKS : request.getMaxChunks();
+      if (request.getAfterDocumentId().length() > Document.MAX_ID_LENGTH) {
+        throw GrpcErrors.invalid(
+            "after_document_id",
+            "expected a document id of at most "
+                + Document.MAX_ID_LENGTH
+                + " characters, was "
+                + request.getAfterDocumentId().length());
+      }
       CorpusPage page;
       try (ConcurrencyLimit.Slot slot = admission.search()) {
         page =

@@ -192,6 +192,9 @@ class CorpusExportTest {
                           .putTags("colour", TagValues.newBuilder().addValues("red").build())
                           .build())),
           "filter.colour: unknown tag");
+      assertRefused(
+          () -> all(mia.exportCorpus(request().setAfterDocumentId("x".repeat(513)).build())),
+          "after_document_id: expected a document id of at most 512 characters, was 513");
       ExportCorpusRequest.Builder many = request();
       for (int i = 0; i < 17; i++) {
         many.putTags("t" + i, TagValues.newBuilder().addValues("x").build());
