@@ -3,6 +3,7 @@ package dev.anvil.context.grpc;
 import com.google.common.util.concurrent.ListenableFuture;
 import dev.anvil.context.grpc.v1.Chunk;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
+import dev.anvil.context.grpc.v1.CorpusPart;
 import dev.anvil.context.grpc.v1.DeleteRequest;
 import dev.anvil.context.grpc.v1.DeleteResponse;
 import dev.anvil.context.grpc.v1.Document;
@@ -110,11 +111,39 @@ public final class ContextClient implements AutoCloseable {
 
   /**
    * A training corpus, one page: the chunks matching {@code request}'s tags that the caller may
-   * train on, read as the server sends them (the iterator blocks; abandoning it early cancels
-   * nothing, so read it to the end or close this client).
+   * train on, and the policy version that decided them.
+   *
+   * @throws io.grpc.StatusRuntimeException with the server's status if it refuses, or {@code
+   *     DATA_LOSS} if the stream ended before the page did
    */
-  public java.util.Iterator<Chunk> exportCorpus(ExportCorpusRequest request) {
-    return blocking().exportCorpus(request);
+  public CorpusPage exportCorpus(ExportCorpusRequest request) {
+    List<Chunk> chunks = new ArrayList<>();
+    var parts = blocking().exportCorpus(request);
+    while (parts.hasNext()) {
+      CorpusPart part = parts.next();
+      if (part.hasEnd()) {
+        if (part.getEnd().getChunks() != chunks.size()) {
+          break;
+        }
+        return new CorpusPage(chunks, part.getEnd().getPolicyVersion());
+      }
+      chunks.add(part.getChunk());
+    }
+    throw io.grpc.Status.DATA_LOSS
+        .withDescription("the corpus page ended after " + chunks.size() + " chunks, before its end")
+        .asRuntimeException();
+  }
+
+  /**
+   * One page of a training corpus.
+   *
+   * @param chunks in document id then chunk order
+   * @param policyVersion the version of the policies that decided them
+   */
+  public record CorpusPage(List<Chunk> chunks, String policyVersion) {
+    public CorpusPage {
+      chunks = List.copyOf(chunks);
+    }
   }
 
   /** Streams documents and collects one result per document (completes when all are durable). */

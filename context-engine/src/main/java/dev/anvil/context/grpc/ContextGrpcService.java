@@ -7,8 +7,9 @@ import dev.anvil.context.api.Limits;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.audit.AuditLog;
-import dev.anvil.context.grpc.v1.Chunk;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
+import dev.anvil.context.grpc.v1.CorpusEnd;
+import dev.anvil.context.grpc.v1.CorpusPart;
 import dev.anvil.context.grpc.v1.DeleteRequest;
 import dev.anvil.context.grpc.v1.DeleteResponse;
 import dev.anvil.context.grpc.v1.ExportCorpusRequest;
@@ -168,9 +169,9 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
   }
 
   @Override
-  public void exportCorpus(ExportCorpusRequest request, StreamObserver<Chunk> out) {
+  public void exportCorpus(ExportCorpusRequest request, StreamObserver<CorpusPart> out) {
     Identity who = AuthInterceptor.IDENTITY.get();
-    ServerCallStreamObserver<Chunk> call = (ServerCallStreamObserver<Chunk>) out;
+    ServerCallStreamObserver<CorpusPart> call = (ServerCallStreamObserver<CorpusPart>) out;
     List<String> ids = new ArrayList<>(); // each document sent, once: what the audit names
     try {
       admission.rate(who.principal().subject());
@@ -198,13 +199,20 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
                 Context.current()::isCancelled,
                 hit -> {
                   awaitReady(call); // a slow reader holds the export back, not the server's memory
-                  out.onNext(ProtoMapping.chunk(hit));
+                  out.onNext(CorpusPart.newBuilder().setChunk(ProtoMapping.chunk(hit)).build());
                   if (ids.isEmpty() || !ids.getLast().equals(hit.documentId())) {
                     ids.add(hit.documentId());
                   }
                 });
       }
       calls.record(who, "export_corpus", "", ids, page.policyVersion(), "OK");
+      out.onNext(
+          CorpusPart.newBuilder()
+              .setEnd(
+                  CorpusEnd.newBuilder()
+                      .setPolicyVersion(page.policyVersion())
+                      .setChunks(page.chunks()))
+              .build());
       out.onCompleted();
     } catch (RuntimeException e) {
       calls.fail(out, who, "export_corpus", "", ids, e);

@@ -23,7 +23,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.ArrayList;
-import java.util.Iterator;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.AfterEach;
@@ -87,10 +86,8 @@ class CorpusExportTest {
     return ContextClient.connect("127.0.0.1", server.port(), () -> token, Duration.ofSeconds(30));
   }
 
-  static List<Chunk> all(Iterator<Chunk> it) {
-    List<Chunk> out = new ArrayList<>();
-    it.forEachRemaining(out::add);
-    return out;
+  static List<Chunk> all(ContextClient.CorpusPage page) {
+    return page.chunks();
   }
 
   static List<String> keys(List<Chunk> chunks) {
@@ -162,9 +159,10 @@ class CorpusExportTest {
   }
 
   @Test
-  void theExportIsAuditedWithTheDocumentsItSent() throws Exception {
+  void theExportIsAuditedWithTheDocumentsItSentAndThePageNamesThePolicyVersion() throws Exception {
     try (ContextClient mia = client("mia")) {
-      all(mia.exportCorpus(request().build()));
+      assertThat(mia.exportCorpus(request().build()).policyVersion())
+          .isEqualTo(engine.policies().current().version());
     }
     assertThat(Files.readAllLines(dir.resolve("audit.jsonl")))
         .anySatisfy(

@@ -3,6 +3,7 @@ package dev.anvil.trainer.job;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.util.cuda.CudaUtils;
+import com.google.gson.Gson;
 import dev.anvil.modelcard.ModelCard;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
@@ -15,6 +16,7 @@ import dev.anvil.trainer.model.EncoderModel;
 import dev.anvil.trainer.model.ModelFormatException;
 import dev.anvil.trainer.model.OnnxExport;
 import dev.anvil.trainer.model.PackagedModels;
+import dev.anvil.trainer.synth.SyntheticDataset;
 import dev.anvil.trainer.train.ClassifierTask;
 import dev.anvil.trainer.train.EmbeddingTask;
 import dev.anvil.trainer.train.Task;
@@ -62,6 +64,9 @@ import org.slf4j.LoggerFactory;
  */
 public final class JobRunner {
   private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
+
+  /** A model's copy of its synthetic data set's provenance (every source document, versioned). */
+  public static final String DATA_PROVENANCE = "data-provenance.json";
 
   private final JobStore store;
   private final PolicyStore policies;
@@ -215,7 +220,7 @@ public final class JobRunner {
     JobSpec spec = store.spec(job);
     Datasets.Kind kind =
         spec.task() == JobSpec.Task.EMBEDDING ? Datasets.Kind.PAIRS : Datasets.Kind.LABELED;
-    List<Example> train = Datasets.read(spec.train(), kind, spec.defaultTags());
+    List<Example> train = Datasets.read(trainFile(job, spec), kind, spec.defaultTags());
     List<Example> eval =
         spec.eval().map(p -> Datasets.read(p, kind, spec.defaultTags())).orElse(List.of());
     PolicySet set = policies.current();
@@ -412,7 +417,18 @@ public final class JobRunner {
     card.put("device", device.toString());
     card.put("base_model", spec.baseModel().toString());
     List<Map<String, Object>> data = new ArrayList<>();
-    data.add(dataset("train", spec.train()));
+    Map<String, Object> trained = dataset("train", trainFile(job, spec));
+    if (spec.engine().isPresent()) {
+      // Where the pairs came from travels with the model: every source document and its version.
+      Path provenance = job.dir().resolve(JobStore.CORPUS).resolve(SyntheticDataset.PROVENANCE);
+      Files.copy(provenance, dir.resolve(DATA_PROVENANCE));
+      Map<?, ?> p = new Gson().fromJson(Files.readString(provenance), Map.class);
+      trained.put("synthetic", p.get("version"));
+      trained.put("origin", p.get("origin"));
+      trained.put("documents", ((List<?>) p.get("documents")).size());
+      trained.put("provenance", DATA_PROVENANCE);
+    }
+    data.add(trained);
     spec.eval().ifPresent(p -> data.add(dataset("eval", p)));
     card.put("data", data);
     card.put("examples", Map.of("train", train.size(), "held_out", eval.size()));
@@ -430,6 +446,12 @@ public final class JobRunner {
     }
     card.putAll(task.card());
     ModelCard.of(card).write(dir);
+  }
+
+  /** The training pairs: the spec's file, or the synthetic data set made at submission. */
+  private static Path trainFile(Job job, JobSpec spec) {
+    return spec.train()
+        .orElseGet(() -> job.dir().resolve(JobStore.CORPUS).resolve(SyntheticDataset.PAIRS));
   }
 
   private static Map<String, Object> dataset(String role, Path file) {

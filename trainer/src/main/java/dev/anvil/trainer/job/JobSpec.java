@@ -1,5 +1,7 @@
 package dev.anvil.trainer.job;
 
+import dev.anvil.trainer.synth.EngineCorpus;
+import dev.anvil.trainer.synth.SynthesisSettings;
 import dev.anvil.trainer.train.Hyperparameters;
 import java.io.IOException;
 import java.nio.file.Files;
@@ -12,6 +14,7 @@ import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
+import java.util.TreeMap;
 import java.util.TreeSet;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
@@ -32,6 +35,17 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  *   train: data/train.jsonl
  *   eval: data/dev.jsonl           # optional; else `holdout` of train is held out
  *   tags: {classification: internal, department: [engineering]}   # for untagged examples
+ *   # or, instead of train: the context engine's documents the owner may train on, made into
+ *   # synthetic pairs when the job is submitted (embedding only)
+ *   engine:
+ *     tags: {department: [engineering]}   # each tag one of its values; {} or none: every document
+ *     max_passages: 20000                 # refused if the corpus holds more (at most 100000)
+ *   synthetic:                     # how pairs are made (seed: the hyperparameters' seed)
+ *     titles: true                 # title -> passage
+ *     inverse_cloze: true          # a sentence taken out -> the rest of its passage
+ *     crops: 1                     # random span -> another span, per passage
+ *     negative_skip_top: 3         # BM25 ranks skipped before a hard negative is drawn
+ *     negative_depth: 30           # ranks after those it is drawn from (0: no negatives)
  * hyperparameters:
  *   epochs: 1
  *   batch_size: 16
@@ -61,7 +75,8 @@ public record JobSpec(
     Task task,
     Optional<String> owner,
     BaseModel baseModel,
-    Path train,
+    Optional<Path> train,
+    Optional<EngineData> engine,
     Optional<Path> eval,
     Map<String, Object> defaultTags,
     Hyperparameters hyperparameters) {
@@ -70,6 +85,25 @@ public record JobSpec(
   public enum Task {
     EMBEDDING,
     CLASSIFIER
+  }
+
+  /**
+   * A corpus of the context engine, read for the job's owner when the job is submitted and made
+   * into synthetic pairs.
+   *
+   * @param tags each tag one of its values, all tags together; empty: every document the owner may
+   *     train on
+   * @param maxPassages the job is refused if the corpus holds more
+   * @param synthesis how pairs are made from it
+   */
+  public record EngineData(
+      Map<String, List<String>> tags, int maxPassages, SynthesisSettings synthesis) {
+    /** {@code max_passages} unless the spec says otherwise. */
+    public static final int DEFAULT_MAX_PASSAGES = 20_000;
+
+    public EngineData {
+      tags = Map.copyOf(tags);
+    }
   }
 
   /** Where the pretrained weights come from. */
@@ -89,7 +123,10 @@ public record JobSpec(
 
   private static final Set<String> TOP =
       Set.of("name", "task", "owner", "base_model", "data", "hyperparameters");
-  private static final Set<String> DATA = Set.of("train", "eval", "tags");
+  private static final Set<String> DATA = Set.of("train", "eval", "tags", "engine", "synthetic");
+  private static final Set<String> ENGINE = Set.of("tags", "max_passages");
+  private static final Set<String> SYNTHETIC =
+      Set.of("titles", "inverse_cloze", "crops", "negative_skip_top", "negative_depth");
   private static final Map<String, Object> DEFAULTS = new LinkedHashMap<>();
 
   static {
@@ -167,10 +204,31 @@ public record JobSpec(
     BaseModel model = baseModel(f, f.map(top.get("base_model"), "base_model"), paths);
     Map<String, Object> data = f.map(top.get("data"), "data");
     f.unknown(data, DATA, "data.");
-    Path train =
-        data.containsKey("train") ? paths.file("data.train", f.text(data, "train", "data.")) : null;
-    if (!data.containsKey("train")) {
-      f.problem("data.train", "missing");
+    Optional<Path> train = Optional.empty();
+    if (data.containsKey("train")) {
+      train = Optional.ofNullable(paths.file("data.train", f.text(data, "train", "data.")));
+    }
+    Hyperparameters hp =
+        hyperparameters(
+            f,
+            top.containsKey("hyperparameters")
+                ? f.map(top.get("hyperparameters"), "hyperparameters")
+                : Map.of());
+    Optional<EngineData> engine = Optional.empty();
+    if (data.containsKey("engine")) {
+      engine = Optional.of(engineData(f, data, hp == null ? 0 : hp.seed()));
+      if (data.containsKey("train")) {
+        f.problem("data", "give train: FILE or engine: {tags: ...}, not both");
+      }
+      if (t == Task.CLASSIFIER) {
+        f.problem("data.engine", "synthetic pairs train an embedding task, not a classifier");
+      }
+    } else if (data.containsKey("synthetic")) {
+      f.problem("data.synthetic", "only with data.engine: pairs are made from its corpus");
+    } else if (!data.containsKey("train")) {
+      f.problem(
+          "data.train",
+          "missing: give train: FILE, or engine: {tags: ...} for the context engine's documents");
     }
     Optional<Path> eval = Optional.empty();
     if (data.containsKey("eval")) {
@@ -178,14 +236,58 @@ public record JobSpec(
     }
     Map<String, Object> tags =
         data.containsKey("tags") ? f.map(data.get("tags"), "data.tags") : Map.of();
-    Hyperparameters hp =
-        hyperparameters(
-            f,
-            top.containsKey("hyperparameters")
-                ? f.map(top.get("hyperparameters"), "hyperparameters")
-                : Map.of());
     f.throwIfAny();
-    return new JobSpec(name, t, owner, model, train, eval, Map.copyOf(tags), hp);
+    return new JobSpec(name, t, owner, model, train, engine, eval, Map.copyOf(tags), hp);
+  }
+
+  private static EngineData engineData(Fields f, Map<String, Object> data, long seed) {
+    Map<String, Object> e = f.map(data.get("engine"), "data.engine");
+    f.unknown(e, ENGINE, "data.engine.");
+    Map<String, List<String>> tags = new TreeMap<>();
+    if (e.get("tags") != null) {
+      f.map(e.get("tags"), "data.engine.tags")
+          .forEach(
+              (tag, v) -> {
+                List<?> values =
+                    v instanceof List<?> l ? l : java.util.Collections.singletonList(v);
+                if (values.isEmpty()
+                    || !values.stream().allMatch(x -> x instanceof String s && !s.isBlank())) {
+                  f.problem(
+                      "data.engine.tags." + tag, "expected a value or a list of values, was " + v);
+                } else {
+                  tags.put(tag, values.stream().map(String.class::cast).toList());
+                }
+              });
+    }
+    Map<String, Object> limits = new LinkedHashMap<>();
+    limits.put("max_passages", EngineData.DEFAULT_MAX_PASSAGES);
+    limits.putAll(e);
+    int max = f.integer(limits, "max_passages", 1, "data.engine.");
+    if (max > EngineCorpus.MAX_PASSAGES) {
+      f.problem(
+          "data.engine.max_passages",
+          "expected at most " + EngineCorpus.MAX_PASSAGES + ", was " + max);
+    }
+    Map<String, Object> given =
+        data.containsKey("synthetic") ? f.map(data.get("synthetic"), "data.synthetic") : Map.of();
+    f.unknown(given, SYNTHETIC, "data.synthetic.");
+    SynthesisSettings d = SynthesisSettings.defaults(seed);
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("titles", d.titles());
+    s.put("inverse_cloze", d.inverseCloze());
+    s.put("crops", d.crops());
+    s.put("negative_skip_top", d.negativeSkipTop());
+    s.put("negative_depth", d.negativeDepth());
+    s.putAll(given);
+    SynthesisSettings synthesis =
+        new SynthesisSettings(
+            seed,
+            f.flag(s, "titles", "data.synthetic."),
+            f.flag(s, "inverse_cloze", "data.synthetic."),
+            f.integer(s, "crops", 0, "data.synthetic."),
+            f.integer(s, "negative_skip_top", 0, "data.synthetic."),
+            f.integer(s, "negative_depth", 0, "data.synthetic."));
+    return new EngineData(tags, max, synthesis);
   }
 
   private static BaseModel baseModel(Fields f, Map<String, Object> m, Paths paths) {
@@ -382,6 +484,10 @@ public record JobSpec(
     }
 
     int integer(Map<String, Object> m, String key, long min) {
+      return integer(m, key, min, "hyperparameters.");
+    }
+
+    int integer(Map<String, Object> m, String key, long min, String prefix) {
       Object v = m.get(key);
       if (v instanceof Integer || v instanceof Long) {
         long x = ((Number) v).longValue();
@@ -389,8 +495,16 @@ public record JobSpec(
           return (int) x;
         }
       }
-      problem("hyperparameters." + key, "expected a whole number >= " + min + ", was " + v);
+      problem(prefix + key, "expected a whole number >= " + min + ", was " + v);
       return (int) min;
+    }
+
+    boolean flag(Map<String, Object> m, String key, String prefix) {
+      if (m.get(key) instanceof Boolean b) {
+        return b;
+      }
+      problem(prefix + key, "expected true or false, was " + m.get(key));
+      return false;
     }
 
     double number(Map<String, Object> m, String key, double min, boolean inclusive) {

@@ -42,6 +42,9 @@ import org.slf4j.LoggerFactory;
  * jobs/&lt;id&gt;/events.jsonl   the history: states, steps (loss, learning rate, throughput),
  *                          evaluations, checkpoints (append-only; `anvil train logs` follows it)
  * jobs/&lt;id&gt;/work/          checkpoints
+ * jobs/&lt;id&gt;/input/         the files submitted with it (from another machine)
+ * jobs/&lt;id&gt;/corpus/        its synthetic data set, made when it was submitted (pairs.jsonl,
+ *                          provenance.json)
  * </pre>
  *
  * Several processes may read while one worker writes.
@@ -54,6 +57,9 @@ public final class JobStore {
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
 
   private static final Logger LOG = LoggerFactory.getLogger(JobStore.class);
+
+  /** The folder of a job's synthetic data set, made when it was submitted. */
+  public static final String CORPUS = "corpus";
 
   private final Path dir;
   private final Map<String, Long> nextSequence = new ConcurrentHashMap<>();
@@ -76,7 +82,16 @@ public final class JobStore {
 
   /** Queues a job; the spec text is kept as submitted, relative paths against {@code specDir}. */
   public Job submit(String name, String specText, Path specDir, Principal owner) {
-    return submit(name, specText, specDir, Map.of(), owner);
+    return submit(name, specText, specDir, Map.of(), Map.of(), owner);
+  }
+
+  /**
+   * Like {@link #submit(String, String, Path, Principal)}, with the files of the job's corpus made
+   * when it was submitted (a synthetic data set), kept in its {@link #CORPUS} folder.
+   */
+  public Job submit(
+      String name, String specText, Path specDir, Map<String, byte[]> corpus, Principal owner) {
+    return submit(name, specText, specDir, Map.of(), corpus, owner);
   }
 
   /**
@@ -87,6 +102,19 @@ public final class JobStore {
    * @throws JobSpecException if a file's path is absolute or leaves the folder
    */
   public Job submit(String name, String specText, Map<String, byte[]> files, Principal owner) {
+    return submit(name, specText, files, Map.of(), owner);
+  }
+
+  /**
+   * Like {@link #submit(String, String, Map, Principal)}, with the files of the job's corpus made
+   * when it was submitted (a synthetic data set), kept in its {@link #CORPUS} folder.
+   */
+  public Job submit(
+      String name,
+      String specText,
+      Map<String, byte[]> files,
+      Map<String, byte[]> corpus,
+      Principal owner) {
     List<String> problems = new ArrayList<>();
     files.keySet().stream()
         .filter(
@@ -95,7 +123,7 @@ public final class JobStore {
     if (!problems.isEmpty()) {
       throw new JobSpecException(problems);
     }
-    return submit(name, specText, null, files, owner);
+    return submit(name, specText, null, files, corpus, owner);
   }
 
   /**
@@ -103,7 +131,12 @@ public final class JobStore {
    * never sees a job half-written, and the rename fails rather than overwrite a folder that exists.
    */
   private Job submit(
-      String name, String specText, Path specDir, Map<String, byte[]> files, Principal owner) {
+      String name,
+      String specText,
+      Path specDir,
+      Map<String, byte[]> files,
+      Map<String, byte[]> corpus,
+      Principal owner) {
     Instant now = Instant.now();
     while (true) {
       // Unguessable (96 random bits) and never reused.
@@ -123,6 +156,11 @@ public final class JobStore {
             Files.write(to, f.getValue());
           }
           Files.createDirectories(staging.resolve("input"));
+        }
+        for (Map.Entry<String, byte[]> f : corpus.entrySet()) {
+          // Named by the trainer itself (a data set's fixed file names), never by a submitter.
+          Files.createDirectories(staging.resolve(CORPUS));
+          Files.write(staging.resolve(CORPUS).resolve(f.getKey()), f.getValue());
         }
         Files.writeString(staging.resolve("spec.yaml"), specText);
         JsonObject job = new JsonObject();

@@ -16,6 +16,7 @@ import dev.anvil.trainer.promote.GateRules;
 import dev.anvil.trainer.promote.GateRulesException;
 import dev.anvil.trainer.promote.PromotionGate;
 import dev.anvil.trainer.service.TrainerException.Kind;
+import dev.anvil.trainer.synth.CorpusSource;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -56,8 +57,11 @@ public final class LocalTrainer implements Trainer {
   private final Path models;
   private final Optional<GateSetup> gate;
   private final Principal caller; // null: the operator
+  private final Optional<CorpusSource> corpus;
 
   /**
+   * A trainer that reads no context engine.
+   *
    * @param models the model registry (one directory per model, with its card)
    * @param gate the promotion gate, if this trainer promotes
    * @param caller who every request is decided for
@@ -68,11 +72,29 @@ public final class LocalTrainer implements Trainer {
       Path models,
       Optional<GateSetup> gate,
       Principal caller) {
+    this(store, policies, models, gate, caller, Optional.empty());
+  }
+
+  /**
+   * @param models the model registry (one directory per model, with its card)
+   * @param gate the promotion gate, if this trainer promotes
+   * @param caller who every request is decided for
+   * @param corpus the context engine, asked as {@code caller}: where a job with {@code data.engine}
+   *     reads its corpus when it is submitted
+   */
+  public LocalTrainer(
+      JobStore store,
+      PolicyStore policies,
+      Path models,
+      Optional<GateSetup> gate,
+      Principal caller,
+      Optional<CorpusSource> corpus) {
     this.store = store;
     this.policies = policies;
     this.models = models;
     this.gate = gate;
     this.caller = caller;
+    this.corpus = corpus;
   }
 
   /** The trainer for the operator of the machine: sees every job and model. */
@@ -119,7 +141,7 @@ public final class LocalTrainer implements Trainer {
       JobSpec spec = JobSpec.parse(s.where(), s.spec(), s.specDir().get());
       checkOwner(spec, caller);
       checkBaseModel(spec);
-      job = store.submit(spec.name(), s.spec(), s.specDir().get(), caller);
+      job = store.submit(spec.name(), s.spec(), s.specDir().get(), corpus(spec), caller);
     } else {
       // Check the spec against its files before the job exists: a bad one leaves nothing behind.
       Path staging = store.dir().resolve(".staging").resolve(UUID.randomUUID().toString());
@@ -138,7 +160,7 @@ public final class LocalTrainer implements Trainer {
         JobSpec spec = JobSpec.parseConfined(s.where(), s.spec(), staging);
         checkOwner(spec, caller);
         checkBaseModel(spec);
-        job = store.submit(spec.name(), s.spec(), s.files(), caller);
+        job = store.submit(spec.name(), s.spec(), s.files(), corpus(spec), caller);
       } catch (IOException e) {
         throw new UncheckedIOException("cannot stage the submitted files", e);
       } finally {
@@ -146,6 +168,11 @@ public final class LocalTrainer implements Trainer {
       }
     }
     return job;
+  }
+
+  /** The synthetic data set of a job whose data is the engine's; none for one with files. */
+  private Map<String, byte[]> corpus(JobSpec spec) {
+    return spec.engine().map(e -> JobCorpus.make(e, corpus)).orElse(Map.of());
   }
 
   /**

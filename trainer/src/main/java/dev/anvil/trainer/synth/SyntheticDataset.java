@@ -22,8 +22,12 @@ import java.util.TreeMap;
  * and the negative's) and {@code provenance.json} (its version, the settings and where the corpus
  * came from, and every source document with its version). The version is the SHA-256 of {@code
  * pairs.jsonl}: the same corpus and settings give the same version, byte for byte.
+ *
+ * @param version {@code sha256:<hex>} of {@code pairs}
+ * @param pairs the contents of {@code pairs.jsonl}
+ * @param provenance the contents of {@code provenance.json}
  */
-public final class SyntheticDataset {
+public record SyntheticDataset(String version, byte[] pairs, byte[] provenance) {
   /** The pairs' file in a data set's directory. */
   public static final String PAIRS = "pairs.jsonl";
 
@@ -34,16 +38,12 @@ public final class SyntheticDataset {
   private static final Gson PRETTY =
       new GsonBuilder().disableHtmlEscaping().setPrettyPrinting().create();
 
-  private SyntheticDataset() {}
-
   /**
-   * Writes {@code pairs} made from {@code corpus} with {@code settings} into {@code dir}.
+   * The data set of {@code pairs} made from {@code corpus} with {@code settings}.
    *
    * @param origin where the corpus came from (e.g. the engine and the tag query), recorded as is
-   * @return the data set's version, {@code sha256:<hex>}
    */
-  public static String write(
-      Path dir,
+  public static SyntheticDataset of(
       List<SyntheticPair> pairs,
       List<Passage> corpus,
       SynthesisSettings settings,
@@ -78,10 +78,25 @@ public final class SyntheticDataset {
     provenance.put("origin", origin);
     provenance.put("passages", corpus.size());
     provenance.put("documents", sources);
+    return new SyntheticDataset(
+        version, bytes, (PRETTY.toJson(provenance) + "\n").getBytes(StandardCharsets.UTF_8));
+  }
+
+  /** Its files by name: {@link #PAIRS} and {@link #PROVENANCE}. */
+  public Map<String, byte[]> files() {
+    return Map.of(PAIRS, pairs, PROVENANCE, provenance);
+  }
+
+  /**
+   * Writes its files into {@code dir}.
+   *
+   * @return its version, {@code sha256:<hex>}
+   */
+  public String write(Path dir) {
     try {
       Files.createDirectories(dir);
-      Files.write(dir.resolve(PAIRS), bytes);
-      Files.writeString(dir.resolve(PROVENANCE), PRETTY.toJson(provenance) + "\n");
+      Files.write(dir.resolve(PAIRS), pairs);
+      Files.write(dir.resolve(PROVENANCE), provenance);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write the data set in " + dir, e);
     }

@@ -31,7 +31,8 @@ class JobSpecTest {
             dir);
     assertThat(s.task()).isEqualTo(JobSpec.Task.EMBEDDING);
     assertThat(s.owner()).hasValue("mia");
-    assertThat(s.train()).isEqualTo(dir.resolve("train.jsonl"));
+    assertThat(s.train()).hasValue(dir.resolve("train.jsonl"));
+    assertThat(s.engine()).isEmpty();
     assertThat(s.defaultTags()).containsKey("classification");
     Hyperparameters h = s.hyperparameters();
     assertThat(h.epochs()).isEqualTo(3);
@@ -82,11 +83,11 @@ class JobSpecTest {
                 + " inside its folder); use registry: MODEL_ID for a model of the trainer");
 
     assertThat(JobSpec.parseConfined("job.yaml", spec.formatted("in.jsonl"), folder).train())
-        .isEqualTo(folder.resolve("in.jsonl"));
+        .hasValue(folder.resolve("in.jsonl"));
     assertThat(JobSpec.parseConfined("job.yaml", spec.formatted("train.jsonl"), folder).baseModel())
         .isEqualTo(new JobSpec.BaseModel.Registry("tiny-base"));
     // Local use keeps its paths.
-    assertThat(JobSpec.parse("job.yaml", spec.formatted(secret), folder).train()).isEqualTo(secret);
+    assertThat(JobSpec.parse("job.yaml", spec.formatted(secret), folder).train()).hasValue(secret);
     assertThatThrownBy(
             () ->
                 JobSpec.parseConfined(
@@ -153,5 +154,74 @@ class JobSpecTest {
     assertThat(h.learningRateAt(3, 20)).isEqualTo(1e-3);
     assertThat(h.learningRateAt(12, 20)).isEqualTo(5e-4);
     assertThat(h.learningRateAt(19, 20)).isEqualTo(6.25e-5);
+  }
+
+  @Test
+  void aCorpusOfTheEngineIsATagQueryWithSynthesisSettingsSeededByTheHyperparameters() {
+    JobSpec s =
+        JobSpec.parse(
+            "spec.yaml",
+            """
+            name: from-engine
+            task: embedding
+            base_model: {packaged: all-minilm-l6-v2}
+            data:
+              engine: {tags: {department: engineering, classification: [public, internal]}}
+              synthetic: {crops: 2, negative_depth: 0}
+            hyperparameters: {seed: 9}
+            """,
+            dir);
+    assertThat(s.train()).isEmpty();
+    JobSpec.EngineData e = s.engine().orElseThrow();
+    assertThat(e.tags())
+        .containsEntry("department", java.util.List.of("engineering"))
+        .containsEntry("classification", java.util.List.of("public", "internal"));
+    assertThat(e.maxPassages()).isEqualTo(JobSpec.EngineData.DEFAULT_MAX_PASSAGES);
+    assertThat(e.synthesis())
+        .isEqualTo(new dev.anvil.trainer.synth.SynthesisSettings(9, true, true, 2, 3, 0));
+  }
+
+  @Test
+  void aCorpusOfTheEngineIsRefusedWithEveryProblemNamed() {
+    String spec =
+        """
+        name: from-engine
+        task: %s
+        base_model: {packaged: all-minilm-l6-v2}
+        data:
+          %s
+        """;
+    assertThatThrownBy(
+            () ->
+                JobSpec.parse(
+                    "spec.yaml",
+                    spec.formatted(
+                        "classifier",
+                        "engine: {tags: {department: [], x: {a: 1}}, max_passages: 100001, y: 1}\n"
+                            + "  synthetic: {crops: -1, titles: maybe, z: 0}\n"
+                            + "  train: t.jsonl"),
+                    dir))
+        .isInstanceOfSatisfying(
+            JobSpecException.class,
+            e ->
+                assertThat(e.problems())
+                    .anyMatch(p -> p.contains("'data.engine.tags.department': expected a value"))
+                    .anyMatch(p -> p.contains("'data.engine.tags.x': expected a value"))
+                    .anyMatch(
+                        p -> p.contains("'data.engine.max_passages': expected at most 100000"))
+                    .anyMatch(p -> p.contains("'data.engine.y': unknown field"))
+                    .anyMatch(
+                        p -> p.contains("'data.synthetic.crops': expected a whole number >= 0"))
+                    .anyMatch(p -> p.contains("'data.synthetic.titles': expected true or false"))
+                    .anyMatch(p -> p.contains("'data.synthetic.z': unknown field"))
+                    .anyMatch(p -> p.contains("'data': give train: FILE or engine"))
+                    .anyMatch(
+                        p -> p.contains("'data.engine': synthetic pairs train an embedding")));
+    assertThatThrownBy(
+            () -> JobSpec.parse("spec.yaml", spec.formatted("embedding", "synthetic: {}"), dir))
+        .hasMessageContaining("'data.synthetic': only with data.engine");
+    assertThatThrownBy(
+            () -> JobSpec.parse("spec.yaml", spec.formatted("embedding", "tags: {a: b}"), dir))
+        .hasMessageContaining("'data.train': missing: give train: FILE, or engine:");
   }
 }

@@ -104,26 +104,26 @@ class PairSynthesizerTest {
     List<Passage> corpus = corpus();
     Map<String, Object> origin = Map.of("engine", "test", "tags", Map.of());
     String a =
-        SyntheticDataset.write(
-            dir.resolve("a"),
-            PairSynthesizer.synthesize(corpus, SynthesisSettings.defaults(7)),
-            corpus,
-            SynthesisSettings.defaults(7),
-            origin);
+        SyntheticDataset.of(
+                PairSynthesizer.synthesize(corpus, SynthesisSettings.defaults(7)),
+                corpus,
+                SynthesisSettings.defaults(7),
+                origin)
+            .write(dir.resolve("a"));
     String b =
-        SyntheticDataset.write(
-            dir.resolve("b"),
-            PairSynthesizer.synthesize(corpus, SynthesisSettings.defaults(7)),
-            corpus,
-            SynthesisSettings.defaults(7),
-            origin);
+        SyntheticDataset.of(
+                PairSynthesizer.synthesize(corpus, SynthesisSettings.defaults(7)),
+                corpus,
+                SynthesisSettings.defaults(7),
+                origin)
+            .write(dir.resolve("b"));
     String c =
-        SyntheticDataset.write(
-            dir.resolve("c"),
-            PairSynthesizer.synthesize(corpus, SynthesisSettings.defaults(8)),
-            corpus,
-            SynthesisSettings.defaults(8),
-            origin);
+        SyntheticDataset.of(
+                PairSynthesizer.synthesize(corpus, SynthesisSettings.defaults(8)),
+                corpus,
+                SynthesisSettings.defaults(8),
+                origin)
+            .write(dir.resolve("c"));
     assertThat(a).startsWith("sha256:").isEqualTo(b).isNotEqualTo(c);
     assertThat(Files.readAllBytes(dir.resolve("a").resolve(SyntheticDataset.PAIRS)))
         .isEqualTo(Files.readAllBytes(dir.resolve("b").resolve(SyntheticDataset.PAIRS)));
@@ -155,8 +155,9 @@ class PairSynthesizerTest {
     SynthesisSettings s = SynthesisSettings.defaults(7);
     List<SyntheticPair> pairs = PairSynthesizer.synthesize(corpus, s);
     String version =
-        SyntheticDataset.write(
-            dir, pairs, corpus, s, Map.of("tags", Map.of("department", List.of("engineering"))));
+        SyntheticDataset.of(
+                pairs, corpus, s, Map.of("tags", Map.of("department", List.of("engineering"))))
+            .write(dir);
     List<Example> examples =
         Datasets.read(dir.resolve(SyntheticDataset.PAIRS), Datasets.Kind.PAIRS, Map.of());
     assertThat(examples).hasSize(pairs.size());
