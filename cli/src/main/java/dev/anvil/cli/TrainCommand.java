@@ -4,6 +4,7 @@ import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.input.RbacException;
+import dev.anvil.rpc.AuthInterceptor;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.trainer.grpc.TrainerServer;
 import dev.anvil.trainer.job.JobEvent;
@@ -18,6 +19,7 @@ import dev.anvil.trainer.service.LocalTrainer;
 import dev.anvil.trainer.service.Submission;
 import dev.anvil.trainer.service.Trainer;
 import dev.anvil.trainer.service.TrainerLimits;
+import dev.anvil.trainer.synth.CorpusSource;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import java.io.PrintWriter;
 import java.lang.management.ManagementFactory;
@@ -74,10 +76,11 @@ final class TrainCommand {
         "Queue a job from its YAML spec and follow it with a progress bar (unless --detach).",
         "Locally, it runs here; with --trainer, its data files are sent to the trainer service.",
         "The owner (--as, --token, or the spec's owner) must be allowed to submit, and to train",
-        "on every example."
+        "on every example. Locally, a spec's data.engine corpus is read from the local index."
       })
   static final class Submit implements Callable<Integer> {
     @Mixin TrainerOptions trainer;
+    @Mixin EngineOptions index;
 
     @Parameters(paramLabel = "SPEC", description = "The job spec (YAML).")
     Path spec;
@@ -90,11 +93,22 @@ final class TrainCommand {
       PrintWriter out = trainer.pack.out();
       // Locally the spec is checked here first; a trainer service checks it against its own
       // files (an absolute base model path is on the trainer), and the token names the owner.
+      JobSpec parsed = trainer.remote() ? null : JobSpec.read(spec);
       Principal owner =
-          trainer.remote()
-              ? trainer.principal.resolve(trainer.pack.pack())
-              : owner(JobSpec.read(spec));
-      try (Trainer t = trainer.open(Optional.of(owner), Optional.empty())) {
+          trainer.remote() ? trainer.principal.resolve(trainer.pack.pack()) : owner(parsed);
+      if (parsed != null && parsed.engine().isPresent()) {
+        // The corpus comes from the local index, read as the owner while the job is submitted.
+        try (var embedder = index.embedder();
+            var engine = index.open(trainer.pack, embedder)) {
+          return submit(out, owner, Optional.of(CorpusSources.local(engine, owner)));
+        }
+      }
+      return submit(out, owner, Optional.empty());
+    }
+
+    private int submit(PrintWriter out, Principal owner, Optional<CorpusSource> corpus)
+        throws Exception {
+      try (Trainer t = trainer.open(Optional.of(owner), Optional.empty(), corpus)) {
         JobView job = t.submit(trainer.remote() ? Submission.upload(spec) : Submission.local(spec));
         out.printf("submitted %s (owner %s)%n", job.id(), job.owner());
         out.flush();
@@ -390,6 +404,7 @@ final class TrainCommand {
 
     @Mixin GateOptions gate;
     @Mixin TrainerLimitOptions limits;
+    @Mixin EngineClientOptions engine;
 
     @Option(
         names = "--job-topic",
@@ -416,13 +431,23 @@ final class TrainCommand {
         store.onEvent(topic);
       }
       Optional<GateSetup> setup = gate.setup();
+      var corpora = engine.sources(issuer);
       GrpcServer server =
           listen.withHealthPort(
               TrainerServer.start(
                   listen.host,
                   listen.port(7071),
                   listen.transport(),
-                  who -> new LocalTrainer(store, policies, TrainerOptions.models(), setup, who),
+                  // Called in the caller's gRPC call, whose verified token it exchanges (if a job
+                  // needs the engine) for one of the same caller to the engine.
+                  who ->
+                      new LocalTrainer(
+                          store,
+                          policies,
+                          TrainerOptions.models(),
+                          setup,
+                          who,
+                          corpora.map(c -> c.apply(AuthInterceptor.BEARER_TOKEN.get()))),
                   verifier,
                   serverLimits,
                   GlobalOpenTelemetry.get()));
@@ -438,7 +463,7 @@ final class TrainCommand {
                   }));
       pack.out()
           .printf(
-              "anvil: trainer on %s:%d (%s, policy %s, %s, device %s)%s%s%n",
+              "anvil: trainer on %s:%d (%s, policy %s, %s, device %s)%s%s%s%n",
               listen.host,
               server.port(),
               listen.describe(),
@@ -446,7 +471,8 @@ final class TrainCommand {
               issuer.dev ? "development issuer" : "issuer " + issuer.issuer(),
               JobRunner.defaultDevice(),
               setup.isPresent() ? ", gate " + gate.rules : "",
-              events != null ? ", job events to " + jobTopic : "");
+              events != null ? ", job events to " + jobTopic : "",
+              corpora.isPresent() ? ", corpora from the context engine " + engine.address : "");
       pack.out().flush();
       watch(runner(policies, store), poll.seconds);
       return 0;

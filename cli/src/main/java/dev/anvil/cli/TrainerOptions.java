@@ -10,6 +10,7 @@ import dev.anvil.trainer.job.JobStore;
 import dev.anvil.trainer.service.GateSetup;
 import dev.anvil.trainer.service.LocalTrainer;
 import dev.anvil.trainer.service.Trainer;
+import dev.anvil.trainer.synth.CorpusSource;
 import java.time.Duration;
 import java.util.Optional;
 import picocli.CommandLine.Mixin;
@@ -58,6 +59,15 @@ final class TrainerOptions {
 
   /** The trainer, acting for {@code caller} (remote: for the principal of the options). */
   Trainer open(Optional<Principal> caller, Optional<GateSetup> gate) {
+    return open(caller, gate, Optional.empty());
+  }
+
+  /**
+   * Like {@link #open(Optional, Optional)}; locally, jobs with {@code data.engine} read their
+   * corpus from {@code corpus} (a trainer service reads from its own engine).
+   */
+  Trainer open(
+      Optional<Principal> caller, Optional<GateSetup> gate, Optional<CorpusSource> corpus) {
     if (remote()) {
       String token = principal.bearer(pack.pack(), DevTokenIssuer.TRAINER_AUDIENCE);
       HostPort hp = HostPort.parse("--trainer", address);
@@ -66,7 +76,7 @@ final class TrainerOptions {
     }
     PolicyStore policies = PolicyStore.open(pack.pack());
     return caller
-        .<Trainer>map(c -> new LocalTrainer(store(), policies, models(), gate, c))
+        .<Trainer>map(c -> new LocalTrainer(store(), policies, models(), gate, c, corpus))
         .orElseGet(() -> LocalTrainer.operator(store(), policies, models(), gate));
   }
 

@@ -21,6 +21,12 @@ public final class AuthInterceptor implements ServerInterceptor {
   /** The verified caller of the current call. */
   public static final Context.Key<Identity> IDENTITY = Context.key("anvil.identity");
 
+  /**
+   * The verified bearer token of the current call, as sent: what a service exchanges (RFC 8693) for
+   * a token of the same user to call another service on their behalf.
+   */
+  public static final Context.Key<String> BEARER_TOKEN = Context.key("anvil.bearer-token");
+
   public static final Metadata.Key<String> AUTHORIZATION =
       Metadata.Key.of("authorization", Metadata.ASCII_STRING_MARSHALLER);
 
@@ -42,9 +48,10 @@ public final class AuthInterceptor implements ServerInterceptor {
                   + (header == null ? "none" : "another scheme"));
     } else {
       try {
-        Identity id = verifier.verify(header.substring(7).strip());
+        String token = header.substring(7).strip();
+        Identity id = verifier.verify(token);
         return Contexts.interceptCall(
-            Context.current().withValue(IDENTITY, id), call, headers, next);
+            Context.current().withValues(IDENTITY, id, BEARER_TOKEN, token), call, headers, next);
       } catch (InvalidTokenException e) {
         failure = Status.UNAUTHENTICATED.withDescription(e.reason() + ": " + e.getMessage());
       } catch (IssuerUnavailableException e) {
