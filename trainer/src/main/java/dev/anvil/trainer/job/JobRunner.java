@@ -219,7 +219,7 @@ public final class JobRunner {
     store.setState(id, new JobState.Validating(Instant.now()));
     JobSpec spec = store.spec(job);
     Datasets.Kind kind =
-        spec.task() == JobSpec.Task.EMBEDDING ? Datasets.Kind.PAIRS : Datasets.Kind.LABELED;
+        spec.task() == JobSpec.Task.CLASSIFIER ? Datasets.Kind.LABELED : Datasets.Kind.PAIRS;
     List<Example> train = Datasets.read(trainFile(job, spec), kind, spec.defaultTags());
     List<Example> eval =
         spec.eval().map(p -> Datasets.read(p, kind, spec.defaultTags())).orElse(List.of());
@@ -227,12 +227,22 @@ public final class JobRunner {
     List<Example> all = new ArrayList<>(train);
     all.addAll(eval);
     Governance.Lineage lineage = Governance.check(set, job.owner(), all);
-    Optional<ModelCard> baseCard = baseCard(spec);
-    if (baseCard.isPresent()) {
-      // A model made from a model inherits its lineage too: restricted in, restricted out.
-      lineage =
-          Governance.derived(
-              set, job.owner(), lineage, baseCard.get().lineage(), baseCard.get().model());
+    List<JobSpec.BaseModel> madeFrom = new ArrayList<>(List.of(spec.baseModel()));
+    spec.distill()
+        .map(JobSpec.Distill::teacher)
+        .filter(t -> !madeFrom.contains(t))
+        .ifPresent(madeFrom::add);
+    for (JobSpec.BaseModel from : madeFrom) {
+      Optional<ModelCard> card = card(from);
+      if (card.isPresent()) {
+        // A model made from a model (its base, or its teacher) inherits its lineage too:
+        // restricted in, restricted out.
+        lineage =
+            Governance.derived(set, job.owner(), lineage, card.get().lineage(), card.get().model());
+      }
+    }
+    if (spec.distill().map(JobSpec.Distill::loss).orElse(null) == JobSpec.Distill.Loss.MARGIN_MSE) {
+      Distillation.requireNegatives(all);
     }
     store.log(
         id,
@@ -250,11 +260,21 @@ public final class JobRunner {
       train = shuffled.subList(held, shuffled.size());
     }
 
-    try (EncoderModel model = load(spec)) {
+    int maxLen = spec.hyperparameters().maxSeqLength();
+    Distillation.Student distilled =
+        spec.distill().isPresent()
+            ? Distillation.prepare(
+                spec, all, m -> load(m, maxLen), device, line -> store.log(id, line))
+            : null;
+    try (EncoderModel model =
+        distilled != null ? distilled.model() : load(spec.baseModel(), maxLen)) {
       Task task =
-          spec.task() == JobSpec.Task.EMBEDDING
-              ? new EmbeddingTask(model, spec.hyperparameters().scale())
-              : new ClassifierTask(model, labels(all), spec.hyperparameters().seed());
+          switch (spec.task()) {
+            case EMBEDDING -> new EmbeddingTask(model, spec.hyperparameters().scale());
+            case CLASSIFIER ->
+                new ClassifierTask(model, labels(all), spec.hyperparameters().seed());
+            case DISTILL -> distilled.task();
+          };
       int total = TrainingRun.totalSteps(train.size(), spec.hyperparameters());
       store.setState(id, new JobState.Running(Instant.now(), 0, total));
       if (resuming) {
@@ -288,7 +308,7 @@ public final class JobRunner {
       }
       Path dir = models.resolve(id);
       model.saveHuggingFace(dir, task.headTensors());
-      if (spec.task() == JobSpec.Task.EMBEDDING) {
+      if (spec.task() != JobSpec.Task.CLASSIFIER) {
         // What the context engine serves (ONNX Runtime); the lineage travels inside the file too.
         Map<String, String> props = new LinkedHashMap<>();
         props.put("anvil.model", id);
@@ -303,8 +323,8 @@ public final class JobRunner {
   }
 
   /** The card of the base model, if it has one (a model trained by Anvil). */
-  private Optional<ModelCard> baseCard(JobSpec spec) {
-    return switch (spec.baseModel()) {
+  private Optional<ModelCard> card(JobSpec.BaseModel model) {
+    return switch (model) {
       case JobSpec.BaseModel.HuggingFace h -> ModelCard.read(h.dir());
       case JobSpec.BaseModel.Onnx o -> ModelCard.read(o.file().toAbsolutePath().getParent());
       case JobSpec.BaseModel.Packaged p -> Optional.empty();
@@ -327,9 +347,8 @@ public final class JobRunner {
     return dir;
   }
 
-  private EncoderModel load(JobSpec spec) {
-    int maxLen = spec.hyperparameters().maxSeqLength();
-    return switch (spec.baseModel()) {
+  private EncoderModel load(JobSpec.BaseModel base, int maxLen) {
+    return switch (base) {
       case JobSpec.BaseModel.Registry r -> EncoderModel.load(registry(r.id()), device, maxLen);
       case JobSpec.BaseModel.HuggingFace h -> EncoderModel.fromHuggingFace(h.dir(), device, maxLen);
       case JobSpec.BaseModel.Onnx o ->

@@ -25,7 +25,7 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  *
  * <pre>{@code
  * name: support-embeddings
- * task: embedding                  # or classifier
+ * task: embedding                  # or classifier, or distill (see below)
  * owner: mia                       # optional: `anvil train submit --as` or the token decides
  * base_model:
  *   huggingface: models/minilm     # config.json, model.safetensors, tokenizer.json
@@ -46,6 +46,10 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  *     crops: 1                     # random span -> another span, per passage
  *     negative_skip_top: 3         # BM25 ranks skipped before a hard negative is drawn
  *     negative_depth: 30           # ranks after those it is drawn from (0: no negatives)
+ * distill:                         # task: distill only
+ *   teacher: {packaged: bge-small-en-v1.5}   # any of base_model's forms; frozen
+ *   layers: [0, 4, 8, 11]          # optional: the student is these teacher layers (no base_model)
+ *   loss: mse                      # or margin_mse (needs hard negatives)
  * hyperparameters:
  *   epochs: 1
  *   batch_size: 16
@@ -75,6 +79,7 @@ public record JobSpec(
     Task task,
     Optional<String> owner,
     BaseModel baseModel,
+    Optional<Distill> distill,
     Optional<Path> train,
     Optional<EngineData> engine,
     Optional<Path> eval,
@@ -84,7 +89,27 @@ public record JobSpec(
   /** What the job trains. */
   public enum Task {
     EMBEDDING,
-    CLASSIFIER
+    CLASSIFIER,
+    /** An embedding model taught by a bigger one (the teacher) on the job's texts. */
+    DISTILL
+  }
+
+  /**
+   * What a {@code task: distill} job learns from.
+   *
+   * @param teacher the bigger embedding model, frozen; its pooling comes from its directory
+   * @param layers if not empty, the student is these layers of the teacher (and the job names no
+   *     base model); else the student is the base model
+   * @param loss what the student matches
+   */
+  public record Distill(BaseModel teacher, List<Integer> layers, Loss loss) {
+    /** What the student matches. */
+    public enum Loss {
+      /** The teacher's embedding of every query and passage (needs only text). */
+      MSE,
+      /** The teacher's margin between each query's positive and its hard negative. */
+      MARGIN_MSE
+    }
   }
 
   /**
@@ -122,7 +147,8 @@ public record JobSpec(
   }
 
   private static final Set<String> TOP =
-      Set.of("name", "task", "owner", "base_model", "data", "hyperparameters");
+      Set.of("name", "task", "owner", "base_model", "distill", "data", "hyperparameters");
+  private static final Set<String> DISTILL = Set.of("teacher", "layers", "loss");
   private static final Set<String> DATA = Set.of("train", "eval", "tags", "engine", "synthetic");
   private static final Set<String> ENGINE = Set.of("tags", "max_passages");
   private static final Set<String> SYNTHETIC =
@@ -195,13 +221,28 @@ public record JobSpec(
       try {
         t = Task.valueOf(task.toUpperCase(Locale.ROOT));
       } catch (IllegalArgumentException e) {
-        f.problem("task", "expected embedding or classifier, was '" + task + "'");
+        f.problem("task", "expected embedding, classifier or distill, was '" + task + "'");
       }
     }
     Optional<String> owner =
         Optional.ofNullable(top.containsKey("owner") ? f.text(top, "owner", null) : null);
     Paths paths = new Paths(f, base, confined);
-    BaseModel model = baseModel(f, f.map(top.get("base_model"), "base_model"), paths);
+    Optional<Distill> distill = Optional.empty();
+    if (t == Task.DISTILL) {
+      distill = Optional.of(distill(f, f.map(top.get("distill"), "distill"), paths));
+    } else if (top.containsKey("distill")) {
+      f.problem("distill", "only with task: distill");
+    }
+    BaseModel model;
+    if (distill.isPresent() && !distill.get().layers().isEmpty()) {
+      // The student starts as some of the teacher's layers: the teacher is its base model.
+      model = distill.get().teacher();
+      if (top.containsKey("base_model")) {
+        f.problem("base_model", "not with distill.layers: the student is made of the teacher's");
+      }
+    } else {
+      model = baseModel(f, f.map(top.get("base_model"), "base_model"), paths, "base_model");
+    }
     Map<String, Object> data = f.map(top.get("data"), "data");
     f.unknown(data, DATA, "data.");
     Optional<Path> train = Optional.empty();
@@ -221,7 +262,7 @@ public record JobSpec(
         f.problem("data", "give train: FILE or engine: {tags: ...}, not both");
       }
       if (t == Task.CLASSIFIER) {
-        f.problem("data.engine", "synthetic pairs train an embedding task, not a classifier");
+        f.problem("data.engine", "synthetic pairs train embeddings, not a classifier");
       }
     } else if (data.containsKey("synthetic")) {
       f.problem("data.synthetic", "only with data.engine: pairs are made from its corpus");
@@ -237,7 +278,35 @@ public record JobSpec(
     Map<String, Object> tags =
         data.containsKey("tags") ? f.map(data.get("tags"), "data.tags") : Map.of();
     f.throwIfAny();
-    return new JobSpec(name, t, owner, model, train, engine, eval, Map.copyOf(tags), hp);
+    return new JobSpec(name, t, owner, model, distill, train, engine, eval, Map.copyOf(tags), hp);
+  }
+
+  private static Distill distill(Fields f, Map<String, Object> d, Paths paths) {
+    f.unknown(d, DISTILL, "distill.");
+    BaseModel teacher =
+        baseModel(f, f.map(d.get("teacher"), "distill.teacher"), paths, "distill.teacher");
+    List<Integer> layers = new ArrayList<>();
+    if (d.get("layers") != null) {
+      if (d.get("layers") instanceof List<?> l
+          && !l.isEmpty()
+          && l.stream().allMatch(x -> x instanceof Integer i && i >= 0)
+          && l.stream().distinct().count() == l.size()) {
+        l.forEach(x -> layers.add((Integer) x));
+      } else {
+        f.problem(
+            "distill.layers",
+            "expected distinct layer indexes of the teacher, from 0, e.g. [0, 4, 8, 11], was "
+                + d.get("layers"));
+      }
+    }
+    String loss = d.containsKey("loss") ? f.text(d, "loss", "distill.") : "mse";
+    Distill.Loss l = Distill.Loss.MSE;
+    try {
+      l = Distill.Loss.valueOf(String.valueOf(loss).toUpperCase(Locale.ROOT));
+    } catch (IllegalArgumentException e) {
+      f.problem("distill.loss", "expected mse or margin_mse, was '" + loss + "'");
+    }
+    return new Distill(teacher, List.copyOf(layers), l);
   }
 
   private static EngineData engineData(Fields f, Map<String, Object> data, long seed) {
@@ -290,28 +359,29 @@ public record JobSpec(
     return new EngineData(tags, max, synthesis);
   }
 
-  private static BaseModel baseModel(Fields f, Map<String, Object> m, Paths paths) {
+  private static BaseModel baseModel(Fields f, Map<String, Object> m, Paths paths, String field) {
+    String p = field + ".";
     if (m.containsKey("huggingface")) {
       return new BaseModel.HuggingFace(
-          paths.directory("base_model.huggingface", f.text(m, "huggingface", "base_model.")));
+          paths.directory(p + "huggingface", f.text(m, "huggingface", p)));
     }
     if (m.containsKey("onnx")) {
-      Path file = paths.file("base_model.onnx", f.text(m, "onnx", "base_model."));
-      String tok = f.text(m, "tokenizer", "base_model.");
-      return new BaseModel.Onnx(file, tok == null ? null : paths.file("base_model.tokenizer", tok));
+      Path file = paths.file(p + "onnx", f.text(m, "onnx", p));
+      String tok = f.text(m, "tokenizer", p);
+      return new BaseModel.Onnx(file, tok == null ? null : paths.file(p + "tokenizer", tok));
     }
     if (m.containsKey("packaged")) {
-      return new BaseModel.Packaged(f.text(m, "packaged", "base_model."));
+      return new BaseModel.Packaged(f.text(m, "packaged", p));
     }
     if (m.containsKey("registry")) {
-      String id = f.text(m, "registry", "base_model.");
+      String id = f.text(m, "registry", p);
       if (id != null && !id.matches("[A-Za-z0-9][A-Za-z0-9._-]{0,199}")) {
-        f.problem("base_model.registry", "expected a model id, was '" + id + "'");
+        f.problem(p + "registry", "expected a model id, was '" + id + "'");
       }
       return new BaseModel.Registry(id);
     }
     f.problem(
-        "base_model",
+        field,
         "expected one of huggingface: DIR, onnx: FILE (with tokenizer: FILE), packaged: NAME,"
             + " registry: MODEL_ID");
     return null;

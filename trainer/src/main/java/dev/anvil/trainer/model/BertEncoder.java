@@ -137,6 +137,57 @@ public final class BertEncoder implements AutoCloseable {
     return of(config, tensors, java.util.Set.of(), device, "random init");
   }
 
+  /**
+   * A smaller encoder made of some of this one's layers, in the order given (the "compress" step of
+   * distillation: a student initialised from chosen teacher layers, e.g. every third); the
+   * embeddings are copied whole. This encoder is unchanged.
+   *
+   * @param layers indexes of this encoder's layers, each at most once
+   * @throws IllegalArgumentException if an index is out of range or repeated, or none is given
+   */
+  public BertEncoder pruned(List<Integer> layers, Device device) {
+    if (layers.isEmpty()
+        || layers.stream().distinct().count() != layers.size()
+        || layers.stream().anyMatch(i -> i < 0 || i >= config.layers())) {
+      throw new IllegalArgumentException(
+          "layers: expected distinct indexes from 0 to "
+              + (config.layers() - 1)
+              + " (the model has "
+              + config.layers()
+              + "), was "
+              + layers);
+    }
+    Map<String, Tensor> all = toTensors();
+    Map<String, Tensor> kept = new LinkedHashMap<>();
+    all.forEach(
+        (name, t) -> {
+          if (!name.startsWith("encoder.layer.")) {
+            kept.put(name, t);
+          }
+        });
+    for (int to = 0; to < layers.size(); to++) {
+      String from = "encoder.layer." + layers.get(to) + ".";
+      String renamed = "encoder.layer." + to + ".";
+      all.forEach(
+          (name, t) -> {
+            if (name.startsWith(from)) {
+              kept.put(renamed + name.substring(from.length()), t);
+            }
+          });
+    }
+    BertConfig c =
+        new BertConfig(
+            config.vocabSize(),
+            config.hiddenSize(),
+            layers.size(),
+            config.heads(),
+            config.intermediateSize(),
+            config.maxPositions(),
+            config.typeVocabSize(),
+            config.layerNormEps());
+    return of(c, kept, java.util.Set.of(), device, "layers " + layers + " of the teacher");
+  }
+
   /** The architecture. */
   public BertConfig config() {
     return config;
@@ -219,6 +270,11 @@ public final class BertEncoder implements AutoCloseable {
               .singletonOrThrow();
     }
     return x;
+  }
+
+  /** The first token's hidden state ([CLS]), [batch, hidden]: BGE's and BERT's pooling. */
+  public static NDArray clsPool(NDArray hidden) {
+    return hidden.get(":, 0, :");
   }
 
   /**

@@ -24,6 +24,15 @@ public final class EncoderModel implements AutoCloseable {
   private final HuggingFaceTokenizer tokenizer;
   private final Path tokenizerFile;
   private final int maxLength;
+  private Pooling pooling = Pooling.MEAN;
+
+  /** How token vectors become one sentence vector. */
+  public enum Pooling {
+    /** The mean over real tokens (all-MiniLM-L6-v2, sentence-transformers' default). */
+    MEAN,
+    /** The first token, [CLS] (BGE). */
+    CLS
+  }
 
   /** Token ids, attention mask and token types of a batch, [batch, longest]. */
   public record Batch(NDArray ids, NDArray mask, NDArray types) {}
@@ -76,7 +85,8 @@ public final class EncoderModel implements AutoCloseable {
             extraNames(tensors),
             device,
             dir.resolve("model.safetensors").toString());
-    return new EncoderModel(encoder, dir.resolve("tokenizer.json"), maxLength);
+    return new EncoderModel(encoder, dir.resolve("tokenizer.json"), maxLength)
+        .withPooling(pooling(dir));
   }
 
   /** Loads an ONNX export of a BERT-family encoder and the tokenizer that goes with it. */
@@ -85,7 +95,8 @@ public final class EncoderModel implements AutoCloseable {
     BertEncoder encoder =
         BertEncoder.of(
             imported.config(), imported.tensors(), OnnxWeights.IGNORABLE, device, onnx.toString());
-    return new EncoderModel(encoder, tokenizerJson, maxLength);
+    return new EncoderModel(encoder, tokenizerJson, maxLength)
+        .withPooling(pooling(onnx.toAbsolutePath().getParent()));
   }
 
   /**
@@ -162,8 +173,52 @@ public final class EncoderModel implements AutoCloseable {
 
   /** Sentence embeddings [batch, hidden], unit length; with dropout when {@code training}. */
   public NDArray embed(Batch b, boolean training) {
+    NDArray hidden = encoder.forward(b.ids(), b.mask(), b.types(), training);
     return BertEncoder.normalize(
-        BertEncoder.meanPool(encoder.forward(b.ids(), b.mask(), b.types(), training), b.mask()));
+        pooling == Pooling.CLS
+            ? BertEncoder.clsPool(hidden)
+            : BertEncoder.meanPool(hidden, b.mask()));
+  }
+
+  /**
+   * A new model made of some of this one's layers (see {@link BertEncoder#pruned}), with the same
+   * tokenizer, length and pooling; this one is unchanged.
+   */
+  public EncoderModel pruned(List<Integer> layers, Device device) {
+    return new EncoderModel(encoder.pruned(layers, device), tokenizerFile, maxLength)
+        .withPooling(pooling);
+  }
+
+  /** The pooling {@link #embed} uses. */
+  public Pooling pooling() {
+    return pooling;
+  }
+
+  /**
+   * Pools with {@code pooling} from now on; returns this model. A model directory says which in
+   * sentence-transformers' {@code 1_Pooling/config.json} ({@link #pooling(Path)}).
+   */
+  public EncoderModel withPooling(Pooling pooling) {
+    this.pooling = java.util.Objects.requireNonNull(pooling, "pooling");
+    return this;
+  }
+
+  /**
+   * The pooling a model directory declares in sentence-transformers' {@code 1_Pooling/config.json}
+   * ({@code pooling_mode_cls_token}); mean when it declares none.
+   */
+  public static Pooling pooling(Path dir) {
+    Path config = dir.resolve("1_Pooling").resolve("config.json");
+    if (!Files.isRegularFile(config)) {
+      return Pooling.MEAN;
+    }
+    try {
+      var json = com.google.gson.JsonParser.parseString(Files.readString(config)).getAsJsonObject();
+      var cls = json.get("pooling_mode_cls_token");
+      return cls != null && cls.getAsBoolean() ? Pooling.CLS : Pooling.MEAN;
+    } catch (IOException | RuntimeException e) {
+      throw new ModelFormatException(config + ": not a sentence-transformers pooling config", e);
+    }
   }
 
   /** Embeds texts (no dropout, no gradients) in batches of {@code batchSize}. */
@@ -193,6 +248,7 @@ public final class EncoderModel implements AutoCloseable {
     Map<String, Tensor> all = new HashMap<>(encoder.toTensors());
     all.putAll(extra);
     Safetensors.write(dir.resolve("model.safetensors"), all);
+    writePooling(dir);
     if (!tokenizerFile.toAbsolutePath().equals(dir.resolve("tokenizer.json").toAbsolutePath())) {
       Files.copy(tokenizerFile, dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
     }
@@ -207,10 +263,22 @@ public final class EncoderModel implements AutoCloseable {
     Files.createDirectories(dir);
     Path file = dir.resolve("model.onnx");
     OnnxExport.write(encoder.config(), encoder.toTensors(), metadata, file);
+    writePooling(dir);
     if (!tokenizerFile.toAbsolutePath().equals(dir.resolve("tokenizer.json").toAbsolutePath())) {
       Files.copy(tokenizerFile, dir.resolve("tokenizer.json"), StandardCopyOption.REPLACE_EXISTING);
     }
     return file;
+  }
+
+  /** Says how the model pools, as sentence-transformers does, so that whoever serves it knows. */
+  private void writePooling(Path dir) throws IOException {
+    Files.createDirectories(dir.resolve("1_Pooling"));
+    Files.writeString(
+        dir.resolve("1_Pooling").resolve("config.json"),
+        String.format(
+            "{\"word_embedding_dimension\": %d, \"pooling_mode_cls_token\": %b,"
+                + " \"pooling_mode_mean_tokens\": %b}%n",
+            encoder.config().hiddenSize(), pooling == Pooling.CLS, pooling == Pooling.MEAN));
   }
 
   /** The tokenizer file. */

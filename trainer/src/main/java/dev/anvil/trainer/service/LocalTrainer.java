@@ -176,13 +176,17 @@ public final class LocalTrainer implements Trainer {
   }
 
   /**
-   * A base model from the registry must be one the caller may read, or it is not found (its
-   * existence is not revealed); the job checks it again when it runs, and so does every base model
-   * with a card.
+   * A base model (or a teacher) from the registry must be one the caller may read, or it is not
+   * found (its existence is not revealed); the job checks it again when it runs, and so does every
+   * base model with a card.
    */
   private void checkBaseModel(JobSpec spec) {
-    if (spec.baseModel() instanceof JobSpec.BaseModel.Registry r) {
-      registered(r.id()).filter(this::mayRead).orElseThrow(() -> notFoundModel(r.id()));
+    List<JobSpec.BaseModel> used = new java.util.ArrayList<>(List.of(spec.baseModel()));
+    spec.distill().ifPresent(d -> used.add(d.teacher()));
+    for (JobSpec.BaseModel m : used) {
+      if (m instanceof JobSpec.BaseModel.Registry r) {
+        registered(r.id()).filter(this::mayRead).orElseThrow(() -> notFoundModel(r.id()));
+      }
     }
   }
 

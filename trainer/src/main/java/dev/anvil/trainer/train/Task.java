@@ -8,7 +8,7 @@ import java.util.List;
 import java.util.Map;
 
 /** What is learned: the loss of a batch, the evaluation, and any weights beyond the encoder. */
-public sealed interface Task permits EmbeddingTask, ClassifierTask {
+public sealed interface Task permits EmbeddingTask, ClassifierTask, DistillTask {
   /** The task's name in job specs and model cards. */
   String name();
 

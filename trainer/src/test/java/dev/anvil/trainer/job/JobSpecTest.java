@@ -119,7 +119,7 @@ class JobSpecTest {
                     .anyMatch(
                         p ->
                             p.contains(
-                                "field 'task': expected embedding or classifier, was 'regression'"))
+                                "field 'task': expected embedding, classifier or distill, was 'regression'"))
                     .anyMatch(p -> p.contains("field 'base_model.huggingface': no such directory"))
                     .anyMatch(p -> p.contains("field 'data.train': no such file"))
                     .anyMatch(p -> p.contains("field 'data.colour': unknown field"))
@@ -215,8 +215,7 @@ class JobSpecTest {
                     .anyMatch(p -> p.contains("'data.synthetic.titles': expected true or false"))
                     .anyMatch(p -> p.contains("'data.synthetic.z': unknown field"))
                     .anyMatch(p -> p.contains("'data': give train: FILE or engine"))
-                    .anyMatch(
-                        p -> p.contains("'data.engine': synthetic pairs train an embedding")));
+                    .anyMatch(p -> p.contains("'data.engine': synthetic pairs train embeddings")));
     assertThatThrownBy(
             () -> JobSpec.parse("spec.yaml", spec.formatted("embedding", "synthetic: {}"), dir))
         .hasMessageContaining("'data.synthetic': only with data.engine");

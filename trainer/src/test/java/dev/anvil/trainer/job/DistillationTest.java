@@ -1,0 +1,197 @@
+package dev.anvil.trainer.job;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
+
+import ai.djl.Device;
+import com.google.gson.JsonObject;
+import com.google.gson.JsonParser;
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.PrincipalDirectory;
+import dev.anvil.rbac.TestPacks;
+import dev.anvil.trainer.MiniLm;
+import dev.anvil.trainer.TinyModels;
+import dev.anvil.trainer.model.BertConfig;
+import dev.anvil.trainer.model.BertEncoder;
+import dev.anvil.trainer.model.EncoderModel;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code task: distill}: a student learns to embed as a frozen teacher does, whether it is another
+ * model or some of the teacher's own layers (compression); the teacher's pooling is its own; the
+ * model card names the teacher and the layers; refusals name the field.
+ */
+class DistillationTest {
+  @TempDir Path dir;
+
+  private final Principal mia =
+      PrincipalDirectory.load(TestPacks.example().principalsFile()).find("mia").orElseThrow();
+
+  static String spec(String student, String distill) {
+    return """
+        name: tiny-distill
+        task: distill
+        %s
+        distill: %s
+        data:
+          train: pairs.jsonl
+        hyperparameters:
+          epochs: 4
+          batch_size: 8
+          learning_rate: 1.0e-3
+          warmup_steps: 2
+          max_seq_length: 32
+          eval_every: 4
+          checkpoint_every: 100
+          holdout: 0.25
+        """
+        .formatted(student, distill);
+  }
+
+  private JsonObject run(String spec) throws Exception {
+    TinyModels.write(dir.resolve("pairs.jsonl"), TinyModels.pairs());
+    JobStore store = new JobStore(dir.resolve("jobs"));
+    Job job = store.submit("tiny-distill", spec, dir, mia);
+    new JobRunner(store, PolicyStore.open(TestPacks.example()), dir.resolve("models"), Device.cpu())
+        .drain();
+    JobState end = store.find(job.id()).orElseThrow().state();
+    if (!(end instanceof JobState.Succeeded s)) {
+      return JsonParser.parseString(
+              "{\"failed\": " + new com.google.gson.Gson().toJson(end.toString()) + "}")
+          .getAsJsonObject();
+    }
+    Path model = Path.of(s.model());
+    assertThat(model.resolve("model.onnx")).isRegularFile();
+    JsonObject card =
+        JsonParser.parseString(Files.readString(model.resolve("anvil-model-card.json")))
+            .getAsJsonObject();
+    card.addProperty("dir", model.toString());
+    return card;
+  }
+
+  @Test
+  void aStudentMadeOfTheTeachersLayersIsTrainedSavedAndNamedByItsCard() throws Exception {
+    TinyModels.huggingFaceDir(dir.resolve("teacher"));
+    JsonObject card = run(spec("", "{teacher: {huggingface: teacher}, layers: [1], loss: mse}"));
+    assertThat(card.has("failed")).as(card.toString()).isFalse();
+    assertThat(card.get("task").getAsString()).isEqualTo("distill");
+    assertThat(card.get("student_layers_from_teacher").toString()).isEqualTo("[1]");
+    // (That a student moves toward its teacher is shown below, where it starts far from it: a
+    // random tiny teacher's layers embed almost alike already.)
+    assertThat(card.getAsJsonObject("metrics").getAsJsonObject("best").has("teacher_cosine"))
+        .isTrue();
+    try (EncoderModel student =
+        EncoderModel.load(Path.of(card.get("dir").getAsString()), Device.cpu(), 32)) {
+      assertThat(student.encoder().config().layers()).isEqualTo(1);
+      assertThat(student.pooling()).isEqualTo(EncoderModel.Pooling.MEAN);
+    }
+  }
+
+  @Test
+  void anotherStudentLearnsFromATeacherThatPoolsItsOwnWay() throws Exception {
+    Path teacher = TinyModels.huggingFaceDir(dir.resolve("teacher"));
+    Files.writeString(
+        teacher.resolve("1_Pooling/config.json"),
+        "{\"pooling_mode_cls_token\": true, \"pooling_mode_mean_tokens\": false}");
+    assertThat(EncoderModel.pooling(teacher)).isEqualTo(EncoderModel.Pooling.CLS);
+    try (EncoderModel m =
+        EncoderModel.of(
+            BertEncoder.random(TinyModels.CONFIG, 99, Device.cpu()), MiniLm.tokenizer(), 64)) {
+      m.saveHuggingFace(dir.resolve("student"), Map.of());
+    }
+    JsonObject card =
+        run(spec("base_model: {huggingface: student}", "{teacher: {huggingface: teacher}}"));
+    assertThat(card.has("failed")).as(card.toString()).isFalse();
+    JsonObject metrics = card.getAsJsonObject("metrics");
+    assertThat(metrics.getAsJsonObject("best").get("teacher_cosine").getAsDouble())
+        .isGreaterThan(metrics.getAsJsonObject("base").get("teacher_cosine").getAsDouble());
+    assertThat(card.getAsJsonObject("teacher").get("layers").getAsInt()).isEqualTo(2);
+  }
+
+  @Test
+  void mseNeedsAStudentAsWideAsTheTeacherAndMarginMseNeedsNegatives() throws Exception {
+    TinyModels.huggingFaceDir(dir.resolve("teacher"));
+    BertConfig narrow = new BertConfig(30522, 32, 1, 2, 64, 128, 2, 1e-12);
+    try (EncoderModel m =
+        EncoderModel.of(BertEncoder.random(narrow, 5, Device.cpu()), MiniLm.tokenizer(), 64)) {
+      m.saveHuggingFace(dir.resolve("narrow"), Map.of());
+    }
+    assertThat(
+            run(spec("base_model: {huggingface: narrow}", "{teacher: {huggingface: teacher}}"))
+                .get("failed")
+                .getAsString())
+        .contains("distill.loss mse needs the student as wide as the teacher (32 vs 64)");
+    assertThat(
+            run(spec("", "{teacher: {huggingface: teacher}, layers: [0], loss: margin_mse}"))
+                .get("failed")
+                .getAsString())
+        .contains("distill.loss margin_mse needs a hard negative in every pair");
+  }
+
+  @Test
+  void allTheTeachersLayersInOrderAreTheTeacherAndAnyOtherChoiceIsNot() throws Exception {
+    try (EncoderModel teacher =
+            EncoderModel.of(
+                BertEncoder.random(TinyModels.CONFIG, 7, Device.cpu()), MiniLm.tokenizer(), 32);
+        EncoderModel same = teacher.pruned(List.of(0, 1), Device.cpu());
+        EncoderModel swapped = teacher.pruned(List.of(1, 0), Device.cpu())) {
+      List<String> texts = List.of("who owns the kernel", "the storage budget");
+      float[][] t = teacher.embed(texts, 2);
+      float[][] s = same.embed(texts, 2);
+      float[][] w = swapped.embed(texts, 2);
+      for (int i = 0; i < t.length; i++) {
+        for (int j = 0; j < t[i].length; j++) {
+          assertThat(s[i][j]).isCloseTo(t[i][j], within(1e-6f));
+        }
+      }
+      assertThat(w[0]).isNotEqualTo(t[0]);
+    }
+  }
+
+  @Test
+  void aDistillSpecNamesItsProblems() {
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowableOfType(
+                    JobSpecException.class,
+                    () ->
+                        JobSpec.parse(
+                            "spec.yaml",
+                            spec(
+                                "base_model: {packaged: all-minilm-l6-v2}",
+                                "{teacher: {packaged: x}, layers: [1, 1], loss: kl, what: 1}"),
+                            dir))
+                .problems())
+        .anyMatch(p -> p.contains("'distill.layers': expected distinct layer indexes"))
+        .anyMatch(p -> p.contains("'distill.loss': expected mse or margin_mse, was 'kl'"))
+        .anyMatch(p -> p.contains("'distill.what': unknown field"));
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowableOfType(
+                    JobSpecException.class,
+                    () ->
+                        JobSpec.parse(
+                            "spec.yaml",
+                            spec(
+                                "base_model: {packaged: a}",
+                                "{teacher: {packaged: x}, layers: [0]}"),
+                            dir))
+                .problems())
+        .anyMatch(p -> p.contains("'base_model': not with distill.layers"));
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowableOfType(
+                    JobSpecException.class,
+                    () ->
+                        JobSpec.parse(
+                            "spec.yaml",
+                            spec("base_model: {packaged: a}", "{}")
+                                .replace("task: distill", "task: embedding"),
+                            dir))
+                .problems())
+        .anyMatch(p -> p.contains("'distill': only with task: distill"));
+  }
+}
