@@ -257,6 +257,14 @@ true
 {{- end -}}
 {{- end -}}
 
+{{/* Whether the trainer reads training corpora from the context engine: both run, and the Secret
+     with the trainer's client secret for token exchange is named. */}}
+{{- define "anvil.trainerReadsEngine" -}}
+{{- if and .Values.contextEngine.enabled .Values.trainer.enabled .Values.trainer.tokenExchange.secretName -}}
+true
+{{- end -}}
+{{- end -}}
+
 {{/* The Secret with the trainer's client certificate for the context engine (tls.crt, tls.key,
      ca.crt: the CA of the engine's certificate). */}}
 {{- define "anvil.trainerClientTlsSecretName" -}}

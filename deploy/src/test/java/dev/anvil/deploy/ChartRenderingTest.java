@@ -576,7 +576,11 @@ class ChartRenderingTest {
   void trainerGetsAClientCertificateForTheEngineFromTheEnginesIssuer(@TempDir Path dir) {
     Path certManager =
         Chart.values(
-            dir, "tls: {certManager: {issuerRef: {name: corp-ca, kind: ClusterIssuer}}}\n");
+            dir,
+            """
+            tls: {certManager: {issuerRef: {name: corp-ca, kind: ClusterIssuer}}}
+            trainer: {tokenExchange: {secretName: anvil-trainer-exchange}}
+            """);
     Rendering r = Chart.render(certManager);
 
     Map<String, Object> client = certificate(r, "anvil-trainer-client-tls");
@@ -670,13 +674,101 @@ class ChartRenderingTest {
   }
 
   @Test
-  void trainerIsToldTheEnginesAddressOnlyWhenTheEngineRuns(@TempDir Path dir) {
-    Rendering plain = Chart.render(Chart.values(dir, "tls: {enabled: false}\n"));
-    Rendering noEngine = Chart.render(Chart.values(dir, "contextEngine: {enabled: false}\n"));
+  void trainerReadsCorporaFromTheEngineWithItsCertificateAndATokenExchangeSecret(
+      @TempDir Path dir) {
+    Rendering r =
+        Chart.render(
+            Chart.values(dir, "trainer: {tokenExchange: {secretName: anvil-trainer-exchange}}\n"));
 
-    assertThat(plain.configMap("anvil-trainer").getData())
-        .containsEntry("ANVIL_ENGINE", "anvil-context-engine.anvil.svc:7070");
-    assertThat(noEngine.configMap("anvil-trainer").getData()).doesNotContainKey("ANVIL_ENGINE");
+    assertThat(engineVariables(r))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "ANVIL_ENGINE", "anvil-context-engine.anvil.svc:7070",
+                "ANVIL_ENGINE_TLS_CA", "/etc/anvil/engine-client-tls/ca.crt",
+                "ANVIL_ENGINE_TLS_CLIENT_CERT", "/etc/anvil/engine-client-tls/tls.crt",
+                "ANVIL_ENGINE_TLS_CLIENT_KEY", "/etc/anvil/engine-client-tls/tls.key",
+                "ANVIL_TOKEN_EXCHANGE_CLIENT", "anvil-trainer",
+                "ANVIL_TOKEN_EXCHANGE_SECRET_FILE", "/etc/anvil/token-exchange/client-secret"));
+    Rendering.Workload trainer = r.workload("anvil-trainer");
+    assertThat(trainer.template().getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("token-exchange"))
+        .singleElement()
+        .satisfies(
+            v -> assertThat(v.getSecret().getSecretName()).isEqualTo("anvil-trainer-exchange"));
+    assertThat(trainer.container().getVolumeMounts())
+        .filteredOn(m -> m.getName().equals("token-exchange"))
+        .singleElement()
+        .satisfies(
+            m -> {
+              assertThat(m.getMountPath()).isEqualTo("/etc/anvil/token-exchange");
+              assertThat(m.getReadOnly()).isTrue();
+            });
+    assertThat(r.workload("anvil-context-engine").template().getSpec().getVolumes())
+        .as("the client secret is the trainer's alone")
+        .noneMatch(v -> v.getName().equals("token-exchange"));
+  }
+
+  @Test
+  void tokenExchangeClientAndKeyFollowTheValuesAndPlaintextHasNoClientCertificate(
+      @TempDir Path dir) {
+    Rendering r =
+        Chart.render(
+            Chart.values(
+                dir,
+                """
+                tls: {enabled: false}
+                trainer:
+                  tokenExchange: {clientId: ml-trainer, secretName: kc-ml-trainer, secretKey: secret}
+                """));
+
+    assertThat(engineVariables(r))
+        .containsExactlyInAnyOrderEntriesOf(
+            Map.of(
+                "ANVIL_ENGINE", "anvil-context-engine.anvil.svc:7070",
+                "ANVIL_TOKEN_EXCHANGE_CLIENT", "ml-trainer",
+                "ANVIL_TOKEN_EXCHANGE_SECRET_FILE", "/etc/anvil/token-exchange/secret"));
+    assertThat(r.workload("anvil-trainer").template().getSpec().getVolumes())
+        .filteredOn(v -> v.getName().equals("token-exchange"))
+        .singleElement()
+        .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("kc-ml-trainer"));
+  }
+
+  /**
+   * Without the client secret `train serve --engine` would refuse to start, so the trainer is not
+   * told the engine at all (it then refuses jobs with data.engine); nor without the engine.
+   */
+  @ParameterizedTest(name = "{0}")
+  @ValueSource(
+      strings = {
+        "{}",
+        "tls: {enabled: false}",
+        "contextEngine: {enabled: false}",
+        "{contextEngine: {enabled: false}, trainer: {tokenExchange: {secretName: kc-trainer}}}",
+      })
+  void trainerIsNotToldTheEngineWithoutItOrWithoutATokenExchangeSecret(
+      String values, @TempDir Path dir) {
+    Rendering r = Chart.render(Chart.values(dir, values + "\n"));
+
+    assertThat(engineVariables(r)).isEmpty();
+    Rendering.Workload trainer = r.workload("anvil-trainer");
+    assertThat(trainer.template().getSpec().getVolumes())
+        .noneMatch(v -> v.getName().equals("token-exchange"));
+    assertThat(trainer.container().getVolumeMounts())
+        .noneMatch(m -> m.getName().equals("token-exchange"));
+  }
+
+  /** The trainer's ANVIL_ENGINE* and ANVIL_TOKEN_EXCHANGE* settings. */
+  private static Map<String, String> engineVariables(Rendering r) {
+    Map<String, String> variables = new TreeMap<>();
+    r.configMap("anvil-trainer")
+        .getData()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith("ANVIL_ENGINE") || k.startsWith("ANVIL_TOKEN_EXCHANGE")) {
+                variables.put(k, v);
+              }
+            });
+    return variables;
   }
 
   /** The spec of the cert-manager Certificate named {@code name}. */

@@ -33,22 +33,6 @@ class ConfigurationDriftTest {
   /** Variables every command reads that are not options (Identities.dataDir). */
   private static final Set<String> GLOBALS = Set.of("ANVIL_DATA");
 
-  /**
-   * Variables the chart gives a command before the command reads them, by command: the trainer is
-   * told the context engine's address and gets its client certificate for it now, for the options
-   * ({@code --engine}, {@code --engine-tls-ca}, {@code --engine-tls-client-cert}, {@code
-   * --engine-tls-client-key}) with which it will read training corpora from the engine. Once the
-   * command reads one, {@link #variablesGivenAheadAreStillUnread} fails: take it out of here.
-   */
-  private static final Map<String, Set<String>> AHEAD =
-      Map.of(
-          "train serve",
-          Set.of(
-              "ANVIL_ENGINE",
-              "ANVIL_ENGINE_TLS_CA",
-              "ANVIL_ENGINE_TLS_CLIENT_CERT",
-              "ANVIL_ENGINE_TLS_CLIENT_KEY"));
-
   static Stream<String> renderings() {
     return Stream.of("default", "production-gpu", "everything");
   }
@@ -66,6 +50,7 @@ class ConfigurationDriftTest {
         gpu: {enabled: true}
         limits: {specBytes: 4096, uploadFiles: 2, uploadBytes: 66060288, concurrentSubmits: 2, jobsPerOwner: 1, queuedJobs: 8, concurrentStreams: 32, streamsPerCaller: 2, concurrentPromotions: 1, requestsPerSecond: 2.5, burst: 5}
         auth: {issuer: "https://kc.example/realms/ml", audience: anvil-trainer, jwksUri: "https://kc.example/jwks"}
+        tokenExchange: {clientId: ml-trainer, secretName: kc-ml-trainer, secretKey: secret}
         gate:
           enabled: true
           rules: "metric: ndcg@10"
@@ -117,17 +102,32 @@ class ConfigurationDriftTest {
     }
   }
 
+  /**
+   * The "everything" values give the trainer every option with which it reads corpora from the
+   * context engine, so that the check above sees their variables.
+   */
   @Test
-  void variablesGivenAheadAreStillUnread() {
-    AHEAD.forEach(
-        (command, variables) ->
-            assertThat(Configuration.table(command.split(" ")).keySet())
-                .as("`anvil %s` reads these now: remove them from AHEAD", command)
-                .doesNotContainAnyElementsOf(variables));
-    Rendering r = render("default");
-    assertThat(variables(r, r.workload("anvil-trainer")))
-        .as("the trainer gets them")
-        .containsAll(AHEAD.get("train serve"));
+  void everythingValuesSetEveryEngineClientOptionOfTheTrainer() {
+    Rendering r = render("everything");
+    Set<String> engineClient = new TreeSet<>();
+    for (String v : Configuration.table("train", "serve").keySet()) {
+      if (v.startsWith("ANVIL_ENGINE") || v.startsWith("ANVIL_TOKEN_EXCHANGE")) {
+        engineClient.add(v);
+      }
+    }
+
+    assertThat(engineClient)
+        .containsExactlyInAnyOrder(
+            "ANVIL_ENGINE",
+            "ANVIL_ENGINE_TLS_CA",
+            "ANVIL_ENGINE_TLS_CLIENT_CERT",
+            "ANVIL_ENGINE_TLS_CLIENT_KEY",
+            "ANVIL_TOKEN_EXCHANGE_CLIENT",
+            "ANVIL_TOKEN_EXCHANGE_SECRET_FILE");
+    assertThat(variables(r, r.workload("anvil-trainer"))).containsAll(engineClient);
+    assertThat(r.configMap("anvil-trainer").getData())
+        .containsEntry("ANVIL_TOKEN_EXCHANGE_CLIENT", "ml-trainer")
+        .containsEntry("ANVIL_TOKEN_EXCHANGE_SECRET_FILE", "/etc/anvil/token-exchange/secret");
   }
 
   @Test
@@ -270,7 +270,6 @@ class ConfigurationDriftTest {
     Set<String> unread = new TreeSet<>(variables(r, w));
     unread.removeAll(table.keySet());
     unread.removeAll(GLOBALS);
-    unread.removeAll(AHEAD.getOrDefault(String.join(" ", command(w)), Set.of()));
     return unread;
   }
 

@@ -35,6 +35,21 @@ class NotesTest {
   }
 
   @Test
+  void sayWhetherTheTrainerReadsCorporaFromTheEngine(@TempDir Path dir) {
+    Path values = Chart.values(dir, "trainer: {tokenExchange: {secretName: kc-trainer}}\n");
+
+    assertThat(Chart.notes())
+        .contains(
+            "Training corpora from the context engine (data.engine): off"
+                + " (trainer.tokenExchange.secretName).");
+    assertThat(Chart.notes(values))
+        .contains(
+            "Training corpora from the context engine (data.engine): read as each job's owner,"
+                + " exchanging\n  the caller's token as client anvil-trainer (its secret: key"
+                + " client-secret of Secret kc-trainer).");
+  }
+
+  @Test
   void libtorchFromANodeDirectoryIsFlaggedAsOutsideTheStandard(@TempDir Path dir) {
     Path values =
         Chart.values(dir, "trainer: {gpu: {enabled: true, libtorch: {hostPath: /opt/libtorch}}}\n");

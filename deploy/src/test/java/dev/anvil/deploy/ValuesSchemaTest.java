@@ -45,6 +45,8 @@ class ValuesSchemaTest {
           trainer client secret name   | tls: {trainerClient: {secretName: Trainer_Cert}}                           | /tls/trainerClient/secretName      | Trainer_Cert
           trainer limit of 0           | trainer: {limits: {jobsPerOwner: 0}}                                       | /trainer/limits/jobsPerOwner      | minimum
           unknown trainer limit        | trainer: {limits: {jobs: 4}}                                               | /trainer/limits                   | 'jobs'
+          exchange secret name         | trainer: {tokenExchange: {secretName: KC_Trainer}}                         | /trainer/tokenExchange/secretName | KC_Trainer
+          unknown key, token exchange  | trainer: {tokenExchange: {secret: s3cr3t}}                                 | /trainer/tokenExchange            | 'secret'
           """)
   void refusesBadValuesNamingTheField(String what, String values, String field, String detail) {
     Path file = Chart.values(dir, values);
