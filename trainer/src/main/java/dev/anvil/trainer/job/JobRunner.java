@@ -13,6 +13,7 @@ import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.data.Governance;
 import dev.anvil.trainer.data.TrainingDeniedException;
 import dev.anvil.trainer.model.EncoderModel;
+import dev.anvil.trainer.model.LoraAdapters;
 import dev.anvil.trainer.model.ModelFormatException;
 import dev.anvil.trainer.model.OnnxExport;
 import dev.anvil.trainer.model.PackagedModels;
@@ -275,6 +276,17 @@ public final class JobRunner {
                 new ClassifierTask(model, labels(all), spec.hyperparameters().seed());
             case DISTILL -> distilled.task();
           };
+      spec.lora()
+          .ifPresent(
+              l ->
+                  model
+                      .encoder()
+                      .attach(
+                          LoraAdapters.init(
+                              model.encoder().config(),
+                              l,
+                              spec.hyperparameters().seed(),
+                              model.encoder().manager())));
       int total = TrainingRun.totalSteps(train.size(), spec.hyperparameters());
       store.setState(id, new JobState.Running(Instant.now(), 0, total));
       if (resuming) {
@@ -307,6 +319,12 @@ public final class JobRunner {
         return;
       }
       Path dir = models.resolve(id);
+      Optional<LoraAdapters> adapters = model.encoder().lora();
+      if (adapters.isPresent()) {
+        // The adapters alone (small), then merged: what is saved and served is an ordinary model.
+        adapters.get().save(dir.resolve("adapter"));
+        model.encoder().mergeLora();
+      }
       model.saveHuggingFace(dir, task.headTensors());
       if (spec.task() != JobSpec.Task.CLASSIFIER) {
         // What the context engine serves (ONNX Runtime); the lineage travels inside the file too.
@@ -317,7 +335,7 @@ public final class JobRunner {
         store.log(
             id, "exported " + dir.resolve("model.onnx") + " (ONNX opset " + OnnxExport.OPSET + ")");
       }
-      writeCard(dir, job, spec, task, r, lineage, train, eval);
+      writeCard(dir, job, spec, task, r, lineage, train, eval, adapters);
       store.setState(id, new JobState.Succeeded(Instant.now(), dir.toString(), r.bestMetrics()));
     }
   }
@@ -425,7 +443,8 @@ public final class JobRunner {
       TrainingRun.Result r,
       Governance.Lineage lineage,
       List<Example> train,
-      List<Example> eval)
+      List<Example> eval,
+      Optional<LoraAdapters> adapters)
       throws IOException {
     Map<String, Object> card = new LinkedHashMap<>();
     card.put("model", dir.getFileName().toString());
@@ -453,6 +472,18 @@ public final class JobRunner {
     card.put("examples", Map.of("train", train.size(), "held_out", eval.size()));
     card.put("hyperparameters", spec.hyperparameters());
     card.put("steps", r.steps());
+    card.put("resources", Resources.of(r.secondsPerStep()));
+    adapters.ifPresent(
+        a -> {
+          Map<String, Object> lora = new LinkedHashMap<>();
+          lora.put("rank", a.settings().rank());
+          lora.put("alpha", a.settings().alpha());
+          lora.put("dropout", a.settings().dropout());
+          lora.put("targets", a.settings().targets());
+          lora.put("trainable_parameters", a.size());
+          lora.put("adapter", "adapter/" + LoraAdapters.FILE);
+          card.put("lora", lora);
+        });
     card.put("stopped_early", r.stoppedEarly());
     card.put("loss", Map.of("first_steps", r.firstLoss(), "last_steps", r.lastLoss()));
     card.put(

@@ -1,5 +1,6 @@
 package dev.anvil.trainer.job;
 
+import dev.anvil.trainer.model.LoraAdapters;
 import dev.anvil.trainer.synth.EngineCorpus;
 import dev.anvil.trainer.synth.SynthesisSettings;
 import dev.anvil.trainer.train.Hyperparameters;
@@ -46,6 +47,11 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  *     crops: 1                     # random span -> another span, per passage
  *     negative_skip_top: 3         # BM25 ranks skipped before a hard negative is drawn
  *     negative_depth: 30           # ranks after those it is drawn from (0: no negatives)
+ * lora:                            # optional: train low-rank adapters only (base frozen)
+ *   rank: 8
+ *   alpha: 16
+ *   dropout: 0.1
+ *   targets: [query, value]        # or key, attention.output.dense, intermediate.dense, ...
  * distill:                         # task: distill only
  *   teacher: {packaged: bge-small-en-v1.5}   # any of base_model's forms; frozen
  *   layers: [0, 4, 8, 11]          # optional: the student is these teacher layers (no base_model)
@@ -80,6 +86,7 @@ public record JobSpec(
     Optional<String> owner,
     BaseModel baseModel,
     Optional<Distill> distill,
+    Optional<LoraAdapters.Settings> lora,
     Optional<Path> train,
     Optional<EngineData> engine,
     Optional<Path> eval,
@@ -147,7 +154,8 @@ public record JobSpec(
   }
 
   private static final Set<String> TOP =
-      Set.of("name", "task", "owner", "base_model", "distill", "data", "hyperparameters");
+      Set.of("name", "task", "owner", "base_model", "distill", "lora", "data", "hyperparameters");
+  private static final Set<String> LORA = Set.of("rank", "alpha", "dropout", "targets");
   private static final Set<String> DISTILL = Set.of("teacher", "layers", "loss");
   private static final Set<String> DATA = Set.of("train", "eval", "tags", "engine", "synthetic");
   private static final Set<String> ENGINE = Set.of("tags", "max_passages");
@@ -277,8 +285,45 @@ public record JobSpec(
     }
     Map<String, Object> tags =
         data.containsKey("tags") ? f.map(data.get("tags"), "data.tags") : Map.of();
+    Optional<LoraAdapters.Settings> lora =
+        top.containsKey("lora")
+            ? Optional.ofNullable(lora(f, f.map(top.get("lora"), "lora")))
+            : Optional.empty();
     f.throwIfAny();
-    return new JobSpec(name, t, owner, model, distill, train, engine, eval, Map.copyOf(tags), hp);
+    return new JobSpec(
+        name, t, owner, model, distill, lora, train, engine, eval, Map.copyOf(tags), hp);
+  }
+
+  /** LoRA's settings, PEFT's defaults for what is not given; null if a problem was found. */
+  private static LoraAdapters.Settings lora(Fields f, Map<String, Object> given) {
+    f.unknown(given, LORA, "lora.");
+    LoraAdapters.Settings d = LoraAdapters.Settings.DEFAULTS;
+    Map<String, Object> l = new LinkedHashMap<>();
+    l.put("rank", d.rank());
+    l.put("alpha", d.alpha());
+    l.put("dropout", d.dropout());
+    l.put("targets", d.targets());
+    l.putAll(given);
+    int before = f.problems.size();
+    int rank = f.integer(l, "rank", 1, "lora.");
+    double alpha = f.number(l, "alpha", 0, false, "lora.");
+    double dropout = f.number(l, "dropout", 0, true, "lora.");
+    if (dropout >= 1) {
+      f.problem("lora.dropout", "expected a fraction below 1, was " + dropout);
+    }
+    List<String> targets = List.of();
+    if (l.get("targets") instanceof List<?> list
+        && !list.isEmpty()
+        && LoraAdapters.Settings.TARGETS.containsAll(list)) {
+      targets = list.stream().map(String::valueOf).distinct().toList();
+    } else {
+      f.problem(
+          "lora.targets",
+          "expected some of " + LoraAdapters.Settings.TARGETS + ", was " + l.get("targets"));
+    }
+    return f.problems.size() > before
+        ? null
+        : new LoraAdapters.Settings(rank, alpha, dropout, targets);
   }
 
   private static Distill distill(Fields f, Map<String, Object> d, Paths paths) {
@@ -578,6 +623,10 @@ public record JobSpec(
     }
 
     double number(Map<String, Object> m, String key, double min, boolean inclusive) {
+      return number(m, key, min, inclusive, "hyperparameters.");
+    }
+
+    double number(Map<String, Object> m, String key, double min, boolean inclusive, String prefix) {
       Object v = m.get(key);
       if (v instanceof Number n) {
         double x = n.doubleValue();
@@ -585,9 +634,7 @@ public record JobSpec(
           return x;
         }
       }
-      problem(
-          "hyperparameters." + key,
-          "expected a number " + (inclusive ? ">= " : "> ") + min + ", was " + v);
+      problem(prefix + key, "expected a number " + (inclusive ? ">= " : "> ") + min + ", was " + v);
       return min;
     }
   }

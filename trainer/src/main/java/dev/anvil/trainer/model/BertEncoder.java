@@ -35,6 +35,7 @@ public final class BertEncoder implements AutoCloseable {
   private final BertConfig config;
   private final NDManager manager;
   private final Map<String, NDArray> weights;
+  private LoraAdapters lora; // null: none
 
   private BertEncoder(BertConfig config, NDManager manager, Map<String, NDArray> weights) {
     this.config = config;
@@ -243,13 +244,13 @@ public final class BertEncoder implements AutoCloseable {
     float scale = (float) (1 / Math.sqrt(d));
     for (int i = 0; i < config.layers(); i++) {
       String p = "encoder.layer." + i + ".";
-      NDArray q = split(linear(x, p + "attention.self.query"), batch, seq, heads, d);
-      NDArray k = split(linear(x, p + "attention.self.key"), batch, seq, heads, d);
-      NDArray v = split(linear(x, p + "attention.self.value"), batch, seq, heads, d);
+      NDArray q = split(linear(x, p + "attention.self.query", training), batch, seq, heads, d);
+      NDArray k = split(linear(x, p + "attention.self.key", training), batch, seq, heads, d);
+      NDArray v = split(linear(x, p + "attention.self.value", training), batch, seq, heads, d);
       NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(maskBias);
       NDArray probs = dropout(scores.softmax(-1), training);
       NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, seq, h);
-      NDArray attended = dropout(linear(context, p + "attention.output.dense"), training);
+      NDArray attended = dropout(linear(context, p + "attention.output.dense", training), training);
       x =
           LayerNorm.layerNorm(
                   attended.add(x),
@@ -258,8 +259,8 @@ public final class BertEncoder implements AutoCloseable {
                   w(p + "attention.output.LayerNorm.bias"),
                   eps)
               .singletonOrThrow();
-      NDArray inner = Activation.gelu(linear(x, p + "intermediate.dense"));
-      NDArray out = dropout(linear(inner, p + "output.dense"), training);
+      NDArray inner = Activation.gelu(linear(x, p + "intermediate.dense", training));
+      NDArray out = dropout(linear(inner, p + "output.dense", training), training);
       x =
           LayerNorm.layerNorm(
                   out.add(x),
@@ -298,8 +299,36 @@ public final class BertEncoder implements AutoCloseable {
     return Embedding.embedding(ids, w(weight), SparseFormat.DENSE).singletonOrThrow();
   }
 
-  private NDArray linear(NDArray x, String layer) {
-    return Linear.linear(x, w(layer + ".weight"), w(layer + ".bias")).singletonOrThrow();
+  private NDArray linear(NDArray x, String layer, boolean training) {
+    NDArray y = Linear.linear(x, w(layer + ".weight"), w(layer + ".bias")).singletonOrThrow();
+    NDArray delta = lora == null ? null : lora.delta(x, layer, training);
+    return delta == null ? y : y.add(delta);
+  }
+
+  /**
+   * Puts LoRA adapters beside this encoder's layers: {@link #forward} then adds them, and only they
+   * should be trained (see {@link LoraAdapters}).
+   */
+  public void attach(LoraAdapters adapters) {
+    this.lora = adapters;
+  }
+
+  /** The adapters beside this encoder, if any. */
+  public java.util.Optional<LoraAdapters> lora() {
+    return java.util.Optional.ofNullable(lora);
+  }
+
+  /**
+   * Merges the adapters into the weights and takes them away: the encoder then computes what it
+   * computed with them, as an ordinary encoder (what is saved and exported).
+   */
+  public void mergeLora() {
+    if (lora == null) {
+      return;
+    }
+    lora.merged(weights)
+        .forEach((name, t) -> weights.get(name).set(java.nio.FloatBuffer.wrap(t.data())));
+    lora = null;
   }
 
   private static NDArray split(NDArray x, long batch, long seq, int heads, int d) {

@@ -11,6 +11,7 @@ import com.google.gson.reflect.TypeToken;
 import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.model.Autograd;
 import dev.anvil.trainer.model.EncoderModel;
+import dev.anvil.trainer.model.LoraAdapters;
 import dev.anvil.trainer.model.Safetensors;
 import dev.anvil.trainer.model.Tensor;
 import io.opentelemetry.api.OpenTelemetry;
@@ -80,6 +81,8 @@ public final class TrainingRun {
    * @param cancelled whether it was cancelled (the weights are then the last checkpoint's)
    * @param firstLoss mean loss of the first steps
    * @param lastLoss mean loss of the last steps
+   * @param secondsPerStep mean wall time of a training step (forward, backward, update) in this
+   *     process, without evaluations and checkpoints
    */
   public record Result(
       int steps,
@@ -90,7 +93,8 @@ public final class TrainingRun {
       boolean stoppedEarly,
       boolean cancelled,
       double firstLoss,
-      double lastLoss) {}
+      double lastLoss,
+      double secondsPerStep) {}
 
   /** Loop state saved in a checkpoint's {@code state.json}. */
   private static final class State {
@@ -114,6 +118,8 @@ public final class TrainingRun {
   private final AdamW optimizer;
   private final int stepsPerEpoch;
   private final int totalSteps;
+  private long stepNanos; // this process's steps only: what a resumed run measures is its own
+  private int stepsTimed;
 
   private TrainingRun(
       Task task,
@@ -132,7 +138,9 @@ public final class TrainingRun {
     this.work = work;
     this.listener = listener;
     this.tracer = tracer;
-    params.putAll(model.encoder().weights());
+    // With LoRA adapters only they learn: the encoder's own weights stay frozen (no gradient).
+    params.putAll(
+        model.encoder().lora().map(LoraAdapters::weights).orElse(model.encoder().weights()));
     params.putAll(task.headWeights());
     params.values().forEach(p -> p.setRequiresGradient(true));
     this.optimizer = new AdamW(model.encoder().manager(), hp.weightDecay());
@@ -292,6 +300,8 @@ public final class TrainingRun {
     double lr = hp.learningRateAt(s.step, totalSteps);
     long t0 = System.nanoTime();
     double loss = step(batch, lr, s.step);
+    stepNanos += System.nanoTime() - t0;
+    stepsTimed++;
     s.losses.add(loss);
     s.step++;
     listener.step(s.step, totalSteps, loss, lr, batch.size() / ((System.nanoTime() - t0) / 1e9));
@@ -342,7 +352,8 @@ public final class TrainingRun {
         stoppedEarly,
         cancelled,
         first,
-        last);
+        last,
+        stepsTimed == 0 ? Double.NaN : stepNanos / 1e9 / stepsTimed);
   }
 
   /** One optimisation step; returns the batch's loss. */
@@ -369,9 +380,10 @@ public final class TrainingRun {
     }
   }
 
+  /** What is learned (and so checkpointed): the encoder's weights or its adapters, the head. */
   private Map<String, Tensor> weights() {
-    Map<String, Tensor> out = new LinkedHashMap<>(model.encoder().toTensors());
-    out.putAll(task.headTensors());
+    Map<String, Tensor> out = new LinkedHashMap<>();
+    params.forEach((n, a) -> out.put(n, new Tensor(a.getShape().getShape(), a.toFloatArray())));
     return out;
   }
 
