@@ -69,7 +69,7 @@ public class EmbedderBenchmark {
   @Benchmark
   @OperationsPerInvocation(BATCH)
   public float[][] anvilOnnxEmbedder() {
-    return ours.embed(sentences);
+    return ours.embedDocuments(sentences);
   }
 
   @Benchmark

@@ -126,6 +126,6 @@ public class IngestBenchmark {
 
   @Benchmark
   public float[][] embedderAlone() {
-    return embedder.embed(chunkTexts);
+    return embedder.embedDocuments(chunkTexts);
   }
 }

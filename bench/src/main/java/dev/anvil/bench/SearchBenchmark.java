@@ -6,6 +6,7 @@ import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.embed.HashEmbedder;
+import dev.anvil.context.embed.InputType;
 import dev.anvil.context.index.IndexFields;
 import dev.anvil.context.index.LuceneFilters;
 import dev.anvil.context.index.LuceneIndex;
@@ -254,7 +255,7 @@ public class SearchBenchmark {
     }
 
     @Override
-    public float[][] embed(List<String> texts) {
+    public float[][] embed(InputType type, List<String> texts) {
       return texts.stream().map(vectors::get).toArray(float[][]::new);
     }
 

@@ -1,6 +1,7 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.ModelSource;
@@ -8,6 +9,7 @@ import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
+import java.nio.file.Files;
 import java.nio.file.Path;
 import picocli.CommandLine.Option;
 
@@ -21,10 +23,13 @@ final class EngineOptions {
 
   @Option(
       names = "--model",
-      paramLabel = "DIR",
+      paramLabel = "NAME|DIR",
       description =
-          "Embedding model directory (model.onnx, tokenizer.json); default: the packaged all-MiniLM-L6-v2.")
-  Path model;
+          "Embedding model: a packaged one by name (all-minilm-l6-v2, bge-small-en-v1.5), or a"
+              + " model directory (model.onnx, tokenizer.json, and sentence-transformers'"
+              + " 1_Pooling/config.json and config_sentence_transformers.json for pooling and"
+              + " prompts); default: all-minilm-l6-v2.")
+  String model;
 
   @Option(
       names = "--models",
@@ -52,8 +57,31 @@ final class EngineOptions {
   }
 
   OnnxEmbedder embedder() {
-    return OnnxEmbedder.open(
-        model != null ? ModelSource.directory(model) : ModelSource.packagedMiniLm(), threads);
+    return OnnxEmbedder.open(modelSource(model), threads);
+  }
+
+  /**
+   * What {@code --model} names: a packaged model by its name, else a directory (write {@code
+   * ./NAME} for a directory that has a packaged model's name).
+   *
+   * @throws ContextException if it is neither, listing the packaged names
+   */
+  static ModelSource modelSource(String model) {
+    if (model == null) {
+      return ModelSource.packagedMiniLm();
+    }
+    if (ModelSource.packagedNames().contains(model)) {
+      return ModelSource.packaged(model);
+    }
+    if (!Files.isDirectory(Path.of(model))) {
+      throw new ContextException(
+          "--model: expected a packaged model ("
+              + String.join(", ", ModelSource.packagedNames())
+              + ") or a model directory, but '"
+              + model
+              + "' is neither");
+    }
+    return ModelSource.directory(Path.of(model));
   }
 
   /** Opens the audit log (one process writes it at a time). */

@@ -52,15 +52,19 @@ class EvalCommandTest {
     return o + "\n";
   }
 
-  private static PolicyCommandTest.Run eval(Path data, Path index) {
-    return PolicyCommandTest.anvil(
-        "eval",
-        "beir",
-        data.toString(),
-        "--index",
-        index.toString(),
-        "--pack",
-        PolicyCommandTest.examplePack().toString());
+  private static PolicyCommandTest.Run eval(Path data, Path index, String... more) {
+    List<String> args =
+        new java.util.ArrayList<>(
+            List.of(
+                "eval",
+                "beir",
+                data.toString(),
+                "--index",
+                index.toString(),
+                "--pack",
+                PolicyCommandTest.examplePack().toString()));
+    args.addAll(List.of(more));
+    return PolicyCommandTest.anvil(args.toArray(String[]::new));
   }
 
   /** The metric lines (mode, nDCG@10, recall@100), without the timing column. */
@@ -109,6 +113,33 @@ class EvalCommandTest {
         .contains("reusing the index at " + index + ": complete (150 documents of sha256:")
         .doesNotContain("indexed");
     assertThat(metrics(reused.out())).isEqualTo(metrics(clean.out()));
+  }
+
+  @Test
+  void aPackagedModelIsChosenByNameAndAnIndexOfAnotherModelIsRebuilt() throws Exception {
+    Path data = beir(dir.resolve("beir"), 12, "");
+    Path index = dir.resolve("index");
+    PolicyCommandTest.Run minilm = eval(data, index);
+    assertThat(minilm.exit()).as(minilm.err()).isZero();
+    assertThat(minilm.out()).contains("(all-minilm-l6-v2@");
+
+    PolicyCommandTest.Run bge = eval(data, index, "--model", "bge-small-en-v1.5");
+    assertThat(bge.exit()).as(bge.err()).isZero();
+    assertThat(bge.out())
+        .contains("rebuilding the index at " + index + ": it was embedded by all-minilm-l6-v2@")
+        .contains("indexed 12 documents as 12 chunks")
+        .contains("(bge-small-en-v1.5@");
+    // Twelve one-line reports, each query naming its own: a working model ranks it near the top.
+    String dense =
+        metrics(bge.out()).stream().filter(l -> l.startsWith("dense")).findFirst().orElseThrow();
+    assertThat(Double.parseDouble(dense.split("\\s+")[1])).as(dense).isGreaterThan(0.6);
+
+    PolicyCommandTest.Run unknown = eval(data, index, "--model", "bge-large");
+    assertThat(unknown.exit()).isEqualTo(Main.USAGE);
+    assertThat(unknown.err())
+        .contains(
+            "--model: expected a packaged model (all-minilm-l6-v2, bge-small-en-v1.5) or a model"
+                + " directory, but 'bge-large' is neither");
   }
 
   @Test

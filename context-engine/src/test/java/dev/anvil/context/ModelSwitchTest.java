@@ -10,6 +10,7 @@ import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.embed.ForwardingEmbedder;
+import dev.anvil.context.embed.InputType;
 import dev.anvil.context.serving.Reembedding;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
@@ -73,9 +74,9 @@ class ModelSwitchTest {
     }
 
     @Override
-    public float[][] embed(List<String> texts) {
+    public float[][] embed(InputType type, List<String> texts) {
       gate.pass();
-      float[][] v = inner.embed(texts);
+      float[][] v = inner.embed(type, texts);
       for (float[] x : v) {
         for (int i = 0, j = x.length - 1; i < j; i++, j--) {
           float t = x[i];

@@ -29,18 +29,30 @@ public interface Embedder extends AutoCloseable {
   /** Length of every vector. */
   int dimension();
 
-  /** The most tokens (special tokens included) one text may have; longer texts are truncated. */
+  /**
+   * The most tokens (special tokens included) a document may have; longer documents are truncated.
+   * The chunker cuts chunks to fit it.
+   */
   int maxTokens();
 
   /** Counts the tokens of a text as the model sees it, without special tokens. */
   int countTokens(String text);
 
-  /** Embeds texts, in order; each vector has unit length. */
-  float[][] embed(List<String> texts);
+  /**
+   * Embeds texts of one kind, in order; each vector has unit length. An asymmetric model puts its
+   * query or document prefix before each text (see {@link Prompts}); a symmetric one embeds both
+   * kinds alike. There is no default kind: every caller says whether it indexes or searches.
+   */
+  float[][] embed(InputType type, List<String> texts);
 
-  /** Embeds one text. */
-  default float[] embed(String text) {
-    return embed(List.of(text))[0];
+  /** Embeds a search query, with the model's query prefix. */
+  default float[] embedQuery(String query) {
+    return embed(InputType.QUERY, List.of(query))[0];
+  }
+
+  /** Embeds texts to index, in order, with the model's document prefix. */
+  default float[][] embedDocuments(List<String> texts) {
+    return embed(InputType.DOCUMENT, texts);
   }
 
   @Override

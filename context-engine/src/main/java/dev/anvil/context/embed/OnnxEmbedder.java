@@ -19,13 +19,19 @@ import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.stream.IntStream;
 
 /**
- * A sentence encoder run by ONNX Runtime: HF tokenization (DJL's tokenizers binding), batches
- * sorted by length and padded only to their longest text, mean pooling over the attention mask, and
- * L2 normalisation.
+ * A sentence encoder run by ONNX Runtime: the model's query or document prefix ({@link Prompts}),
+ * HF tokenization (DJL's tokenizers binding), batches sorted by length and padded only to their
+ * longest text, the model's {@link Pooling} (mean over the attention mask, or the first token), and
+ * L2 normalisation. The prefixes and pooling come from the model's {@link EncoderConfig}.
+ *
+ * <p>The model id names the {@code .onnx} bytes only, as a gate verdict does: the same file opened
+ * with other pooling or prompts keeps its id although its vectors differ, so an index must be
+ * rebuilt by hand after such a change.
  *
  * <p>Thread-safe (ONNX Runtime sessions are). {@link #close()} releases the native session.
  */
@@ -47,12 +53,16 @@ public final class OnnxEmbedder implements Embedder {
   private final Optional<Path> directory;
   private final int dimension;
   private final int maxTokens;
+  private final int documentPrefixTokens;
   private final int batchSize;
+  private final EncoderConfig config;
   private final boolean wantsTokenTypes;
   private final String output;
 
-  private OnnxEmbedder(ModelSource source, int threads, int maxTokens, int batchSize)
+  private OnnxEmbedder(
+      ModelSource source, EncoderConfig config, int threads, int maxTokens, int batchSize)
       throws OrtException, IOException {
+    this.config = config;
     byte[] model = source.model();
     this.digest = sha256(model);
     this.modelId = source.name() + "@" + digest.substring(0, 12);
@@ -81,20 +91,55 @@ public final class OnnxEmbedder implements Embedder {
     this.tokenizer =
         HuggingFaceTokenizer.newInstance(
             new ByteArrayInputStream(source.tokenizer()), tokenizerOptions);
+    String documentPrefix = config.prompts().document();
+    this.documentPrefixTokens = documentPrefix.isEmpty() ? 0 : countTokens(documentPrefix);
+    if (maxTokens - documentPrefixTokens < 8) {
+      tokenizer.close();
+      session.close();
+      throw new IllegalArgumentException(
+          "the document prefix takes "
+              + documentPrefixTokens
+              + " of "
+              + maxTokens
+              + " tokens: need at least 8 left for the text");
+    }
     this.dimension = embedBatch(List.of("dimension probe"))[0].length;
   }
 
   /**
-   * Opens an encoder.
+   * Opens an encoder with the pooling and prefixes its source describes ({@link
+   * ModelSource#config()}).
    *
    * @param threads ONNX Runtime intra-op threads
+   * @throws ContextException if the model cannot be read or loaded, or its configuration is
+   *     malformed
    */
   public static OnnxEmbedder open(ModelSource source, int threads) {
     return open(source, threads, DEFAULT_MAX_TOKENS, DEFAULT_BATCH_SIZE);
   }
 
-  /** Opens an encoder with an explicit sequence length and batch size. */
+  /**
+   * Opens an encoder with an explicit sequence length and batch size, and the pooling and prefixes
+   * its source describes.
+   *
+   * @throws ContextException if the model cannot be read or loaded, or its configuration is
+   *     malformed
+   */
   public static OnnxEmbedder open(ModelSource source, int threads, int maxTokens, int batchSize) {
+    return open(source, source.config(), threads, maxTokens, batchSize);
+  }
+
+  /**
+   * Opens an encoder with the given pooling and prefixes instead of those its source describes.
+   *
+   * @param maxTokens the most tokens a text has once prefixed, special tokens included
+   * @throws IllegalArgumentException if a count is out of range, or the document prefix leaves
+   *     fewer than 8 tokens of {@code maxTokens}
+   * @throws ContextException if the model cannot be read or loaded
+   */
+  public static OnnxEmbedder open(
+      ModelSource source, EncoderConfig config, int threads, int maxTokens, int batchSize) {
+    Objects.requireNonNull(config, "config");
     if (threads < 1 || maxTokens < 8 || batchSize < 1) {
       throw new IllegalArgumentException(
           "need threads >= 1, maxTokens >= 8, batchSize >= 1; was "
@@ -105,7 +150,7 @@ public final class OnnxEmbedder implements Embedder {
               + batchSize);
     }
     try {
-      return new OnnxEmbedder(source, threads, maxTokens, batchSize);
+      return new OnnxEmbedder(source, config, threads, maxTokens, batchSize);
     } catch (OrtException | IOException e) {
       throw new ContextException(
           "cannot load the embedding model " + source.name() + ": " + e.getMessage(), e);
@@ -132,9 +177,20 @@ public final class OnnxEmbedder implements Embedder {
     return dimension;
   }
 
+  /** The pooling and prefixes this encoder applies. */
+  public EncoderConfig config() {
+    return config;
+  }
+
+  /**
+   * {@inheritDoc}
+   *
+   * <p>The document prefix's tokens are taken off: a chunk cut to this many tokens still fits whole
+   * once prefixed. A query keeps the full length, prefix included.
+   */
   @Override
   public int maxTokens() {
-    return maxTokens;
+    return maxTokens - documentPrefixTokens;
   }
 
   @Override
@@ -144,7 +200,9 @@ public final class OnnxEmbedder implements Embedder {
   }
 
   @Override
-  public float[][] embed(List<String> texts) {
+  public float[][] embed(InputType type, List<String> input) {
+    String prefix = config.prompts().prefix(type);
+    List<String> texts = prefix.isEmpty() ? input : input.stream().map(t -> prefix + t).toList();
     float[][] out = new float[texts.size()][];
     // Sort by length so each batch pads to a similar length, then restore the caller's order.
     Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
@@ -191,7 +249,7 @@ public final class OnnxEmbedder implements Embedder {
       }
       try (OrtSession.Result result = session.run(inputs, java.util.Set.of(output))) {
         float[][][] hidden = (float[][][]) result.get(0).getValue();
-        return pool(hidden, mask, len);
+        return pool(config.pooling(), hidden, mask, len);
       }
     } catch (OrtException e) {
       throw new ContextException("embedding failed: " + e.getMessage(), e);
@@ -200,26 +258,37 @@ public final class OnnxEmbedder implements Embedder {
     }
   }
 
-  /** Mean over the tokens the mask keeps, then scaled to unit length. */
-  private static float[][] pool(float[][][] hidden, long[] mask, int len) {
+  /**
+   * One vector per text from the encoder's last hidden state {@code [n, len, dim]} and the
+   * attention mask ({@code n * len}, row-major), scaled to unit length.
+   */
+  static float[][] pool(Pooling pooling, float[][][] hidden, long[] mask, int len) {
     int n = hidden.length;
     int dim = hidden[0][0].length;
     float[][] out = new float[n][dim];
     for (int b = 0; b < n; b++) {
       float[] v = out[b];
-      int count = 0;
-      for (int t = 0; t < len; t++) {
-        if (mask[b * len + t] != 0) {
-          float[] h = hidden[b][t];
-          for (int d = 0; d < dim; d++) {
-            v[d] += h[d];
+      switch (pooling) {
+        // [CLS] is always the first token, and never padding (padding goes on the right).
+        case CLS -> System.arraycopy(hidden[b][0], 0, v, 0, dim);
+        case MEAN -> {
+          int count = 0;
+          for (int t = 0; t < len; t++) {
+            if (mask[b * len + t] != 0) {
+              float[] h = hidden[b][t];
+              for (int d = 0; d < dim; d++) {
+                v[d] += h[d];
+              }
+              count++;
+            }
           }
-          count++;
+          for (int d = 0; d < dim; d++) {
+            v[d] /= Math.max(1, count);
+          }
         }
       }
       double norm = 0;
       for (int d = 0; d < dim; d++) {
-        v[d] /= Math.max(1, count);
         norm += (double) v[d] * v[d];
       }
       float scale = norm == 0 ? 0f : (float) (1.0 / Math.sqrt(norm));

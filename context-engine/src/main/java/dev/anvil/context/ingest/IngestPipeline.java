@@ -183,7 +183,8 @@ public final class IngestPipeline {
     }
     Span.current().setAttribute(Telemetry.CHUNKS, texts.size());
     for (Slot slot : indexes.slots()) { // each index with vectors of its own model
-      float[][] vectors = telemetry.span("anvil.embed", () -> first.embed(slot.embedder(), texts));
+      float[][] vectors =
+          telemetry.span("anvil.embed", () -> first.embedDocuments(slot.embedder(), texts));
       int v = 0;
       for (int i = 0; i < accepted.size(); i++) {
         int n = chunks.get(i).size();

@@ -97,7 +97,7 @@ public final class HybridSearcher {
     float[] vector =
         request.mode() == SearchRequest.Mode.BM25
             ? null
-            : telemetry.span("anvil.embed", () -> embedder.embed(request.query()));
+            : telemetry.span("anvil.embed", () -> embedder.embedQuery(request.query()));
     stopIfCancelled(cancellation); // one query's embedding (milliseconds) is not interrupted
     return slot.index()
         .withSnapshot(

@@ -78,7 +78,9 @@ public final class Reembedding {
           continue; // deleted since it was listed
         }
         float[][] vectors =
-            target.embedder().embed(chunks.stream().map(ChunkRecord::embeddedText).toList());
+            target
+                .embedder()
+                .embedDocuments(chunks.stream().map(ChunkRecord::embeddedText).toList());
         indexes.copy(source, target, chunks, vectors);
         long n = done.addAndGet(chunks.size());
         if (chunksPerSecond > 0) { // throttle: never ahead of the allowed rate

@@ -55,16 +55,16 @@ public final class SearchesFirst {
   }
 
   /**
-   * Embeds {@code texts} as background work: in slices, each after the searches running have
-   * finished (or {@code maxWait} passed).
+   * Embeds {@code texts} as documents (ingest's and re-embedding's texts to index), as background
+   * work: in slices, each after the searches running have finished (or {@code maxWait} passed).
    */
-  public float[][] embed(Embedder embedder, List<String> texts) {
+  public float[][] embedDocuments(Embedder embedder, List<String> texts) {
     float[][] out = new float[texts.size()][];
     int done = 0;
     while (done < texts.size()) {
       boolean waited = awaitQuiet();
       int n = Math.min(texts.size() - done, waited ? SLICE_UNDER_LOAD : SLICE_IDLE);
-      float[][] slice = embedder.embed(new ArrayList<>(texts.subList(done, done + n)));
+      float[][] slice = embedder.embedDocuments(new ArrayList<>(texts.subList(done, done + n)));
       System.arraycopy(slice, 0, out, done, n);
       done += n;
     }

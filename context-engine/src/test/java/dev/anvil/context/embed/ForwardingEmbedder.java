@@ -36,8 +36,8 @@ public abstract class ForwardingEmbedder implements Embedder {
   }
 
   @Override
-  public float[][] embed(List<String> texts) {
-    return delegate().embed(texts);
+  public float[][] embed(InputType type, List<String> texts) {
+    return delegate().embed(type, texts);
   }
 
   @Override

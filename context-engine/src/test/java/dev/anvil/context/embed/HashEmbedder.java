@@ -13,7 +13,7 @@ import java.util.Random;
  * @param modelId the model id it claims (an index records it)
  * @param dimension the vectors' dimension
  * @param maxTokens the token limit it claims (chunking follows it)
- * @param pausePerCall how long each {@link #embed} call takes at least
+ * @param pausePerCall how long each {@link #embed(InputType, List)} call takes at least
  */
 public record HashEmbedder(String modelId, int dimension, int maxTokens, Duration pausePerCall)
     implements Embedder {
@@ -39,7 +39,7 @@ public record HashEmbedder(String modelId, int dimension, int maxTokens, Duratio
   }
 
   @Override
-  public float[][] embed(List<String> texts) {
+  public float[][] embed(InputType type, List<String> texts) {
     if (!pausePerCall.isZero()) {
       try {
         Thread.sleep(pausePerCall);

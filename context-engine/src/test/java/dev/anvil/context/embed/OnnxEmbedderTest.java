@@ -1,6 +1,7 @@
 package dev.anvil.context.embed;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import java.util.List;
@@ -33,7 +34,7 @@ class OnnxEmbedderTest {
   @Test
   void itIsTheRealModel() {
     float[][] v =
-        embedder.embed(
+        embedder.embedDocuments(
             List.of(
                 "A man is eating food.",
                 "A man is eating a piece of bread.",
@@ -54,7 +55,7 @@ class OnnxEmbedderTest {
             "short",
             "A considerably longer sentence, with punctuation; numbers like 42 and 3.14, and some rarer words: photosynthesis, epistemology.");
     AllMiniLmL6V2EmbeddingModel reference = new AllMiniLmL6V2EmbeddingModel();
-    float[][] ours = embedder.embed(texts);
+    float[][] ours = embedder.embedDocuments(texts);
     for (int i = 0; i < texts.size(); i++) {
       float[] theirs = reference.embed(texts.get(i)).content().vector();
       float maxDiff = 0;
@@ -69,12 +70,44 @@ class OnnxEmbedderTest {
   void batchingAndOrderDoNotChangeVectors() {
     List<String> texts =
         List.of("one two three four five six", "alpha", "a medium length text here");
-    float[][] batched = embedder.embed(texts);
+    float[][] batched = embedder.embedDocuments(texts);
     for (int i = 0; i < texts.size(); i++) {
-      float[] alone = embedder.embed(texts.get(i));
+      float[] alone = embedder.embedDocuments(List.of(texts.get(i)))[0];
       for (int d = 0; d < alone.length; d++) {
         assertThat(batched[i][d]).isCloseTo(alone[d], org.assertj.core.data.Offset.offset(1e-5f));
       }
+    }
+  }
+
+  @Test
+  void aSymmetricModelEmbedsAQueryAsADocument() {
+    assertThat(embedder.config()).isEqualTo(EncoderConfig.DEFAULT);
+    String text = "How do plants turn light into sugar?";
+    assertThat(embedder.embedQuery(text))
+        .containsExactly(embedder.embedDocuments(List.of(text))[0], within(1e-6f));
+  }
+
+  @Test
+  void promptsGoBeforeQueriesAndDocumentsEachOnItsOwnSide() {
+    // e5's convention, on MiniLM: what matters is which side gets which text.
+    EncoderConfig e5Style = new EncoderConfig(Pooling.MEAN, new Prompts("query: ", "passage: "));
+    try (OnnxEmbedder prompted =
+        OnnxEmbedder.open(
+            ModelSource.packagedMiniLm(),
+            e5Style,
+            1,
+            OnnxEmbedder.DEFAULT_MAX_TOKENS,
+            OnnxEmbedder.DEFAULT_BATCH_SIZE)) {
+      String text = "Plants turn light into sugar.";
+      float[] asQuery = prompted.embedQuery(text);
+      float[] asDocument = prompted.embedDocuments(List.of(text))[0];
+      assertThat(asQuery)
+          .containsExactly(embedder.embedDocuments(List.of("query: " + text))[0], within(1e-6f));
+      assertThat(asDocument)
+          .containsExactly(embedder.embedDocuments(List.of("passage: " + text))[0], within(1e-6f));
+      assertThat(dot(asQuery, asDocument)).isLessThan(0.999);
+      // A chunk cut to maxTokens still fits whole after "passage: " ("passage", ":": 2 tokens).
+      assertThat(prompted.maxTokens()).isEqualTo(embedder.maxTokens() - 2);
     }
   }
 

@@ -9,6 +9,7 @@ import dev.anvil.context.api.Limits;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.embed.ForwardingEmbedder;
+import dev.anvil.context.embed.InputType;
 import dev.anvil.context.grpc.v1.SearchRequest;
 import dev.anvil.context.grpc.v1.TagValues;
 import dev.anvil.identity.DevTokenIssuer;
@@ -58,7 +59,7 @@ class LimitsTest {
     }
 
     @Override
-    public float[][] embed(List<String> texts) {
+    public float[][] embed(InputType type, List<String> texts) {
       if (texts.stream().anyMatch(t -> t.contains("hold"))) {
         held.incrementAndGet();
         try {
@@ -67,7 +68,7 @@ class LimitsTest {
           Thread.currentThread().interrupt();
         }
       }
-      return delegate().embed(texts);
+      return delegate().embed(type, texts);
     }
   }
 

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThat;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.embed.ForwardingEmbedder;
 import dev.anvil.context.embed.HashEmbedder;
+import dev.anvil.context.embed.InputType;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.CopyOnWriteArrayList;
@@ -14,9 +15,10 @@ import org.junit.jupiter.api.Test;
 
 /** Ingest's embedding waits for running searches, a few texts at a time, and only then. */
 class SearchesFirstTest {
-  /** Records the size of each call. */
+  /** Records the size and kind of each call. */
   static final class Recording extends ForwardingEmbedder {
     final List<Integer> calls = new CopyOnWriteArrayList<>();
+    final List<InputType> types = new CopyOnWriteArrayList<>();
     final Embedder hash = HashEmbedder.of("hash", 4);
 
     @Override
@@ -25,9 +27,10 @@ class SearchesFirstTest {
     }
 
     @Override
-    public float[][] embed(List<String> texts) {
+    public float[][] embed(InputType type, List<String> texts) {
       calls.add(texts.size());
-      return hash.embed(texts);
+      types.add(type);
+      return hash.embed(type, texts);
     }
   }
 
@@ -39,10 +42,12 @@ class SearchesFirstTest {
   void withoutSearchesIngestEmbedsInFullBatchesAtOnce() {
     Recording embedder = new Recording();
     SearchesFirst first = new SearchesFirst(60_000);
-    float[][] vectors = first.embed(embedder, texts(100));
+    float[][] vectors = first.embedDocuments(embedder, texts(100));
     assertThat(embedder.calls).containsExactly(64, 36);
     assertThat(vectors).hasNumberOfRows(100);
-    assertThat(vectors[99]).isEqualTo(embedder.hash.embed("text 99")); // order kept
+    assertThat(vectors[99])
+        .isEqualTo(embedder.hash.embedDocuments(List.of("text 99"))[0]); // order kept
+    assertThat(embedder.types).containsOnly(InputType.DOCUMENT);
   }
 
   @Test
@@ -51,7 +56,7 @@ class SearchesFirstTest {
     SearchesFirst first = new SearchesFirst(50);
     try (SearchesFirst.Turn search = first.search()) {
       long t = System.nanoTime();
-      first.embed(embedder, texts(8));
+      first.embedDocuments(embedder, texts(8));
       assertThat(embedder.calls).containsExactly(4, 4);
       assertThat(System.nanoTime() - t)
           .as("waited at most 50 ms before each slice, twice")
@@ -68,7 +73,7 @@ class SearchesFirstTest {
     SearchesFirst.Turn one = first.search();
     SearchesFirst.Turn two = first.search();
     CompletableFuture<float[][]> ingest =
-        CompletableFuture.supplyAsync(() -> first.embed(embedder, texts(4)));
+        CompletableFuture.supplyAsync(() -> first.embedDocuments(embedder, texts(4)));
     Thread.sleep(200);
     one.close();
     Thread.sleep(200);

@@ -7,6 +7,7 @@ import dev.anvil.context.api.Document;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.embed.ForwardingEmbedder;
 import dev.anvil.context.embed.HashEmbedder;
+import dev.anvil.context.embed.InputType;
 import dev.anvil.context.index.CommittedIndex;
 import dev.anvil.devkafka.LocalKafka;
 import dev.anvil.rbac.PolicyStore;
@@ -44,11 +45,11 @@ class PoisonInputTest {
     }
 
     @Override
-    public float[][] embed(List<String> texts) {
+    public float[][] embed(InputType type, List<String> texts) {
       if (texts.stream().anyMatch(t -> t.contains("poison"))) {
         throw new IllegalStateException("the model cannot embed this text");
       }
-      return inner.embed(texts);
+      return inner.embed(type, texts);
     }
   }
 
