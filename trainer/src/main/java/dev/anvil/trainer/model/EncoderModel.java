@@ -25,6 +25,21 @@ public final class EncoderModel implements AutoCloseable {
   private final Path tokenizerFile;
   private final int maxLength;
   private Pooling pooling = Pooling.MEAN;
+  private Prompts prompts = Prompts.NONE;
+
+  /**
+   * Text put before each query and each document before embedding (bge-small-en-v1.5's query
+   * instruction), as sentence-transformers' {@code config_sentence_transformers.json} says.
+   */
+  public record Prompts(String query, String document) {
+    /** No prompts (all-MiniLM-L6-v2). */
+    public static final Prompts NONE = new Prompts("", "");
+
+    public Prompts {
+      java.util.Objects.requireNonNull(query, "query");
+      java.util.Objects.requireNonNull(document, "document");
+    }
+  }
 
   /** How token vectors become one sentence vector. */
   public enum Pooling {
@@ -86,7 +101,8 @@ public final class EncoderModel implements AutoCloseable {
             device,
             dir.resolve("model.safetensors").toString());
     return new EncoderModel(encoder, dir.resolve("tokenizer.json"), maxLength)
-        .withPooling(pooling(dir));
+        .withPooling(pooling(dir))
+        .withPrompts(prompts(dir));
   }
 
   /** Loads an ONNX export of a BERT-family encoder and the tokenizer that goes with it. */
@@ -95,8 +111,10 @@ public final class EncoderModel implements AutoCloseable {
     BertEncoder encoder =
         BertEncoder.of(
             imported.config(), imported.tensors(), OnnxWeights.IGNORABLE, device, onnx.toString());
+    Path dir = onnx.toAbsolutePath().getParent();
     return new EncoderModel(encoder, tokenizerJson, maxLength)
-        .withPooling(pooling(onnx.toAbsolutePath().getParent()));
+        .withPooling(pooling(dir))
+        .withPrompts(prompts(dir));
   }
 
   /**
@@ -186,7 +204,56 @@ public final class EncoderModel implements AutoCloseable {
    */
   public EncoderModel pruned(List<Integer> layers, Device device) {
     return new EncoderModel(encoder.pruned(layers, device), tokenizerFile, maxLength)
-        .withPooling(pooling);
+        .withPooling(pooling)
+        .withPrompts(prompts);
+  }
+
+  /** A query as this model embeds it: with its query prompt. */
+  public String query(String text) {
+    return prompts.query() + text;
+  }
+
+  /** A document as this model embeds it: with its document prompt. */
+  public String document(String text) {
+    return prompts.document() + text;
+  }
+
+  public Prompts prompts() {
+    return prompts;
+  }
+
+  /** Prompts queries and documents with {@code prompts} from now on; returns this model. */
+  public EncoderModel withPrompts(Prompts prompts) {
+    this.prompts = java.util.Objects.requireNonNull(prompts, "prompts");
+    return this;
+  }
+
+  /**
+   * The prompts a model directory declares in {@code config_sentence_transformers.json} ({@code
+   * prompts.query}; {@code prompts.document}, {@code passage} or {@code corpus}); none if absent.
+   */
+  public static Prompts prompts(Path dir) {
+    Path config = dir.resolve("config_sentence_transformers.json");
+    if (!Files.isRegularFile(config)) {
+      return Prompts.NONE;
+    }
+    try {
+      var json = com.google.gson.JsonParser.parseString(Files.readString(config)).getAsJsonObject();
+      var p = json.getAsJsonObject("prompts");
+      if (p == null) {
+        return Prompts.NONE;
+      }
+      String document = "";
+      for (String key : List.of("document", "passage", "corpus")) {
+        if (p.has(key)) {
+          document = p.get(key).getAsString();
+          break;
+        }
+      }
+      return new Prompts(p.has("query") ? p.get("query").getAsString() : "", document);
+    } catch (IOException | RuntimeException e) {
+      throw new ModelFormatException(config + ": not a sentence-transformers config", e);
+    }
   }
 
   /** The pooling {@link #embed} uses. */
@@ -270,8 +337,24 @@ public final class EncoderModel implements AutoCloseable {
     return file;
   }
 
-  /** Says how the model pools, as sentence-transformers does, so that whoever serves it knows. */
+  /**
+   * Says how the model pools and prompts, as sentence-transformers does, so that whoever serves it
+   * embeds as it was trained.
+   */
   private void writePooling(Path dir) throws IOException {
+    if (!prompts.equals(Prompts.NONE)) {
+      Files.writeString(
+          dir.resolve("config_sentence_transformers.json"),
+          new com.google.gson.GsonBuilder()
+                  .setPrettyPrinting()
+                  .disableHtmlEscaping()
+                  .create()
+                  .toJson(
+                      Map.of(
+                          "prompts",
+                          Map.of("query", prompts.query(), "document", prompts.document())))
+              + "\n");
+    }
     Files.createDirectories(dir.resolve("1_Pooling"));
     Files.writeString(
         dir.resolve("1_Pooling").resolve("config.json"),

@@ -64,26 +64,51 @@ public final class DistillTask implements Task {
     this.card = new LinkedHashMap<>(card);
   }
 
-  /** The teacher's unit vectors of every query, positive and negative of {@code examples}. */
+  /**
+   * The teacher's unit vectors of every query, positive and negative of {@code examples}, each
+   * embedded as the teacher embeds its kind (queries with its query prompt, e.g. BGE's
+   * instruction), keyed by {@link #QUERY} or {@link #DOCUMENT} and the text.
+   */
   public static Map<String, float[]> teach(EncoderModel teacher, List<Example> examples) {
-    List<String> texts = new ArrayList<>(texts(examples));
-    float[][] vectors = teacher.embed(texts, 32);
+    List<String> keys = new ArrayList<>(texts(examples));
+    List<String> prompted =
+        keys.stream()
+            .map(
+                k ->
+                    k.startsWith(QUERY)
+                        ? teacher.query(k.substring(QUERY.length()))
+                        : teacher.document(k.substring(DOCUMENT.length())))
+            .toList();
+    float[][] vectors = teacher.embed(prompted, 32);
     Map<String, float[]> out = new LinkedHashMap<>();
-    for (int i = 0; i < texts.size(); i++) {
-      out.put(texts.get(i), vectors[i]);
+    for (int i = 0; i < keys.size(); i++) {
+      out.put(keys.get(i), vectors[i]);
     }
     return out;
   }
+
+  /** The key of a query's vector: the same text may be a query and a passage, embedded apart. */
+  static final String QUERY = "q:";
+
+  /** The key of a passage's vector. */
+  static final String DOCUMENT = "d:";
 
   private static LinkedHashSet<String> texts(List<Example> examples) {
     LinkedHashSet<String> texts = new LinkedHashSet<>();
     for (Example e : examples) {
       Example.Pair p = (Example.Pair) e;
-      texts.add(p.query());
-      texts.add(p.positive());
-      p.negative().ifPresent(texts::add);
+      texts.add(QUERY + p.query());
+      texts.add(DOCUMENT + p.positive());
+      p.negative().ifPresent(n -> texts.add(DOCUMENT + n));
     }
     return texts;
+  }
+
+  /** A key's text as the student embeds it: with its own prompt for the kind. */
+  private String studentText(String key) {
+    return key.startsWith(QUERY)
+        ? student.query(key.substring(QUERY.length()))
+        : student.document(key.substring(DOCUMENT.length()));
   }
 
   @Override
@@ -110,9 +135,10 @@ public final class DistillTask implements Task {
   }
 
   private NDArray mse(List<Example> batch, NDManager manager) {
-    List<String> texts = List.copyOf(texts(batch));
+    List<String> keys = List.copyOf(texts(batch));
+    List<String> texts = keys.stream().map(this::studentText).toList();
     NDArray s = student.embed(student.tokenize(texts, manager), true);
-    NDArray t = vectors(texts, manager);
+    NDArray t = vectors(keys, manager);
     return s.sub(t).square().sum(new int[] {1}).mean();
   }
 
@@ -123,23 +149,25 @@ public final class DistillTask implements Task {
     for (Example e : batch) {
       Example.Pair p = (Example.Pair) e;
       if (p.negative().isPresent()) {
-        queries.add(p.query());
-        positives.add(p.positive());
-        negatives.add(p.negative().get());
+        queries.add(QUERY + p.query());
+        positives.add(DOCUMENT + p.positive());
+        negatives.add(DOCUMENT + p.negative().get());
       }
     }
     if (queries.size() != batch.size()) {
       throw new IllegalStateException("margin_mse needs a negative for every pair (checked first)");
     }
-    NDArray q = student.embed(student.tokenize(queries, manager), true);
     NDArray studentMargin =
-        margin(
-            q,
-            student.embed(student.tokenize(positives, manager), true),
-            student.embed(student.tokenize(negatives, manager), true));
+        margin(embed(queries, manager), embed(positives, manager), embed(negatives, manager));
     NDArray teacherMargin =
         margin(vectors(queries, manager), vectors(positives, manager), vectors(negatives, manager));
     return studentMargin.sub(teacherMargin).square().mean();
+  }
+
+  /** The student's vectors of keyed texts, with dropout. */
+  private NDArray embed(List<String> keys, NDManager manager) {
+    return student.embed(
+        student.tokenize(keys.stream().map(this::studentText).toList(), manager), true);
   }
 
   /** {@code cos(q, p) - cos(q, n)} per row of unit vectors. */
@@ -159,18 +187,18 @@ public final class DistillTask implements Task {
   @Override
   public Map<String, Double> evaluate(List<Example> heldOut) {
     Map<String, Double> out = new LinkedHashMap<>(retrieval.evaluate(heldOut));
-    List<String> texts = List.copyOf(texts(heldOut));
-    float[][] s = student.embed(texts, 32);
+    List<String> keys = List.copyOf(texts(heldOut));
+    float[][] s = student.embed(keys.stream().map(this::studentText).toList(), 32);
     double cosine = 0;
-    boolean sameWidth = s.length > 0 && s[0].length == teacher.get(texts.getFirst()).length;
+    boolean sameWidth = s.length > 0 && s[0].length == teacher.get(keys.getFirst()).length;
     if (sameWidth) {
-      for (int i = 0; i < texts.size(); i++) {
-        float[] t = teacher.get(texts.get(i));
+      for (int i = 0; i < keys.size(); i++) {
+        float[] t = teacher.get(keys.get(i));
         for (int j = 0; j < t.length; j++) {
           cosine += s[i][j] * t[j];
         }
       }
-      out.put("teacher_cosine", cosine / texts.size());
+      out.put("teacher_cosine", cosine / keys.size());
     }
     return out;
   }

@@ -48,9 +48,10 @@ public final class EmbeddingTask implements Task {
     List<String> negatives = new ArrayList<>();
     for (Example e : batch) {
       Example.Pair p = (Example.Pair) e;
-      queries.add(p.query());
-      passages.add(p.positive());
-      p.negative().ifPresent(negatives::add);
+      // As the model is served: with its prompts (BGE's query instruction), if it has any.
+      queries.add(model.query(p.query()));
+      passages.add(model.document(p.positive()));
+      p.negative().ifPresent(n -> negatives.add(model.document(n)));
     }
     passages.addAll(negatives);
     NDArray q = model.embed(model.tokenize(queries, manager), true);
@@ -73,8 +74,9 @@ public final class EmbeddingTask implements Task {
       ids.putIfAbsent(p.positive(), ids.size());
       p.negative().ifPresent(n -> ids.putIfAbsent(n, ids.size()));
     }
-    float[][] docs = model.embed(List.copyOf(ids.keySet()), 32);
-    List<String> queries = heldOut.stream().map(e -> ((Example.Pair) e).query()).toList();
+    float[][] docs = model.embed(ids.keySet().stream().map(model::document).toList(), 32);
+    List<String> queries =
+        heldOut.stream().map(e -> model.query(((Example.Pair) e).query())).toList();
     float[][] qs = model.embed(queries, 32);
     double ndcg = 0;
     double recall = 0;

@@ -194,4 +194,32 @@ class DistillationTest {
                 .problems())
         .anyMatch(p -> p.contains("'distill': only with task: distill"));
   }
+
+  @Test
+  void theTeacherPromptsItsQueriesAndAStudentOfItsLayersKeepsItsPrompts() throws Exception {
+    Path teacher = TinyModels.huggingFaceDir(dir.resolve("teacher"));
+    Files.writeString(
+        teacher.resolve("config_sentence_transformers.json"),
+        "{\"prompts\": {\"query\": \"query: \", \"passage\": \"\"}}");
+    try (EncoderModel t = EncoderModel.load(teacher, Device.cpu(), 32)) {
+      assertThat(t.prompts()).isEqualTo(new EncoderModel.Prompts("query: ", ""));
+      Map<String, float[]> v =
+          dev.anvil.trainer.train.DistillTask.teach(
+              t,
+              List.of(
+                  new dev.anvil.trainer.data.Example.Pair(
+                      "x", "kernel owner", "the kernel", java.util.Optional.empty(), Map.of())));
+      float[] prompted = t.embed(List.of("query: kernel owner"), 1)[0];
+      float[] plain = t.embed(List.of("kernel owner"), 1)[0];
+      for (int i = 0; i < prompted.length; i++) {
+        assertThat(v.get("q:kernel owner")[i]).isCloseTo(prompted[i], within(1e-5f));
+      }
+      assertThat(v.get("q:kernel owner")).isNotEqualTo(plain);
+    }
+    JsonObject card = run(spec("", "{teacher: {huggingface: teacher}, layers: [0]}"));
+    assertThat(card.has("failed")).as(card.toString()).isFalse();
+    assertThat(Path.of(card.get("dir").getAsString()).resolve("config_sentence_transformers.json"))
+        .content()
+        .contains("\"query\": \"query: \"");
+  }
 }
