@@ -349,7 +349,8 @@ public final class JobRunner {
       case JobSpec.BaseModel.Registry r -> {
         Optional<ModelCard> card = ModelCard.read(registry(r.id()));
         if (card.isEmpty()) {
-          throw new JobSpecException(List.of("base_model.registry: no model '" + r.id() + "'"));
+          throw new JobSpecException(
+              List.of("no model '" + r.id() + "' in the registry (base_model or distill.teacher)"));
         }
         yield card;
       }
@@ -360,7 +361,8 @@ public final class JobRunner {
   private Path registry(String id) {
     Path dir = models.resolve(id).normalize();
     if (!models.normalize().equals(dir.getParent())) {
-      throw new JobSpecException(List.of("base_model.registry: no model '" + id + "'"));
+      throw new JobSpecException(
+          List.of("no model '" + id + "' in the registry (base_model or distill.teacher)"));
     }
     return dir;
   }

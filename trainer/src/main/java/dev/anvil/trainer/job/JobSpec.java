@@ -1,22 +1,17 @@
 package dev.anvil.trainer.job;
 
 import dev.anvil.trainer.model.LoraAdapters;
-import dev.anvil.trainer.synth.EngineCorpus;
 import dev.anvil.trainer.synth.SynthesisSettings;
 import dev.anvil.trainer.train.Hyperparameters;
 import java.io.IOException;
 import java.nio.file.Files;
-import java.nio.file.LinkOption;
 import java.nio.file.Path;
-import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Set;
-import java.util.TreeMap;
-import java.util.TreeSet;
 import org.snakeyaml.engine.v2.api.Load;
 import org.snakeyaml.engine.v2.api.LoadSettings;
 import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
@@ -155,12 +150,7 @@ public record JobSpec(
 
   private static final Set<String> TOP =
       Set.of("name", "task", "owner", "base_model", "distill", "lora", "data", "hyperparameters");
-  private static final Set<String> LORA = Set.of("rank", "alpha", "dropout", "targets");
-  private static final Set<String> DISTILL = Set.of("teacher", "layers", "loss");
   private static final Set<String> DATA = Set.of("train", "eval", "tags", "engine", "synthetic");
-  private static final Set<String> ENGINE = Set.of("tags", "max_passages");
-  private static final Set<String> SYNTHETIC =
-      Set.of("titles", "inverse_cloze", "crops", "negative_skip_top", "negative_depth");
   private static final Map<String, Object> DEFAULTS = new LinkedHashMap<>();
 
   static {
@@ -214,7 +204,7 @@ public record JobSpec(
     } catch (YamlEngineException e) {
       throw new JobSpecException(List.of(where + ": not valid YAML: " + e.getMessage()));
     }
-    Fields f = new Fields(where);
+    SpecFields f = new SpecFields(where);
     Map<String, Object> top = f.map(root, "");
     f.unknown(top, TOP, "");
     String name = f.text(top, "name", null);
@@ -234,10 +224,10 @@ public record JobSpec(
     }
     Optional<String> owner =
         Optional.ofNullable(top.containsKey("owner") ? f.text(top, "owner", null) : null);
-    Paths paths = new Paths(f, base, confined);
+    SpecPaths paths = new SpecPaths(f, base, confined);
     Optional<Distill> distill = Optional.empty();
     if (t == Task.DISTILL) {
-      distill = Optional.of(distill(f, f.map(top.get("distill"), "distill"), paths));
+      distill = Optional.of(SpecSections.distill(f, f.map(top.get("distill"), "distill"), paths));
     } else if (top.containsKey("distill")) {
       f.problem("distill", "only with task: distill");
     }
@@ -265,7 +255,7 @@ public record JobSpec(
                 : Map.of());
     Optional<EngineData> engine = Optional.empty();
     if (data.containsKey("engine")) {
-      engine = Optional.of(engineData(f, data, hp == null ? 0 : hp.seed()));
+      engine = Optional.of(SpecSections.engineData(f, data, hp == null ? 0 : hp.seed()));
       if (data.containsKey("train")) {
         f.problem("data", "give train: FILE or engine: {tags: ...}, not both");
       }
@@ -287,124 +277,14 @@ public record JobSpec(
         data.containsKey("tags") ? f.map(data.get("tags"), "data.tags") : Map.of();
     Optional<LoraAdapters.Settings> lora =
         top.containsKey("lora")
-            ? Optional.ofNullable(lora(f, f.map(top.get("lora"), "lora")))
+            ? Optional.ofNullable(SpecSections.lora(f, f.map(top.get("lora"), "lora")))
             : Optional.empty();
     f.throwIfAny();
     return new JobSpec(
         name, t, owner, model, distill, lora, train, engine, eval, Map.copyOf(tags), hp);
   }
 
-  /** LoRA's settings, PEFT's defaults for what is not given; null if a problem was found. */
-  private static LoraAdapters.Settings lora(Fields f, Map<String, Object> given) {
-    f.unknown(given, LORA, "lora.");
-    LoraAdapters.Settings d = LoraAdapters.Settings.DEFAULTS;
-    Map<String, Object> l = new LinkedHashMap<>();
-    l.put("rank", d.rank());
-    l.put("alpha", d.alpha());
-    l.put("dropout", d.dropout());
-    l.put("targets", d.targets());
-    l.putAll(given);
-    int before = f.problems.size();
-    int rank = f.integer(l, "rank", 1, "lora.");
-    double alpha = f.number(l, "alpha", 0, false, "lora.");
-    double dropout = f.number(l, "dropout", 0, true, "lora.");
-    if (dropout >= 1) {
-      f.problem("lora.dropout", "expected a fraction below 1, was " + dropout);
-    }
-    List<String> targets = List.of();
-    if (l.get("targets") instanceof List<?> list
-        && !list.isEmpty()
-        && LoraAdapters.Settings.TARGETS.containsAll(list)) {
-      targets = list.stream().map(String::valueOf).distinct().toList();
-    } else {
-      f.problem(
-          "lora.targets",
-          "expected some of " + LoraAdapters.Settings.TARGETS + ", was " + l.get("targets"));
-    }
-    return f.problems.size() > before
-        ? null
-        : new LoraAdapters.Settings(rank, alpha, dropout, targets);
-  }
-
-  private static Distill distill(Fields f, Map<String, Object> d, Paths paths) {
-    f.unknown(d, DISTILL, "distill.");
-    BaseModel teacher =
-        baseModel(f, f.map(d.get("teacher"), "distill.teacher"), paths, "distill.teacher");
-    List<Integer> layers = new ArrayList<>();
-    if (d.get("layers") != null) {
-      if (d.get("layers") instanceof List<?> l
-          && !l.isEmpty()
-          && l.stream().allMatch(x -> x instanceof Integer i && i >= 0)
-          && l.stream().distinct().count() == l.size()) {
-        l.forEach(x -> layers.add((Integer) x));
-      } else {
-        f.problem(
-            "distill.layers",
-            "expected distinct layer indexes of the teacher, from 0, e.g. [0, 4, 8, 11], was "
-                + d.get("layers"));
-      }
-    }
-    String loss = d.containsKey("loss") ? f.text(d, "loss", "distill.") : "mse";
-    Distill.Loss l = Distill.Loss.MSE;
-    try {
-      l = Distill.Loss.valueOf(String.valueOf(loss).toUpperCase(Locale.ROOT));
-    } catch (IllegalArgumentException e) {
-      f.problem("distill.loss", "expected mse or margin_mse, was '" + loss + "'");
-    }
-    return new Distill(teacher, List.copyOf(layers), l);
-  }
-
-  private static EngineData engineData(Fields f, Map<String, Object> data, long seed) {
-    Map<String, Object> e = f.map(data.get("engine"), "data.engine");
-    f.unknown(e, ENGINE, "data.engine.");
-    Map<String, List<String>> tags = new TreeMap<>();
-    if (e.get("tags") != null) {
-      f.map(e.get("tags"), "data.engine.tags")
-          .forEach(
-              (tag, v) -> {
-                List<?> values =
-                    v instanceof List<?> l ? l : java.util.Collections.singletonList(v);
-                if (values.isEmpty()
-                    || !values.stream().allMatch(x -> x instanceof String s && !s.isBlank())) {
-                  f.problem(
-                      "data.engine.tags." + tag, "expected a value or a list of values, was " + v);
-                } else {
-                  tags.put(tag, values.stream().map(String.class::cast).toList());
-                }
-              });
-    }
-    Map<String, Object> limits = new LinkedHashMap<>();
-    limits.put("max_passages", EngineData.DEFAULT_MAX_PASSAGES);
-    limits.putAll(e);
-    int max = f.integer(limits, "max_passages", 1, "data.engine.");
-    if (max > EngineCorpus.MAX_PASSAGES) {
-      f.problem(
-          "data.engine.max_passages",
-          "expected at most " + EngineCorpus.MAX_PASSAGES + ", was " + max);
-    }
-    Map<String, Object> given =
-        data.containsKey("synthetic") ? f.map(data.get("synthetic"), "data.synthetic") : Map.of();
-    f.unknown(given, SYNTHETIC, "data.synthetic.");
-    SynthesisSettings d = SynthesisSettings.defaults(seed);
-    Map<String, Object> s = new LinkedHashMap<>();
-    s.put("titles", d.titles());
-    s.put("inverse_cloze", d.inverseCloze());
-    s.put("crops", d.crops());
-    s.put("negative_skip_top", d.negativeSkipTop());
-    s.put("negative_depth", d.negativeDepth());
-    s.putAll(given);
-    SynthesisSettings synthesis =
-        new SynthesisSettings(
-            seed,
-            f.flag(s, "titles", "data.synthetic."),
-            f.flag(s, "inverse_cloze", "data.synthetic."),
-            f.integer(s, "crops", 0, "data.synthetic."),
-            f.integer(s, "negative_skip_top", 0, "data.synthetic."),
-            f.integer(s, "negative_depth", 0, "data.synthetic."));
-    return new EngineData(tags, max, synthesis);
-  }
-
-  private static BaseModel baseModel(Fields f, Map<String, Object> m, Paths paths, String field) {
+  static BaseModel baseModel(SpecFields f, Map<String, Object> m, SpecPaths paths, String field) {
     String p = field + ".";
     if (m.containsKey("huggingface")) {
       return new BaseModel.HuggingFace(
@@ -432,65 +312,9 @@ public record JobSpec(
     return null;
   }
 
-  /**
-   * The spec's paths, resolved against its folder; when confined, only inside it. Outside, the
-   * answer is the same whether the path exists or not: a submitter learns nothing of the trainer's
-   * disk.
-   */
-  private record Paths(Fields f, Path base, boolean confined) {
-    Path file(String field, String given) {
-      Path p = resolve(field, given);
-      if (p != null && !Files.isRegularFile(p)) {
-        f.problem(field, "no such file: " + given);
-      }
-      return p;
-    }
-
-    Path directory(String field, String given) {
-      Path p = resolve(field, given);
-      if (p != null && !Files.isDirectory(p)) {
-        f.problem(field, "no such directory: " + given);
-      }
-      return p;
-    }
-
-    private Path resolve(String field, String given) {
-      if (given == null) {
-        return null;
-      }
-      Path p = base.resolve(given).normalize();
-      if (!confined) {
-        return p;
-      }
-      String outside =
-          "must name a file uploaded with the job (a relative path inside its folder); use"
-              + " registry: MODEL_ID for a model of the trainer";
-      if (Path.of(given).isAbsolute() || !p.startsWith(base.normalize())) {
-        f.problem(field, outside);
-        return null;
-      }
-      try {
-        // Where the path really leads: its deepest existing part, links (even dangling) followed,
-        // so a link out of the folder is refused whether its target exists or not.
-        Path existing = p;
-        while (existing != null && !Files.exists(existing, LinkOption.NOFOLLOW_LINKS)) {
-          existing = existing.getParent();
-        }
-        if (existing == null || !existing.toRealPath().startsWith(base.toRealPath())) {
-          f.problem(field, outside);
-          return null;
-        }
-      } catch (java.io.IOException e) {
-        f.problem(field, outside);
-        return null;
-      }
-      return p;
-    }
-  }
-
   /** The hyperparameters, or null when a problem was found (the spec is refused with them). */
-  private static Hyperparameters hyperparameters(Fields f, Map<String, Object> given) {
-    int problemsBefore = f.problems.size();
+  private static Hyperparameters hyperparameters(SpecFields f, Map<String, Object> given) {
+    int problemsBefore = f.problemCount();
     f.unknown(given, DEFAULTS.keySet(), "hyperparameters.");
     Map<String, Object> h = new LinkedHashMap<>(DEFAULTS);
     h.putAll(given);
@@ -517,7 +341,7 @@ public record JobSpec(
     }
     double scale = f.number(h, "scale", 0, false);
     double clip = f.number(h, "max_grad_norm", 0, false);
-    if (f.problems.size() > problemsBefore) {
+    if (f.problemCount() > problemsBefore) {
       return null;
     }
     return Hyperparameters.builder()
@@ -536,106 +360,5 @@ public record JobSpec(
         .scale(scale)
         .maxGradNorm(clip)
         .build();
-  }
-
-  /** Typed access to YAML maps that collects problems instead of stopping at the first. */
-  private static final class Fields {
-    private final String where;
-    private final List<String> problems = new ArrayList<>();
-
-    Fields(String where) {
-      this.where = where;
-    }
-
-    void problem(String field, String message) {
-      problems.add(where + ": field '" + field + "': " + message);
-    }
-
-    void throwIfAny() {
-      if (!problems.isEmpty()) {
-        throw new JobSpecException(problems);
-      }
-    }
-
-    @SuppressWarnings("unchecked")
-    Map<String, Object> map(Object o, String field) {
-      if (o == null) {
-        if (!field.isEmpty() && !field.equals("hyperparameters")) {
-          problem(field, "missing");
-        }
-        return Map.of();
-      }
-      if (!(o instanceof Map<?, ?> m)) {
-        if (field.isEmpty()) {
-          problems.add(where + ": expected a mapping of fields");
-        } else {
-          problem(field, "expected a mapping, was " + o);
-        }
-        return Map.of();
-      }
-      return (Map<String, Object>) m;
-    }
-
-    void unknown(Map<String, Object> m, Set<String> known, String prefix) {
-      for (String k : m.keySet()) {
-        if (!known.contains(k)) {
-          problem(prefix + k, "unknown field (known: " + new TreeSet<>(known) + ")");
-        }
-      }
-    }
-
-    String text(Map<String, Object> m, String key, String prefix) {
-      String field = (prefix == null ? "" : prefix) + key;
-      Object v = m.get(key);
-      if (v == null) {
-        problem(field, "missing");
-        return null;
-      }
-      if (!(v instanceof String s) || s.isBlank()) {
-        problem(field, "expected text, was " + v);
-        return null;
-      }
-      return s;
-    }
-
-    int integer(Map<String, Object> m, String key, long min) {
-      return integer(m, key, min, "hyperparameters.");
-    }
-
-    int integer(Map<String, Object> m, String key, long min, String prefix) {
-      Object v = m.get(key);
-      if (v instanceof Integer || v instanceof Long) {
-        long x = ((Number) v).longValue();
-        if (x >= min && x <= Integer.MAX_VALUE) {
-          return (int) x;
-        }
-      }
-      problem(prefix + key, "expected a whole number >= " + min + ", was " + v);
-      return (int) min;
-    }
-
-    boolean flag(Map<String, Object> m, String key, String prefix) {
-      if (m.get(key) instanceof Boolean b) {
-        return b;
-      }
-      problem(prefix + key, "expected true or false, was " + m.get(key));
-      return false;
-    }
-
-    double number(Map<String, Object> m, String key, double min, boolean inclusive) {
-      return number(m, key, min, inclusive, "hyperparameters.");
-    }
-
-    double number(Map<String, Object> m, String key, double min, boolean inclusive, String prefix) {
-      Object v = m.get(key);
-      if (v instanceof Number n) {
-        double x = n.doubleValue();
-        if (inclusive ? x >= min : x > min) {
-          return x;
-        }
-      }
-      problem(prefix + key, "expected a number " + (inclusive ? ">= " : "> ") + min + ", was " + v);
-      return min;
-    }
   }
 }
