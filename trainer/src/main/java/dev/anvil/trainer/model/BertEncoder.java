@@ -247,7 +247,9 @@ public final class BertEncoder implements AutoCloseable {
       NDArray q = split(linear(x, p + "attention.self.query", training), batch, seq, heads, d);
       NDArray k = split(linear(x, p + "attention.self.key", training), batch, seq, heads, d);
       NDArray v = split(linear(x, p + "attention.self.value", training), batch, seq, heads, d);
-      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2)).mul(scale).add(maskBias);
+      // Not mul(scale): the graph keeps the factor (see Autograd.constant).
+      NDArray scores = q.matMul(k.transpose(0, 1, 3, 2));
+      scores = scores.mul(Autograd.constant(scores, scale)).add(maskBias);
       NDArray probs = dropout(scores.softmax(-1), training);
       NDArray context = probs.matMul(v).transpose(0, 2, 1, 3).reshape(batch, seq, h);
       NDArray attended = dropout(linear(context, p + "attention.output.dense", training), training);
@@ -288,7 +290,8 @@ public final class BertEncoder implements AutoCloseable {
 
   /** Rows scaled to unit length. */
   public static NDArray normalize(NDArray x) {
-    return x.div(x.norm(new int[] {-1}, true).maximum(1e-12f));
+    NDArray norm = x.norm(new int[] {-1}, true);
+    return x.div(norm.maximum(Autograd.constant(norm, 1e-12f))); // see Autograd.constant
   }
 
   private NDArray w(String name) {

@@ -138,9 +138,9 @@ public final class LoraAdapters {
       return null;
     }
     NDArray in = training && settings.dropout() > 0 ? dropout(x, settings.dropout()) : x;
-    return in.matMul(a.transpose())
-        .matMul(weights.get(layer + ".lora_B").transpose())
-        .mul((float) settings.scale());
+    NDArray low = in.matMul(a.transpose()).matMul(weights.get(layer + ".lora_B").transpose());
+    // Not mul(scale): the graph keeps the factor (see Autograd.constant).
+    return low.mul(Autograd.constant(low, (float) settings.scale()));
   }
 
   private static NDArray dropout(NDArray x, double p) {

@@ -5,6 +5,7 @@ import ai.djl.ndarray.NDManager;
 import dev.anvil.eval.ExactSearch;
 import dev.anvil.eval.RetrievalMetrics;
 import dev.anvil.trainer.data.Example;
+import dev.anvil.trainer.model.Autograd;
 import dev.anvil.trainer.model.EncoderModel;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
@@ -56,7 +57,9 @@ public final class EmbeddingTask implements Task {
     passages.addAll(negatives);
     NDArray q = model.embed(model.tokenize(queries, manager), true);
     NDArray d = model.embed(model.tokenize(passages, manager), true);
-    NDArray scores = q.matMul(d.transpose()).mul((float) scale);
+    NDArray similarities = q.matMul(d.transpose());
+    // Not mul(scale): the graph keeps the factor (see Autograd.constant).
+    NDArray scores = similarities.mul(Autograd.constant(similarities, (float) scale));
     // The i-th query's answer is the i-th passage.
     NDArray answers =
         manager

@@ -14,6 +14,9 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -72,10 +75,27 @@ class ResumeAfterKillTest {
                     && e.get("step").getAsInt() == step);
   }
 
+  /**
+   * The losses recorded for each step; a resumed job records again the steps after its checkpoint,
+   * so a step that came out differently the second time has two.
+   */
+  private static Map<Integer, Set<Double>> lossesByStep(JobStore store, String id) {
+    Map<Integer, Set<Double>> out = new TreeMap<>();
+    store.events(id, 0).stream()
+        .map(e -> com.google.gson.JsonParser.parseString(e).getAsJsonObject())
+        .filter(e -> e.get("type").getAsString().equals("step"))
+        .forEach(
+            e ->
+                out.computeIfAbsent(e.get("step").getAsInt(), k -> new TreeSet<>())
+                    .add(e.get("loss").getAsDouble()));
+    return out;
+  }
+
   @Test
   void aKilledJobResumesFromItsCheckpointToTheSameModel() throws Exception {
-    // Without these MKL picks kernels by alignment and uses fewer threads on a busy machine, and a
-    // resumed job drifts from an uninterrupted one (1e-2 with two CPU-bound processes beside it).
+    // Without these MKL may pick kernels by alignment and use fewer threads on a busy machine, so
+    // two processes could round differently. (The drifts of 1e-3 to 1e-2 once blamed on them were
+    // gradients read from memory a garbage collection had freed: see Autograd.constant.)
     assertThat(System.getenv())
         .containsEntry("MKL_CBWR", "AUTO,STRICT")
         .containsEntry("MKL_DYNAMIC", "FALSE");
@@ -138,6 +158,12 @@ class ResumeAfterKillTest {
         "killed after step %d; max |uninterrupted - resumed| weight difference %.2e%n",
         killAfter, worst);
     assertThat(worst).as("seed %d", seed).isLessThanOrEqualTo(1e-5);
+    // The model is the best evaluation's weights, often from before the kill: the losses show that
+    // every step after the resume was the same step too.
+    assertThat(lossesByStep(store, b.id()))
+        .as("seed %d, killed after step %d", seed, killAfter)
+        .isEqualTo(lossesByStep(straight, a.id()))
+        .hasSize(36);
     assertThat(((JobState.Succeeded) bState).metrics())
         .isEqualTo(((JobState.Succeeded) aState).metrics());
   }
