@@ -95,6 +95,8 @@ class ForgeChainTest {
             """
                 + HYPERPARAMETERS);
     assertThat(student.get("student_layers_from_teacher").toString()).isEqualTo("[1]");
+    assertThat(student.getAsJsonObject("teacher").get("model").getAsString())
+        .isEqualTo("registry: teacher");
     assertThat(student.getAsJsonObject("lineage").get("classification").getAsString())
         .isEqualTo("confidential");
     assertThat(student.getAsJsonArray("data").get(0).getAsJsonObject().get("documents").getAsInt())
