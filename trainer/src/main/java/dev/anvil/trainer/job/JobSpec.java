@@ -39,11 +39,11 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  *   synthetic:                     # how pairs are made (seed: the hyperparameters' seed)
  *     titles: true                 # title -> passage
  *     inverse_cloze: true          # a sentence taken out -> the rest of its passage
- *     crops: 1                     # random span -> another span, per passage
+ *     crops: 1                     # random span -> another span, per passage (at most 16)
  *     negative_skip_top: 3         # BM25 ranks skipped before a hard negative is drawn
- *     negative_depth: 30           # ranks after those it is drawn from (0: no negatives)
+ *     negative_depth: 30           # ranks after those it is drawn from (0: none; at most 1000)
  * lora:                            # optional: train low-rank adapters only (base frozen)
- *   rank: 8
+ *   rank: 8                        # at most 256
  *   alpha: 16
  *   dropout: 0.1
  *   targets: [query, value]        # or key, attention.output.dense, intermediate.dense, ...

@@ -25,7 +25,24 @@ final class SpecSections {
   private static final Set<String> DISTILL = Set.of("teacher", "layers", "loss");
   private static final Set<String> LORA = Set.of("rank", "alpha", "dropout", "targets");
 
+  /**
+   * Bounds on what a submitter may ask of the trainer's memory and time: crops multiply the pairs
+   * of every passage, BM25 ranks the candidates scored per query, LoRA's rank the adapters' size.
+   */
+  static final int MAX_CROPS = 16;
+
+  static final int MAX_BM25_RANKS = 1_000;
+  static final int MAX_LORA_RANK = 256;
+
   private SpecSections() {}
+
+  /** {@code value}, or a problem naming {@code field} and the bound if it is above {@code max}. */
+  private static int atMost(SpecFields f, String field, int value, int max) {
+    if (value > max) {
+      f.problem(field, "expected at most " + max + ", was " + value);
+    }
+    return value;
+  }
 
   /** LoRA's settings, PEFT's defaults for what is not given; null if a problem was found. */
   static LoraAdapters.Settings lora(SpecFields f, Map<String, Object> given) {
@@ -38,7 +55,7 @@ final class SpecSections {
     l.put("targets", d.targets());
     l.putAll(given);
     int before = f.problemCount();
-    int rank = f.integer(l, "rank", 1, "lora.");
+    int rank = atMost(f, "lora.rank", f.integer(l, "rank", 1, "lora."), MAX_LORA_RANK);
     double alpha = f.number(l, "alpha", 0, false, "lora.");
     double dropout = f.number(l, "dropout", 0, true, "lora.");
     if (dropout >= 1) {
@@ -131,9 +148,18 @@ final class SpecSections {
             seed,
             f.flag(s, "titles", "data.synthetic."),
             f.flag(s, "inverse_cloze", "data.synthetic."),
-            f.integer(s, "crops", 0, "data.synthetic."),
-            f.integer(s, "negative_skip_top", 0, "data.synthetic."),
-            f.integer(s, "negative_depth", 0, "data.synthetic."));
+            atMost(
+                f, "data.synthetic.crops", f.integer(s, "crops", 0, "data.synthetic."), MAX_CROPS),
+            atMost(
+                f,
+                "data.synthetic.negative_skip_top",
+                f.integer(s, "negative_skip_top", 0, "data.synthetic."),
+                MAX_BM25_RANKS),
+            atMost(
+                f,
+                "data.synthetic.negative_depth",
+                f.integer(s, "negative_depth", 0, "data.synthetic."),
+                MAX_BM25_RANKS));
     return new EngineData(tags, max, synthesis);
   }
 }

@@ -223,4 +223,31 @@ class JobSpecTest {
             () -> JobSpec.parse("spec.yaml", spec.formatted("embedding", "tags: {a: b}"), dir))
         .hasMessageContaining("'data.train': missing: give train: FILE, or engine:");
   }
+
+  @Test
+  void whatASpecMayAskOfTheTrainersMemoryIsBounded() {
+    String spec =
+        """
+        name: greedy
+        task: embedding
+        base_model: {packaged: all-minilm-l6-v2}
+        lora: {rank: 100000}
+        data:
+          engine: {tags: {department: engineering}}
+          synthetic: {crops: 2147483647, negative_skip_top: 1001, negative_depth: 1000000}
+        """;
+    assertThatThrownBy(() -> JobSpec.parse("spec.yaml", spec, dir))
+        .isInstanceOfSatisfying(
+            JobSpecException.class,
+            e ->
+                assertThat(e.problems())
+                    .contains(
+                        "spec.yaml: field 'lora.rank': expected at most 256, was 100000",
+                        "spec.yaml: field 'data.synthetic.crops': expected at most 16, was"
+                            + " 2147483647",
+                        "spec.yaml: field 'data.synthetic.negative_skip_top': expected at most"
+                            + " 1000, was 1001",
+                        "spec.yaml: field 'data.synthetic.negative_depth': expected at most 1000,"
+                            + " was 1000000"));
+  }
 }
