@@ -6,7 +6,6 @@ import org.apache.lucene.document.IntField;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
-import org.apache.lucene.search.ConstantScoreQuery;
 import org.apache.lucene.search.MatchAllDocsQuery;
 import org.apache.lucene.search.MatchNoDocsQuery;
 import org.apache.lucene.search.Query;
@@ -23,9 +22,12 @@ import org.apache.lucene.util.BytesRef;
 public final class LuceneFilters {
   private LuceneFilters() {}
 
-  /** The query matching exactly the chunks the filter admits (constant score). */
+  /**
+   * The query matching exactly the chunks the filter admits, as one non-scoring unit the index
+   * caches per segment (see {@link PolicyFilterCache}).
+   */
   public static Query toQuery(Filter filter) {
-    return new ConstantScoreQuery(translate(filter));
+    return new PolicyFilterQuery(translate(filter));
   }
 
   private static Query translate(Filter f) {

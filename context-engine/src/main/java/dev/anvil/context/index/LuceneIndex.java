@@ -61,6 +61,7 @@ public final class LuceneIndex implements AutoCloseable {
   private final IndexWriter writer;
   private final SearcherManager searchers;
   private final Analyzer analyzer = new EnglishAnalyzer();
+  private final PolicyFilterCache filters = PolicyFilterCache.withDefaultSize();
   private final String modelId;
 
   private LuceneIndex(Path dir, String modelId, String chunking) throws IOException {
@@ -104,7 +105,7 @@ public final class LuceneIndex implements AutoCloseable {
     userData.put(MODEL_KEY, modelId);
     userData.put(CHUNKING_KEY, chunking);
     writer.setLiveCommitData(userData.entrySet());
-    this.searchers = new SearcherManager(writer, null);
+    this.searchers = new SearcherManager(writer, filters.searcherFactory());
   }
 
   /**
@@ -389,6 +390,11 @@ public final class LuceneIndex implements AutoCloseable {
           }
           return new Stats(s.getIndexReader().numDocs(), s.getIndexReader().leaves().size(), bytes);
         });
+  }
+
+  /** How often a search found its policy filter already evaluated for a segment (for tests). */
+  long filterCacheHits() {
+    return filters.hits();
   }
 
   /** The number of live chunks. */
