@@ -1,0 +1,164 @@
+package dev.anvil.rbac;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.fail;
+
+import dev.anvil.rbac.CelReference.Outcome;
+import dev.anvil.rbac.RandomConditions.Condition;
+import dev.anvil.rbac.input.PolicyLoadException;
+import dev.anvil.rbac.schema.DocTags;
+import dev.cel.common.CelValidationException;
+import dev.cel.runtime.CelRuntime;
+import java.util.ArrayList;
+import java.util.EnumMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Random;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
+
+/**
+ * Anvil decides every random condition as CEL itself does (issue 23).
+ *
+ * <p>What "equal" means. A condition's raw value is {@code true}, {@code false} or an error:
+ * Anvil's (the outcome {@code anvil policy explain} shows) must be CEL's, errors included. A policy
+ * decision is then fixed by the documented rules: an allow applies only when its condition is
+ * {@code true}; a deny applies unless its condition is {@code false} (an error fails closed). Each
+ * condition is loaded as {@code allow read when C}, {@code allow ingest when true} and {@code deny
+ * ingest when C}, so {@code read} must be permitted exactly when CEL says {@code true}, and {@code
+ * ingest} exactly when CEL says {@code false} (when it is denied, by {@code deny-ingest}). The
+ * compiled filter for each action must match the document exactly when the decision permits.
+ *
+ * <p>The reference is {@link CelReference}: dev.cel's own compiler and default runtime, given the
+ * same principal and document. Conditions come from {@link RandomConditions}; every one must be
+ * accepted by both Anvil and CEL's type checker.
+ *
+ * <p>{@code -Danvil.cel.diff.cases=N} sets the number of (condition, principal, document) cases
+ * (default 5,000, a few seconds); {@code -Danvil.seed=S} replays a run.
+ */
+@ExtendWith(TestSeed.class)
+class CelDifferentialTest {
+  private static final long CASES = Long.getLong("anvil.cel.diff.cases", 5_000);
+  private static final int CONDITIONS_PER_WORLD = 40;
+  private static final int PRINCIPALS = 4;
+  private static final int DOCS = 6;
+  private static final int MAX_REPORTED = 10;
+
+  @Test
+  void anvilDecidesEveryConditionAsCelDoes() {
+    Random worlds = TestSeed.random("cel-diff");
+    long start = System.nanoTime();
+    long cases = 0;
+    long conditions = 0;
+    long differences = 0;
+    Map<Outcome, Long> outcomes = new EnumMap<>(Outcome.class);
+    List<String> reports = new ArrayList<>();
+    while (cases < CASES) {
+      long worldSeed = worlds.nextLong();
+      CelWorld w = new CelWorld(worldSeed);
+      Random draw = new Random(worldSeed);
+      RandomConditions gen = new RandomConditions(w, draw, 4);
+      CelReference ref = new CelReference(w.schema());
+      List<Principal> principals = new ArrayList<>();
+      for (int i = 0; i < PRINCIPALS; i++) {
+        principals.add(w.principal());
+      }
+      List<DocTags> docs = new ArrayList<>();
+      for (int i = 0; i < DOCS; i++) {
+        docs.add(w.doc());
+      }
+      for (int c = 0; c < CONDITIONS_PER_WORLD && cases < CASES; c++) {
+        Condition cond = gen.condition();
+        conditions++;
+        String where = "world seed " + worldSeed + ", condition " + c + ": " + cond.anvil();
+        PolicySet set = load(w, cond, where);
+        CelRuntime.Program program = compile(ref, cond, where);
+        for (Principal p : principals) {
+          CompiledFilter readFilter = set.compile(p, Action.READ);
+          CompiledFilter ingestFilter = set.compile(p, Action.INGEST);
+          for (DocTags d : docs) {
+            cases++;
+            Outcome expected = CelReference.eval(program, ref.activation(p, d));
+            outcomes.merge(expected, 1L, Long::sum);
+            List<String> wrong = new ArrayList<>();
+            Outcome raw = anvilOutcome(set, p, d);
+            if (raw != expected) {
+              wrong.add("raw value: Anvil " + raw + ", CEL " + expected);
+            }
+            Decision read = set.decide(p, Action.READ, d);
+            if (read.permitted() != (expected == Outcome.TRUE)) {
+              wrong.add("allow: Anvil " + read + ", CEL " + expected);
+            }
+            Decision ingest = set.decide(p, Action.INGEST, d);
+            boolean denyApplies = expected != Outcome.FALSE;
+            if (ingest.permitted() == denyApplies
+                || denyApplies && !((Decision.Deny) ingest).policy().equals("deny-ingest")) {
+              wrong.add("deny: Anvil " + ingest + ", CEL " + expected);
+            }
+            if (readFilter.filter().matches(d) != read.permitted()
+                || ingestFilter.filter().matches(d) != ingest.permitted()) {
+              wrong.add(
+                  "filter: read "
+                      + readFilter.filter()
+                      + ", ingest "
+                      + ingestFilter.filter()
+                      + " disagree with the decisions");
+            }
+            if (!wrong.isEmpty()) {
+              differences++;
+              if (reports.size() < MAX_REPORTED) {
+                reports.add(
+                    String.format(
+                        "%s%n  reference: %s%n  principal: %s%n  doc: %s%n  %s%n  schema:%n%s",
+                        where, cond.reference(), p, d, String.join("; ", wrong), w.schemaYaml()));
+              }
+            }
+          }
+        }
+      }
+    }
+    double seconds = (System.nanoTime() - start) / 1e9;
+    System.out.printf(
+        "CEL differential: seed %d, %d cases (%d conditions), outcomes %s, %.1f s, %d"
+            + " differences%n",
+        TestSeed.RUN, cases, conditions, outcomes, seconds, differences);
+    assertThat(reports).as("cases where Anvil and CEL differ (first %d)", MAX_REPORTED).isEmpty();
+    assertThat(differences).isZero();
+    // Guards against a generator that stopped producing one of the outcomes.
+    assertThat(outcomes).containsKeys(Outcome.TRUE, Outcome.FALSE, Outcome.ERROR);
+  }
+
+  private static Outcome anvilOutcome(PolicySet set, Principal p, DocTags d) {
+    Explanation ex = set.explain(p, Action.READ, d);
+    return switch (ex.policies().getFirst().outcome()) {
+      case TRUE -> Outcome.TRUE;
+      case FALSE -> Outcome.FALSE;
+      case ERROR -> Outcome.ERROR;
+    };
+  }
+
+  private static PolicySet load(CelWorld w, Condition cond, String where) {
+    String when = CelWorld.yamlString(cond.anvil());
+    String policies =
+        "- {id: allow-read, effect: allow, actions: [read], when: "
+            + when
+            + "}\n- {id: allow-ingest, effect: allow, actions: [ingest], when: 'true'}\n"
+            + "- {id: deny-ingest, effect: deny, actions: [ingest], when: "
+            + when
+            + "}\n";
+    try {
+      return w.policySet(policies);
+    } catch (PolicyLoadException e) {
+      return fail(
+          "Anvil refused a condition of its accepted subset (%s): %s", where, e.getMessage());
+    }
+  }
+
+  private static CelRuntime.Program compile(CelReference ref, Condition cond, String where) {
+    try {
+      return ref.compile(cond.reference());
+    } catch (CelValidationException e) {
+      return fail("CEL refused the reference spelling (%s): %s", where, e.getMessage());
+    }
+  }
+}
