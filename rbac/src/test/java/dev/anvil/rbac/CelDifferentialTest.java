@@ -20,14 +20,9 @@ import org.junit.jupiter.api.extension.ExtendWith;
 /**
  * Anvil decides every random condition as CEL itself does (issue 23).
  *
- * <p>What "equal" means. A condition's raw value is {@code true}, {@code false} or an error:
- * Anvil's (the outcome {@code anvil policy explain} shows) must be CEL's, errors included. A policy
- * decision is then fixed by the documented rules: an allow applies only when its condition is
- * {@code true}; a deny applies unless its condition is {@code false} (an error fails closed). Each
- * condition is loaded as {@code allow read when C}, {@code allow ingest when true} and {@code deny
- * ingest when C}, so {@code read} must be permitted exactly when CEL says {@code true}, and {@code
- * ingest} exactly when CEL says {@code false} (when it is denied, by {@code deny-ingest}). The
- * compiled filter for each action must match the document exactly when the decision permits.
+ * <p>Per case, Anvil's raw outcome, its allow and deny decisions and both compiled filters must
+ * agree with CEL's outcome, as {@link ConditionProbe} defines "agree" (an error is an error, an
+ * allow in error does not apply, a deny in error does).
  *
  * <p>The reference is {@link CelReference}: dev.cel's own compiler and default runtime, given the
  * same principal and document. Conditions come from {@link RandomConditions}; every one must be
@@ -80,30 +75,8 @@ class CelDifferentialTest {
             cases++;
             Outcome expected = CelReference.eval(program, ref.activation(p, d));
             outcomes.merge(expected, 1L, Long::sum);
-            List<String> wrong = new ArrayList<>();
-            Outcome raw = anvilOutcome(set, p, d);
-            if (raw != expected) {
-              wrong.add("raw value: Anvil " + raw + ", CEL " + expected);
-            }
-            Decision read = set.decide(p, Action.READ, d);
-            if (read.permitted() != (expected == Outcome.TRUE)) {
-              wrong.add("allow: Anvil " + read + ", CEL " + expected);
-            }
-            Decision ingest = set.decide(p, Action.INGEST, d);
-            boolean denyApplies = expected != Outcome.FALSE;
-            if (ingest.permitted() == denyApplies
-                || denyApplies && !((Decision.Deny) ingest).policy().equals("deny-ingest")) {
-              wrong.add("deny: Anvil " + ingest + ", CEL " + expected);
-            }
-            if (readFilter.filter().matches(d) != read.permitted()
-                || ingestFilter.filter().matches(d) != ingest.permitted()) {
-              wrong.add(
-                  "filter: read "
-                      + readFilter.filter()
-                      + ", ingest "
-                      + ingestFilter.filter()
-                      + " disagree with the decisions");
-            }
+            List<String> wrong =
+                ConditionProbe.disagreements(set, p, d, expected, readFilter, ingestFilter);
             if (!wrong.isEmpty()) {
               differences++;
               if (reports.size() < MAX_REPORTED) {
@@ -128,26 +101,9 @@ class CelDifferentialTest {
     assertThat(outcomes).containsKeys(Outcome.TRUE, Outcome.FALSE, Outcome.ERROR);
   }
 
-  private static Outcome anvilOutcome(PolicySet set, Principal p, DocTags d) {
-    Explanation ex = set.explain(p, Action.READ, d);
-    return switch (ex.policies().getFirst().outcome()) {
-      case TRUE -> Outcome.TRUE;
-      case FALSE -> Outcome.FALSE;
-      case ERROR -> Outcome.ERROR;
-    };
-  }
-
   private static PolicySet load(CelWorld w, Condition cond, String where) {
-    String when = CelWorld.yamlString(cond.anvil());
-    String policies =
-        "- {id: allow-read, effect: allow, actions: [read], when: "
-            + when
-            + "}\n- {id: allow-ingest, effect: allow, actions: [ingest], when: 'true'}\n"
-            + "- {id: deny-ingest, effect: deny, actions: [ingest], when: "
-            + when
-            + "}\n";
     try {
-      return w.policySet(policies);
+      return ConditionProbe.load(w.schemaYaml(), cond.anvil());
     } catch (PolicyLoadException e) {
       return fail(
           "Anvil refused a condition of its accepted subset (%s): %s", where, e.getMessage());

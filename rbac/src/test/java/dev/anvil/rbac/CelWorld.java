@@ -181,25 +181,39 @@ public final class CelWorld {
     return out;
   }
 
-  /** A YAML double-quoted scalar holding {@code s} exactly. */
+  /**
+   * A YAML double-quoted scalar holding {@code s} exactly: printable text as it is (so that policy
+   * files hold real unicode), the rest escaped.
+   */
   static String yamlString(String s) {
     StringBuilder sb = new StringBuilder("\"");
-    for (int i = 0; i < s.length(); i++) {
-      char c = s.charAt(i);
-      switch (c) {
-        case '"' -> sb.append("\\\"");
-        case '\\' -> sb.append("\\\\");
-        case '\n' -> sb.append("\\n");
-        case '\t' -> sb.append("\\t");
-        default -> {
-          if (c < 0x20 || c == 0x7f || c == 0xa0) {
-            sb.append(String.format("\\u%04x", (int) c));
-          } else {
-            sb.append(c);
-          }
-        }
-      }
-    }
+    s.codePoints()
+        .forEach(
+            cp -> {
+              switch (cp) {
+                case '"' -> sb.append("\\\"");
+                case '\\' -> sb.append("\\\\");
+                case '\n' -> sb.append("\\n");
+                case '\t' -> sb.append("\\t");
+                default -> {
+                  if (yamlPrintable(cp)) {
+                    sb.appendCodePoint(cp);
+                  } else if (cp > 0xffff) {
+                    sb.append(String.format("\\U%08x", cp));
+                  } else {
+                    sb.append(String.format("\\u%04x", cp));
+                  }
+                }
+              }
+            });
     return sb.append('"').toString();
+  }
+
+  /** YAML 1.2's printable characters, less the byte-order mark and the no-break space. */
+  private static boolean yamlPrintable(int cp) {
+    return cp >= 0x20 && cp <= 0x7e
+        || cp > 0xa0 && cp <= 0xd7ff
+        || cp >= 0xe000 && cp <= 0xfffd && cp != 0xfeff
+        || cp >= 0x10000 && cp <= 0x10ffff;
   }
 }

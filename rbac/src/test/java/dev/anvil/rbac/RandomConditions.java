@@ -330,6 +330,9 @@ public final class RandomConditions {
                 sb.append("\\n");
               } else if (cp == '\t') {
                 sb.append(r.nextBoolean() ? "\\t" : "\\u0009");
+              } else if (cp < 0x80 && Character.isLetter(cp) && r.nextInt(8) == 0) {
+                sb.append(
+                    r.nextBoolean() ? String.format("\\x%02x", cp) : String.format("\\%03o", cp));
               } else if (cp < 0x20 || cp >= 0x80 && r.nextInt(3) == 0) {
                 sb.append(
                     cp > 0xffff || r.nextBoolean()
