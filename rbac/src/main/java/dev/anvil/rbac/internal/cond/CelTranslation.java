@@ -143,6 +143,15 @@ final class CelTranslation {
       if (root.equals(PRINCIPAL) && !s.testOnly()) {
         return new Result(new PrincipalField(PRINCIPAL_FIELDS.get(s.field())), Kind.PRINCIPAL);
       }
+      if (root.equals(PRINCIPAL)) {
+        throw error(
+            e,
+            "has() tests a document tag or a principal attribute, e.g. has(doc."
+                + schemaTagNames().getFirst()
+                + ") or has(principal.attributes."
+                + exampleAttribute()
+                + ")");
+      }
     }
     throw error(e, "unsupported field access (" + SUPPORTED + ")");
   }

@@ -148,6 +148,9 @@ public final class ConditionCompiler {
     if (m.startsWith("expected type 'bool' but found")) {
       m += " (a condition must be true or false)";
     }
+    if (m.matches("undeclared reference to '(exists_one|map|filter)'.*")) {
+      m += " (of CEL's macros, policies have has(), exists() and all())";
+    }
     if (m.startsWith("Message type resolution failure")) {
       m += " (protobuf messages are not supported in policies)";
     }
