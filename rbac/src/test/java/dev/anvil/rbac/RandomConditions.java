@@ -21,8 +21,8 @@ import java.util.function.Supplier;
  * a literal compared with an enum or ordered tag is one of its values).
  *
  * <p>Each condition comes in two spellings. {@link Condition#anvil()} is the policy text; {@link
- * Condition#reference()} is the same expression for CEL itself, with the four things Anvil
- * documents about its data spelled out in CEL (see {@link CelReference}): an ordering comparison
+ * Condition#reference()} is the same expression for CEL itself, with what Anvil documents about its
+ * data and its ordered tags spelled out in CEL (see {@link CelReference}): an ordering comparison
  * with an ordered tag compares ranks ({@code anvil_rank('tag', a) < anvil_rank('tag', b)}), a
  * single-valued attribute reads through {@code anvil_single(...)}, and {@code has()} of a set tag
  * or a multi-valued attribute is {@code size(...) != 0}. Everything else is left to CEL.
@@ -90,7 +90,6 @@ public final class RandomConditions {
       }
       case 3 -> ternary(bool(d, docOk), bool(d, docOk), bool(d, docOk));
       case 4 -> quantifier(list(d, null), () -> bool(d, docOk));
-      case 5 -> docOk ? docLeaf(d) : principalLeaf(d);
       default -> docOk ? docLeaf(d) : principalLeaf(d);
     };
   }
