@@ -8,6 +8,8 @@ import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.input.Problem;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.CsvSource;
 
 /** Broken policies are refused as a whole, each problem with its file:line:column. */
 class PolicyLoadErrorsTest {
@@ -187,6 +189,38 @@ class PolicyLoadErrorsTest {
         """,
         "p.yaml:4:41",
         "ordering comparisons (< <= > >=) on text need an ordered tag");
+  }
+
+  /** The refusals docs/policies.md lists under "Which CEL Anvil accepts", one example each. */
+  @ParameterizedTest(name = "{0}")
+  @CsvSource(
+      delimiter = '|',
+      quoteCharacter = '"',
+      textBlock =
+          """
+          doc.owner | expected type 'bool' but found 'string' (a condition must be true or false)
+          1.5 == 1.5 | unsupported literal (use text, integers or true/false)
+          [1, 2] == [1, 2] | lists in policies hold text
+          {'a': 'b'} == {'a': 'b'} | map literals are not supported in policies (supported: && || ! ?: ==
+          1 + 1 == 2 | function '+' is not supported in policies (supported: && || ! ?: == != < <= > >= in has() exists() all() size() startsWith() endsWith() contains())
+          ['a'].map(x, x == 'a') == [] | undeclared reference to 'map' (in container '') (of CEL's macros, policies have has(), exists() and all())
+          'A'.lowerAscii() == 'a' | undeclared reference to 'lowerAscii'
+          principal.roles[0] == 'x' | indexing is not supported: read an attribute as principal.attributes.clearance and test list members with 'x' in list
+          doc == doc | use a tag of the document, e.g. doc.classification
+          principal.attributes == principal.attributes | use one attribute, e.g. principal.attributes.clearance
+          has(principal.subject) | has() tests a document tag or a principal attribute, e.g. has(doc.classification) or has(principal.attributes.clearance)
+          doc.nope == 'a' | undefined field 'nope' (doc has one field per tag:
+          'a' < 'b' | ordering comparisons (< <= > >=) on text need an ordered tag on one side, e.g. doc.classification
+          true < false | ordering comparisons (< <= > >=) compare integers or an ordered tag, not bool
+          1.0 == 1 | found no matching overload for '_==_' applied to '(double, int)'
+          doc.owner == | mismatched input '<EOF>' expecting {
+          """)
+  void refusesCelOutsideTheAcceptedSubsetAsDocumented(String condition, String message) {
+    assertThat(message).as("the row's message").hasSizeGreaterThan(10);
+    List<Problem> problems =
+        problems("- {id: a, effect: allow, actions: [read], when: \"" + condition + "\"}\n");
+    assertThat(problems).extracting(Problem::message).anyMatch(m -> m.startsWith(message));
+    assertThat(problems).allMatch(p -> p.location().file().equals("p.yaml"));
   }
 
   @Test

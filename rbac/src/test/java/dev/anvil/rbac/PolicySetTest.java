@@ -181,6 +181,42 @@ class PolicySetTest {
   }
 
   @Test
+  void equalityWithAnOrderedTagIsTextEqualityAsInCel() {
+    // Only < <= > >= compare ranks; CEL's == on text is false (not an error) for a non-level, so
+    // a deny on it does not apply.
+    PolicySet set =
+        policies(
+            """
+            - {id: all, effect: allow, actions: [read], when: "true"}
+            - {id: same, effect: deny, actions: [read], when: "doc.classification == principal.attributes.clearance"}
+            """);
+    Principal bogus = principal(Set.of(), Set.of(), Map.of("clearance", "top-secret"));
+    Principal internal = principal(Set.of(), Set.of(), Map.of("clearance", "internal"));
+    Map<String, String> doc = Map.of("classification", "internal", "department", "hr");
+    assertThat(decide(set, bogus, doc).permitted()).isTrue();
+    assertThat(decide(set, internal, doc).permitted()).isFalse();
+    assertThat(
+            decide(set, internal, Map.of("classification", "public", "department", "hr"))
+                .permitted())
+        .isTrue();
+  }
+
+  @Test
+  void anElementThatIsNotTextIsInNoListAsInCel() {
+    // 1 in [] type-checks (the empty list's element type is free); CEL says false, not an error.
+    PolicySet set =
+        policies(
+            "- {id: a, effect: allow, actions: [read], when: \"!(1 in []) && !(true in []) && !([] in [])\"}");
+    assertThat(
+            decide(
+                    set,
+                    principal(Set.of(), Set.of(), Map.of()),
+                    Map.of("classification", "public", "department", "hr"))
+                .permitted())
+        .isTrue();
+  }
+
+  @Test
   void fiveHundredGroupsCompileToOneAnyOf() {
     PolicySet set =
         policies(

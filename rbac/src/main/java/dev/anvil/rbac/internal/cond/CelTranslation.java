@@ -16,6 +16,7 @@ import dev.cel.common.ast.CelExpr;
 import dev.cel.common.ast.CelExpr.CelCall;
 import dev.cel.common.ast.CelExpr.CelComprehension;
 import dev.cel.common.ast.CelExpr.CelSelect;
+import dev.cel.common.types.CelType;
 import dev.cel.common.types.ListType;
 import dev.cel.common.types.SimpleType;
 import dev.cel.parser.CelUnparser;
@@ -87,6 +88,9 @@ final class CelTranslation {
       case CALL -> call(e, e.call());
       case LIST -> list(e);
       case COMPREHENSION -> comprehension(e, e.comprehension());
+      case MAP -> throw error(e, "map literals are not supported in policies (" + SUPPORTED + ")");
+      case STRUCT ->
+          throw error(e, "creating messages is not supported in policies (" + SUPPORTED + ")");
       default -> throw error(e, "unsupported expression (" + SUPPORTED + ")");
     };
   }
@@ -138,6 +142,15 @@ final class CelTranslation {
       }
       if (root.equals(PRINCIPAL) && !s.testOnly()) {
         return new Result(new PrincipalField(PRINCIPAL_FIELDS.get(s.field())), Kind.PRINCIPAL);
+      }
+      if (root.equals(PRINCIPAL)) {
+        throw error(
+            e,
+            "has() tests a document tag or a principal attribute, e.g. has(doc."
+                + schemaTagNames().getFirst()
+                + ") or has(principal.attributes."
+                + exampleAttribute()
+                + ")");
       }
     }
     throw error(e, "unsupported field access (" + SUPPORTED + ")");
@@ -242,12 +255,14 @@ final class CelTranslation {
     }
     boolean leftIsTag = l.kind() == Kind.TAG;
     if (!leftIsTag && r.kind() != Kind.TAG) {
-      if (op != Op.EQ
-          && op != Op.NE
-          && ast.getType(args.get(0).id()).orElse(SimpleType.DYN) != SimpleType.INT) {
+      CelType type = ast.getType(args.get(0).id()).orElse(SimpleType.DYN);
+      if (op != Op.EQ && op != Op.NE && type != SimpleType.INT) {
         throw error(
             e,
-            "ordering comparisons (< <= > >=) on text need an ordered tag on one side, e.g. doc.classification");
+            type == SimpleType.STRING
+                ? "ordering comparisons (< <= > >=) on text need an ordered tag on one side, e.g. doc.classification"
+                : "ordering comparisons (< <= > >=) compare integers or an ordered tag, not "
+                    + type.name());
       }
       return new Result(new Compare(op, l.expr(), r.expr(), null, text(e)), Kind.PRINCIPAL);
     }

@@ -145,6 +145,15 @@ public final class ConditionCompiler {
   private String explainCelError(String message) {
     String m =
         message.replaceAll("(?s)^ERROR: [^:]*:\\d+:\\d+: ", "").lines().findFirst().orElse("");
+    if (m.startsWith("expected type 'bool' but found")) {
+      m += " (a condition must be true or false)";
+    }
+    if (m.matches("undeclared reference to '(exists_one|map|filter)'.*")) {
+      m += " (of CEL's macros, policies have has(), exists() and all())";
+    }
+    if (m.startsWith("Message type resolution failure")) {
+      m += " (protobuf messages are not supported in policies)";
+    }
     if (m.contains("no matching overload") && m.contains("list(string)")) {
       m +=
           " (set tags, principal.roles/groups and multi-valued attributes are lists: test members"

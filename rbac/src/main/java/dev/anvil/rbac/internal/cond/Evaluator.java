@@ -199,7 +199,9 @@ public final class Evaluator {
     if (r instanceof Err) {
       return r;
     }
-    if (ordered != null) {
+    // Only ordering compares levels by rank: == and != on an ordered tag are CEL's text equality,
+    // so a value that is not a level is simply unequal (CEL gives false, not an error).
+    if (ordered != null && op != Op.EQ && op != Op.NE) {
       int lr = rank(ordered, l);
       int rr = rank(ordered, r);
       if (lr < 0 || rr < 0) {
@@ -229,11 +231,11 @@ public final class Evaluator {
     if (collection instanceof Err) {
       return collection;
     }
-    if (!(element instanceof Str s)) {
-      return err("'in' needs text on the left, was " + element);
-    }
     return switch (collection) {
-      case StrList l -> Value.of(l.values().contains(s.value()));
+      // CEL's 'in' is list membership by equality, and a value of another type (an int, a bool or
+      // a list: after type-checking only the empty list [] can hold them) equals no text: false,
+      // never an error.
+      case StrList l -> Value.of(element instanceof Str s && l.values().contains(s.value()));
       default -> err("'in' needs a list on the right, was " + collection);
     };
   }

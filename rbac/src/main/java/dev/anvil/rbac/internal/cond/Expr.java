@@ -110,8 +110,9 @@ public sealed interface Expr {
   }
 
   /**
-   * A comparison. When {@code ordered} is set, text operands are levels of that ordered tag and
-   * compare by rank; a text that is not one of its levels is an error.
+   * A comparison. When {@code ordered} is set, one operand is that ordered tag and {@code < <= >
+   * >=} compare text operands by their rank among its levels (a text that is not one of its levels
+   * is an error); {@code ==} and {@code !=} stay CEL's text equality.
    */
   record Compare(Op op, Expr left, Expr right, TagDefinition ordered, String text)
       implements Expr {}

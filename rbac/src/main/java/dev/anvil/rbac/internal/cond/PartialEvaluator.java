@@ -125,8 +125,14 @@ public final class PartialEvaluator {
     }
     if (c.ordered() != null) {
       int k = v instanceof Str s ? tag.rank(s.value()) : -1;
+      if (k < 0 && (op == Op.EQ || op == Op.NE)) {
+        // Text equality with a value that is no level: unequal wherever the tag is present, an
+        // error (the tag is missing) elsewhere.
+        Filter present = Filter.exists(tag.name());
+        return op == Op.EQ ? pred(Filter.none(), present) : pred(present, Filter.none());
+      }
       if (k < 0) {
-        // Whatever the document holds, comparing with a non-level is an error.
+        // Whatever the document holds, ordering against a non-level is an error.
         return new Known(Evaluator.compare(op, v, v, tag));
       }
       List<Filter> yes = new ArrayList<>();
