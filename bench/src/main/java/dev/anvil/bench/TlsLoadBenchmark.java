@@ -52,8 +52,8 @@ import java.util.concurrent.atomic.AtomicLong;
  * vocabulary makes every query match every document, which no real corpus does).
  *
  * <p>Not JMH: a whole-system run. {@code java ... -cp bench/target/benchmarks.jar
- * dev.anvil.bench.TlsLoadBenchmark [SECONDS_PER_PHASE] [CLIENTS] [DOCS] [ENGINE_THREADS]
- * [BEIR_DIR]}.
+ * dev.anvil.bench.TlsLoadBenchmark [SECONDS_PER_PHASE] [CLIENTS] [DOCS] [ENGINE_THREADS] [BEIR_DIR]
+ * [INDEX_DIR]}.
  */
 public final class TlsLoadBenchmark {
   private TlsLoadBenchmark() {}
@@ -88,12 +88,15 @@ public final class TlsLoadBenchmark {
     BeirDataset scifact = BeirDataset.load(beir, "train");
     List<String> queries = List.copyOf(scifact.queries().values());
     int engineThreads = args.length > 3 ? Integer.parseInt(args[3]) : 1;
+    // An index an earlier run (or SearchCost) made of the same corpus is searched as it is; the
+    // floods add to it, so give each run a fresh copy.
+    Path index = args.length > 5 ? Path.of(args[5]) : work.resolve("index");
+    boolean reuse = Files.isDirectory(index);
     int cores = Runtime.getRuntime().availableProcessors();
     try (OnnxEmbedder embedder = OnnxEmbedder.open(ModelSource.packagedMiniLm(), engineThreads);
-        ContextEngine engine =
-            ContextEngine.open(work.resolve("index"), PolicyStore.open(pack), embedder);
+        ContextEngine engine = ContextEngine.open(index, PolicyStore.open(pack), embedder);
         AuditLog audit = AuditLog.open(work.resolve("audit.jsonl"))) {
-      List<Document> corpus = corpus(scifact, docs);
+      List<Document> corpus = reuse ? List.of() : corpus(scifact, docs);
       long t = System.nanoTime();
       for (int i = 0; i < corpus.size(); i += 64) {
         engine.ingest(connector, corpus.subList(i, Math.min(corpus.size(), i + 64)));

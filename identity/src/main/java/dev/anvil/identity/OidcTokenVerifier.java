@@ -54,6 +54,7 @@ public final class OidcTokenVerifier implements TokenVerifier {
   private final ClaimMapping mapping;
   private final Supplier<TagSchema> schema;
   private final KeySource keys;
+  private final VerifiedTokens verified = new VerifiedTokens();
 
   private OidcTokenVerifier(Builder b) {
     this.issuer = b.issuer;
@@ -94,6 +95,12 @@ public final class OidcTokenVerifier implements TokenVerifier {
   @Override
   public Identity verify(String token) {
     Objects.requireNonNull(token, "token");
+    TagSchema current = schema == null ? null : schema.get();
+    Optional<VerifiedTokens.Entry> known = verified.find(token, keys, current);
+    if (known.isPresent()) {
+      checkClaims(known.get().claims());
+      return known.get().identity();
+    }
     String[] parts = token.strip().split("\\.", -1);
     if (parts.length != 3) {
       throw invalid(
@@ -156,12 +163,15 @@ public final class OidcTokenVerifier implements TokenVerifier {
     }
     checkClaims(claims);
     Map<String, Object> raw = claims.toJSONObject();
-    return new Identity(
-        mapping.principal(raw, schema == null ? Optional.empty() : Optional.of(schema.get())),
-        mapping.username(raw),
-        mapping.agent(raw),
-        issuer,
-        claims.getExpirationTime().toInstant());
+    Identity identity =
+        new Identity(
+            mapping.principal(raw, Optional.ofNullable(current)),
+            mapping.username(raw),
+            mapping.agent(raw),
+            issuer,
+            claims.getExpirationTime().toInstant());
+    verified.put(token, new VerifiedTokens.Entry(kid, jwk, claims, current, identity));
+    return identity;
   }
 
   private void checkClaims(JWTClaimsSet claims) {

@@ -368,6 +368,51 @@ class OidcTokenVerifierTest {
     assertRejected(token, Reason.BAD_SIGNATURE, "signature: does not verify");
   }
 
+  /**
+   * A verified token is remembered (one signature check per token, not per call), but only as far
+   * as nothing changed: a tampered copy of it is checked in full, a schema change maps it anew, and
+   * expiry and withdrawn keys are decided on every call (the two tests above verify first too).
+   */
+  @Test
+  void aRememberedTokenIsStillDecidedAgainWhereAnythingChanged() throws Exception {
+    List<TagDefinition> tags =
+        List.of(
+            new TagDefinition(
+                "classification", TagType.ORDERED, List.of("a", "b"), true, "", false));
+    TagSchema withRegions = new TagSchema(tags, List.of(PrincipalAttribute.multi("regions")));
+    java.util.concurrent.atomic.AtomicReference<TagSchema> inForce =
+        new java.util.concurrent.atomic.AtomicReference<>(withRegions);
+    OidcTokenVerifier v =
+        OidcTokenVerifier.builder(issuer.issuer(), AUDIENCE)
+            .optClock(clock)
+            .optSchema(inForce::get)
+            .build();
+    String token =
+        issuer.sign(
+            issuer.claims(clock.now).claim("attributes", Map.of("regions", List.of("eu"))).build());
+    assertThat(v.verify(token).principal().attributes()).containsKey("regions");
+    assertThat(v.verify(token)).isEqualTo(v.verify(token));
+
+    String[] parts = token.split("\\.");
+    String forged =
+        issuer
+            .claims(clock.now)
+            .claim("realm_access", Map.of("roles", List.of("employee", "hr-comp-reader")))
+            .build()
+            .toString();
+    String tampered =
+        parts[0] + "." + Base64URL.encode(forged.getBytes(StandardCharsets.UTF_8)) + "." + parts[2];
+    assertThatThrownBy(() -> v.verify(tampered))
+        .isInstanceOfSatisfying(
+            InvalidTokenException.class,
+            e -> assertThat(e.reason()).isEqualTo(Reason.BAD_SIGNATURE));
+
+    inForce.set(new TagSchema(tags, List.of()));
+    assertThat(v.verify(token).principal().attributes())
+        .as("mapped under the schema now in force")
+        .doesNotContainKey("regions");
+  }
+
   @Test
   void rejectsATokenFromASecondUntrustedRealm() throws Exception {
     try (TestIssuer other = new TestIssuer()) {
