@@ -1,6 +1,7 @@
 package dev.anvil.cli;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.api.InvalidRequestException;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.grpc.ContextClient;
 import dev.anvil.context.grpc.v1.Chunk;
@@ -19,7 +20,6 @@ import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
-import java.util.Set;
 import java.util.function.Supplier;
 
 /**
@@ -31,10 +31,6 @@ import java.util.function.Supplier;
 final class CorpusSources {
   /** How long one page may take. */
   static final Duration PAGE_DEADLINE = Duration.ofMinutes(2);
-
-  private static final Set<Status.Code> RETRYABLE =
-      Set.of(
-          Status.Code.UNAVAILABLE, Status.Code.RESOURCE_EXHAUSTED, Status.Code.DEADLINE_EXCEEDED);
 
   private CorpusSources() {}
 
@@ -54,7 +50,9 @@ final class CorpusSources {
             bearer = token.get();
           } catch (RbacException e) {
             throw new CorpusUnavailableException(
-                "the token exchange for the " + name + " was refused: " + e.getMessage(), false, e);
+                "the token exchange for the " + name + " was refused: " + e.getMessage(),
+                CorpusUnavailableException.Reason.FAILED,
+                e);
           }
         }
         String t = bearer;
@@ -72,7 +70,7 @@ final class CorpusSources {
           Status s = e.getStatus();
           throw new CorpusUnavailableException(
               name + " answered " + s.getCode() + ": " + s.getDescription(),
-              RETRYABLE.contains(s.getCode()),
+              reason(s.getCode()),
               e);
         }
       }
@@ -84,16 +82,33 @@ final class CorpusSources {
     };
   }
 
+  /** What the submitter is told: retry later, fix the spec, or look at the engine. */
+  static CorpusUnavailableException.Reason reason(Status.Code code) {
+    return switch (code) {
+      case UNAVAILABLE, RESOURCE_EXHAUSTED, DEADLINE_EXCEEDED ->
+          CorpusUnavailableException.Reason.UNAVAILABLE;
+      case INVALID_ARGUMENT -> CorpusUnavailableException.Reason.INVALID_REQUEST;
+      default -> CorpusUnavailableException.Reason.FAILED;
+    };
+  }
+
   /** The engine over the local index, asked as {@code owner}. */
   static CorpusSource local(ContextEngine engine, Principal owner) {
     return new CorpusSource() {
       @Override
       public Page page(Map<String, List<String>> tags, String after, int max) {
         List<Passage> passages = new ArrayList<>();
-        var page =
-            engine.trainingCorpus(
-                owner, tags, after, max, () -> false, hit -> passages.add(passage(hit)));
-        return new Page(passages, page.policyVersion());
+        try {
+          var page =
+              engine.trainingCorpus(
+                  owner, tags, after, max, () -> false, hit -> passages.add(passage(hit)));
+          return new Page(passages, page.policyVersion());
+        } catch (InvalidRequestException e) {
+          throw new CorpusUnavailableException(
+              "the local index refused the request: " + e.getMessage(),
+              CorpusUnavailableException.Reason.INVALID_REQUEST,
+              e);
+        }
       }
 
       @Override

@@ -27,7 +27,8 @@ final class JobCorpus {
    *
    * @param source the engine, asking as the job's owner; empty if this trainer has none
    * @throws TrainerException {@link Kind#INVALID} if there is no engine, nothing to train on, or
-   *     too much; {@link Kind#CONFLICT} if the engine refuses or cannot be reached
+   *     too much, or if the engine refuses the request itself (e.g. an unknown tag); {@link
+   *     Kind#EXHAUSTED} if it cannot be reached now; {@link Kind#CONFLICT} if it fails otherwise
    */
   static Map<String, byte[]> make(JobSpec.EngineData data, Optional<CorpusSource> source) {
     CorpusSource engine =
@@ -43,8 +44,13 @@ final class JobCorpus {
     } catch (EngineCorpus.CorpusTooLargeException e) {
       throw new TrainerException(Kind.INVALID, "field 'data.engine': " + e.getMessage());
     } catch (CorpusUnavailableException e) {
-      throw new TrainerException(
-          e.retryable() ? Kind.EXHAUSTED : Kind.CONFLICT, "field 'data.engine': " + e.getMessage());
+      Kind kind =
+          switch (e.reason()) {
+            case UNAVAILABLE -> Kind.EXHAUSTED;
+            case INVALID_REQUEST -> Kind.INVALID;
+            case FAILED -> Kind.CONFLICT;
+          };
+      throw new TrainerException(kind, "field 'data.engine': " + e.getMessage());
     }
     if (corpus.passages().isEmpty()) {
       throw new TrainerException(

@@ -4,18 +4,25 @@ package dev.anvil.trainer.synth;
 public final class CorpusUnavailableException extends RuntimeException {
   private static final long serialVersionUID = 1L;
 
-  private final boolean retryable;
-
-  /**
-   * @param retryable whether asking again later may succeed (the source was unreachable or busy)
-   */
-  public CorpusUnavailableException(String message, boolean retryable, Throwable cause) {
-    super(message, cause);
-    this.retryable = retryable;
+  /** Why the corpus could not be read, which decides what the job's submitter is told. */
+  public enum Reason {
+    /** Unreachable, busy or too slow: asking again later may succeed. */
+    UNAVAILABLE,
+    /** The source refused the request itself (e.g. a tag its schema does not know). */
+    INVALID_REQUEST,
+    /** Anything else: the source misbehaved or refused the caller. */
+    FAILED
   }
 
-  /** Whether asking again later may succeed (the source was unreachable or busy). */
-  public boolean retryable() {
-    return retryable;
+  private final Reason reason;
+
+  public CorpusUnavailableException(String message, Reason reason, Throwable cause) {
+    super(message, cause);
+    this.reason = reason;
+  }
+
+  /** Why the corpus could not be read. */
+  public Reason reason() {
+    return reason;
   }
 }

@@ -58,7 +58,7 @@ public record EngineCorpus(
         // A source that does not move forward would be read forever.
         throw new CorpusUnavailableException(
             source.name() + " returned document '" + last + "' again after '" + after + "'",
-            false,
+            CorpusUnavailableException.Reason.FAILED,
             null);
       }
       after = last;

@@ -219,7 +219,8 @@ class EngineCorpusJobTest {
         new Engine(List.of()) {
           @Override
           public Page page(Map<String, List<String>> tags, String after, int max) {
-            throw new CorpusUnavailableException("test engine: unreachable", true, null);
+            throw new CorpusUnavailableException(
+                "test engine: unreachable", CorpusUnavailableException.Reason.UNAVAILABLE, null);
           }
         };
     assertThatThrownBy(() -> trainer(Optional.of(down)).submit(Submission.local(spec)))
@@ -227,6 +228,21 @@ class EngineCorpusJobTest {
             TrainerException.class,
             e -> assertThat(e.kind()).isEqualTo(TrainerException.Kind.EXHAUSTED))
         .hasMessage("field 'data.engine': test engine: unreachable");
+    CorpusSource refusing =
+        new Engine(List.of()) {
+          @Override
+          public Page page(Map<String, List<String>> tags, String after, int max) {
+            throw new CorpusUnavailableException(
+                "test engine answered INVALID_ARGUMENT: unknown tag 'departement'",
+                CorpusUnavailableException.Reason.INVALID_REQUEST,
+                null);
+          }
+        };
+    assertThatThrownBy(() -> trainer(Optional.of(refusing)).submit(Submission.local(spec)))
+        .isInstanceOfSatisfying(
+            TrainerException.class,
+            e -> assertThat(e.kind()).isEqualTo(TrainerException.Kind.INVALID))
+        .hasMessageContaining("unknown tag 'departement'");
     assertThat(new JobStore(dir.resolve("jobs")).list()).isEmpty();
   }
 
