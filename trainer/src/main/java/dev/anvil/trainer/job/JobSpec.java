@@ -1,5 +1,6 @@
 package dev.anvil.trainer.job;
 
+import dev.anvil.rbac.input.PairSafeReader;
 import dev.anvil.trainer.model.LoraAdapters;
 import dev.anvil.trainer.synth.SynthesisSettings;
 import dev.anvil.trainer.train.Hyperparameters;
@@ -200,7 +201,9 @@ public record JobSpec(
   private static JobSpec parse(String where, String yaml, Path base, boolean confined) {
     Object root;
     try {
-      root = new Load(LoadSettings.builder().setLabel(where).build()).loadFromString(yaml);
+      root =
+          new Load(LoadSettings.builder().setLabel(where).build())
+              .loadFromReader(new PairSafeReader(yaml));
     } catch (YamlEngineException e) {
       throw new JobSpecException(List.of(where + ": not valid YAML: " + e.getMessage()));
     }

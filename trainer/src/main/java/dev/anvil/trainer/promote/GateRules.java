@@ -1,5 +1,6 @@
 package dev.anvil.trainer.promote;
 
+import dev.anvil.rbac.input.PairSafeReader;
 import dev.anvil.rbac.schema.TagDefinition;
 import dev.anvil.rbac.schema.TagSchema;
 import dev.anvil.rbac.schema.TagType;
@@ -53,7 +54,7 @@ public record GateRules(
   public static GateRules parse(String where, String yaml, TagSchema schema) {
     Object root;
     try {
-      root = new Load(LoadSettings.builder().build()).loadFromString(yaml);
+      root = new Load(LoadSettings.builder().build()).loadFromReader(new PairSafeReader(yaml));
     } catch (YamlEngineException e) {
       throw new GateRulesException(List.of(where + ": not valid YAML: " + e.getMessage()));
     }

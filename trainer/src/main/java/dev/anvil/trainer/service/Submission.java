@@ -1,5 +1,6 @@
 package dev.anvil.trainer.service;
 
+import dev.anvil.rbac.input.PairSafeReader;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.trainer.job.JobSpecException;
 import java.io.IOException;
@@ -93,7 +94,8 @@ public record Submission(
   /** The spec's top-level mapping (empty if it is not one: the trainer names that problem). */
   private static Map<?, ?> top(Path specFile, String spec) {
     try {
-      return new Load(LoadSettings.builder().build()).loadFromString(spec) instanceof Map<?, ?> m
+      return new Load(LoadSettings.builder().build()).loadFromReader(new PairSafeReader(spec))
+              instanceof Map<?, ?> m
           ? m
           : Map.of();
     } catch (YamlEngineException e) {

@@ -42,6 +42,27 @@ class JobSpecTest {
   }
 
   /**
+   * A spec with a character outside the Basic Multilingual Plane (an emoji, two Java chars) reads
+   * wherever it falls, including across the YAML reader's 1,024-character buffer.
+   */
+  @Test
+  void anEmojiAnywhereInASpecReads() throws Exception {
+    Files.writeString(dir.resolve("train.jsonl"), "{}\n");
+    String head =
+        """
+        name: support-embeddings
+        task: embedding
+        base_model: {packaged: all-minilm-l6-v2}
+        data: {train: train.jsonl, tags: {classification: internal, department: [engineering]}}
+        """;
+    for (int at = 1_000; at < 1_060; at++) {
+      String comment = "# " + "x".repeat(at - head.length() - 2) + "\uD83D\uDE80\n";
+      assertThat(JobSpec.parse("spec.yaml", head + comment, dir).name())
+          .isEqualTo("support-embeddings");
+    }
+  }
+
+  /**
    * A confined spec (sent to a trainer service) names only files in its folder: an absolute path,
    * {@code ..}, or a symbolic link out are refused with one answer, the same whether the target
    * exists or not; a link that stays inside is followed.
