@@ -53,7 +53,7 @@ final class Distillation {
       student = load.apply(spec.baseModel());
     }
     Map<String, Object> card = new LinkedHashMap<>();
-    card.put("teacher", Map.of("model", describe(d.teacher()), "layers", teacherLayers));
+    card.put("teacher", Map.of("model", d.teacher().describe(), "layers", teacherLayers));
     if (!d.layers().isEmpty()) {
       card.put("student_layers_from_teacher", d.layers());
     }
@@ -65,16 +65,6 @@ final class Distillation {
       student.close();
       throw new DatasetException(List.of(e.getMessage()));
     }
-  }
-
-  /** A model as a spec names it, e.g. {@code packaged: bge-small-en-v1.5}. */
-  static String describe(JobSpec.BaseModel m) {
-    return switch (m) {
-      case JobSpec.BaseModel.Packaged p -> "packaged: " + p.name();
-      case JobSpec.BaseModel.Registry r -> "registry: " + r.id();
-      case JobSpec.BaseModel.HuggingFace h -> "huggingface: " + h.dir();
-      case JobSpec.BaseModel.Onnx o -> "onnx: " + o.file();
-    };
   }
 
   /**

@@ -455,7 +455,7 @@ public final class JobRunner {
     card.put("owner", job.owner().subject());
     card.put("created", Instant.now().toString());
     card.put("device", device.toString());
-    card.put("base_model", spec.baseModel().toString());
+    card.put("base_model", spec.baseModel().describe());
     List<Map<String, Object>> data = new ArrayList<>();
     Map<String, Object> trained = dataset("train", trainFile(job, spec));
     if (spec.engine().isPresent()) {

@@ -136,6 +136,16 @@ public record JobSpec(
 
   /** Where the pretrained weights come from. */
   public sealed interface BaseModel {
+    /** The model as a spec names it, e.g. {@code packaged: bge-small-en-v1.5}: what cards say. */
+    default String describe() {
+      return switch (this) {
+        case Packaged p -> "packaged: " + p.name();
+        case Registry r -> "registry: " + r.id();
+        case HuggingFace h -> "huggingface: " + h.dir();
+        case Onnx o -> "onnx: " + o.file();
+      };
+    }
+
     /** A Hugging Face model directory. */
     record HuggingFace(Path dir) implements BaseModel {}
 

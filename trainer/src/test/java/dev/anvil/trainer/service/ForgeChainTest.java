@@ -116,6 +116,9 @@ class ForgeChainTest {
                     .formatted(student.get("id").getAsString())
                 + HYPERPARAMETERS);
     assertThat(tuned.getAsJsonObject("lora").get("rank").getAsInt()).isEqualTo(4);
+    assertThat(tuned.get("base_model").getAsString())
+        .as("named as the spec names it")
+        .isEqualTo("registry: " + student.get("id").getAsString());
     assertThat(tuned.getAsJsonObject("lineage").get("classification").getAsString())
         .as("the teacher's classification passes through the student to its fine-tune")
         .isEqualTo("confidential");
