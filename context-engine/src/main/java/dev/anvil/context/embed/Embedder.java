@@ -1,5 +1,6 @@
 package dev.anvil.context.embed;
 
+import dev.anvil.modelcard.Prompts;
 import java.nio.file.Path;
 import java.util.List;
 import java.util.Optional;

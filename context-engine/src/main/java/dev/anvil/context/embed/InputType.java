@@ -1,5 +1,7 @@
 package dev.anvil.context.embed;
 
+import dev.anvil.modelcard.Prompts;
+
 /**
  * What a text is to the model that embeds it. Asymmetric retrieval models (bge, e5) are trained
  * with an instruction before queries, or before passages, and score lower without it; symmetric

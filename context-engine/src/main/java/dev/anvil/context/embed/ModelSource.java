@@ -1,6 +1,8 @@
 package dev.anvil.context.embed;
 
 import dev.anvil.context.api.ContextException;
+import dev.anvil.modelcard.EncoderConfig;
+import dev.anvil.modelcard.ModelCardException;
 import java.io.IOException;
 import java.io.InputStream;
 import java.nio.file.Files;
@@ -131,7 +133,7 @@ public sealed interface ModelSource {
 
     @Override
     public EncoderConfig config() {
-      return EncoderConfig.read(this::file, "packaged model " + name);
+      return ModelSource.config(this::file, "packaged model " + name);
     }
 
     private static ContextException missing(String resource) {
@@ -145,6 +147,16 @@ public sealed interface ModelSource {
       } catch (IOException e) {
         throw new ContextException("cannot read model resource " + resource, e);
       }
+    }
+  }
+
+  /** A model's configuration read from its files; an invalid one is the engine's error. */
+  private static EncoderConfig config(
+      java.util.function.Function<String, Optional<byte[]>> files, String where) {
+    try {
+      return EncoderConfig.read(files, where);
+    } catch (ModelCardException e) {
+      throw new ContextException(e.getMessage(), e);
     }
   }
 
@@ -179,7 +191,7 @@ public sealed interface ModelSource {
 
     @Override
     public EncoderConfig config() {
-      return EncoderConfig.read(this::file, dir.toString());
+      return ModelSource.config(this::file, dir.toString());
     }
 
     private Optional<byte[]> read(String file) {

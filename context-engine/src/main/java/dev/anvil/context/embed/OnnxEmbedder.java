@@ -7,6 +7,9 @@ import ai.onnxruntime.OrtEnvironment;
 import ai.onnxruntime.OrtException;
 import ai.onnxruntime.OrtSession;
 import dev.anvil.context.api.ContextException;
+import dev.anvil.modelcard.EncoderConfig;
+import dev.anvil.modelcard.Pooling;
+import dev.anvil.modelcard.Prompts;
 import java.io.ByteArrayInputStream;
 import java.io.IOException;
 import java.nio.LongBuffer;
@@ -201,7 +204,8 @@ public final class OnnxEmbedder implements Embedder {
 
   @Override
   public float[][] embed(InputType type, List<String> input) {
-    String prefix = config.prompts().prefix(type);
+    String prefix =
+        type == InputType.QUERY ? config.prompts().query() : config.prompts().document();
     List<String> texts = prefix.isEmpty() ? input : input.stream().map(t -> prefix + t).toList();
     float[][] out = new float[texts.size()][];
     // Sort by length so each batch pads to a similar length, then restore the caller's order.

@@ -1,5 +1,6 @@
 package dev.anvil.context.embed;
 
+import dev.anvil.modelcard.EncoderConfig;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -7,9 +8,6 @@ import java.util.Map;
 
 /** The models packaged with Anvil, by name: see {@link ModelSource#packaged}. */
 final class PackagedModels {
-  /** Where this module keeps each packaged model's sentence-transformers files. */
-  private static final String CONFIGS = "/dev/anvil/context/embed/packaged/";
-
   /** Name to source, in the order {@link ModelSource#packagedNames()} lists them. */
   static final Map<String, ModelSource.Classpath> MODELS = models();
 
@@ -22,7 +20,10 @@ final class PackagedModels {
       m.put(
           name,
           new ModelSource.Classpath(
-              name, "/" + name + ".onnx", "/" + name + "-tokenizer.json", CONFIGS + name + "/"));
+              name,
+              "/" + name + ".onnx",
+              "/" + name + "-tokenizer.json",
+              EncoderConfig.PACKAGED + name + "/"));
     }
     return Collections.unmodifiableMap(m);
   }

@@ -3,6 +3,7 @@ package dev.anvil.context.embed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.anvil.modelcard.Pooling;
 import dev.langchain4j.model.embedding.onnx.bgesmallenv15.BgeSmallEnV15EmbeddingModel;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;

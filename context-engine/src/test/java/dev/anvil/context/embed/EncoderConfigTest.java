@@ -4,6 +4,9 @@ import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.anvil.context.api.ContextException;
+import dev.anvil.modelcard.EncoderConfig;
+import dev.anvil.modelcard.Pooling;
+import dev.anvil.modelcard.Prompts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;

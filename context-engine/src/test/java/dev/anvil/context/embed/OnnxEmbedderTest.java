@@ -3,6 +3,9 @@ package dev.anvil.context.embed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.anvil.modelcard.EncoderConfig;
+import dev.anvil.modelcard.Pooling;
+import dev.anvil.modelcard.Prompts;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import java.util.List;
 import org.junit.jupiter.api.AfterAll;

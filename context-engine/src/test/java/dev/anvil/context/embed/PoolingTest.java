@@ -3,6 +3,7 @@ package dev.anvil.context.embed;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
+import dev.anvil.modelcard.Pooling;
 import org.junit.jupiter.api.Test;
 
 /** The two poolings on hand-made hidden states: what each keeps and what it ignores. */

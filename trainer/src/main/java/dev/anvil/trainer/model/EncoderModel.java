@@ -5,6 +5,10 @@ import ai.djl.huggingface.tokenizers.Encoding;
 import ai.djl.huggingface.tokenizers.HuggingFaceTokenizer;
 import ai.djl.ndarray.NDArray;
 import ai.djl.ndarray.NDManager;
+import dev.anvil.modelcard.EncoderConfig;
+import dev.anvil.modelcard.ModelCardException;
+import dev.anvil.modelcard.Pooling;
+import dev.anvil.modelcard.Prompts;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -26,28 +30,6 @@ public final class EncoderModel implements AutoCloseable {
   private final int maxLength;
   private Pooling pooling = Pooling.MEAN;
   private Prompts prompts = Prompts.NONE;
-
-  /**
-   * Text put before each query and each document before embedding (bge-small-en-v1.5's query
-   * instruction), as sentence-transformers' {@code config_sentence_transformers.json} says.
-   */
-  public record Prompts(String query, String document) {
-    /** No prompts (all-MiniLM-L6-v2). */
-    public static final Prompts NONE = new Prompts("", "");
-
-    public Prompts {
-      java.util.Objects.requireNonNull(query, "query");
-      java.util.Objects.requireNonNull(document, "document");
-    }
-  }
-
-  /** How token vectors become one sentence vector. */
-  public enum Pooling {
-    /** The mean over real tokens (all-MiniLM-L6-v2, sentence-transformers' default). */
-    MEAN,
-    /** The first token, [CLS] (BGE). */
-    CLS
-  }
 
   /** Token ids, attention mask and token types of a batch, [batch, longest]. */
   public record Batch(NDArray ids, NDArray mask, NDArray types) {}
@@ -101,8 +83,7 @@ public final class EncoderModel implements AutoCloseable {
             device,
             dir.resolve("model.safetensors").toString());
     return new EncoderModel(encoder, dir.resolve("tokenizer.json"), maxLength)
-        .withPooling(pooling(dir))
-        .withPrompts(prompts(dir));
+        .withConfig(config(dir));
   }
 
   /** Loads an ONNX export of a BERT-family encoder and the tokenizer that goes with it. */
@@ -112,9 +93,7 @@ public final class EncoderModel implements AutoCloseable {
         BertEncoder.of(
             imported.config(), imported.tensors(), OnnxWeights.IGNORABLE, device, onnx.toString());
     Path dir = onnx.toAbsolutePath().getParent();
-    return new EncoderModel(encoder, tokenizerJson, maxLength)
-        .withPooling(pooling(dir))
-        .withPrompts(prompts(dir));
+    return new EncoderModel(encoder, tokenizerJson, maxLength).withConfig(config(dir));
   }
 
   /**
@@ -228,34 +207,6 @@ public final class EncoderModel implements AutoCloseable {
     return this;
   }
 
-  /**
-   * The prompts a model directory declares in {@code config_sentence_transformers.json} ({@code
-   * prompts.query}; {@code prompts.document}, {@code passage} or {@code corpus}); none if absent.
-   */
-  public static Prompts prompts(Path dir) {
-    Path config = dir.resolve("config_sentence_transformers.json");
-    if (!Files.isRegularFile(config)) {
-      return Prompts.NONE;
-    }
-    try {
-      var json = com.google.gson.JsonParser.parseString(Files.readString(config)).getAsJsonObject();
-      var p = json.getAsJsonObject("prompts");
-      if (p == null) {
-        return Prompts.NONE;
-      }
-      String document = "";
-      for (String key : List.of("document", "passage", "corpus")) {
-        if (p.has(key)) {
-          document = p.get(key).getAsString();
-          break;
-        }
-      }
-      return new Prompts(p.has("query") ? p.get("query").getAsString() : "", document);
-    } catch (IOException | RuntimeException e) {
-      throw new ModelFormatException(config + ": not a sentence-transformers config", e);
-    }
-  }
-
   /** The pooling {@link #embed} uses. */
   public Pooling pooling() {
     return pooling;
@@ -263,7 +214,7 @@ public final class EncoderModel implements AutoCloseable {
 
   /**
    * Pools with {@code pooling} from now on; returns this model. A model directory says which in
-   * sentence-transformers' {@code 1_Pooling/config.json} ({@link #pooling(Path)}).
+   * sentence-transformers' {@code 1_Pooling/config.json} ({@link #config(Path)}).
    */
   public EncoderModel withPooling(Pooling pooling) {
     this.pooling = java.util.Objects.requireNonNull(pooling, "pooling");
@@ -271,21 +222,22 @@ public final class EncoderModel implements AutoCloseable {
   }
 
   /**
-   * The pooling a model directory declares in sentence-transformers' {@code 1_Pooling/config.json}
-   * ({@code pooling_mode_cls_token}); mean when it declares none.
+   * How a model directory says it pools and prompts (sentence-transformers' files, read as the
+   * context engine reads them: see {@link EncoderConfig}).
+   *
+   * @throws ModelFormatException naming the file and field of an invalid configuration
    */
-  public static Pooling pooling(Path dir) {
-    Path config = dir.resolve("1_Pooling").resolve("config.json");
-    if (!Files.isRegularFile(config)) {
-      return Pooling.MEAN;
-    }
+  public static EncoderConfig config(Path dir) {
     try {
-      var json = com.google.gson.JsonParser.parseString(Files.readString(config)).getAsJsonObject();
-      var cls = json.get("pooling_mode_cls_token");
-      return cls != null && cls.getAsBoolean() ? Pooling.CLS : Pooling.MEAN;
-    } catch (IOException | RuntimeException e) {
-      throw new ModelFormatException(config + ": not a sentence-transformers pooling config", e);
+      return EncoderConfig.directory(dir);
+    } catch (ModelCardException e) {
+      throw new ModelFormatException(e.getMessage(), e);
     }
+  }
+
+  /** Pools and prompts as {@code config} says from now on; returns this model. */
+  public EncoderModel withConfig(EncoderConfig config) {
+    return withPooling(config.pooling()).withPrompts(config.prompts());
   }
 
   /** Embeds texts (no dropout, no gradients) in batches of {@code batchSize}. */
@@ -342,26 +294,7 @@ public final class EncoderModel implements AutoCloseable {
    * embeds as it was trained.
    */
   private void writePooling(Path dir) throws IOException {
-    if (!prompts.equals(Prompts.NONE)) {
-      Files.writeString(
-          dir.resolve("config_sentence_transformers.json"),
-          new com.google.gson.GsonBuilder()
-                  .setPrettyPrinting()
-                  .disableHtmlEscaping()
-                  .create()
-                  .toJson(
-                      Map.of(
-                          "prompts",
-                          Map.of("query", prompts.query(), "document", prompts.document())))
-              + "\n");
-    }
-    Files.createDirectories(dir.resolve("1_Pooling"));
-    Files.writeString(
-        dir.resolve("1_Pooling").resolve("config.json"),
-        String.format(
-            "{\"word_embedding_dimension\": %d, \"pooling_mode_cls_token\": %b,"
-                + " \"pooling_mode_mean_tokens\": %b}%n",
-            encoder.config().hiddenSize(), pooling == Pooling.CLS, pooling == Pooling.MEAN));
+    new EncoderConfig(pooling, prompts).write(dir, encoder.config().hiddenSize());
   }
 
   /** The tokenizer file. */

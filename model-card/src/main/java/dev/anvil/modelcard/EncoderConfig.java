@@ -1,12 +1,18 @@
-package dev.anvil.context.embed;
+package dev.anvil.modelcard;
 
+import com.google.gson.Gson;
+import com.google.gson.GsonBuilder;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParseException;
 import com.google.gson.JsonParser;
-import dev.anvil.context.api.ContextException;
+import java.io.IOException;
+import java.io.InputStream;
 import java.nio.charset.StandardCharsets;
+import java.nio.file.Files;
+import java.nio.file.Path;
 import java.util.ArrayList;
+import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -46,6 +52,9 @@ public record EncoderConfig(Pooling pooling, Prompts prompts) {
   /** The Pooling module's folder when {@code modules.json} does not say. */
   static final String DEFAULT_POOLING_DIR = "1_Pooling";
 
+  /** Where this module keeps the packaged models' sentence-transformers files. */
+  public static final String PACKAGED = "/dev/anvil/modelcard/packaged/";
+
   /** Where sentence-transformers keeps a model's prompts. */
   static final String PROMPTS_FILE = "config_sentence_transformers.json";
 
@@ -74,11 +83,66 @@ public record EncoderConfig(Pooling pooling, Prompts prompts) {
    * @param files a model file's bytes by its path relative to the model's root ({@code
    *     1_Pooling/config.json}), empty when there is no such file
    * @param where names the model in error messages (its directory, or packaged name)
-   * @throws ContextException naming the file and field when a file is not valid JSON, has a field
+   * @throws ModelCardException naming the file and field when a file is not valid JSON, has a field
    *     of the wrong type, or asks for a pooling Anvil does not implement
    */
   public static EncoderConfig read(Function<String, Optional<byte[]>> files, String where) {
     return new EncoderConfig(pooling(files, where), prompts(files, where));
+  }
+
+  /** Reads the configuration of the model in {@code dir} (see {@link #read}). */
+  public static EncoderConfig directory(Path dir) {
+    return read(
+        file -> {
+          Path p = dir.resolve(file);
+          try {
+            return Files.isRegularFile(p) ? Optional.of(Files.readAllBytes(p)) : Optional.empty();
+          } catch (IOException e) {
+            throw new ModelCardException(p + ": cannot be read: " + e.getMessage(), e);
+          }
+        },
+        dir.toString());
+  }
+
+  /**
+   * The configuration of a model packaged with Anvil, kept as sentence-transformers' files under
+   * {@value #PACKAGED} in this module (the ONNX files come from langchain4j's jars, which have
+   * none).
+   */
+  public static EncoderConfig packaged(String name) {
+    return read(file -> resource(PACKAGED + name + "/" + file), "packaged model " + name);
+  }
+
+  /** A resource of the class path, empty if there is none. */
+  public static Optional<byte[]> resource(String path) {
+    try (InputStream in = EncoderConfig.class.getResourceAsStream(path)) {
+      return in == null ? Optional.empty() : Optional.of(in.readAllBytes());
+    } catch (IOException e) {
+      throw new ModelCardException("resource " + path + " cannot be read: " + e.getMessage(), e);
+    }
+  }
+
+  /**
+   * Writes this configuration into a model directory as sentence-transformers does ({@code
+   * 1_Pooling/config.json}, and {@code config_sentence_transformers.json} when there are prompts),
+   * so that whoever serves the model, Anvil or sentence-transformers, embeds as it was trained.
+   *
+   * @param dimension the width of the model's vectors ({@code word_embedding_dimension})
+   */
+  public void write(Path dir, int dimension) throws IOException {
+    Gson gson = new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
+    Files.createDirectories(dir.resolve(DEFAULT_POOLING_DIR));
+    Map<String, Object> pool = new LinkedHashMap<>();
+    pool.put("word_embedding_dimension", dimension);
+    pool.put("pooling_mode_cls_token", pooling == Pooling.CLS);
+    pool.put("pooling_mode_mean_tokens", pooling == Pooling.MEAN);
+    Files.writeString(
+        dir.resolve(DEFAULT_POOLING_DIR).resolve("config.json"), gson.toJson(pool) + "\n");
+    if (!prompts.equals(Prompts.NONE)) {
+      Map<String, Object> config =
+          Map.of("prompts", Map.of("query", prompts.query(), "document", prompts.document()));
+      Files.writeString(dir.resolve(PROMPTS_FILE), gson.toJson(config) + "\n");
+    }
   }
 
   private static Pooling pooling(Function<String, Optional<byte[]>> files, String where) {
@@ -99,7 +163,7 @@ public record EncoderConfig(Pooling pooling, Prompts prompts) {
       case "pooling_mode_cls_token" -> Pooling.CLS;
       case "pooling_mode_mean_tokens" -> Pooling.MEAN;
       default ->
-          throw new ContextException(
+          throw new ModelCardException(
               where
                   + "/"
                   + file
@@ -119,7 +183,7 @@ public record EncoderConfig(Pooling pooling, Prompts prompts) {
       return DEFAULT_POOLING_DIR;
     }
     if (!modules.get().isJsonArray()) {
-      throw new ContextException(
+      throw new ModelCardException(
           where + "/" + MODULES_FILE + ": expected a list of modules, but was " + modules.get());
     }
     for (JsonElement m : modules.get().getAsJsonArray()) {
@@ -142,7 +206,7 @@ public record EncoderConfig(Pooling pooling, Prompts prompts) {
       return DEFAULT.prompts();
     }
     if (!prompts.isJsonObject()) {
-      throw new ContextException(
+      throw new ModelCardException(
           where
               + "/"
               + PROMPTS_FILE
@@ -167,7 +231,7 @@ public record EncoderConfig(Pooling pooling, Prompts prompts) {
       return "";
     }
     if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isString()) {
-      throw new ContextException(
+      throw new ModelCardException(
           where
               + "/"
               + PROMPTS_FILE
@@ -185,7 +249,7 @@ public record EncoderConfig(Pooling pooling, Prompts prompts) {
       return false;
     }
     if (!v.isJsonPrimitive() || !v.getAsJsonPrimitive().isBoolean()) {
-      throw new ContextException(
+      throw new ModelCardException(
           where + "/" + file + ": field '" + field + "': expected true or false, but was " + v);
     }
     return v.getAsBoolean();
@@ -195,7 +259,7 @@ public record EncoderConfig(Pooling pooling, Prompts prompts) {
       Function<String, Optional<byte[]>> files, String file, String where) {
     Optional<JsonElement> e = parse(files, file, where);
     if (e.isPresent() && !e.get().isJsonObject()) {
-      throw new ContextException(where + "/" + file + ": expected a JSON object");
+      throw new ModelCardException(where + "/" + file + ": expected a JSON object");
     }
     return e.map(JsonElement::getAsJsonObject);
   }
@@ -209,7 +273,7 @@ public record EncoderConfig(Pooling pooling, Prompts prompts) {
     try {
       return Optional.of(JsonParser.parseString(new String(bytes.get(), StandardCharsets.UTF_8)));
     } catch (JsonParseException e) {
-      throw new ContextException(where + "/" + file + ": not valid JSON: " + e.getMessage(), e);
+      throw new ModelCardException(where + "/" + file + ": not valid JSON: " + e.getMessage(), e);
     }
   }
 }

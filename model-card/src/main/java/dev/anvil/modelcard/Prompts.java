@@ -1,4 +1,4 @@
-package dev.anvil.context.embed;
+package dev.anvil.modelcard;
 
 import java.util.Objects;
 
@@ -18,13 +18,5 @@ public record Prompts(String query, String document) {
   public Prompts {
     Objects.requireNonNull(query, "query");
     Objects.requireNonNull(document, "document");
-  }
-
-  /** The prefix for texts of {@code type}. */
-  public String prefix(InputType type) {
-    return switch (type) {
-      case QUERY -> query;
-      case DOCUMENT -> document;
-    };
   }
 }

@@ -1,4 +1,4 @@
-package dev.anvil.context.embed;
+package dev.anvil.modelcard;
 
 /**
  * How an encoder's token vectors become one text vector, as sentence-transformers' {@code
