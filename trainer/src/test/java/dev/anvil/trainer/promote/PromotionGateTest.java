@@ -65,7 +65,7 @@ class PromotionGateTest {
   }
 
   static BeirDataset beir(Path to, List<Example> pairs) {
-    return BeirDataset.load(TinyModels.beir(to, pairs), "test");
+    return BeirDataset.load(TinyModels.beir(to, pairs), "dev");
   }
 
   static final PromotionGate.Asked ASKED = new PromotionGate.Asked("olivia", "test");
@@ -101,6 +101,10 @@ class PromotionGateTest {
     assertThat(data.getAsJsonObject("evaluation").get("candidate").getAsDouble())
         .isEqualTo(d.evaluation().candidate());
     assertThat(data.getAsJsonObject("rules").get("minMargin").getAsDouble()).isEqualTo(0.01);
+    // Which split decided, for each set.
+    assertThat(d.evaluation().split()).isEqualTo("dev");
+    assertThat(data.getAsJsonObject("evaluation").get("split").getAsString()).isEqualTo("dev");
+    assertThat(data.getAsJsonObject("regression").get("split").getAsString()).isEqualTo("dev");
 
     // The pass is recorded beside the candidate for exactly these two models' bytes.
     GateVerdict v =
@@ -137,6 +141,27 @@ class PromotionGateTest {
                                 .contains("must be better"))
                     .anySatisfy(reason -> assertThat(reason).contains("regression set"))
                     .anySatisfy(reason -> assertThat(reason).contains("names no classification")));
+  }
+
+  @Test
+  void theGateRefusesToDecideOnTheTestSplit() {
+    Path audit = dir.resolve("on-test/gate.jsonl");
+    PromotionGate gate = new PromotionGate(SCHEMA, audit);
+    BeirDataset test =
+        BeirDataset.load(
+            TinyModels.beir(dir.resolve("test-set"), TinyModels.pairs(), "test"), "test");
+    GateRules r = rules("min_margin: 0.0\nmax_lineage: {classification: internal}\n");
+
+    assertThatThrownBy(() -> gate.decide(tuned, base, test, regression, r, ASKED))
+        .isInstanceOf(GateRulesException.class)
+        .hasMessageContaining("the evaluation set's split 'test'")
+        .hasMessageContaining("never decides on the test split");
+    assertThatThrownBy(() -> gate.decide(tuned, base, evaluation, test, r, ASKED))
+        .hasMessageContaining("the regression set's split 'test'");
+    assertThat(audit).as("nothing decided, nothing audited").doesNotExist();
+    assertThat(PromotionGate.requireNotTest("--gate-split", "dev")).isEqualTo("dev");
+    assertThatThrownBy(() -> PromotionGate.requireNotTest("--gate-split", "Test"))
+        .hasMessageStartingWith("--gate-split 'Test': the gate never decides on the test split");
   }
 
   @Test
