@@ -45,7 +45,7 @@ import java.util.TreeMap;
  */
 public final class PromotionGate {
   /** Tokens per text when scoring (the context engine's chunks are at most 256). */
-  static final int MAX_TOKENS = 256;
+  public static final int MAX_TOKENS = 256;
 
   /** The split the gate decides on unless told otherwise. */
   public static final String DEFAULT_SPLIT = Splits.DEV;
@@ -76,6 +76,8 @@ public final class PromotionGate {
    * tokenizer) on both sets, applies {@code rules} and appends the decision to the audit file. A
    * passing decision between two ONNX models is also recorded beside the candidate as a {@link
    * GateVerdict} for the exact bytes of both: what an engine needs to switch to it.
+   *
+   * @throws GateRulesException if either set is of the test split: nothing is scored or audited
    */
   public GateDecision decide(
       Path candidate,

@@ -20,6 +20,7 @@ import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
 import dev.anvil.trainer.model.EncoderModel;
+import dev.anvil.trainer.service.GateSetup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -159,6 +160,10 @@ class PromotionGateTest {
     assertThatThrownBy(() -> gate.decide(tuned, base, evaluation, test, r, ASKED))
         .hasMessageContaining("the regression set's split 'test'");
     assertThat(audit).as("nothing decided, nothing audited").doesNotExist();
+    // A trainer cannot even be set up with such a gate.
+    assertThatThrownBy(() -> new GateSetup(dir.resolve("gate.yaml"), evaluation, test))
+        .isInstanceOf(GateRulesException.class)
+        .hasMessageContaining("the regression set's split 'test'");
     assertThat(PromotionGate.requireNotTest("--gate-split", "dev")).isEqualTo("dev");
     assertThatThrownBy(() -> PromotionGate.requireNotTest("--gate-split", "Test"))
         .hasMessageStartingWith("--gate-split 'Test': the gate never decides on the test split");
