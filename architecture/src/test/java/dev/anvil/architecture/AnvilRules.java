@@ -49,10 +49,20 @@ final class AnvilRules {
             "devkafka",
             "context",
             "trainer"));
-    // The load test starts a TLS listener and clients: whole-system benchmarks use rpc too.
+    // The load test starts a TLS listener and clients: whole-system benchmarks use rpc too. The
+    // fine-tuning benchmarks read the model card they produce (its held-out and test numbers).
     MODULES.put(
         "bench",
-        Set.of("rbac", "identity", "rpc", "events", "eval", "devkafka", "context", "trainer"));
+        Set.of(
+            "rbac",
+            "identity",
+            "rpc",
+            "events",
+            "modelcard",
+            "eval",
+            "devkafka",
+            "context",
+            "trainer"));
   }
 
   /** Anvil's packages. Fixtures that break rules on purpose live under another root. */

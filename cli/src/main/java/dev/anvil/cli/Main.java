@@ -64,7 +64,9 @@ public final class Main {
           if (e instanceof RbacException
               || e instanceof java.io.UncheckedIOException
               || e instanceof dev.anvil.context.api.ContextException
-              || e instanceof dev.anvil.trainer.promote.GateRulesException) {
+              || e instanceof dev.anvil.trainer.promote.GateRulesException
+              || e instanceof dev.anvil.eval.BeirDataException
+              || e instanceof dev.anvil.modelcard.ModelCardException) {
             commandLine.getErr().println("anvil: " + e.getMessage());
             return USAGE;
           }

@@ -32,8 +32,9 @@ import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
 
 /**
- * {@code anvil model list|promote|gate|switch|rollback}: the trainer's models, and promoting one
- * into the context engine (local, or running with {@code --engine}).
+ * {@code anvil model list|promote|gate|report|switch|rollback}: the trainer's models, promoting one
+ * into the context engine (local, or running with {@code --engine}), and a model's once-only test
+ * report.
  */
 @Command(
     name = "model",
@@ -44,6 +45,7 @@ import picocli.CommandLine.Parameters;
       ModelCommand.ListModels.class,
       ModelCommand.Promote.class,
       ModelCommand.Gate.class,
+      ModelReportCommand.class,
       ModelCommand.Switch.class,
       ModelCommand.Rollback.class
     })
@@ -231,13 +233,15 @@ final class ModelCommand {
   /** A gate decision with every number it was made on. */
   static void print(PrintWriter out, GateDecision d) {
     out.printf(
-        "%s: %s on the evaluation set %.4f vs %.4f (%+.4f), on the regression set %.4f vs"
-            + " %.4f (%+.4f); lineage %s%n",
+        "%s: %s on the evaluation set (%s) %.4f vs %.4f (%+.4f), on the regression set (%s) %.4f"
+            + " vs %.4f (%+.4f); lineage %s%n",
         d.id(),
         d.rules().metric(),
+        d.evaluation().split(),
         d.evaluation().candidate(),
         d.evaluation().serving(),
         d.evaluation().delta(),
+        d.regression().split(),
         d.regression().candidate(),
         d.regression().serving(),
         d.regression().delta(),
@@ -256,8 +260,9 @@ final class ModelCommand {
       name = "gate",
       description = {
         "Decide whether CANDIDATE may replace the serving model, by the admin's rules (--rules):",
-        "a margin on --eval, no regression on --regression, lineage within max_lineage.",
-        "The decision, with every number, is appended to <data>/models/gate.jsonl.",
+        "a margin on --eval, no regression on --regression, lineage within max_lineage, all on",
+        "a dev split (--split; never test: test is reported once per model, anvil model report).",
+        "The decision, with every number and split, is appended to <data>/models/gate.jsonl.",
         "Exit code 0: promote; 1: refused."
       })
   static final class Gate implements Callable<Integer> {
@@ -287,7 +292,13 @@ final class ModelCommand {
         description = "Fixed regression set (a BEIR folder).")
     Path regression;
 
-    @Option(names = "--split", defaultValue = "test", description = "qrels split (default: test).")
+    @Option(
+        names = "--split",
+        defaultValue = PromotionGate.DEFAULT_SPLIT,
+        description = {
+          "qrels split of both sets (default: ${DEFAULT-VALUE}: qrels/dev.tsv, or carved from",
+          "qrels/train.tsv; docs/trainer.md#honest-evaluation). test is refused."
+        })
     String split;
 
     @Option(
@@ -300,6 +311,7 @@ final class ModelCommand {
     @Override
     public Integer call() {
       PrintWriter out = pack.out();
+      PromotionGate.requireNotTest("--split", split); // before anything is read or measured
       PolicyStore policies = PolicyStore.open(pack.pack());
       GateRules r = GateRules.read(rules, policies.current().schema());
       PromotionGate gate =

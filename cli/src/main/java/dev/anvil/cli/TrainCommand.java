@@ -12,6 +12,7 @@ import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobSpec;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.promote.PromotionGate;
 import dev.anvil.trainer.service.GateSetup;
 import dev.anvil.trainer.service.JobEventTopic;
 import dev.anvil.trainer.service.JobView;
@@ -366,12 +367,19 @@ final class TrainCommand {
 
     @Option(
         names = "--gate-split",
-        defaultValue = "test",
-        description = "qrels split of both sets (default: ${DEFAULT-VALUE}).")
+        defaultValue = PromotionGate.DEFAULT_SPLIT,
+        description = {
+          "qrels split of both sets (default: ${DEFAULT-VALUE}: qrels/dev.tsv, or carved from",
+          "qrels/train.tsv; docs/trainer.md#honest-evaluation). test is refused."
+        })
     String split;
 
-    /** The gate, if configured; the sets are read now, so a missing one stops the start. */
+    /**
+     * The gate, if configured; the sets are read now, so a missing one stops the start. A test
+     * split is refused even without the other options: whoever set it meant a gate on test.
+     */
     Optional<GateSetup> setup() {
+      PromotionGate.requireNotTest("--gate-split", split);
       int given = (rules == null ? 0 : 1) + (eval == null ? 0 : 1) + (regression == null ? 0 : 1);
       if (given == 0) {
         return Optional.empty();

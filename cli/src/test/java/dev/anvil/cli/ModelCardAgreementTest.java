@@ -71,7 +71,7 @@ class ModelCardAgreementTest {
     PolicySet set = policies.current();
     PrincipalDirectory people = PrincipalDirectory.load(TestPacks.example().principalsFile());
     BeirDataset eval =
-        BeirDataset.load(TinyModels.beir(dir.resolve("eval"), TinyModels.pairs()), "test");
+        BeirDataset.load(TinyModels.beir(dir.resolve("eval"), TinyModels.pairs()), "dev");
     GateRules rules =
         GateRules.parse(
             "gate.yaml",

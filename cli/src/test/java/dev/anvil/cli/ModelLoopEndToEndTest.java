@@ -260,6 +260,10 @@ class ModelLoopEndToEndTest {
           assertThat(status.getReembedding().getDone()).isEqualTo(docs.size());
           assertThat(status.getPreviousModelId()).isEqualTo(baseId);
           assertThat(promoted.out()).contains("promote " + modelId).contains("serving " + newId);
+          // Decided on the dev split, as the trainer's answer over gRPC says.
+          assertThat(promoted.out())
+              .contains("on the evaluation set (dev)")
+              .contains("on the regression set (dev)");
           // The engine switched on the verdict the gate stored beside the candidate, for the
           // exact bytes of the candidate and of the model that served.
           assertThat(
@@ -274,6 +278,7 @@ class ModelLoopEndToEndTest {
                   .getAsJsonObject("data");
           assertThat(decision.get("verdict").getAsString()).isEqualTo("promote");
           JsonObject eval = decision.getAsJsonObject("evaluation");
+          assertThat(eval.get("split").getAsString()).isEqualTo("dev");
           assertThat(eval.get("candidate").getAsDouble() - eval.get("serving").getAsDouble())
               .isGreaterThanOrEqualTo(0.01);
           assertThat(
@@ -351,7 +356,7 @@ class ModelLoopEndToEndTest {
   }
 
   private static BeirDataset beir(Path to, List<Example> pairs) {
-    return BeirDataset.load(TinyModels.beir(to, pairs), "test");
+    return BeirDataset.load(TinyModels.beir(to, pairs), "dev");
   }
 
   private static List<JsonObject> readAll(String bootstrap, String topic) {

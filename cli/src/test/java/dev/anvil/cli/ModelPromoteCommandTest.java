@@ -102,7 +102,10 @@ class ModelPromoteCommandTest {
 
     PolicyCommandTest.Run promoted = run("model", "promote", model, "--as", "olivia", engine, gate);
     assertThat(promoted.exit()).as(promoted.err()).isZero();
-    assertThat(promoted.out()).contains("promote " + model).contains("serving " + model + "@");
+    assertThat(promoted.out())
+        .contains("promote " + model)
+        .contains("serving " + model + "@")
+        .contains("on the evaluation set (dev)"); // the default split: no --gate-split given
 
     assertThat(run("search", "who owns the kernel", "--as", "alice", engine).out())
         .contains("model " + model + "@");

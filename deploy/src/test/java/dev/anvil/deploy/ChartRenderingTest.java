@@ -225,7 +225,7 @@ class ChartRenderingTest {
         .containsEntry("ANVIL_GATE_RULES", "/etc/anvil/gate/rules.yaml")
         .containsEntry("ANVIL_GATE_EVAL", "/var/lib/anvil/models/gate/eval")
         .containsEntry("ANVIL_GATE_REGRESSION", "/data/regression")
-        .containsEntry("ANVIL_GATE_SPLIT", "test");
+        .containsEntry("ANVIL_GATE_SPLIT", "dev");
     assertThat(r.configMap("anvil-trainer-gate").getData())
         .containsExactly(
             Map.entry(

@@ -33,6 +33,7 @@ class ValuesSchemaTest {
           root user                    | securityContext: {runAsUser: 0}                                            | /securityContext/runAsUser         | minimum
           gate without its eval set    | trainer: {gate: {enabled: true, rules: 'metric: ndcg@10', regressionPath: /r}} | /trainer/gate/evalPath         | minLength
           gate without rules           | trainer: {gate: {enabled: true, evalPath: /e, regressionPath: /r}}         | /trainer/gate/rules                | minLength
+          gate deciding on test        | trainer: {gate: {split: Test}}                                             | /trainer/gate/split               | not
           gate set as a relative path  | trainer: {gate: {regressionPath: data/regression}}                          | /trainer/gate/regressionPath      | data/regression
           the old shared gRPC peers    | networkPolicy: {ingress: {grpc: []}}                                       | /networkPolicy/ingress             | 'grpc'
           unknown key, engine ingress  | networkPolicy: {ingress: {contextEngine: {metrics: []}}}                   | /networkPolicy/ingress/contextEngine | 'metrics'

@@ -11,22 +11,43 @@ import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 
 /**
  * A BEIR data set folder: {@code corpus.jsonl} ({@code _id, title, text}), {@code queries.jsonl}
- * ({@code _id, text}) and {@code qrels/<split>.tsv} ({@code query-id corpus-id score}).
+ * ({@code _id, text}) and {@code qrels/<split>.tsv} ({@code query-id corpus-id score}), with one of
+ * its splits: any file under {@code qrels/}, or the dev split and its complement that {@link
+ * Splits} carves from the training judgements.
  *
+ * @param split the split the queries and judgements are of, e.g. {@value Splits#DEV}: what a
+ *     decision made on this set records
  * @param corpus documents in file order
  * @param queries query id to text, for the queries that have judgements in the split
  * @param qrels query id to (document id to graded relevance)
  */
 public record BeirDataset(
-    List<Doc> corpus, Map<String, String> queries, Map<String, Map<String, Integer>> qrels) {
+    String split,
+    List<Doc> corpus,
+    Map<String, String> queries,
+    Map<String, Map<String, Integer>> qrels) {
+
+  public BeirDataset {
+    Objects.requireNonNull(split, "split");
+    Objects.requireNonNull(corpus, "corpus");
+    Objects.requireNonNull(queries, "queries");
+    Objects.requireNonNull(qrels, "qrels");
+  }
 
   /** One corpus document. */
   public record Doc(String id, String title, String text) {}
 
-  /** Loads a folder and split (e.g. {@code test}); errors name the file and line. */
+  /**
+   * Loads a folder and split: {@value Splits#DEV}, {@value Splits#TRAIN_MINUS_DEV}, or the name of
+   * a qrels file such as {@value Splits#TEST} (see {@link Splits}).
+   *
+   * @throws BeirDataException naming the folder, file and line of what is missing or malformed
+   * @throws UncheckedIOException when a file exists but cannot be read
+   */
   public static BeirDataset load(Path dir, String split) {
     try {
       List<Doc> corpus = new ArrayList<>();
@@ -37,19 +58,7 @@ public record BeirDataset(
                 o.has("title") ? o.get("title").getAsString() : "",
                 o.get("text").getAsString()));
       }
-      Map<String, Map<String, Integer>> qrels = new LinkedHashMap<>();
-      Path qrelsFile = dir.resolve("qrels").resolve(split + ".tsv");
-      List<String> lines = Files.readAllLines(qrelsFile);
-      for (int i = 1; i < lines.size(); i++) {
-        String[] cols = lines.get(i).split("\t");
-        if (cols.length != 3) {
-          throw new IllegalArgumentException(
-              qrelsFile + ":" + (i + 1) + ": expected query-id, corpus-id, score");
-        }
-        qrels
-            .computeIfAbsent(cols[0], k -> new LinkedHashMap<>())
-            .put(cols[1], Integer.parseInt(cols[2].strip()));
-      }
+      Map<String, Map<String, Integer>> qrels = Splits.qrels(dir, split);
       Map<String, String> queries = new LinkedHashMap<>();
       for (JsonObject o : jsonLines(dir.resolve("queries.jsonl"))) {
         String id = o.get("_id").getAsString();
@@ -57,7 +66,7 @@ public record BeirDataset(
           queries.put(id, o.get("text").getAsString());
         }
       }
-      return new BeirDataset(Collections.unmodifiableList(corpus), queries, qrels);
+      return new BeirDataset(split, Collections.unmodifiableList(corpus), queries, qrels);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read BEIR data in " + dir + ": " + e.getMessage(), e);
     }
@@ -73,7 +82,7 @@ public record BeirDataset(
       try {
         out.add(JsonParser.parseString(lines.get(i)).getAsJsonObject());
       } catch (RuntimeException e) {
-        throw new IllegalArgumentException(
+        throw new BeirDataException(
             file + ":" + (i + 1) + ": not a JSON object: " + e.getMessage(), e);
       }
     }

@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.nio.file.StandardCopyOption;
 import java.time.Instant;
 import java.time.format.DateTimeParseException;
 import java.util.ArrayList;
@@ -100,13 +101,47 @@ public record ModelCard(
         "field 'lineage." + tag + "': expected a string or a list of strings, found " + value);
   }
 
-  /** Writes the card into {@code modelDir} as {@value #FILE}. */
+  /**
+   * Writes the card into {@code modelDir} as {@value #FILE}, replacing the file at once: a reader
+   * sees the old card or the new one, never part of either.
+   */
   public void write(Path modelDir) {
+    Path file = modelDir.resolve(FILE);
+    Path tmp = modelDir.resolve(FILE + ".tmp");
     try {
-      Files.writeString(modelDir.resolve(FILE), GSON.toJson(json) + "\n");
+      Files.writeString(tmp, GSON.toJson(json) + "\n");
+      Files.move(tmp, file, StandardCopyOption.REPLACE_EXISTING, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
-      throw new UncheckedIOException("cannot write " + modelDir.resolve(FILE), e);
+      throw new UncheckedIOException("cannot write " + file, e);
     }
+  }
+
+  /**
+   * The model's test report ({@value TestReport#FIELD}), if it has been measured.
+   *
+   * @throws ModelCardException if the field is there but malformed
+   */
+  public Optional<TestReport> testReport() {
+    JsonElement e = json.get(TestReport.FIELD);
+    return e == null || e.isJsonNull()
+        ? Optional.empty()
+        : Optional.of(TestReport.fromJson(e, "the card of " + model));
+  }
+
+  /**
+   * This card with {@code report} recorded. Use {@link TestReport#once}, which also keeps two
+   * callers from measuring at once.
+   *
+   * @throws ModelCardException if the card already has one: test is reported once per model
+   */
+  ModelCard withTestReport(TestReport report) {
+    if (json.has(TestReport.FIELD)) {
+      throw new ModelCardException(
+          "the card of " + model + " already has a test report: test is reported once per model");
+    }
+    JsonObject o = json.deepCopy();
+    o.add(TestReport.FIELD, report.toJson());
+    return from(o, "the card of " + model);
   }
 
   /**

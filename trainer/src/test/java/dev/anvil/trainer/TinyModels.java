@@ -154,9 +154,14 @@ public final class TinyModels {
 
   /**
    * Writes a BEIR folder of pairs: each answer a document {@code d<i>}, each question a query
-   * {@code q<i>} judging it relevant (split {@code test}).
+   * {@code q<i>} judging it relevant, as split {@code dev}: what the gate decides on.
    */
   public static Path beir(Path to, List<Example> pairs) {
+    return beir(to, pairs, "dev");
+  }
+
+  /** The same, as the split {@code split} ({@code qrels/<split>.tsv}). */
+  public static Path beir(Path to, List<Example> pairs, String split) {
     StringBuilder corpus = new StringBuilder();
     StringBuilder queries = new StringBuilder();
     StringBuilder qrels = new StringBuilder("query-id\tcorpus-id\tscore\n");
@@ -170,7 +175,7 @@ public final class TinyModels {
       java.nio.file.Files.createDirectories(to.resolve("qrels"));
       java.nio.file.Files.writeString(to.resolve("corpus.jsonl"), corpus);
       java.nio.file.Files.writeString(to.resolve("queries.jsonl"), queries);
-      java.nio.file.Files.writeString(to.resolve("qrels/test.tsv"), qrels);
+      java.nio.file.Files.writeString(to.resolve("qrels/" + split + ".tsv"), qrels);
       return to;
     } catch (IOException e) {
       throw new UncheckedIOException(e);

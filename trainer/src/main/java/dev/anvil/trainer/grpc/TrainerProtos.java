@@ -205,6 +205,7 @@ final class TrainerProtos {
   private static Score score(GateDecision.Score s) {
     return Score.newBuilder()
         .setSet(s.set())
+        .setSplit(s.split())
         .setMetric(s.metric())
         .setCandidate(s.candidate())
         .setServing(s.serving())
@@ -212,7 +213,8 @@ final class TrainerProtos {
   }
 
   private static GateDecision.Score score(Score s) {
-    return new GateDecision.Score(s.getSet(), s.getMetric(), s.getCandidate(), s.getServing());
+    return new GateDecision.Score(
+        s.getSet(), s.getSplit(), s.getMetric(), s.getCandidate(), s.getServing());
   }
 
   private static Optional<String> optional(String s) {

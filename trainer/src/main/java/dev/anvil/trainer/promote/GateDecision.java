@@ -22,8 +22,13 @@ public record GateDecision(
     SortedMap<String, Object> candidateLineage,
     Verdict verdict) {
 
-  /** The metric of both models on one set; {@code delta} is candidate minus serving. */
-  public record Score(String set, String metric, double candidate, double serving) {
+  /**
+   * The metric of both models on one set; {@code delta} is candidate minus serving.
+   *
+   * @param set {@code evaluation} or {@code regression}
+   * @param split the qrels split of that set that decided (a dev split; never test)
+   */
+  public record Score(String set, String split, String metric, double candidate, double serving) {
     public double delta() {
       return candidate - serving;
     }

@@ -2,7 +2,10 @@ package dev.anvil.trainer.promote;
 
 import java.util.List;
 
-/** Promotion rules that cannot be used; every problem names its file and field. */
+/**
+ * A gate that cannot decide as configured: rules that cannot be used (each problem names its file
+ * and field), or a set of the test split (named by the option or field that gave it).
+ */
 public final class GateRulesException extends RuntimeException {
   private final List<String> problems;
 

@@ -4,8 +4,7 @@ import ai.djl.Device;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import dev.anvil.eval.BeirDataset;
-import dev.anvil.eval.ExactSearch;
-import dev.anvil.eval.RetrievalMetrics;
+import dev.anvil.eval.Splits;
 import dev.anvil.events.EventEnvelope;
 import dev.anvil.modelcard.GateVerdict;
 import dev.anvil.modelcard.ModelCard;
@@ -38,10 +37,18 @@ import java.util.TreeMap;
  *
  * <p>Deterministic: both models embed both sets on the CPU (exact search, no sampling), so the same
  * candidate, serving model, sets and rules always get the same numbers and verdict.
+ *
+ * <p>Honest: the gate decides on a dev split ({@value #DEFAULT_SPLIT} by default: a folder's own
+ * {@code qrels/dev.tsv}, or the part of its training judgements that {@link Splits} carves off) and
+ * refuses sets of the test split, so that a model's test number ({@link TestReporter}) stays an
+ * estimate nothing was chosen on. Each decision records the split of each set.
  */
 public final class PromotionGate {
   /** Tokens per text when scoring (the context engine's chunks are at most 256). */
-  static final int MAX_TOKENS = 256;
+  public static final int MAX_TOKENS = 256;
+
+  /** The split the gate decides on unless told otherwise. */
+  public static final String DEFAULT_SPLIT = Splits.DEV;
 
   private static final Gson GSON = new GsonBuilder().disableHtmlEscaping().create();
 
@@ -69,6 +76,8 @@ public final class PromotionGate {
    * tokenizer) on both sets, applies {@code rules} and appends the decision to the audit file. A
    * passing decision between two ONNX models is also recorded beside the candidate as a {@link
    * GateVerdict} for the exact bytes of both: what an engine needs to switch to it.
+   *
+   * @throws GateRulesException if either set is of the test split: nothing is scored or audited
    */
   public GateDecision decide(
       Path candidate,
@@ -77,26 +86,40 @@ public final class PromotionGate {
       BeirDataset regression,
       GateRules rules,
       Asked asked) {
+    requireNotTest("the evaluation set's split", evaluation.split());
+    requireNotTest("the regression set's split", regression.split());
     SortedMap<String, Object> lineage = lineage(candidate);
     double[] c = score(candidate, rules.metric(), evaluation, regression);
     double[] s = score(serving, rules.metric(), evaluation, regression);
-    GateDecision.Score eval = new GateDecision.Score("evaluation", rules.metric(), c[0], s[0]);
-    GateDecision.Score reg = new GateDecision.Score("regression", rules.metric(), c[1], s[1]);
+    GateDecision.Score eval =
+        new GateDecision.Score("evaluation", evaluation.split(), rules.metric(), c[0], s[0]);
+    GateDecision.Score reg =
+        new GateDecision.Score("regression", regression.split(), rules.metric(), c[1], s[1]);
 
     List<String> reasons = new ArrayList<>();
     if (eval.delta() < rules.minMargin()) {
       reasons.add(
           String.format(
-              "%s on the evaluation set: %.4f vs %.4f in service (%+.4f); the candidate must be"
-                  + " better by at least %.4f",
-              rules.metric(), eval.candidate(), eval.serving(), eval.delta(), rules.minMargin()));
+              "%s on the evaluation set (%s): %.4f vs %.4f in service (%+.4f); the candidate"
+                  + " must be better by at least %.4f",
+              rules.metric(),
+              eval.split(),
+              eval.candidate(),
+              eval.serving(),
+              eval.delta(),
+              rules.minMargin()));
     }
     if (-reg.delta() > rules.maxRegression()) {
       reasons.add(
           String.format(
-              "%s on the regression set: %.4f vs %.4f in service (%+.4f); at most %.4f worse is"
-                  + " allowed",
-              rules.metric(), reg.candidate(), reg.serving(), reg.delta(), rules.maxRegression()));
+              "%s on the regression set (%s): %.4f vs %.4f in service (%+.4f); at most %.4f"
+                  + " worse is allowed",
+              rules.metric(),
+              reg.split(),
+              reg.candidate(),
+              reg.serving(),
+              reg.delta(),
+              rules.maxRegression()));
     }
     rules
         .maxLineage()
@@ -161,6 +184,27 @@ public final class PromotionGate {
     return d;
   }
 
+  /**
+   * {@code split}, if the gate may decide on it: any split but test. {@code option} (e.g. {@code
+   * --gate-split}) names where it was given.
+   *
+   * @throws GateRulesException naming the option when {@code split} is the test split
+   */
+  public static String requireNotTest(String option, String split) {
+    if (Splits.isTest(split)) {
+      throw new GateRulesException(
+          List.of(
+              option
+                  + " '"
+                  + split
+                  + "': the gate never decides on the test split. It decides on a dev split"
+                  + " carved from the training data ('"
+                  + DEFAULT_SPLIT
+                  + "', the default); test is reported once per model (anvil model report)"));
+    }
+    return split;
+  }
+
   /** The candidate's lineage from its model card; a model without one has none. */
   private static SortedMap<String, Object> lineage(Path model) {
     try {
@@ -175,34 +219,10 @@ public final class PromotionGate {
     double[] out = new double[sets.length];
     try (EncoderModel model = EncoderModel.load(dir, Device.cpu(), MAX_TOKENS)) {
       for (int i = 0; i < sets.length; i++) {
-        out[i] = score(model, metric, sets[i]);
+        out[i] = RetrievalScores.of(model, sets[i]).get(metric);
       }
     }
     return out;
-  }
-
-  /** Mean nDCG@10 or recall@10 of exact search over the embedded corpus. */
-  static double score(EncoderModel model, String metric, BeirDataset set) {
-    List<String> ids = set.corpus().stream().map(BeirDataset.Doc::id).toList();
-    float[][] corpus =
-        model.embed(
-            set.corpus().stream()
-                .map(d -> d.title().isEmpty() ? d.text() : d.title() + "\n" + d.text())
-                .toList(),
-            32);
-    List<String> qids = new ArrayList<>(set.queries().keySet());
-    float[][] queries = model.embed(qids.stream().map(set.queries()::get).toList(), 32);
-    double sum = 0;
-    for (int q = 0; q < qids.size(); q++) {
-      List<String> ranked =
-          ExactSearch.topK(queries[q], corpus, 10).stream().map(ids::get).toList();
-      Map<String, Integer> relevant = set.qrels().get(qids.get(q));
-      sum +=
-          metric.equals("recall@10")
-              ? RetrievalMetrics.recall(ranked, relevant, 10)
-              : RetrievalMetrics.ndcg(ranked, relevant, 10);
-    }
-    return qids.isEmpty() ? 0 : sum / qids.size();
   }
 
   private void audit(GateDecision d) {

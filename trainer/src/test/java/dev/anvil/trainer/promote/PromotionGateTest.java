@@ -20,6 +20,7 @@ import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
 import dev.anvil.trainer.model.EncoderModel;
+import dev.anvil.trainer.service.GateSetup;
 import java.io.IOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -65,7 +66,7 @@ class PromotionGateTest {
   }
 
   static BeirDataset beir(Path to, List<Example> pairs) {
-    return BeirDataset.load(TinyModels.beir(to, pairs), "test");
+    return BeirDataset.load(TinyModels.beir(to, pairs), "dev");
   }
 
   static final PromotionGate.Asked ASKED = new PromotionGate.Asked("olivia", "test");
@@ -101,6 +102,10 @@ class PromotionGateTest {
     assertThat(data.getAsJsonObject("evaluation").get("candidate").getAsDouble())
         .isEqualTo(d.evaluation().candidate());
     assertThat(data.getAsJsonObject("rules").get("minMargin").getAsDouble()).isEqualTo(0.01);
+    // Which split decided, for each set.
+    assertThat(d.evaluation().split()).isEqualTo("dev");
+    assertThat(data.getAsJsonObject("evaluation").get("split").getAsString()).isEqualTo("dev");
+    assertThat(data.getAsJsonObject("regression").get("split").getAsString()).isEqualTo("dev");
 
     // The pass is recorded beside the candidate for exactly these two models' bytes.
     GateVerdict v =
@@ -137,6 +142,31 @@ class PromotionGateTest {
                                 .contains("must be better"))
                     .anySatisfy(reason -> assertThat(reason).contains("regression set"))
                     .anySatisfy(reason -> assertThat(reason).contains("names no classification")));
+  }
+
+  @Test
+  void theGateRefusesToDecideOnTheTestSplit() {
+    Path audit = dir.resolve("on-test/gate.jsonl");
+    PromotionGate gate = new PromotionGate(SCHEMA, audit);
+    BeirDataset test =
+        BeirDataset.load(
+            TinyModels.beir(dir.resolve("test-set"), TinyModels.pairs(), "test"), "test");
+    GateRules r = rules("min_margin: 0.0\nmax_lineage: {classification: internal}\n");
+
+    assertThatThrownBy(() -> gate.decide(tuned, base, test, regression, r, ASKED))
+        .isInstanceOf(GateRulesException.class)
+        .hasMessageContaining("the evaluation set's split 'test'")
+        .hasMessageContaining("never decides on the test split");
+    assertThatThrownBy(() -> gate.decide(tuned, base, evaluation, test, r, ASKED))
+        .hasMessageContaining("the regression set's split 'test'");
+    assertThat(audit).as("nothing decided, nothing audited").doesNotExist();
+    // A trainer cannot even be set up with such a gate.
+    assertThatThrownBy(() -> new GateSetup(dir.resolve("gate.yaml"), evaluation, test))
+        .isInstanceOf(GateRulesException.class)
+        .hasMessageContaining("the regression set's split 'test'");
+    assertThat(PromotionGate.requireNotTest("--gate-split", "dev")).isEqualTo("dev");
+    assertThatThrownBy(() -> PromotionGate.requireNotTest("--gate-split", "Test"))
+        .hasMessageStartingWith("--gate-split 'Test': the gate never decides on the test split");
   }
 
   @Test
