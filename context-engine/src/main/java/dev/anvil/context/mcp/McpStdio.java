@@ -18,7 +18,8 @@ import java.util.concurrent.CountDownLatch;
  * {@link McpTools} over stdio, for local development ({@code anvil mcp --dev --as NAME}): an MCP
  * client starts the process and speaks JSON-RPC on its standard input and output. There is no token
  * on a pipe, so every call runs as the one identity the process was started for, through the same
- * tools, limits and audit as the HTTP endpoint; the audit records it {@code via=mcp-stdio}.
+ * tools, limits and audit as the HTTP endpoint; the audit records it {@code via=mcp-stdio}. Once
+ * that identity's token has expired, every call is refused.
  */
 public final class McpStdio {
   /** The name the engine's MCP servers give in {@code initialize}. */
@@ -73,7 +74,15 @@ public final class McpStdio {
                         tool ->
                             new McpServerFeatures.SyncToolSpecification(
                                 tool,
-                                (exchange, request) -> tools.call(who, "via=mcp-stdio", request)))
+                                (exchange, request) ->
+                                    // Verified once, at start: past its expiry, as over HTTP,
+                                    // the identity opens nothing.
+                                    java.time.Instant.now().isAfter(who.expiresAt())
+                                        ? Replies.error(
+                                            "the token expired at "
+                                                + who.expiresAt()
+                                                + "; start anvil mcp again with a fresh one")
+                                        : tools.call(who, "via=mcp-stdio", request)))
                     .toList())
             .build();
     try {

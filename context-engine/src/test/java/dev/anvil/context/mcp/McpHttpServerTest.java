@@ -296,7 +296,18 @@ class McpHttpServerTest {
 
     // The SDK's client sees the refusal too, before any tool runs.
     assertThatThrownBy(() -> mcp.client(mcp.token("alice", DevTokenIssuer.ENGINE_AUDIENCE)))
-        .hasStackTraceContaining("401");
+        .satisfies(
+            e ->
+                assertThat(
+                        org.assertj.core.util.Throwables.getRootCause(e)
+                                instanceof
+                                io.modelcontextprotocol.client.transport
+                                        .McpHttpClientTransportAuthorizationException
+                                    refused
+                            ? refused.getResponseInfo().statusCode()
+                            : -1)
+                    .as("the client's error: %s", e)
+                    .isEqualTo(401));
     // ... and the right token opens it.
     assertThat(post(mcp.token("alice")).statusCode()).isEqualTo(200);
   }
