@@ -1,15 +1,32 @@
 #!/usr/bin/env bash
 # Installs what the tests need from the system rather than from Maven, so that ./test passes on a
-# fresh machine: today only Debian's python3-onnx, the ONNX reference checker that OnnxExportTest
-# runs under /usr/bin/python3 (an independent check of our exporter; PyPI is out of reach here).
+# fresh machine: Debian's python3-onnx, the ONNX reference checker that OnnxExportTest runs under
+# /usr/bin/python3 (an independent check of our exporter; PyPI is out of reach here); and Node.js
+# with npm, for McpTypeScriptClientTest's agent (the official TypeScript MCP SDK, installed from
+# the lock file in context-engine/src/test/node/mcp-client with npm ci).
 # As root on Debian it installs what is missing with apt-get; anywhere else it fails with one line
 # that says what to install. It never skips: a check that cannot run is a failure.
 set -euo pipefail
 
 missing=()
 /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1 || missing+=(python3-onnx)
+command -v node >/dev/null 2>&1 || missing+=(nodejs)
+command -v npm >/dev/null 2>&1 || missing+=(npm)
 
-[ ${#missing[@]} -eq 0 ] && exit 0
+# The TypeScript MCP SDK, exactly as locked; npm's cache makes a second install offline.
+node_client() {
+  local dir
+  dir="$(dirname "${BASH_SOURCE[0]}")/../context-engine/src/test/node/mcp-client"
+  if [ ! -f "$dir/node_modules/@modelcontextprotocol/sdk/package.json" ]; then
+    echo "system-deps: installing the TypeScript MCP SDK for the tests (npm ci in $dir)" >&2
+    (cd "$dir" && npm ci --prefer-offline --no-audit --no-fund >/dev/null)
+  fi
+}
+
+if [ ${#missing[@]} -eq 0 ]; then
+  node_client
+  exit 0
+fi
 if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
   echo "system-deps: installing ${missing[*]} with apt-get (needed by the tests)" >&2
   export DEBIAN_FRONTEND=noninteractive
@@ -19,6 +36,7 @@ if [ "$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then
     echo "system-deps: python3-onnx installed, but /usr/bin/python3 cannot import onnx" >&2
     exit 1
   }
+  node_client
 else
   echo "system-deps: the tests need ${missing[*]}: run 'sudo apt-get install ${missing[*]}' (Debian) and ./test again" >&2
   exit 1

@@ -154,7 +154,15 @@ final class Identities {
      * (the policies in force, read per token) declares them.
      */
     TokenVerifier verifier(String serverAudience, Supplier<TagSchema> schema) {
-      String aud = audience != null ? audience : serverAudience;
+      return verifierFor(audience != null ? audience : serverAudience, schema);
+    }
+
+    /**
+     * The verifier of the configured issuer for tokens meant for exactly {@code aud} (--audience
+     * aside: a second listener of one server, such as the MCP endpoint, has an audience of its
+     * own).
+     */
+    TokenVerifier verifierFor(String aud, Supplier<TagSchema> schema) {
       String iss = issuer();
       if (dev && iss != null) {
         throw new RbacException(

@@ -14,6 +14,7 @@ import picocli.CommandLine.Command;
     subcommands = {
       DemoCommand.class,
       ServeCommand.class,
+      McpCommand.class,
       IngestCommand.class,
       SearchCommand.class,
       DeleteCommand.class,

@@ -5,8 +5,12 @@ import dev.anvil.context.api.Limits;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.audit.AuditShipper;
 import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.context.grpc.Admission;
 import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.context.ingest.kafka.KafkaIngestor;
+import dev.anvil.context.mcp.McpHttpServer;
+import dev.anvil.context.mcp.McpTools;
+import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.identity.TokenVerifier;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rpc.GrpcServer;
@@ -26,7 +30,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "serve",
     description = {
-      "Serve the context engine over gRPC (health and reflection included).",
+      "Serve the context engine over gRPC (health and reflection included), and MCP with"
+          + " --mcp-port.",
       "Trusts tokens of --issuer, or of the local development issuer with --dev."
     },
     mixinStandardHelpOptions = true)
@@ -37,6 +42,7 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin LimitOptions limits;
   @Mixin KafkaOptions kafka;
   @Mixin ListenOptions listen;
+  @Mixin McpOptions mcp;
 
   @Option(
       names = "--kafka-group",
@@ -78,6 +84,8 @@ final class ServeCommand implements Callable<Integer> {
     ContextEngine engine = engineOptions.open(pack, embedder);
     opened.set(engine);
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
+    // One admission for both listeners: a caller's rate and the searches at once are one budget.
+    Admission admission = new Admission(serverLimits);
     GrpcServer server =
         listen.withHealthPort(
             ContextServer.start(
@@ -88,7 +96,26 @@ final class ServeCommand implements Callable<Integer> {
                 verifier,
                 audit,
                 serverLimits,
+                admission,
                 GlobalOpenTelemetry.get()));
+    McpHttpServer mcpServer = null;
+    if (mcp.enabled()) {
+      String trusted = issuer.dev ? DevTokenIssuer.ISSUER : issuer.issuer();
+      mcpServer =
+          McpHttpServer.start(
+              listen.host,
+              mcp.port,
+              transport,
+              issuer.verifierFor(mcp.audience, () -> opened.get().policies().current().schema()),
+              new McpTools(
+                  engine,
+                  audit,
+                  admission,
+                  serverLimits,
+                  java.time.Clock.systemUTC(),
+                  GlobalOpenTelemetry.get()),
+              mcp.options(trusted));
+    }
     if (listen.policyReload > 0) {
       engine.policies().reloadEvery(java.time.Duration.ofSeconds(listen.policyReload));
     }
@@ -121,10 +148,14 @@ final class ServeCommand implements Callable<Integer> {
     }
     List<KafkaIngestor> consuming = ingestors;
     AuditShipper shipping = shipper;
+    McpHttpServer mcpServing = mcpServer;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
+                  if (mcpServing != null) {
+                    mcpServing.close();
+                  }
                   server.close();
                   consuming.forEach(KafkaIngestor::close); // each drains its queue and commits
                   if (shipping != null) {
@@ -145,6 +176,16 @@ final class ServeCommand implements Callable<Integer> {
             engine.modelId(),
             issuer.dev ? "development issuer" : "issuer " + issuer.issuer(),
             audit.file());
+    if (mcpServer != null) {
+      pack.out()
+          .printf(
+              "anvil: MCP on %s://%s:%d%s (tokens for %s)%n",
+              transport instanceof ServerTransport.Tls ? "https" : "http",
+              listen.host,
+              mcpServer.port(),
+              McpHttpServer.PATH,
+              mcp.audience);
+    }
     pack.out().flush();
     server.awaitTermination();
     return 0;

@@ -45,7 +45,12 @@ final class TokenCommand {
       PolicyPack p = pack.pack();
       Principal who = principal.resolve(p);
       DevTokenIssuer issuer = Identities.devIssuer();
-      pack.out().println(issuer.mint(who, agent, ttl));
+      // --audience names the service the token is for (anvil-mcp for the MCP endpoint).
+      String audience =
+          principal.issuer.audience != null
+              ? principal.issuer.audience
+              : DevTokenIssuer.ENGINE_AUDIENCE;
+      pack.out().println(issuer.mint(who, agent, ttl, audience));
       return 0;
     }
   }

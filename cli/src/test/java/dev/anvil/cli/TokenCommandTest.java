@@ -56,6 +56,27 @@ class TokenCommandTest {
   }
 
   @Test
+  void audienceNamesTheServiceTheTokenIsFor() throws Exception {
+    PolicyCommandTest.Run r =
+        anvil(
+            "token",
+            "mint",
+            "--pack",
+            examplePack().toString(),
+            "--as",
+            "alice",
+            "--audience",
+            "anvil-mcp");
+    assertThat(r.exit()).as(r.err()).isZero();
+    com.nimbusds.jwt.JWTClaimsSet claims =
+        com.nimbusds.jwt.SignedJWT.parse(r.out().strip()).getJWTClaimsSet();
+    assertThat(claims.getAudience()).containsExactly("anvil-mcp");
+    assertThat(com.nimbusds.jwt.SignedJWT.parse(mint("alice")).getJWTClaimsSet().getAudience())
+        .as("the default: the context engine's gRPC service")
+        .containsExactly("anvil-context-engine");
+  }
+
+  @Test
   void aTokenIsNeverTrustedWithoutAnIssuer() {
     String token = mint("alice");
     PolicyCommandTest.Run r =

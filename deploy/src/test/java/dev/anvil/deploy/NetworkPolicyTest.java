@@ -174,6 +174,37 @@ class NetworkPolicyTest {
   }
 
   @Test
+  void theMcpPortIsOpenOnlyWhenEnabledAndOnlyToItsAgents(@TempDir Path dir) {
+    Rendering production = Chart.render(Chart.PRODUCTION_GPU);
+    var evaluator = new NetworkPolicyEvaluator(production.networkPolicies());
+    Pod engine = pod(production.workload("anvil-context-engine"));
+    assertThat(evaluator.ingressAllowed(engine, AGENT, 7072, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(engine, ML_CI, 7072, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(engine, NEIGHBOUR, 7072, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(engine, PROMETHEUS, 7072, "TCP")).isFalse();
+
+    // Without peers of its own: only pods labelled as its clients, not the gRPC port's.
+    Rendering defaults = Chart.render(Chart.values(dir, "contextEngine: {mcp: {enabled: true}}\n"));
+    var unlisted = new NetworkPolicyEvaluator(defaults.networkPolicies());
+    Pod defaultEngine = pod(defaults.workload("anvil-context-engine"));
+    Pod mcpClient = Pod.in(Chart.NAMESPACE, Map.of("anvil.dev/context-engine-mcp-client", "true"));
+    assertThat(unlisted.ingressAllowed(defaultEngine, mcpClient, 7072, "TCP")).isTrue();
+    assertThat(unlisted.ingressAllowed(defaultEngine, ENGINE_CLIENT, 7072, "TCP")).isFalse();
+    assertThat(unlisted.ingressAllowed(defaultEngine, mcpClient, 7070, "TCP")).isFalse();
+
+    Rendering off = Chart.render();
+    Pod offEngine = pod(off.workload("anvil-context-engine"));
+    assertThat(
+            new NetworkPolicyEvaluator(off.networkPolicies())
+                .ingressAllowed(offEngine, mcpClient, 7072, "TCP"))
+        .as("no MCP port unless enabled")
+        .isFalse();
+    assertThat(off.configMap("anvil-context-engine").getData()).doesNotContainKey("ANVIL_MCP_PORT");
+    assertThat(production.configMap("anvil-context-engine").getData())
+        .containsEntry("ANVIL_MCP_PORT", "7072");
+  }
+
+  @Test
   void engineGrpcRuleHasExactlyTheConfiguredPeersAndTheTrainer() {
     Rendering r = Chart.render(Chart.PRODUCTION_GPU);
 

@@ -48,6 +48,12 @@ public final class DevTokenIssuer {
   /** The {@code aud} of tokens for the trainer: a token for one service is refused by the other. */
   public static final String TRAINER_AUDIENCE = "anvil-trainer";
 
+  /**
+   * The {@code aud} of tokens for the context engine's MCP endpoint: an agent's token opens that
+   * endpoint only, and a token for the gRPC service or the trainer does not open it.
+   */
+  public static final String MCP_AUDIENCE = "anvil-mcp";
+
   private final RSAKey key;
   private final Clock clock;
 

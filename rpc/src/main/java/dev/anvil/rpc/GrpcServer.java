@@ -107,14 +107,7 @@ public final class GrpcServer implements AutoCloseable {
     Optional<ServerTls.Reloading> tls = Optional.empty();
     switch (transport) {
       case ServerTransport.Plaintext p -> {
-        if (!p.anyAddress() && !isLoopback(address)) {
-          throw new IllegalArgumentException(
-              "refusing to serve plaintext on "
-                  + host
-                  + ": bearer tokens and documents would cross the network in clear; give a"
-                  + " certificate and key (--tls-cert, --tls-key), or --insecure-plaintext if"
-                  + " something else encrypts the traffic");
-        }
+        p.checkAddress(address);
         credentials = InsecureServerCredentials.create();
       }
       case ServerTransport.Tls t -> {
@@ -160,10 +153,6 @@ public final class GrpcServer implements AutoCloseable {
       health.setStatus(s.bindService().getServiceDescriptor().getName(), ServingStatus.SERVING);
     }
     return new GrpcServer(server, health, tls);
-  }
-
-  private static boolean isLoopback(InetSocketAddress address) {
-    return address.getAddress() != null && address.getAddress().isLoopbackAddress();
   }
 
   /**

@@ -46,25 +46,45 @@ final class ServerTls {
    * re-reading them every {@code tls.reload()}.
    */
   static Reloading open(ServerTransport.Tls tls) {
+    Managers m = managers(tls);
+    TlsServerCredentials.Builder b = TlsServerCredentials.newBuilder().keyManager(m.keys());
+    m.clients()
+        .ifPresent(
+            clients ->
+                b.trustManager(clients)
+                    .clientAuth(
+                        tls.requireClientCertificate()
+                            ? TlsServerCredentials.ClientAuth.REQUIRE
+                            : TlsServerCredentials.ClientAuth.OPTIONAL));
+    return new Reloading(b.build(), m.reloader());
+  }
+
+  /**
+   * The key manager (and the client trust manager, with a client CA) of {@code tls}, kept up to
+   * date with their files by {@code reloader}: what gRPC's credentials and an HTTPS listener's
+   * {@code SSLContext} are both made of.
+   */
+  record Managers(
+      AdvancedTlsX509KeyManager keys,
+      java.util.Optional<AdvancedTlsX509TrustManager> clients,
+      ScheduledExecutorService reloader) {}
+
+  /** Reads the files once and schedules their re-reading: see {@link #open}. */
+  static Managers managers(ServerTransport.Tls tls) {
     AdvancedTlsX509KeyManager keys = new AdvancedTlsX509KeyManager();
     Identity identity = new Identity(tls.certificateChain(), tls.privateKey(), keys);
-    TlsServerCredentials.Builder b = TlsServerCredentials.newBuilder().keyManager(keys);
+    AdvancedTlsX509TrustManager clients = null;
     Trust trust = null;
     try {
       identity.load();
       if (tls.clientCa().isPresent()) {
-        AdvancedTlsX509TrustManager clients =
+        clients =
             AdvancedTlsX509TrustManager.newBuilder()
                 .setVerification(
                     AdvancedTlsX509TrustManager.Verification.CERTIFICATE_ONLY_VERIFICATION)
                 .build();
         trust = new Trust(tls.clientCa().get(), clients);
         trust.load();
-        b.trustManager(clients)
-            .clientAuth(
-                tls.requireClientCertificate()
-                    ? TlsServerCredentials.ClientAuth.REQUIRE
-                    : TlsServerCredentials.ClientAuth.OPTIONAL);
       }
     } catch (IOException | GeneralSecurityException e) {
       throw new UncheckedIOException(
@@ -89,7 +109,7 @@ final class ServerTls {
     if (trust != null) {
       reloader.scheduleWithFixedDelay(trust::reload, period, period, TimeUnit.MILLISECONDS);
     }
-    return new Reloading(b.build(), reloader);
+    return new Managers(keys, java.util.Optional.ofNullable(clients), reloader);
   }
 
   /** The certificate chain and key, loaded when their bytes change. */

@@ -15,7 +15,26 @@ public sealed interface ServerTransport {
    * refused unless {@code anyAddress} says the operator asked for it ({@code --insecure-plaintext},
    * e.g. behind a mesh that encrypts).
    */
-  record Plaintext(boolean anyAddress) implements ServerTransport {}
+  record Plaintext(boolean anyAddress) implements ServerTransport {
+    /**
+     * Checks that this transport may listen on {@code address}: every listener of Anvil (gRPC, the
+     * MCP endpoint) refuses the same way.
+     *
+     * @throws IllegalArgumentException for an address other than loopback, unless {@code
+     *     anyAddress}
+     */
+    public void checkAddress(java.net.InetSocketAddress address) {
+      boolean loopback = address.getAddress() != null && address.getAddress().isLoopbackAddress();
+      if (!anyAddress && !loopback) {
+        throw new IllegalArgumentException(
+            "refusing to serve plaintext on "
+                + address.getHostString()
+                + ": bearer tokens and documents would cross the network in clear; give a"
+                + " certificate and key (--tls-cert, --tls-key), or --insecure-plaintext if"
+                + " something else encrypts the traffic");
+      }
+    }
+  }
 
   /**
    * TLS (1.3, or 1.2) from PEM files, re-read every {@code reload} when they change, so a rotated

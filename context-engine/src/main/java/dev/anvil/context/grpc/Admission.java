@@ -10,11 +10,20 @@ import java.util.function.LongSupplier;
  * Whether a call may start now: each caller's rate (a token bucket per principal, {@link
  * CallerRates}), and how many searches and ingest batches the server runs at once. An overload is
  * answered at once with RESOURCE_EXHAUSTED naming the limit, never queued until memory runs out.
+ *
+ * <p>One instance serves every transport of a server (gRPC and the MCP endpoint), so a caller's
+ * rate and the server's concurrency are one budget, whichever protocol a call arrives by.
+ * Thread-safe.
  */
-final class Admission {
+public final class Admission {
   private final ConcurrencyLimit searches;
   private final ConcurrencyLimit ingests;
   private final CallerRates rates;
+
+  /** Admission under {@code limits}, on the system's monotonic clock. */
+  public Admission(Limits limits) {
+    this(limits, System::nanoTime);
+  }
 
   Admission(Limits limits, LongSupplier nanos) {
     this.searches =
@@ -30,12 +39,16 @@ final class Admission {
    *
    * @throws StatusRuntimeException RESOURCE_EXHAUSTED past the caller's rate
    */
-  void rate(String subject) {
+  public void rate(String subject) {
     rates.take(subject);
   }
 
-  /** A search slot, or RESOURCE_EXHAUSTED when the server runs its most already. */
-  ConcurrencyLimit.Slot search() {
+  /**
+   * A search slot, or RESOURCE_EXHAUSTED when the server runs its most already.
+   *
+   * @throws StatusRuntimeException RESOURCE_EXHAUSTED naming max-concurrent-searches
+   */
+  public ConcurrencyLimit.Slot search() {
     return searches.enter();
   }
 

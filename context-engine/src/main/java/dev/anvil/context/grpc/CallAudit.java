@@ -18,14 +18,17 @@ import java.util.List;
 /**
  * What the engine's service records of each call in the audit log: who (subject, user, agent, the
  * client certificate under mTLS), what, on which documents, under which policy and model, and how
- * it ended. Writes are recorded by the engine itself, through {@link #writes}.
+ * it ended. Writes are recorded by the engine itself, through {@link #writes}. The MCP endpoint
+ * records its tool calls here too, in the same words (action, status code names), with where they
+ * came from in the record's detail. Thread-safe.
  */
-final class CallAudit {
+public final class CallAudit {
   private final ContextEngine engine;
   private final AuditLog log;
   private final Clock clock;
 
-  CallAudit(ContextEngine engine, AuditLog log, Clock clock) {
+  /** Records the calls answered by {@code engine} in {@code log}, timed by {@code clock}. */
+  public CallAudit(ContextEngine engine, AuditLog log, Clock clock) {
     this.engine = engine;
     this.log = log;
     this.clock = clock;
@@ -80,6 +83,25 @@ final class CallAudit {
       String policyVersion,
       String modelId,
       String status) {
+    record(who, action, digest, ids, policyVersion, modelId, status, clientCertificate());
+  }
+
+  /**
+   * Records a call answered by {@code modelId}, with {@code detail} (e.g. the transport it came
+   * by), and returns once the record is on disk.
+   *
+   * @param status the status code name, as gRPC names it ({@code OK}, {@code NOT_FOUND}, ...)
+   * @throws java.io.UncheckedIOException if the record cannot be made durable (the call must fail)
+   */
+  public void record(
+      Identity who,
+      String action,
+      String digest,
+      List<String> ids,
+      String policyVersion,
+      String modelId,
+      String status,
+      String detail) {
     log.append(
         new AuditEvent(
             clock.instant(),
@@ -92,11 +114,11 @@ final class CallAudit {
             policyVersion,
             modelId,
             status,
-            clientCertificate()));
+            detail));
   }
 
   /** A query as the audit keeps it: its SHA-256, never its text. */
-  static String digest(String query) {
+  public static String digest(String query) {
     try {
       return "sha256:"
           + HexFormat.of()

@@ -53,10 +53,19 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
 
   /** The service, holding each request and caller to {@code limits}. */
   public ContextGrpcService(ContextEngine engine, AuditLog audit, Clock clock, Limits limits) {
+    this(engine, audit, clock, limits, new Admission(limits));
+  }
+
+  /**
+   * The service, holding each request to {@code limits} and each caller to {@code admission}
+   * (shared with the server's other transports).
+   */
+  public ContextGrpcService(
+      ContextEngine engine, AuditLog audit, Clock clock, Limits limits, Admission admission) {
     this.engine = engine;
     this.calls = new CallAudit(engine, audit, clock);
     this.limits = limits;
-    this.admission = new Admission(limits, System::nanoTime);
+    this.admission = admission;
     this.pacing = new IngestPacing(limits, System::nanoTime);
   }
 

@@ -67,6 +67,25 @@ public final class ContextServer {
       AuditLog audit,
       Limits limits,
       OpenTelemetry otel) {
+    return start(
+        host, port, transport, engine, verifier, audit, limits, new Admission(limits), otel);
+  }
+
+  /**
+   * {@link #start(String, int, ServerTransport, ContextEngine, TokenVerifier, AuditLog, Limits,
+   * OpenTelemetry)} admitting calls through {@code admission}, which the server's MCP endpoint
+   * shares: one rate per caller and one concurrency budget, whichever protocol a call uses.
+   */
+  public static GrpcServer start(
+      String host,
+      int port,
+      ServerTransport transport,
+      ContextEngine engine,
+      TokenVerifier verifier,
+      AuditLog audit,
+      Limits limits,
+      Admission admission,
+      OpenTelemetry otel) {
     try {
       return GrpcServer.start(
           host,
@@ -74,7 +93,7 @@ public final class ContextServer {
           transport,
           verifier,
           otel,
-          List.of(new ContextGrpcService(engine, audit, Clock.systemUTC(), limits)),
+          List.of(new ContextGrpcService(engine, audit, Clock.systemUTC(), limits, admission)),
           MAX_MESSAGE_BYTES);
     } catch (UncheckedIOException e) {
       throw new ContextException(e.getMessage(), e);

@@ -12,13 +12,17 @@ import io.grpc.StatusRuntimeException;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
-/** The one place where exceptions become gRPC statuses. Clients branch on the code. */
-final class GrpcErrors {
+/**
+ * The one place where exceptions become gRPC statuses. Clients branch on the code. The MCP endpoint
+ * turns the same statuses into its tool errors, so both say the same thing.
+ */
+public final class GrpcErrors {
   private static final Logger LOG = LoggerFactory.getLogger(GrpcErrors.class);
 
   private GrpcErrors() {}
 
-  static StatusRuntimeException toStatus(Throwable e) {
+  /** The status of a failed call: the caller's fault named, anything else INTERNAL and logged. */
+  public static StatusRuntimeException toStatus(Throwable e) {
     return switch (e) {
       case StatusRuntimeException s -> s;
       case InvalidRequestException r ->
