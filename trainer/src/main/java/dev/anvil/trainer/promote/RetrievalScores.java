@@ -26,14 +26,19 @@ public final class RetrievalScores {
   /** Each of {@link #METRICS}, averaged over the set's queries (0 for a set without any). */
   public static SortedMap<String, Double> of(EncoderModel model, BeirDataset set) {
     List<String> ids = set.corpus().stream().map(BeirDataset.Doc::id).toList();
+    // Each side with the model's own prompt (bge asks its instruction before queries only).
     float[][] corpus =
         model.embed(
             set.corpus().stream()
-                .map(d -> d.title().isEmpty() ? d.text() : d.title() + "\n" + d.text())
+                .map(
+                    d ->
+                        model.document(
+                            d.title().isEmpty() ? d.text() : d.title() + "\n" + d.text()))
                 .toList(),
             32);
     List<String> qids = new ArrayList<>(set.queries().keySet());
-    float[][] queries = model.embed(qids.stream().map(set.queries()::get).toList(), 32);
+    float[][] queries =
+        model.embed(qids.stream().map(set.queries()::get).map(model::query).toList(), 32);
     double ndcg10 = 0;
     double recall10 = 0;
     double recall100 = 0;
