@@ -144,7 +144,7 @@ public final class SciFactFineTune {
   }
 
   /** Writes one (query, positive) line per judged document of {@code set}; returns how many. */
-  private static int writePairs(BeirDataset set, Path file) throws java.io.IOException {
+  static int writePairs(BeirDataset set, Path file) throws java.io.IOException {
     Map<String, BeirDataset.Doc> docs = new HashMap<>();
     set.corpus().forEach(d -> docs.put(d.id(), d));
     // Tagged as the data set would be in Anvil: public research abstracts.
