@@ -53,10 +53,19 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
 
   /** The service, holding each request and caller to {@code limits}. */
   public ContextGrpcService(ContextEngine engine, AuditLog audit, Clock clock, Limits limits) {
+    this(
+        engine,
+        new CallAudit(engine, audit, clock),
+        limits,
+        new Admission(limits, System::nanoTime));
+  }
+
+  /** The service sharing its audit and admission (callers' rates) with the engine's others. */
+  ContextGrpcService(ContextEngine engine, CallAudit calls, Limits limits, Admission admission) {
     this.engine = engine;
-    this.calls = new CallAudit(engine, audit, clock);
+    this.calls = calls;
     this.limits = limits;
-    this.admission = new Admission(limits, System::nanoTime);
+    this.admission = admission;
     this.pacing = new IngestPacing(limits, System::nanoTime);
   }
 
