@@ -7,10 +7,15 @@ import dev.anvil.context.audit.AuditShipper;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.context.ingest.kafka.KafkaIngestor;
+import dev.anvil.context.judging.EngineCorpus;
 import dev.anvil.identity.TokenVerifier;
+import dev.anvil.judge.Judging;
+import dev.anvil.judge.kafka.KafkaJudgmentEvents;
+import dev.anvil.judge.kafka.OutboxPublisher;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.rpc.ServerTransport;
+import dev.anvil.store.Store;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -37,6 +42,14 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin LimitOptions limits;
   @Mixin KafkaOptions kafka;
   @Mixin ListenOptions listen;
+  @Mixin StoreOptions storeOptions;
+
+  @Option(
+      names = "--judgments-topic",
+      paramLabel = "TOPIC",
+      defaultValue = "anvil.judgments",
+      description = "With --kafka, judgments also go to this topic (default: ${DEFAULT-VALUE}).")
+  String judgmentsTopic;
 
   @Option(
       names = "--kafka-group",
@@ -78,6 +91,16 @@ final class ServeCommand implements Callable<Integer> {
     ContextEngine engine = engineOptions.open(pack, embedder);
     opened.set(engine);
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
+    // Judgments live in the store; with Kafka, its outbox is published to the judgments topic.
+    Store store = storeOptions.open();
+    Judging judging =
+        Judging.open(store, new EngineCorpus(engine), java.time.Clock.systemUTC(), kafka.enabled());
+    KafkaJudgmentEvents judgmentEvents =
+        kafka.enabled() ? new KafkaJudgmentEvents(kafka.client(), judgmentsTopic) : null;
+    OutboxPublisher judgments =
+        judgmentEvents != null
+            ? OutboxPublisher.start(store, judgmentEvents, java.time.Duration.ofMillis(200))
+            : null;
     GrpcServer server =
         listen.withHealthPort(
             ContextServer.start(
@@ -88,7 +111,8 @@ final class ServeCommand implements Callable<Integer> {
                 verifier,
                 audit,
                 serverLimits,
-                GlobalOpenTelemetry.get()));
+                GlobalOpenTelemetry.get(),
+                java.util.Optional.of(judging)));
     if (listen.policyReload > 0) {
       engine.policies().reloadEvery(java.time.Duration.ofSeconds(listen.policyReload));
     }
@@ -130,6 +154,11 @@ final class ServeCommand implements Callable<Integer> {
                   if (shipping != null) {
                     shipping.close();
                   }
+                  if (judgments != null) {
+                    judgments.close();
+                    judgmentEvents.close();
+                  }
+                  store.close();
                   engine.close(); // commits the index
                   audit.close();
                   embedder.close();
