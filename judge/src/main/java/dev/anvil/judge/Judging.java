@@ -2,7 +2,6 @@ package dev.anvil.judge;
 
 import dev.anvil.judge.internal.Events;
 import dev.anvil.judge.internal.Ids;
-import dev.anvil.judge.internal.ItemScorer;
 import dev.anvil.judge.internal.JudgmentRows;
 import dev.anvil.judge.internal.JudgmentRows.Adjudication;
 import dev.anvil.judge.internal.Outbox;
@@ -10,8 +9,6 @@ import dev.anvil.judge.internal.QueueOrder;
 import dev.anvil.judge.internal.TaskRows;
 import dev.anvil.judge.internal.TaskState;
 import dev.anvil.judge.spi.Corpus;
-import dev.anvil.judge.spi.CorpusChunk;
-import dev.anvil.judge.spi.Rankings;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.Decision;
 import dev.anvil.rbac.PolicySet;
@@ -103,53 +100,21 @@ public final class Judging {
     if (set.decide(creator, Action.SUBMIT) instanceof Decision.Deny d) {
       throw new DeniedException("creating a judging task needs submit: denied by " + d.policy());
     }
-    List<ItemScorer.QueryRankings> ranked = new ArrayList<>();
-    String model = "";
-    String version = set.version();
-    for (int q = 0; q < spec.queries().size(); q++) {
-      Rankings r = corpus.rank(creator, spec.queries().get(q), spec.depth());
-      ranked.add(new ItemScorer.QueryRankings(q, r));
-      model = r.modelId();
-      version = r.policyVersion();
-    }
-    Task task =
-        new Task(
-            spec.id(),
-            spec.name(),
-            spec.queries(),
-            spec.overlap(),
-            spec.adjudicatorRole(),
-            creator.subject(),
-            model,
-            version,
-            0,
-            now());
-    List<TaskRows.NewItem> items = new ArrayList<>();
-    for (ItemScorer.Scored s : ItemScorer.score(ranked, spec.depth())) {
-      CorpusChunk c = s.chunk();
-      Item item =
-          new Item(
-              Ids.random("it-"),
-              task.id(),
-              spec.queries().get(s.queryNo()),
-              c.documentId(),
-              c.chunk(),
-              c.version(),
-              sha256(c.text()),
-              c.tags(),
-              s.rankFused(),
-              s.ranks(),
-              s.value(),
-              model,
-              version);
-      items.add(new TaskRows.NewItem(s.queryNo(), item));
-    }
+    TaskPool pool = TaskPool.rank(corpus, creator, spec, set.version(), now());
+    Task task = pool.task();
     tx(
         c -> {
           if (TaskRows.task(c, task.id()).isPresent()) {
             throw new ConflictException("task id '" + task.id() + "' is taken");
           }
-          TaskRows.insert(c, task, items);
+          try {
+            TaskRows.insert(c, task, pool.items());
+          } catch (SQLException e) {
+            if (Store.isUniqueViolation(e)) { // another creator took the id meanwhile
+              throw new ConflictException("task id '" + task.id() + "' is taken");
+            }
+            throw e;
+          }
           return null;
         });
     return tx(c -> TaskRows.task(c, task.id()).orElseThrow());
