@@ -34,8 +34,11 @@ final class AnvilRules {
     MODULES.put("eval", Set.of());
     MODULES.put("identity", Set.of("rbac"));
     MODULES.put("devkafka", Set.of());
+    MODULES.put("store", Set.of());
+    MODULES.put("judge", Set.of("rbac", "store", "events"));
     MODULES.put("rpc", Set.of("rbac", "identity"));
-    MODULES.put("context", Set.of("rbac", "identity", "rpc", "events", "modelcard"));
+    MODULES.put(
+        "context", Set.of("rbac", "identity", "rpc", "events", "modelcard", "store", "judge"));
     MODULES.put("trainer", Set.of("rbac", "identity", "rpc", "events", "modelcard", "eval"));
     MODULES.put(
         "cli",
@@ -47,6 +50,8 @@ final class AnvilRules {
             "modelcard",
             "eval",
             "devkafka",
+            "store",
+            "judge",
             "context",
             "trainer"));
     // The load test starts a TLS listener and clients: whole-system benchmarks use rpc too. The

@@ -26,6 +26,7 @@ import picocli.CommandLine.Command;
       LoginCommand.class,
       KafkaBrokerCommand.class,
       AuditCommand.class,
+      JudgeCommand.class,
       CommandLine.HelpCommand.class
     })
 public final class Main {
@@ -76,6 +77,8 @@ public final class Main {
             return USAGE;
           }
           if (e instanceof dev.anvil.trainer.service.TrainerException
+              || e instanceof dev.anvil.judge.JudgeException
+              || e instanceof dev.anvil.store.StoreException
               || e instanceof io.grpc.StatusRuntimeException) {
             // A refusal (by policy, of a bad request) or a server that cannot be reached.
             commandLine.getErr().println("anvil: " + e.getMessage());

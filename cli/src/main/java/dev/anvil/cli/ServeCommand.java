@@ -8,13 +8,18 @@ import dev.anvil.context.embed.OnnxEmbedder;
 import dev.anvil.context.grpc.Admission;
 import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.context.ingest.kafka.KafkaIngestor;
+import dev.anvil.context.judging.EngineCorpus;
 import dev.anvil.context.mcp.McpHttpServer;
 import dev.anvil.context.mcp.McpTools;
 import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.identity.TokenVerifier;
+import dev.anvil.judge.Judging;
+import dev.anvil.judge.kafka.KafkaJudgmentEvents;
+import dev.anvil.judge.kafka.OutboxPublisher;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.rpc.ServerTransport;
+import dev.anvil.store.Store;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import java.net.InetAddress;
 import java.net.UnknownHostException;
@@ -43,6 +48,14 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin KafkaOptions kafka;
   @Mixin ListenOptions listen;
   @Mixin McpOptions mcp;
+  @Mixin StoreOptions storeOptions;
+
+  @Option(
+      names = "--judgments-topic",
+      paramLabel = "TOPIC",
+      defaultValue = "anvil.judgments",
+      description = "With --kafka, judgments also go to this topic (default: ${DEFAULT-VALUE}).")
+  String judgmentsTopic;
 
   @Option(
       names = "--kafka-group",
@@ -86,6 +99,16 @@ final class ServeCommand implements Callable<Integer> {
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
     // One admission for both listeners: a caller's rate and the searches at once are one budget.
     Admission admission = new Admission(serverLimits);
+    // Judgments live in the store; with Kafka, its outbox is published to the judgments topic.
+    Store store = storeOptions.open();
+    Judging judging =
+        Judging.open(store, new EngineCorpus(engine), java.time.Clock.systemUTC(), kafka.enabled());
+    KafkaJudgmentEvents judgmentEvents =
+        kafka.enabled() ? new KafkaJudgmentEvents(kafka.client(), judgmentsTopic) : null;
+    OutboxPublisher judgments =
+        judgmentEvents != null
+            ? OutboxPublisher.start(store, judgmentEvents, java.time.Duration.ofMillis(200))
+            : null;
     GrpcServer server =
         listen.withHealthPort(
             ContextServer.start(
@@ -97,7 +120,8 @@ final class ServeCommand implements Callable<Integer> {
                 audit,
                 serverLimits,
                 admission,
-                GlobalOpenTelemetry.get()));
+                GlobalOpenTelemetry.get(),
+                java.util.Optional.of(judging)));
     McpHttpServer mcpServer = null;
     if (mcp.enabled()) {
       String trusted = issuer.dev ? DevTokenIssuer.ISSUER : issuer.issuer();
@@ -161,6 +185,11 @@ final class ServeCommand implements Callable<Integer> {
                   if (shipping != null) {
                     shipping.close();
                   }
+                  if (judgments != null) {
+                    judgments.close();
+                    judgmentEvents.close();
+                  }
+                  store.close();
                   engine.close(); // commits the index
                   audit.close();
                   embedder.close();

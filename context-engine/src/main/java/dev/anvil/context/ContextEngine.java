@@ -8,6 +8,7 @@ import dev.anvil.context.api.DeleteOutcome;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.api.InvalidRequestException;
+import dev.anvil.context.api.Ranked;
 import dev.anvil.context.api.SearchCancelledException;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
@@ -290,6 +291,19 @@ public final class ContextEngine implements AutoCloseable {
         "anvil.corpus",
         () ->
             searcher.corpus(indexes.serving(), principal, tags, afterId, max, cancellation, sink));
+  }
+
+  /**
+   * Each retriever's own ranking of {@code query} (first {@code depth} chunks, raw scores), within
+   * what {@code principal} may read: what judgments value results by.
+   */
+  public Ranked rankings(Principal principal, String query, int depth) {
+    if (depth < 1 || depth > SearchRequest.MAX_TOP_K) {
+      throw new InvalidRequestException(
+          "depth", "expected 1 to " + SearchRequest.MAX_TOP_K + ", was " + depth);
+    }
+    return telemetry.span(
+        "anvil.rankings", () -> searcher.rankings(indexes.serving(), principal, query, depth));
   }
 
   /** Deletes a document as {@code principal}, who needs the {@code delete} permission on it. */

@@ -31,6 +31,12 @@ public enum Action {
    * break-glass, audited apart). On the model's lineage; {@code PROMOTE} is needed as well.
    */
   OVERRIDE_GATE,
+  /**
+   * Judge a search result: label how relevant a chunk is to a query, or adjudicate the labels of
+   * others. Decided on the chunk's tags; {@code READ} is needed as well (no one judges what they
+   * may not see).
+   */
+  JUDGE,
   /** Administer Anvil: see and cancel every job. */
   ADMIN;
 

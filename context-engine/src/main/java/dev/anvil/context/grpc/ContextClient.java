@@ -59,6 +59,14 @@ public final class ContextClient implements AutoCloseable {
             io.opentelemetry.api.GlobalOpenTelemetry.get()));
   }
 
+  /**
+   * The server's {@code JudgmentService}, on this client's channel, token and deadline: throws
+   * {@link io.grpc.StatusRuntimeException} with the status on failure.
+   */
+  public dev.anvil.context.grpc.v1.JudgmentServiceGrpc.JudgmentServiceBlockingStub judgments() {
+    return client.stub(dev.anvil.context.grpc.v1.JudgmentServiceGrpc::newBlockingStub);
+  }
+
   private ContextServiceGrpc.ContextServiceBlockingStub blocking() {
     return client.stub(ContextServiceGrpc::newBlockingStub);
   }

@@ -62,8 +62,13 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
    */
   public ContextGrpcService(
       ContextEngine engine, AuditLog audit, Clock clock, Limits limits, Admission admission) {
+    this(engine, new CallAudit(engine, audit, clock), limits, admission);
+  }
+
+  /** The service sharing its audit and admission (callers' rates) with the engine's others. */
+  ContextGrpcService(ContextEngine engine, CallAudit calls, Limits limits, Admission admission) {
     this.engine = engine;
-    this.calls = new CallAudit(engine, audit, clock);
+    this.calls = calls;
     this.limits = limits;
     this.admission = admission;
     this.pacing = new IngestPacing(limits, System::nanoTime);

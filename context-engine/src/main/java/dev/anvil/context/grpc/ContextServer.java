@@ -86,15 +86,41 @@ public final class ContextServer {
       Limits limits,
       Admission admission,
       OpenTelemetry otel) {
+    return start(
+        host,
+        port,
+        transport,
+        engine,
+        verifier,
+        audit,
+        limits,
+        admission,
+        otel,
+        java.util.Optional.empty());
+  }
+
+  /**
+   * Starts a server that also serves {@code JudgmentService} over {@code judging}, with the same
+   * authentication, per-caller rates (through {@code admission}) and audit log as the engine's own
+   * calls.
+   */
+  public static GrpcServer start(
+      String host,
+      int port,
+      ServerTransport transport,
+      ContextEngine engine,
+      TokenVerifier verifier,
+      AuditLog audit,
+      Limits limits,
+      Admission admission,
+      OpenTelemetry otel,
+      java.util.Optional<dev.anvil.judge.Judging> judging) {
+    CallAudit calls = new CallAudit(engine, audit, Clock.systemUTC());
+    List<io.grpc.BindableService> services = new java.util.ArrayList<>();
+    services.add(new ContextGrpcService(engine, calls, limits, admission));
+    judging.ifPresent(j -> services.add(new JudgmentGrpcService(j, calls, admission)));
     try {
-      return GrpcServer.start(
-          host,
-          port,
-          transport,
-          verifier,
-          otel,
-          List.of(new ContextGrpcService(engine, audit, Clock.systemUTC(), limits, admission)),
-          MAX_MESSAGE_BYTES);
+      return GrpcServer.start(host, port, transport, verifier, otel, services, MAX_MESSAGE_BYTES);
     } catch (UncheckedIOException e) {
       throw new ContextException(e.getMessage(), e);
     }

@@ -36,6 +36,20 @@ public final class GrpcErrors {
       case ModelNotFoundException n ->
           Status.NOT_FOUND.withDescription(n.getMessage()).asRuntimeException();
       case SearchCancelledException c -> stopped();
+      case dev.anvil.judge.InvalidJudgmentException j ->
+          Status.INVALID_ARGUMENT.withDescription(j.getMessage()).asRuntimeException();
+      case dev.anvil.judge.NotFoundException n ->
+          Status.NOT_FOUND.withDescription(n.getMessage()).asRuntimeException();
+      case dev.anvil.judge.DeniedException d ->
+          Status.PERMISSION_DENIED.withDescription(d.getMessage()).asRuntimeException();
+      case dev.anvil.judge.ConflictException c ->
+          Status.FAILED_PRECONDITION.withDescription(c.getMessage()).asRuntimeException();
+      case dev.anvil.store.RetriableStoreException r -> {
+        LOG.warn("store unavailable: {}", r.getMessage());
+        yield Status.UNAVAILABLE
+            .withDescription("the store is unavailable; retry")
+            .asRuntimeException();
+      }
       default -> {
         LOG.error("internal error", e);
         yield Status.INTERNAL

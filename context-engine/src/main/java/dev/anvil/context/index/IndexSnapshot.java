@@ -11,7 +11,11 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.KnnVectorValues;
+import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.QueryTimeout;
+import org.apache.lucene.index.ReaderUtil;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
@@ -65,17 +69,23 @@ public final class IndexSnapshot {
    * a lower bound above (Lucene's block-max scoring stops counting there).
    *
    * @param docs the snapshot's chunk numbers, best first
+   * @param scores their raw scores (BM25, or the vector similarity), in the same order
    * @param visible matches of the query within the filter
    * @param exact whether {@code visible} is exact
    */
-  public record Ranked(int[] docs, long visible, boolean exact) {
+  public record Ranked(int[] docs, float[] scores, long visible, boolean exact) {
     static Ranked of(TopDocs top) {
       int[] docs = new int[top.scoreDocs.length];
+      float[] scores = new float[docs.length];
       for (int i = 0; i < docs.length; i++) {
         docs[i] = top.scoreDocs[i].doc;
+        scores[i] = top.scoreDocs[i].score;
       }
       return new Ranked(
-          docs, top.totalHits.value(), top.totalHits.relation() == TotalHits.Relation.EQUAL_TO);
+          docs,
+          scores,
+          top.totalHits.value(),
+          top.totalHits.relation() == TotalHits.Relation.EQUAL_TO);
     }
   }
 
@@ -143,6 +153,22 @@ public final class IndexSnapshot {
       stored = searcher.storedFields();
     }
     return LuceneIndex.read(stored, doc, schema);
+  }
+
+  /**
+   * The stored vector of a chunk named by a ranking of this snapshot (unit length); empty if it has
+   * none.
+   */
+  public float[] vector(int doc) throws IOException {
+    List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+    LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
+    FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexFields.VECTOR);
+    if (values == null) {
+      return new float[0];
+    }
+    KnnVectorValues.DocIndexIterator it = values.iterator();
+    int local = doc - leaf.docBase;
+    return it.advance(local) == local ? values.vectorValue(it.index()).clone() : new float[0];
   }
 
   /** Every chunk of a document, in order; empty if it is not indexed. */

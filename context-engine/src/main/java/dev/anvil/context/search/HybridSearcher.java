@@ -3,6 +3,7 @@ package dev.anvil.context.search;
 import dev.anvil.context.api.Cancellation;
 import dev.anvil.context.api.CorpusPage;
 import dev.anvil.context.api.InvalidRequestException;
+import dev.anvil.context.api.Ranked;
 import dev.anvil.context.api.SearchCancelledException;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
@@ -172,6 +173,66 @@ public final class HybridSearcher {
       hits.add(hit(c, f.score(), permittedBy.get()));
     }
     return hits;
+  }
+
+  /**
+   * Each retriever's first {@code depth} chunks for {@code query}, with raw scores, within what
+   * {@code principal} may read (the compiled {@code read} filter inside both, and each chunk
+   * decided once more, as in search), and the fused order.
+   */
+  public Ranked rankings(Slot slot, Principal principal, String query, int depth) {
+    Embedder embedder = slot.embedder();
+    PolicySet set = policies.current();
+    Filter filter = set.compile(principal, Action.READ).filter();
+    float[] vector = embedder.embedQuery(query);
+    return slot.index()
+        .withSnapshot(
+            s -> {
+              Map<String, List<Ranked.Scored>> retrievers = new java.util.LinkedHashMap<>();
+              Map<String, Ranked.Chunk> chunks = new java.util.LinkedHashMap<>();
+              List<int[]> lists = new ArrayList<>();
+              Optional<IndexSnapshot.Ranked> bm25 = s.bm25(query, filter, depth);
+              IndexSnapshot.Ranked knn = s.knn(vector, filter, depth);
+              Map<Integer, String> keys = new java.util.HashMap<>();
+              if (bm25.isPresent()) {
+                lists.add(collect("bm25", bm25.get(), s, set, principal, retrievers, chunks, keys));
+              }
+              lists.add(collect("dense", knn, s, set, principal, retrievers, chunks, keys));
+              List<String> fused = Rrf.fuse(lists).stream().map(f -> keys.get(f.doc())).toList();
+              return new Ranked(fused, retrievers, chunks, embedder.modelId(), set.version());
+            });
+  }
+
+  /** One retriever's readable chunks, recorded; returns their chunk numbers for fusion. */
+  private int[] collect(
+      String name,
+      IndexSnapshot.Ranked ranked,
+      IndexSnapshot s,
+      PolicySet set,
+      Principal principal,
+      Map<String, List<Ranked.Scored>> retrievers,
+      Map<String, Ranked.Chunk> chunks,
+      Map<Integer, String> keys)
+      throws IOException {
+    List<Ranked.Scored> out = new ArrayList<>();
+    List<Integer> docs = new ArrayList<>();
+    for (int i = 0; i < ranked.docs().length; i++) {
+      int doc = ranked.docs()[i];
+      ChunkRecord c = s.read(doc, set.schema());
+      Optional<List<String>> by = permittedBy(set, principal, Action.READ, c);
+      if (by.isEmpty()) {
+        continue;
+      }
+      String key = Ranked.key(c.id(), c.chunk());
+      keys.put(doc, key);
+      if (!chunks.containsKey(key)) {
+        chunks.put(key, new Ranked.Chunk(hit(c, 1.0, by.get()), s.vector(doc)));
+      }
+      out.add(new Ranked.Scored(key, ranked.scores()[i]));
+      docs.add(doc);
+    }
+    retrievers.put(name, out);
+    return docs.stream().mapToInt(Integer::intValue).toArray();
   }
 
   /**

@@ -1,0 +1,2 @@
+/** The store's internals: the migrator. Not API. */
+package dev.anvil.store.internal;
