@@ -2,9 +2,12 @@ package dev.anvil.context.index;
 
 import dev.anvil.context.api.Cancellation;
 import dev.anvil.context.api.SearchCancelledException;
+import dev.anvil.rbac.diff.Breakdown;
+import dev.anvil.rbac.diff.DiffIndex;
 import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.schema.TagSchema;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -134,6 +137,24 @@ public final class IndexSnapshot {
             q.build(), max, new Sort(new SortField(IndexFields.ID, SortField.Type.STRING)));
     stop.check();
     return Ranked.of(top).docs();
+  }
+
+  /**
+   * This snapshot as the index of a policy diff: each filter is one query (not cached: a diff's
+   * filters are one-offs) whose matching chunks are counted by document over their tags' doc
+   * values. Stops, with {@link SearchCancelledException}, once the cancellation fires.
+   */
+  public DiffIndex diffIndex() {
+    return (filter, tags, samples) -> {
+      try {
+        Breakdown b =
+            searcher.search(LuceneFilters.toUncachedQuery(filter), new TagBreakdown(tags, samples));
+        stop.check();
+        return b;
+      } catch (IOException e) {
+        throw new UncheckedIOException("counting a policy diff failed", e);
+      }
+    };
   }
 
   /** Reads a chunk named by a ranking of this snapshot. */
