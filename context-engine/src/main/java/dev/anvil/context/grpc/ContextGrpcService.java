@@ -4,7 +4,6 @@ import dev.anvil.context.ContextEngine;
 import dev.anvil.context.admin.PolicyReview;
 import dev.anvil.context.api.CorpusPage;
 import dev.anvil.context.api.Document;
-import dev.anvil.context.api.InvalidRequestException;
 import dev.anvil.context.api.Limits;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchResponse;
@@ -28,7 +27,6 @@ import dev.anvil.context.grpc.v1.SwitchModelRequest;
 import dev.anvil.identity.Identity;
 import dev.anvil.rbac.diff.DiffReport;
 import dev.anvil.rbac.input.PolicyLoadException;
-import dev.anvil.rbac.input.RbacException;
 import dev.anvil.rpc.AuthInterceptor;
 import dev.anvil.rpc.ConcurrencyLimit;
 import io.grpc.Context;
@@ -306,8 +304,6 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
                 proposal.subjects(),
                 proposal.options(),
                 Context.current()::isCancelled);
-      } catch (RbacException e) {
-        throw new InvalidRequestException("by_tags", e.getMessage()); // an option the schema lacks
       }
       // The audit names the proposal by version, and every document id the reply reveals.
       calls.record(who, "policy_diff", report.proposedVersion(), sampled(report), version, "OK");

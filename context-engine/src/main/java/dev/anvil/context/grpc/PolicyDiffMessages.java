@@ -19,9 +19,12 @@ import dev.anvil.rbac.diff.DiffOptions;
 import dev.anvil.rbac.diff.DiffReport;
 import dev.anvil.rbac.diff.DiffSubject;
 import dev.anvil.rbac.diff.DiffSubjects;
+import dev.anvil.rbac.diff.Gate;
+import dev.anvil.rbac.diff.PolicyDiff;
 import dev.anvil.rbac.diff.SubjectDiff;
 import dev.anvil.rbac.input.PolicyLoadException;
 import dev.anvil.rbac.input.PolicySource;
+import dev.anvil.rbac.input.RbacException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashSet;
@@ -93,7 +96,19 @@ public final class PolicyDiffMessages {
         throw new InvalidRequestException(dir.getKey(), String.join("; ", bad));
       }
     }
-    return new Proposal(proposed, DiffSubjects.of(people, inForce), options(r));
+    DiffOptions options = options(r);
+    // Options that the proposed schema does not fit are the request's fault: say which field.
+    try {
+      PolicyDiff.tagsToCount(proposed.schema(), options.byTags());
+    } catch (RbacException e) {
+      throw new InvalidRequestException("by_tags", e.getMessage());
+    }
+    try {
+      options.gate().ifPresent(g -> Gate.parse(proposed.schema(), g));
+    } catch (RbacException e) {
+      throw new InvalidRequestException("gate", e.getMessage());
+    }
+    return new Proposal(proposed, DiffSubjects.of(people, inForce), options);
   }
 
   private static PolicySource source(String field, PolicyFile f, String defaultName) {

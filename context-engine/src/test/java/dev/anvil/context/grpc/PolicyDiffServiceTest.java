@@ -275,6 +275,8 @@ class PolicyDiffServiceTest {
                   ok.toBuilder().addByTags("owner").build(),
                   "schema: expected the proposed pack's schema.yaml",
                   ok.toBuilder().clearSchema().build(),
+                  "gate: gate secret: expected a level of classification",
+                  ok.toBuilder().setGate("secret").build(),
                   "policies: expected 1 to 256 policy files, was 0",
                   ok.toBuilder().clearPolicies().build())
               .entrySet()) {

@@ -83,10 +83,13 @@ public final class PolicyDiff {
   }
 
   /**
-   * The tags to count by: those asked for, each declared with values; or by default the schema's
-   * required tags with values (or, if none is required, its first tag with values).
+   * The tags a diff under {@code schema} counts by: those asked for, each declared with values; or
+   * by default the schema's required tags with values (or, if none is required, its first tag with
+   * values).
+   *
+   * @throws RbacException if an asked tag is not declared, or declared without values
    */
-  static List<String> tagsToCount(TagSchema schema, List<String> asked) {
+  public static List<String> tagsToCount(TagSchema schema, List<String> asked) {
     if (asked.isEmpty()) {
       List<String> required =
           schema.tags().stream()
