@@ -5,7 +5,9 @@ import dev.anvil.rbac.diff.DiffReport;
 import dev.anvil.rbac.diff.SubjectDiff;
 import java.io.PrintWriter;
 import java.nio.file.Path;
+import java.util.HashMap;
 import java.util.List;
+import java.util.Map;
 
 /** How {@code anvil policy diff} prints a report for people: a summary table, then the details. */
 final class DiffTable {
@@ -62,7 +64,21 @@ final class DiffTable {
           rows.isEmpty() ? "" : "\n", untouched, r.subjects().size());
     }
 
+    // Many subjects see the same change (a combination and its one principal, the engineers
+    // among themselves): the details are printed once, and the others point to them.
+    Map<List<Object>, String> printed = new HashMap<>();
+    boolean pointed = false;
     for (SubjectDiff s : changed) {
+      String first =
+          printed.putIfAbsent(List.of(s.action(), s.exposed(), s.hidden()), s.subject().name());
+      if (first != null) {
+        out.printf(
+            "%s%s · %s: the same documents as %s%n",
+            pointed ? "" : "\n", s.subject().name(), s.action(), first);
+        pointed = true;
+        continue;
+      }
+      pointed = false;
       section(s, "newly exposed", s.exposed());
       section(s, "newly hidden", s.hidden());
     }

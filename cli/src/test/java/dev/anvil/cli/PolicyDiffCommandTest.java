@@ -134,6 +134,9 @@ class PolicyDiffCommandTest {
         .containsPattern("\n +legal +1  hr-restricted-2\n")
         .contains("hannah · read · newly hidden: 1 document (handbook-1)")
         .containsPattern("roles=\\[employee, hr-comp-reader\\] groups=\\[hr\\] +read +2 +1 +2  !")
+        // hannah's combination (hers alone) sees what she sees: its details are not repeated.
+        .contains(
+            "roles=[employee, hr-comp-reader] groups=[hr] · read: the same documents as hannah")
         .containsPattern(
             "GATE FAILED: documents at classification >= restricted newly exposed to \\d+"
                 + " subjects: hannah \\(read\\), lena \\(read\\), ");
