@@ -328,9 +328,9 @@ public final class LuceneIndex implements AutoCloseable {
       if (!DirectoryReader.indexExists(d)) {
         throw new ContextException("no index at " + dir);
       }
-      try (DirectoryReader r = DirectoryReader.open(d)) {
-        return f.apply(
-            new IndexSnapshot(new IndexSearcher(r), new EnglishAnalyzer(), Cancellation.NONE));
+      try (DirectoryReader r = DirectoryReader.open(d);
+          EnglishAnalyzer analyzer = new EnglishAnalyzer()) {
+        return f.apply(new IndexSnapshot(new IndexSearcher(r), analyzer, Cancellation.NONE));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the index at " + dir + ": " + e.getMessage(), e);
