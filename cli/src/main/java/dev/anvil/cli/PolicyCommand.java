@@ -34,13 +34,14 @@ import picocli.CommandLine.Spec;
 /** {@code anvil policy ...}: tools for security admins. */
 @Command(
     name = "policy",
-    description = "Validate, test, explain and compile policies.",
+    description = "Validate, test, explain, compile and diff policies.",
     mixinStandardHelpOptions = true,
     subcommands = {
       PolicyCommand.Validate.class,
       PolicyCommand.Test.class,
       PolicyCommand.Explain.class,
-      PolicyCommand.Compile.class
+      PolicyCommand.Compile.class,
+      PolicyDiffCommand.class
     })
 final class PolicyCommand {
 

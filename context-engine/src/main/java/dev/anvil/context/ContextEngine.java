@@ -1,5 +1,6 @@
 package dev.anvil.context;
 
+import dev.anvil.context.admin.PolicyReview;
 import dev.anvil.context.api.Cancellation;
 import dev.anvil.context.api.Change;
 import dev.anvil.context.api.ContextException;
@@ -66,6 +67,7 @@ public final class ContextEngine implements AutoCloseable {
   private final IngestPipeline ingest;
   private final HybridSearcher searcher;
   private final ModelGovernance governance;
+  private final PolicyReview review;
   private final ModelRegistry registry;
   private final BatchCallback indexGauges;
   private final String chunking;
@@ -86,6 +88,7 @@ public final class ContextEngine implements AutoCloseable {
     this.searcher = new HybridSearcher(policies, first, telemetry);
     this.registry = registry;
     this.governance = new ModelGovernance(policies, indexes, registry);
+    this.review = new PolicyReview(policies, () -> indexes.serving().index());
     this.indexGauges = telemetry.observeIndex(() -> indexes.serving().index().stats());
   }
 
@@ -377,6 +380,11 @@ public final class ContextEngine implements AutoCloseable {
    */
   public String rollback(Principal principal, WriteAudit audit) {
     return governance.rollback(principal, audit);
+  }
+
+  /** Policy changes reviewed against this engine's index, by admins (see {@link PolicyReview}). */
+  public PolicyReview policyReview() {
+    return review;
   }
 
   /** The re-embedding started last, if any. */

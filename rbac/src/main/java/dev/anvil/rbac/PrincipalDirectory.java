@@ -48,7 +48,14 @@ public final class PrincipalDirectory {
     if (!Files.isRegularFile(file)) {
       return empty();
     }
-    PolicySource src = PolicySource.read(file);
+    return parse(PolicySource.read(file));
+  }
+
+  /**
+   * Parses a principals file's text (as {@code principals.yaml} holds it); errors name the source,
+   * line and column.
+   */
+  public static PrincipalDirectory parse(PolicySource src) {
     YamlNode root = YamlNode.parse(src.name(), src.content());
     Map<String, Principal> out = new LinkedHashMap<>();
     Map<String, String> descriptions = new LinkedHashMap<>();

@@ -14,6 +14,8 @@ import dev.anvil.context.grpc.v1.GetResponse;
 import dev.anvil.context.grpc.v1.IngestRequest;
 import dev.anvil.context.grpc.v1.IngestResult;
 import dev.anvil.context.grpc.v1.ModelStatus;
+import dev.anvil.context.grpc.v1.PolicyDiffRequest;
+import dev.anvil.context.grpc.v1.PolicyDiffResponse;
 import dev.anvil.context.grpc.v1.RollbackModelRequest;
 import dev.anvil.context.grpc.v1.SearchRequest;
 import dev.anvil.context.grpc.v1.SearchResponse;
@@ -115,6 +117,14 @@ public final class ContextClient implements AutoCloseable {
   /** Serves the previous model again. */
   public ModelStatus rollbackModel() {
     return blocking().rollbackModel(RollbackModelRequest.getDefaultInstance());
+  }
+
+  /**
+   * What a proposed policy pack would change against the policies in force, over the engine's
+   * index: a report, or the pack's problems if it does not load. Only for admins.
+   */
+  public PolicyDiffResponse policyDiff(PolicyDiffRequest request) {
+    return blocking().policyDiff(request);
   }
 
   /**

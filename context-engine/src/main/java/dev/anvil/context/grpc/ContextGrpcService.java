@@ -1,6 +1,7 @@
 package dev.anvil.context.grpc;
 
 import dev.anvil.context.ContextEngine;
+import dev.anvil.context.admin.PolicyReview;
 import dev.anvil.context.api.CorpusPage;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.api.Limits;
@@ -19,9 +20,13 @@ import dev.anvil.context.grpc.v1.GetResponse;
 import dev.anvil.context.grpc.v1.IngestRequest;
 import dev.anvil.context.grpc.v1.IngestResult;
 import dev.anvil.context.grpc.v1.ModelStatus;
+import dev.anvil.context.grpc.v1.PolicyDiffRequest;
+import dev.anvil.context.grpc.v1.PolicyDiffResponse;
 import dev.anvil.context.grpc.v1.RollbackModelRequest;
 import dev.anvil.context.grpc.v1.SwitchModelRequest;
 import dev.anvil.identity.Identity;
+import dev.anvil.rbac.diff.DiffReport;
+import dev.anvil.rbac.input.PolicyLoadException;
 import dev.anvil.rpc.AuthInterceptor;
 import dev.anvil.rpc.ConcurrencyLimit;
 import io.grpc.Context;
@@ -284,6 +289,55 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
     } catch (RuntimeException e) {
       calls.fail(out, who, "rollback_model", "", List.of(), GrpcErrors.refusedModel(e));
     }
+  }
+
+  @Override
+  public void policyDiff(PolicyDiffRequest request, StreamObserver<PolicyDiffResponse> out) {
+    Identity who = AuthInterceptor.IDENTITY.get();
+    String version = engine.policies().current().version();
+    try {
+      admission.rate(who.principal().subject());
+      // Who may review is decided first: a caller who may not learns nothing of the proposal.
+      PolicyReview.Session review = engine.policyReview().open(who.principal());
+      version = review.inForceVersion();
+      PolicyDiffMessages.Proposal proposal;
+      try {
+        proposal = PolicyDiffMessages.proposal(request);
+      } catch (PolicyLoadException e) {
+        calls.record(who, "policy_diff", "", List.of(), version, "OK");
+        out.onNext(
+            PolicyDiffResponse.newBuilder().setRefused(PolicyDiffMessages.refused(e)).build());
+        out.onCompleted();
+        return;
+      }
+      DiffReport report;
+      try (ConcurrencyLimit.Slot slot = admission.search()) {
+        report =
+            review.diff(
+                proposal.proposed(),
+                proposal.subjects(),
+                proposal.options(),
+                Context.current()::isCancelled);
+      }
+      // The audit names the proposal by version, and every document id the reply reveals.
+      calls.record(who, "policy_diff", report.proposedVersion(), sampled(report), version, "OK");
+      out.onNext(
+          PolicyDiffResponse.newBuilder().setReport(PolicyDiffMessages.report(report)).build());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      calls.fail(out, who, "policy_diff", "", List.of(), e);
+    }
+  }
+
+  private static List<String> sampled(DiffReport report) {
+    java.util.SortedSet<String> ids = new java.util.TreeSet<>();
+    for (var s : report.subjects()) {
+      for (var b : List.of(s.exposed(), s.hidden())) {
+        ids.addAll(b.samples());
+        b.byTag().forEach(t -> t.buckets().forEach(x -> ids.addAll(x.samples())));
+      }
+    }
+    return List.copyOf(ids);
   }
 
   private ModelStatus status() {

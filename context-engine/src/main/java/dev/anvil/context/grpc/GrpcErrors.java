@@ -1,5 +1,6 @@
 package dev.anvil.context.grpc;
 
+import dev.anvil.context.api.AdminDeniedException;
 import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.InvalidDocumentException;
 import dev.anvil.context.api.InvalidRequestException;
@@ -31,6 +32,8 @@ public final class GrpcErrors {
           Status.INVALID_ARGUMENT.withDescription(d.getMessage()).asRuntimeException();
       case InvalidTagsException t ->
           Status.INVALID_ARGUMENT.withDescription(t.getMessage()).asRuntimeException();
+      case AdminDeniedException d ->
+          Status.PERMISSION_DENIED.withDescription(d.getMessage()).asRuntimeException();
       case ModelDeniedException d ->
           Status.PERMISSION_DENIED.withDescription(d.getMessage()).asRuntimeException();
       case ModelNotFoundException n ->

@@ -2,9 +2,12 @@ package dev.anvil.context.index;
 
 import dev.anvil.context.api.Cancellation;
 import dev.anvil.context.api.SearchCancelledException;
+import dev.anvil.rbac.diff.Breakdown;
+import dev.anvil.rbac.diff.DiffIndex;
 import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.schema.TagSchema;
 import java.io.IOException;
+import java.io.UncheckedIOException;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.List;
@@ -22,7 +25,9 @@ import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.IndexSearcher;
 import org.apache.lucene.search.KnnFloatVectorQuery;
+import org.apache.lucene.search.LRUQueryCache;
 import org.apache.lucene.search.Query;
+import org.apache.lucene.search.QueryCachingPolicy;
 import org.apache.lucene.search.ScoreDoc;
 import org.apache.lucene.search.Sort;
 import org.apache.lucene.search.SortField;
@@ -145,6 +150,56 @@ public final class IndexSnapshot {
     stop.check();
     return Ranked.of(top).docs();
   }
+
+  /** Most bit sets one diff keeps: about one per distinct clause of its filters, per segment. */
+  private static final int DIFF_CACHE_QUERIES = 10_000;
+
+  /**
+   * Most memory they take, evicting the least recently used beyond: at most a bit per chunk each,
+   * so some 500 clauses of an index of a million chunks.
+   */
+  private static final long DIFF_CACHE_BYTES = 64L << 20;
+
+  /**
+   * This snapshot as the index of a policy diff: each filter is one query whose matching chunks are
+   * counted by document over their tags' doc values. Stops, with {@link SearchCancelledException},
+   * once the cancellation fires.
+   *
+   * <p>The diff gets a searcher of its own over the same reader, with a query cache of its own that
+   * keeps every clause: the filters of one diff share most of their clauses (the deny rules, the
+   * levels, the departments), so each is evaluated once per segment for the whole diff; and the
+   * engine's cache of serving filters is not filled with filters that never search. The cache lives
+   * as long as the returned index.
+   */
+  public DiffIndex diffIndex() {
+    IndexSearcher diff = new IndexSearcher(searcher.getIndexReader());
+    diff.setQueryCache(
+        new LRUQueryCache(
+            DIFF_CACHE_QUERIES, DIFF_CACHE_BYTES, leaf -> true, Float.POSITIVE_INFINITY));
+    diff.setQueryCachingPolicy(EVERY_CLAUSE);
+    diff.setTimeout(stop);
+    return (filter, tags, samples) -> {
+      try {
+        Breakdown b =
+            diff.search(LuceneFilters.toUncachedQuery(filter), new TagBreakdown(tags, samples));
+        stop.check();
+        return b;
+      } catch (IOException e) {
+        throw new UncheckedIOException("counting a policy diff failed", e);
+      }
+    };
+  }
+
+  private static final QueryCachingPolicy EVERY_CLAUSE =
+      new QueryCachingPolicy() {
+        @Override
+        public void onUse(Query query) {}
+
+        @Override
+        public boolean shouldCache(Query query) {
+          return true;
+        }
+      };
 
   /** Reads a chunk named by a ranking of this snapshot. */
   public ChunkRecord read(int doc, TagSchema schema) throws IOException {

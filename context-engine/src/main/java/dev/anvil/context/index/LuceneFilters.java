@@ -30,6 +30,14 @@ public final class LuceneFilters {
     return new PolicyFilterQuery(translate(filter));
   }
 
+  /**
+   * The same query without the caching wrapper: for one-off filters, such as the filters of a
+   * policy diff, which would otherwise push the serving principals' bit sets out of the cache.
+   */
+  static Query toUncachedQuery(Filter filter) {
+    return translate(filter);
+  }
+
   private static Query translate(Filter f) {
     return switch (f) {
       case Filter.All a -> new MatchAllDocsQuery();

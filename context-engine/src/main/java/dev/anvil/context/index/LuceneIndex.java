@@ -316,6 +316,27 @@ public final class LuceneIndex implements AutoCloseable {
     return withSearcher(s -> f.apply(new IndexSnapshot(s, analyzer, cancellation)));
   }
 
+  /**
+   * Runs {@code f} on a snapshot of the last commit in {@code dir}, read-only: a reader takes no
+   * lock, so the directory may be open in a running engine. For tools that read an index without
+   * serving it, such as {@code anvil policy diff --index DIR}.
+   *
+   * @throws ContextException if {@code dir} holds no index
+   */
+  public static <T> T readCommitted(Path dir, SnapshotFunction<T> f) {
+    try (FSDirectory d = FSDirectory.open(dir)) {
+      if (!DirectoryReader.indexExists(d)) {
+        throw new ContextException("no index at " + dir);
+      }
+      try (DirectoryReader r = DirectoryReader.open(d);
+          EnglishAnalyzer analyzer = new EnglishAnalyzer()) {
+        return f.apply(new IndexSnapshot(new IndexSearcher(r), analyzer, Cancellation.NONE));
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot read the index at " + dir + ": " + e.getMessage(), e);
+    }
+  }
+
   /** Every chunk of a document, in order; empty if it is not indexed. */
   public List<ChunkRecord> chunksOf(String id, TagSchema schema) {
     return withSnapshot(s -> s.chunksOf(id, schema));

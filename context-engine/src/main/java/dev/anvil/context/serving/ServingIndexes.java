@@ -73,6 +73,15 @@ public final class ServingIndexes implements AutoCloseable {
             : slot(state.previousIndex(), state.previousModelDir());
   }
 
+  /**
+   * The directory of the index an engine over {@code root} serves from: the one {@code
+   * serving.json} names, or {@code root} itself before any switch. For tools that read it.
+   */
+  public static Path servingIndex(Path root) {
+    ServingState state = ServingState.read(root);
+    return state == null ? root : root.resolve(state.index()).normalize();
+  }
+
   private Slot slot(String dir, String modelDir) {
     Embedder e = modelDir == null ? base : models.apply(Path.of(modelDir));
     return new Slot(
