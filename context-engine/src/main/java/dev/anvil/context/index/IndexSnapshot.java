@@ -34,6 +34,7 @@ import org.apache.lucene.search.SortField;
 import org.apache.lucene.search.TermQuery;
 import org.apache.lucene.search.TermRangeQuery;
 import org.apache.lucene.search.TopDocs;
+import org.apache.lucene.search.TopScoreDocCollectorManager;
 import org.apache.lucene.search.TotalHits;
 import org.apache.lucene.util.QueryBuilder;
 
@@ -48,6 +49,9 @@ import org.apache.lucene.util.QueryBuilder;
  * SearchCancelledException} instead of returning what it found so far. Not thread-safe.
  */
 public final class IndexSnapshot {
+  /** How far BM25 counts its matches exactly (Lucene's default threshold, said here). */
+  static final int COUNTED_EXACTLY_UP_TO = 1_000;
+
   private final IndexSearcher searcher;
   private final Analyzer analyzer;
   private final Stop stop;
@@ -71,7 +75,9 @@ public final class IndexSnapshot {
 
   /**
    * Chunks ranked best first, and how many chunks the query and filter match: exactly up to 1,000,
-   * a lower bound above (Lucene's block-max scoring stops counting there).
+   * and 1,000 (with {@code exact} false) above, where Lucene's block-max scoring stops counting.
+   * Where it stops depends on how the scorers walked the segments (a cached filter, a search with a
+   * timeout), so the count past the threshold is not reported: the same search answers the same.
    *
    * @param docs the snapshot's chunk numbers, best first
    * @param scores their raw scores (BM25, or the vector similarity), in the same order
@@ -86,11 +92,8 @@ public final class IndexSnapshot {
         docs[i] = top.scoreDocs[i].doc;
         scores[i] = top.scoreDocs[i].score;
       }
-      return new Ranked(
-          docs,
-          scores,
-          top.totalHits.value(),
-          top.totalHits.relation() == TotalHits.Relation.EQUAL_TO);
+      boolean exact = top.totalHits.relation() == TotalHits.Relation.EQUAL_TO;
+      return new Ranked(docs, scores, exact ? top.totalHits.value() : COUNTED_EXACTLY_UP_TO, exact);
     }
   }
 
@@ -103,7 +106,8 @@ public final class IndexSnapshot {
     if (q.isEmpty()) {
       return Optional.empty();
     }
-    TopDocs top = searcher.search(q.get(), n);
+    TopDocs top =
+        searcher.search(q.get(), new TopScoreDocCollectorManager(n, COUNTED_EXACTLY_UP_TO));
     stop.check();
     return Optional.of(Ranked.of(top));
   }
