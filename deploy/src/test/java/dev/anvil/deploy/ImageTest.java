@@ -126,7 +126,7 @@ class ImageTest {
     assertThat(execForm(last("context-engine", "CMD"))).containsExactly("serve");
     assertThat(execForm(last("trainer", "CMD"))).containsExactly("train", "serve");
     assertThat(execForm(last("trainer-cuda", "CMD"))).containsExactly("train", "serve");
-    assertThat(last("context-engine", "EXPOSE")).isEqualTo("7070");
+    assertThat(last("context-engine", "EXPOSE")).isEqualTo("7070 7072"); // gRPC, MCP
     assertThat(last("trainer", "EXPOSE")).isEqualTo("7071");
     assertThat(last("trainer-cuda", "EXPOSE")).isEqualTo("7071");
     assertThat(last("trainer-cuda", "ENV")).contains("PYTORCH_FLAVOR=cu128");
