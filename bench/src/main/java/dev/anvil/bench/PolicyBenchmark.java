@@ -32,8 +32,8 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Cost of the rbac hot paths on the example policy pack (22 policies when last counted): deciding one
- * document, compiling a principal's filter cold and from the cache, and evaluating a compiled
+ * Cost of the rbac hot paths on the example policy pack (22 policies when last counted): deciding
+ * one document, compiling a principal's filter cold and from the cache, and evaluating a compiled
  * filter on one document (the in-memory baseline for what an index does per document).
  *
  * <p>{@code principal=alice} is in one group; {@code principal=wide} is alice in 500 groups.
