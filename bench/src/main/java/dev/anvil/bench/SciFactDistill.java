@@ -7,14 +7,6 @@ import dev.anvil.eval.BeirDataset;
 import dev.anvil.eval.Splits;
 import dev.anvil.modelcard.ModelCard;
 import dev.anvil.modelcard.TestReport;
-import dev.anvil.rbac.PolicyPack;
-import dev.anvil.rbac.PolicyStore;
-import dev.anvil.rbac.Principal;
-import dev.anvil.rbac.PrincipalDirectory;
-import dev.anvil.trainer.job.Job;
-import dev.anvil.trainer.job.JobRunner;
-import dev.anvil.trainer.job.JobState;
-import dev.anvil.trainer.job.JobStore;
 import dev.anvil.trainer.model.EncoderModel;
 import dev.anvil.trainer.model.PackagedModels;
 import dev.anvil.trainer.promote.PromotionGate;
@@ -129,33 +121,22 @@ public final class SciFactDistill {
           seed: 42
         """
             .formatted(model, layers, epochs));
-    PolicyPack pack = new PolicyPack(PolicyBenchmark.findExamplePack());
-    Principal mia = PrincipalDirectory.load(pack.principalsFile()).find("mia").orElseThrow();
-    JobStore store = new JobStore(work.resolve("jobs"));
-    Job job =
-        store.submit(
-            "scifact-distill", Files.readString(work.resolve("scifact-distill.yaml")), work, mia);
-    long t = System.nanoTime();
-    new JobRunner(store, PolicyStore.open(pack), work.resolve("models"), Device.cpu()).drain();
-    JobState state = store.find(job.id()).orElseThrow().state();
-    if (!(state instanceof JobState.Succeeded s)) {
-      throw new IllegalStateException("the job did not succeed: " + state);
-    }
-    JsonObject metrics =
-        ModelCard.read(Path.of(s.model())).orElseThrow().json().getAsJsonObject("metrics");
+    SciFactFineTune.Ran ran =
+        SciFactFineTune.runJob(work, "scifact-distill", "scifact-distill.yaml");
+    JsonObject metrics = ran.metrics();
     System.out.printf(
         "distilled on %d train-minus-dev pairs and %d synthetic pairs, %d epoch(s), in %.0f s (job"
             + " %s); kept step %s, dev pairs (%d) %s -> %s%n",
         pairs,
         synthetic,
         epochs,
-        (System.nanoTime() - t) / 1e9,
-        job.id(),
+        ran.seconds(),
+        ran.jobId(),
         metrics.get("best_step"),
         devPairs,
         metrics.get("base"),
         metrics.get("best"));
-    return Path.of(s.model());
+    return ran.model();
   }
 
   /**

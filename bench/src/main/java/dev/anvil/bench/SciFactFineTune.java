@@ -116,11 +116,34 @@ public final class SciFactFineTune {
         """
             .formatted(epochs));
 
+    Ran ran = runJob(work, "scifact-minilm", "scifact.yaml");
+    JsonObject metrics = ran.metrics();
+    System.out.printf(
+        "fine-tuned on %d train-minus-dev pairs, %d epoch(s), in %.0f s (job %s); kept step %s,"
+            + " dev pairs (%d) %s -> %s%n",
+        pairs,
+        epochs,
+        ran.seconds(),
+        ran.jobId(),
+        metrics.get("best_step"),
+        devPairs,
+        metrics.get("base"),
+        metrics.get("best"));
+    return ran.model();
+  }
+
+  /** A job run to its end: its model's directory, id, wall time and the card's metrics. */
+  record Ran(Path model, String jobId, double seconds, JsonObject metrics) {}
+
+  /**
+   * Submits the spec {@code specFile} (in {@code work}) as mia and runs it on the CPU under the
+   * example policies; throws unless it succeeds.
+   */
+  static Ran runJob(Path work, String name, String specFile) throws Exception {
     PolicyPack pack = new PolicyPack(PolicyBenchmark.findExamplePack());
     Principal mia = PrincipalDirectory.load(pack.principalsFile()).find("mia").orElseThrow();
     JobStore store = new JobStore(work.resolve("jobs"));
-    Job job =
-        store.submit("scifact-minilm", Files.readString(work.resolve("scifact.yaml")), work, mia);
+    Job job = store.submit(name, Files.readString(work.resolve(specFile)), work, mia);
     long t = System.nanoTime();
     new JobRunner(store, PolicyStore.open(pack), work.resolve("models"), Device.cpu()).drain();
     JobState state = store.find(job.id()).orElseThrow().state();
@@ -129,18 +152,7 @@ public final class SciFactFineTune {
     }
     JsonObject metrics =
         ModelCard.read(Path.of(s.model())).orElseThrow().json().getAsJsonObject("metrics");
-    System.out.printf(
-        "fine-tuned on %d train-minus-dev pairs, %d epoch(s), in %.0f s (job %s); kept step %s,"
-            + " dev pairs (%d) %s -> %s%n",
-        pairs,
-        epochs,
-        (System.nanoTime() - t) / 1e9,
-        job.id(),
-        metrics.get("best_step"),
-        devPairs,
-        metrics.get("base"),
-        metrics.get("best"));
-    return Path.of(s.model());
+    return new Ran(Path.of(s.model()), job.id(), (System.nanoTime() - t) / 1e9, metrics);
   }
 
   /** Writes one (query, positive) line per judged document of {@code set}; returns how many. */
