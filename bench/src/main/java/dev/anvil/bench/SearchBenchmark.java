@@ -7,10 +7,8 @@ import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.embed.HashEmbedder;
 import dev.anvil.context.embed.InputType;
-import dev.anvil.context.index.IndexFields;
 import dev.anvil.context.index.LuceneFilters;
 import dev.anvil.context.index.LuceneIndex;
-import dev.anvil.context.search.Rrf;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicySet;
@@ -26,17 +24,10 @@ import java.util.List;
 import java.util.Map;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.apache.lucene.analysis.en.EnglishAnalyzer;
 import org.apache.lucene.index.DirectoryReader;
-import org.apache.lucene.index.StoredFields;
-import org.apache.lucene.search.BooleanClause.Occur;
-import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.Query;
-import org.apache.lucene.search.TopDocs;
 import org.apache.lucene.store.FSDirectory;
-import org.apache.lucene.util.QueryBuilder;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -138,39 +129,8 @@ public class SearchBenchmark {
     return raw(nextQuery(), null);
   }
 
-  /**
-   * BM25 (whose top docs also carry the capped count) + kNN (+ filter), RRF, stored fields of the
-   * top hits: what the engine does, by hand.
-   */
   private List<org.apache.lucene.document.Document> raw(String text, Query filter) {
-    try {
-      Query bm25Text =
-          new QueryBuilder(new EnglishAnalyzer()).createBooleanQuery(IndexFields.TEXT, text);
-      BooleanQuery.Builder bm25 = new BooleanQuery.Builder().add(bm25Text, Occur.MUST);
-      if (filter != null) {
-        bm25.add(filter, Occur.FILTER);
-      }
-      TopDocs a = rawSearcher.search(bm25.build(), CANDIDATES);
-      TopDocs b =
-          rawSearcher.search(
-              new KnnFloatVectorQuery(IndexFields.VECTOR, vectors.get(text), CANDIDATES, filter),
-              CANDIDATES);
-      List<org.apache.lucene.document.Document> out = new ArrayList<>();
-      StoredFields stored = rawSearcher.storedFields();
-      for (Rrf.Fused f : Rrf.fuse(List.of(docs(a), docs(b)))) {
-        if (out.size() == TOP_K) {
-          break;
-        }
-        out.add(stored.document(f.doc()));
-      }
-      return out;
-    } catch (java.io.IOException e) {
-      throw new java.io.UncheckedIOException(e);
-    }
-  }
-
-  private static int[] docs(TopDocs top) {
-    return java.util.Arrays.stream(top.scoreDocs).mapToInt(sd -> sd.doc).toArray();
+    return RawHybrid.search(rawSearcher, text, vectors.get(text), filter, CANDIDATES, TOP_K);
   }
 
   private static void build(Path dir, PolicySet set, Random r) throws Exception {

@@ -92,7 +92,7 @@ public final class SearchCost {
   }
 
   /** The real embedder, except that queries seen before come from a map (documents do not). */
-  private record Precomputed(Embedder real, Map<String, float[]> queries) implements Embedder {
+  record Precomputed(Embedder real, Map<String, float[]> queries) implements Embedder {
     @Override
     public String modelId() {
       return real.modelId();
