@@ -178,8 +178,14 @@ final class ElasticSnapshot implements IndexSnapshot {
 
   @Override
   public float[] vector(int doc) {
+    JsonArray values = new JsonArray();
+    values.add(ids.get(doc));
+    JsonObject idsQuery = new JsonObject();
+    idsQuery.add("values", values);
+    JsonObject query = new JsonObject();
+    query.add("ids", idsQuery);
     JsonObject body = new JsonObject();
-    body.add("query", ElasticIndex.Json.parse("{\"ids\":{\"values\":[\"" + ids.get(doc) + "\"]}}"));
+    body.add("query", query);
     body.add("_source", ElasticIndex.Json.parse("{\"includes\":[\"vector\"]}"));
     JsonArray hits = search(body).getAsJsonObject("hits").getAsJsonArray("hits");
     if (hits.isEmpty()) {
