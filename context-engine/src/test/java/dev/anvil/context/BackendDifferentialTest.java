@@ -49,9 +49,10 @@ class BackendDifferentialTest {
       new Principal("setup", Set.of("test-setup"), Set.of(), Map.of());
   private static final String[] WORDS =
       "kernel budget salary outage review contract cluster invoice roadmap audit".split(" ");
-  private static final int ROUNDS = 6;
+  private static final int ROUNDS = 4;
   private static final int DOCS = 60;
-  private static final int PRINCIPALS = 10;
+  private static final int PRINCIPALS = 8;
+  private static final int GETS = 15;
 
   @TempDir Path tmp;
 
@@ -155,7 +156,8 @@ class BackendDifferentialTest {
               }
             }
           }
-          for (Document d : docs) {
+          for (int g = 0; g < GETS; g++) {
+            Document d = docs.get(r.nextInt(docs.size()));
             if (lucene.get(who, d.id()).isEmpty() != elastic.get(who, d.id()).isEmpty()) {
               differences.add(label + ": get(" + d.id() + ") differs");
             }
@@ -191,6 +193,6 @@ class BackendDifferentialTest {
     }
     assertThat(differences).as("differences between the backends").isEmpty();
     assertThat(compared).isEqualTo(ROUNDS * PRINCIPALS * 4 * SearchRequest.Mode.values().length);
-    assertThat(partlyVisible).as("searches that saw some but not all documents").isGreaterThan(20);
+    assertThat(partlyVisible).as("searches that saw some but not all documents").isGreaterThan(10);
   }
 }

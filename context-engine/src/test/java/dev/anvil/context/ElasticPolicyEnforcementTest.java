@@ -15,6 +15,11 @@ import org.junit.jupiter.api.Tag;
 @Tag("heavy")
 class ElasticPolicyEnforcementTest extends PolicyEnforcementTest {
   @Override
+  int hybridQueriesPerPrincipal() {
+    return 30; // three requests each (BM25 with its count, facets, kNN) over HTTP
+  }
+
+  @Override
   ContextEngine open(PolicyStore store) {
     return ContextEngine.open(
         indexDir,

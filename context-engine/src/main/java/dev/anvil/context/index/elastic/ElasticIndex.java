@@ -294,12 +294,18 @@ public final class ElasticIndex implements ChunkIndex {
     }
   }
 
+  /**
+   * Deletes the documents with a chunk {@code filter} admits, all of their chunks (every chunk of a
+   * document carries its tags, so they are the chunks it admits), through bulk requests: a minimal
+   * cluster has no delete-by-query (it lives in the reindex module), and a bulk names each chunk.
+   */
   @Override
   public synchronized void deleteMatching(Filter filter) {
     refresh();
-    JsonObject body = new JsonObject();
-    body.add("query", filtered(filter));
-    client.call("POST", "/" + index + "/_delete_by_query?refresh=true", body);
+    for (String id : idsMatching(filter)) {
+      delete(id);
+    }
+    refresh();
   }
 
   @Override
