@@ -49,7 +49,7 @@ class BackendDifferentialTest {
       new Principal("setup", Set.of("test-setup"), Set.of(), Map.of());
   private static final String[] WORDS =
       "kernel budget salary outage review contract cluster invoice roadmap audit".split(" ");
-  private static final int ROUNDS = 4;
+  private static final int ROUNDS = 3;
   private static final int DOCS = 60;
   private static final int PRINCIPALS = 8;
   private static final int GETS = 15;

@@ -169,7 +169,7 @@ public final class ElasticNode {
     }
   }
 
-  /** Stops the node and every process it started. */
+  /** Stops the node and every process it started, and deletes its data. */
   void stop() {
     process.descendants().forEach(ProcessHandle::destroy);
     process.destroy();
@@ -180,6 +180,13 @@ public final class ElasticNode {
       }
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
+    }
+    try (var paths = Files.walk(run)) {
+      for (Path p : paths.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // best effort: the directory is under target/, which the next clean removes
     }
   }
 
