@@ -73,6 +73,12 @@ public final class ServingIndexes implements AutoCloseable {
       String chunking) {
     this.root = root;
     this.backend = backend;
+    try {
+      // serving.json lives here whatever the backend (a cluster keeps no files of ours).
+      java.nio.file.Files.createDirectories(root);
+    } catch (java.io.IOException e) {
+      throw new ContextException("cannot create the data directory " + root + ": " + e, e);
+    }
     this.policies = policies;
     this.base = base;
     this.models = models;
