@@ -51,7 +51,13 @@ class ElasticBackendCommandTest {
       {"search", "kernel upgrade", "--as", "alice"},
     };
     for (String[] command : commands) {
-      String[] args = Stream.concat(Stream.of(command), Stream.of(backend)).toArray(String[]::new);
+      String[] args =
+          Stream.of(
+                  Stream.of(command),
+                  Stream.of("--pack", PolicyCommandTest.examplePack().toString()),
+                  Stream.of(backend))
+              .flatMap(s -> s)
+              .toArray(String[]::new);
       PolicyCommandTest.Run r = PolicyCommandTest.anvil(args);
       assertThat(r.exit()).as("anvil %s: %s", String.join(" ", args), r.err()).isZero();
       outputs.add(r.out());

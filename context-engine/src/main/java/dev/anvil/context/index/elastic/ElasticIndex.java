@@ -11,10 +11,8 @@ import dev.anvil.context.index.ChunkRecord;
 import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.TagSchema;
-import dev.anvil.rbac.schema.TagValue;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.ArrayList;
 import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -38,16 +36,13 @@ import java.util.TreeSet;
  * a stream then applies again; versions make that harmless.
  *
  * <p>Writes are collected and sent as one bulk request when a refresh, a commit or a delete by
- * query needs them, or when {@value #BULK_DOCUMENTS} documents are waiting. Thread-safe: writes are
- * serialised.
+ * query needs them, or when {@value BulkWrites#BULK_DOCUMENTS} documents are waiting. Thread-safe:
+ * writes are serialised.
  */
 public final class ElasticIndex implements ChunkIndex {
   static final String MODEL_KEY = "anvil.embedding-model";
   static final String CHUNKING_KEY = "anvil.chunking";
   static final String CHECKPOINT_PREFIX = "anvil.checkpoint.";
-
-  /** Most documents one bulk request carries. */
-  static final int BULK_DOCUMENTS = 500;
 
   /** Most chunks read back in one request (the cluster's default result window). */
   static final int MAX_READ = 10_000;
@@ -58,27 +53,13 @@ public final class ElasticIndex implements ChunkIndex {
   private final Map<String, String> meta = new TreeMap<>();
   private final Set<String> mappedTags = new HashSet<>();
   private final Set<String> mappedRanks = new HashSet<>();
-
-  /** Writes not yet sent, in order; and the ids they touch. */
-  private final List<Pending> pending = new ArrayList<>();
-
-  private final Set<String> pendingIds = new HashSet<>();
-
-  /** Ids sent since the last refresh: their chunks in the index are not yet what searches see. */
-  private final Set<String> unrefreshed = new HashSet<>();
-
-  private sealed interface Pending {
-    String id();
-  }
-
-  private record Upsert(String id, List<JsonObject> chunks) implements Pending {}
-
-  private record Delete(String id) implements Pending {}
+  private final BulkWrites writes;
 
   private ElasticIndex(ElasticClient client, String index, String modelId) {
     this.client = client;
     this.index = index;
     this.modelId = modelId;
+    this.writes = new BulkWrites(client, index);
   }
 
   /**
@@ -226,62 +207,17 @@ public final class ElasticIndex implements ChunkIndex {
   public synchronized void upsert(
       Document doc, DocTags tags, List<String> chunks, int[] tokens, float[][] vectors) {
     before(doc.id());
-    Set<String> tagNames = new TreeSet<>();
-    Set<String> rankNames = new TreeSet<>();
-    JsonObject tagValues = new JsonObject();
-    JsonObject ranks = new JsonObject();
-    JsonArray present = new JsonArray();
-    tags.values()
-        .forEach(
-            (name, value) -> {
-              present.add(name);
-              tagNames.add(name);
-              JsonArray values = new JsonArray();
-              switch (value) {
-                case TagValue.Single s -> values.add(s.value());
-                case TagValue.Level l -> {
-                  values.add(l.name());
-                  ranks.addProperty(name, l.rank());
-                  rankNames.add(name);
-                }
-                case TagValue.Members m -> m.values().forEach(values::add);
-              }
-              tagValues.add(name, values);
-            });
-    mapTags(tagNames, rankNames);
-    List<JsonObject> sources = new ArrayList<>(chunks.size());
-    for (int i = 0; i < chunks.size(); i++) {
-      JsonObject c = new JsonObject();
-      c.addProperty("id", doc.id());
-      c.addProperty("version", doc.version());
-      c.addProperty("chunk", i);
-      c.addProperty("title", doc.title());
-      c.addProperty("body", chunks.get(i));
-      c.addProperty("source", doc.source());
-      c.addProperty("tokens", tokens[i]);
-      c.addProperty("text", TermAnalysis.terms(doc.title() + "\n" + chunks.get(i)));
-      JsonArray v = new JsonArray(vectors[i].length);
-      for (float f : vectors[i]) {
-        v.add(f);
-      }
-      c.add("vector", v);
-      c.add(ElasticFilters.PRESENT, present);
-      c.add(ElasticFilters.TAGS, tagValues);
-      c.add(ElasticFilters.RANKS, ranks);
-      sources.add(c);
-    }
-    pending.add(new Upsert(doc.id(), sources));
-    pendingIds.add(doc.id());
-    if (pending.size() >= BULK_DOCUMENTS) {
-      flush();
+    BulkWrites.Chunks c = BulkWrites.chunks(doc, tags, chunks, tokens, vectors);
+    mapTags(c.tags(), c.ranks());
+    if (writes.upsert(doc.id(), c.sources())) {
+      writes.flush();
     }
   }
 
   @Override
   public synchronized void delete(String id) {
     before(id);
-    pending.add(new Delete(id));
-    pendingIds.add(id);
+    writes.delete(id);
   }
 
   /**
@@ -289,7 +225,7 @@ public final class ElasticIndex implements ChunkIndex {
    * write reads which of its chunks are indexed.
    */
   private void before(String id) {
-    if (pendingIds.contains(id) || unrefreshed.contains(id)) {
+    if (writes.mustRefreshBefore(id)) {
       refresh();
     }
   }
@@ -346,100 +282,9 @@ public final class ElasticIndex implements ChunkIndex {
 
   @Override
   public synchronized void refresh() {
-    flush();
+    writes.flush();
     client.call("POST", "/" + index + "/_refresh", null);
-    unrefreshed.clear();
-  }
-
-  /** Sends the pending writes as one bulk request. */
-  private void flush() {
-    if (pending.isEmpty()) {
-      return;
-    }
-    Map<String, Integer> indexed = lastChunks(pendingIds);
-    StringBuilder ndjson = new StringBuilder();
-    for (Pending p : pending) {
-      int keep =
-          switch (p) {
-            case Upsert u -> {
-              for (int i = 0; i < u.chunks().size(); i++) {
-                ndjson.append(action("index", u.id(), i)).append('\n');
-                ndjson.append(u.chunks().get(i)).append('\n');
-              }
-              yield u.chunks().size();
-            }
-            case Delete d -> 0;
-          };
-      // Chunks past the new last one belong to the version replaced: they go in the same request.
-      for (int i = keep; i <= indexed.getOrDefault(p.id(), -1); i++) {
-        ndjson.append(action("delete", p.id(), i)).append('\n');
-      }
-    }
-    unrefreshed.addAll(pendingIds);
-    pending.clear();
-    pendingIds.clear();
-    if (ndjson.isEmpty()) {
-      return;
-    }
-    JsonObject res = client.bulk("/" + index + "/_bulk", ndjson.toString());
-    if (res.has("errors") && res.get("errors").getAsBoolean()) {
-      throw new ContextException(
-          "Elasticsearch refused part of a bulk write to " + index + ": " + firstError(res));
-    }
-  }
-
-  private static String firstError(JsonObject bulk) {
-    for (JsonElement item : bulk.getAsJsonArray("items")) {
-      for (var e : item.getAsJsonObject().entrySet()) {
-        JsonObject op = e.getValue().getAsJsonObject();
-        if (op.has("error")) {
-          return e.getKey() + " " + op.get("_id").getAsString() + ": " + ElasticClient.reason(op);
-        }
-      }
-    }
-    return bulk.toString();
-  }
-
-  /** The bulk action line of one chunk; its id is fixed-length whatever the document id holds. */
-  private String action(String op, String id, int chunk) {
-    JsonObject meta = new JsonObject();
-    meta.addProperty("_id", chunkId(id, chunk));
-    JsonObject line = new JsonObject();
-    line.add(op, meta);
-    return line.toString();
-  }
-
-  /** A chunk's {@code _id}: the SHA-256 of the document id (ids may be long or hold any text). */
-  static String chunkId(String id, int chunk) {
-    return ElasticConfig.digest(id) + "-" + chunk;
-  }
-
-  /** The last chunk number indexed (as searches see it) of each document that has one. */
-  private Map<String, Integer> lastChunks(Set<String> ids) {
-    JsonArray values = new JsonArray();
-    ids.forEach(values::add);
-    JsonObject terms = new JsonObject();
-    terms.add("id", values);
-    JsonObject query = new JsonObject();
-    query.add("terms", terms);
-    JsonObject body = new JsonObject();
-    body.addProperty("size", 0);
-    body.add("query", query);
-    body.add(
-        "aggs",
-        Json.parse(
-            "{\"ids\":{\"terms\":{\"field\":\"id\",\"size\":"
-                + ids.size()
-                + "},\"aggs\":{\"last\":{\"max\":{\"field\":\"chunk\"}}}}}"));
-    JsonObject res = client.call("POST", "/" + index + "/_search", body);
-    Map<String, Integer> out = new LinkedHashMap<>();
-    for (JsonElement b :
-        res.getAsJsonObject("aggregations").getAsJsonObject("ids").getAsJsonArray("buckets")) {
-      JsonObject bucket = b.getAsJsonObject();
-      out.put(
-          bucket.get("key").getAsString(), bucket.getAsJsonObject("last").get("value").getAsInt());
-    }
-    return out;
+    writes.refreshed();
   }
 
   /** Document ids with their chunk counts among the chunks {@code query} matches, by id. */
@@ -537,7 +382,7 @@ public final class ElasticIndex implements ChunkIndex {
   @Override
   public synchronized void close() {
     try {
-      flush();
+      writes.flush();
     } finally {
       client.close();
     }

@@ -63,8 +63,8 @@ class ElasticKafkaIngestTest {
       Map<String, Object> tags =
           Map.of("classification", "internal", "department", List.of("engineering"));
       if (i % 20 == 7) {
-        tags = Map.of("classification", "internal", "department", List.of("hr"));
-        refused.add(id); // not the topic writer's to write
+        tags = Map.of("classification", "secret", "department", List.of("engineering"));
+        refused.add(id); // no such level: refused with the reason, never indexed
       }
       byte[] value =
           new DocumentRecord.Upsert(
