@@ -11,10 +11,13 @@ import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Option;
 
-/** Where the embedded engine keeps its index, and how it embeds. */
+/** Where the engine keeps its index (embedded, or in a cluster), and how it embeds. */
 final class EngineOptions {
+  @Mixin BackendOptions backend;
+
   @Option(
       names = "--index",
       paramLabel = "DIR",
@@ -102,6 +105,7 @@ final class EngineOptions {
   ContextEngine open(PolicyCommand.PackOption pack, OnnxEmbedder embedder) {
     return ContextEngine.open(
         indexDir(),
+        backend.backend(),
         PolicyStore.open(pack.pack()),
         embedder,
         dir -> OnnxEmbedder.open(ModelSource.directory(dir), threads),

@@ -15,6 +15,7 @@ import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.api.WriteAudit;
+import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.ingest.IngestPipeline;
 import dev.anvil.context.search.HybridSearcher;
@@ -75,6 +76,7 @@ public final class ContextEngine implements AutoCloseable {
   private ContextEngine(
       PolicyStore policies,
       Path root,
+      IndexBackend backend,
       Embedder base,
       Function<Path, Embedder> models,
       ModelRegistry registry,
@@ -82,7 +84,7 @@ public final class ContextEngine implements AutoCloseable {
     this.policies = policies;
     this.telemetry = new Telemetry(otel);
     this.chunking = chunking(base);
-    this.indexes = new ServingIndexes(root, policies, base, models, chunking);
+    this.indexes = new ServingIndexes(root, backend, policies, base, models, chunking);
     SearchesFirst first = new SearchesFirst(INGEST_MAX_WAIT_MILLIS);
     this.ingest = new IngestPipeline(policies, indexes, base, first, telemetry);
     this.searcher = new HybridSearcher(policies, first, telemetry);
@@ -137,9 +139,29 @@ public final class ContextEngine implements AutoCloseable {
       Function<Path, Embedder> models,
       ModelRegistry registry,
       OpenTelemetry otel) {
+    return open(indexDir, IndexBackend.embedded(), policies, embedder, models, registry, otel);
+  }
+
+  /**
+   * Opens the engine with its chunks in {@code backend}: the embedded index in {@code dataDir}, or
+   * an Elasticsearch cluster (then {@code dataDir} keeps only which index serves, {@code
+   * serving.json}). Searches, writes and counts behave the same on both.
+   *
+   * @throws ContextException if the index holds another model's vectors or chunks cut otherwise, or
+   *     the backend cannot be reached
+   */
+  public static ContextEngine open(
+      Path dataDir,
+      IndexBackend backend,
+      PolicyStore policies,
+      Embedder embedder,
+      Function<Path, Embedder> models,
+      ModelRegistry registry,
+      OpenTelemetry otel) {
     return new ContextEngine(
         Objects.requireNonNull(policies, "policies"),
-        indexDir,
+        dataDir,
+        Objects.requireNonNull(backend, "backend"),
         Objects.requireNonNull(embedder, "embedder"),
         Objects.requireNonNull(models, "models"),
         Objects.requireNonNull(registry, "registry"),

@@ -12,6 +12,7 @@ import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.api.WriteAudit;
+import dev.anvil.context.embed.Embedder;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
@@ -27,7 +28,7 @@ import org.junit.jupiter.api.io.TempDir;
 /** Documents in, documents out: versions, rejections, chunking, deletes, budgets. */
 class ContextEngineTest {
   @TempDir Path dir;
-  private ContextEngine engine;
+  ContextEngine engine;
   private final PrincipalDirectory people =
       PrincipalDirectory.load(TestPacks.example().principalsFile());
   private final Principal connector = people.find("kafka-connector").orElseThrow();
@@ -35,7 +36,20 @@ class ContextEngineTest {
 
   @BeforeEach
   void open() {
-    engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
+    engine = open(SharedEmbedder.get());
+  }
+
+  /**
+   * Opens the engine of this test over its index (the same index every time within one test) with
+   * the example policies: the embedded backend here, another in subclasses.
+   */
+  ContextEngine open(Embedder embedder) {
+    return ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), embedder);
+  }
+
+  /** The checkpoint the index holds durably, read without the engine (closed by then). */
+  Map<String, String> durableCheckpoint() {
+    return dev.anvil.context.index.LuceneIndex.lastCheckpoint(dir);
   }
 
   @AfterEach
@@ -105,9 +119,8 @@ class ContextEngineTest {
     engine.commit(Map.of("p.0", "1"));
     engine.commit(Map.of("p.1", "5"));
     engine.close();
-    assertThat(dev.anvil.context.index.LuceneIndex.lastCheckpoint(dir))
-        .containsExactly(Map.entry("p.0", "1"), Map.entry("p.1", "5"));
-    engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
+    assertThat(durableCheckpoint()).containsExactly(Map.entry("p.0", "1"), Map.entry("p.1", "5"));
+    engine = open(SharedEmbedder.get());
     assertThat(engine.checkpoint()).containsExactly(Map.entry("p.0", "1"), Map.entry("p.1", "5"));
     assertThat(engine.get(alice, "a")).hasSize(1);
   }
@@ -272,15 +285,10 @@ class ContextEngineTest {
   void anIndexRefusesAnotherEmbeddingModel() {
     engine.ingest(connector, List.of(eng("x", 1, "X.")));
     engine.close();
-    assertThatThrownBy(
-            () ->
-                ContextEngine.open(
-                    dir,
-                    PolicyStore.open(TestPacks.example()),
-                    dev.anvil.context.embed.HashEmbedder.of("other@1", 384)))
+    assertThatThrownBy(() -> open(dev.anvil.context.embed.HashEmbedder.of("other@1", 384)))
         .isInstanceOf(ContextException.class)
         .hasMessageContaining("holds vectors of model all-minilm-l6-v2@");
-    engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
+    engine = open(SharedEmbedder.get());
   }
 
   @Test
@@ -291,13 +299,12 @@ class ContextEngineTest {
     dev.anvil.context.embed.Embedder shorter =
         dev.anvil.context.embed.HashEmbedder.of(SharedEmbedder.get().modelId(), 384)
             .withMaxTokens(128);
-    assertThatThrownBy(
-            () -> ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), shorter))
+    assertThatThrownBy(() -> open(shorter))
         .isInstanceOf(ContextException.class)
         .hasMessageContaining("holds chunks cut with 'sentences-v1 budget=230 overlap=24 title=24'")
         .hasMessageContaining("not 'sentences-v1 budget=102 overlap=24 title=24'")
         .hasMessageContaining("rebuild it");
-    engine = ContextEngine.open(dir, PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
+    engine = open(SharedEmbedder.get());
     assertThat(engine.chunking()).isEqualTo("sentences-v1 budget=230 overlap=24 title=24");
   }
 }

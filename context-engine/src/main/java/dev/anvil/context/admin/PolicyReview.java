@@ -2,7 +2,7 @@ package dev.anvil.context.admin;
 
 import dev.anvil.context.api.AdminDeniedException;
 import dev.anvil.context.api.Cancellation;
-import dev.anvil.context.index.LuceneIndex;
+import dev.anvil.context.index.ChunkIndex;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.Decision;
 import dev.anvil.rbac.PolicySet;
@@ -21,13 +21,13 @@ import java.util.function.Supplier;
  */
 public final class PolicyReview {
   private final PolicyStore policies;
-  private final Supplier<LuceneIndex> index;
+  private final Supplier<ChunkIndex> index;
 
   /**
    * @param policies the policies in force (who may review, and what a proposal is compared to)
    * @param index the index searches use now, asked once per diff
    */
-  public PolicyReview(PolicyStore policies, Supplier<LuceneIndex> index) {
+  public PolicyReview(PolicyStore policies, Supplier<ChunkIndex> index) {
     this.policies = policies;
     this.index = index;
   }

@@ -52,7 +52,7 @@ import org.apache.lucene.util.BytesRef;
  *
  * <p>Thread-safe: writes are serialised, searches run on near-real-time snapshots.
  */
-public final class LuceneIndex implements AutoCloseable {
+public final class LuceneIndex implements ChunkIndex {
   private static final String MODEL_KEY = "anvil.embedding-model";
   private static final String CHUNKING_KEY = "anvil.chunking";
   private static final String CHECKPOINT_PREFIX = "anvil.checkpoint.";
@@ -127,11 +127,13 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** The embedding model of the vectors. */
+  @Override
   public String modelId() {
     return modelId;
   }
 
   /** The indexed version of a document, if any. */
+  @Override
   public OptionalLong version(String id) {
     return withSearcher(
         s -> {
@@ -151,6 +153,7 @@ public final class LuceneIndex implements AutoCloseable {
    * @param tokens tokens of each chunk
    * @param vectors one vector per chunk
    */
+  @Override
   public synchronized void upsert(
       dev.anvil.context.api.Document doc,
       DocTags tags,
@@ -183,6 +186,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** Deletes a document's chunks (nothing happens if it is not indexed). */
+  @Override
   public synchronized void delete(String id) {
     try {
       writer.deleteDocuments(new Term(IndexFields.ID, id));
@@ -192,6 +196,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** Deletes every chunk {@code filter} admits. */
+  @Override
   public synchronized void deleteMatching(Filter filter) {
     try {
       writer.deleteDocuments(LuceneFilters.toQuery(filter));
@@ -201,6 +206,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** The ids of the documents with a chunk matching {@code filter}, sorted. */
+  @Override
   public List<String> idsMatching(Filter filter) {
     Query query = LuceneFilters.toQuery(filter);
     return withSearcher(
@@ -218,6 +224,7 @@ public final class LuceneIndex implements AutoCloseable {
    * Makes everything written so far durable and visible, together with {@code checkpoint}: entries
    * that replace those of the same key in {@link #checkpoint()}, in the same atomic commit.
    */
+  @Override
   public synchronized void commit(Map<String, String> checkpoint) {
     if (!checkpoint.isEmpty()) {
       Map<String, String> data = new HashMap<>();
@@ -229,6 +236,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** The checkpoint entries the index holds (those of its last commit once committed). */
+  @Override
   public synchronized Map<String, String> checkpoint() {
     return checkpointOf(writer.getLiveCommitData());
   }
@@ -261,6 +269,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** Makes everything written so far durable and visible. */
+  @Override
   public synchronized void commit() {
     try {
       writer.commit();
@@ -271,6 +280,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** Makes writes visible to searches without the cost of a durable commit. */
+  @Override
   public void refresh() {
     try {
       searchers.maybeRefreshBlocking();
@@ -298,22 +308,13 @@ public final class LuceneIndex implements AutoCloseable {
     }
   }
 
-  /** Work with a snapshot; may fail with an I/O error. */
-  public interface SnapshotFunction<T> {
-    T apply(IndexSnapshot snapshot) throws IOException;
-  }
-
-  /** Runs {@code f} on a snapshot of what was last refreshed or committed. */
-  public <T> T withSnapshot(SnapshotFunction<T> f) {
-    return withSnapshot(Cancellation.NONE, f);
-  }
-
   /**
    * Runs {@code f} on a snapshot whose searches stop once {@code cancellation} fires (see {@link
    * IndexSnapshot}).
    */
-  public <T> T withSnapshot(Cancellation cancellation, SnapshotFunction<T> f) {
-    return withSearcher(s -> f.apply(new IndexSnapshot(s, analyzer, cancellation)));
+  @Override
+  public <T> T withSnapshot(Cancellation cancellation, ChunkIndex.SnapshotFunction<T> f) {
+    return withSearcher(s -> f.apply(new LuceneSnapshot(s, analyzer, cancellation)));
   }
 
   /**
@@ -323,14 +324,14 @@ public final class LuceneIndex implements AutoCloseable {
    *
    * @throws ContextException if {@code dir} holds no index
    */
-  public static <T> T readCommitted(Path dir, SnapshotFunction<T> f) {
+  public static <T> T readCommitted(Path dir, ChunkIndex.SnapshotFunction<T> f) {
     try (FSDirectory d = FSDirectory.open(dir)) {
       if (!DirectoryReader.indexExists(d)) {
         throw new ContextException("no index at " + dir);
       }
       try (DirectoryReader r = DirectoryReader.open(d);
           EnglishAnalyzer analyzer = new EnglishAnalyzer()) {
-        return f.apply(new IndexSnapshot(new IndexSearcher(r), analyzer, Cancellation.NONE));
+        return f.apply(new LuceneSnapshot(new IndexSearcher(r), analyzer, Cancellation.NONE));
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot read the index at " + dir + ": " + e.getMessage(), e);
@@ -338,11 +339,13 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** Every chunk of a document, in order; empty if it is not indexed. */
+  @Override
   public List<ChunkRecord> chunksOf(String id, TagSchema schema) {
     return withSnapshot(s -> s.chunksOf(id, schema));
   }
 
   /** The first chunk of a document, if it is indexed. */
+  @Override
   public Optional<ChunkRecord> firstChunk(String id, TagSchema schema) {
     return withSearcher(
         s -> {
@@ -354,6 +357,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** Every document id with its number of chunks, in index order. */
+  @Override
   public Map<String, Long> documents() {
     return withSearcher(
         s -> {
@@ -394,10 +398,8 @@ public final class LuceneIndex implements AutoCloseable {
         raw);
   }
 
-  /** Live chunks, segments and bytes on disk, as of the last refresh. */
-  public record Stats(int chunks, int segments, long bytes) {}
-
   /** The index's size now (for metrics). */
+  @Override
   public Stats stats() {
     return withSearcher(
         s -> {
@@ -419,6 +421,7 @@ public final class LuceneIndex implements AutoCloseable {
   }
 
   /** The number of live chunks. */
+  @Override
   public int chunkCount() {
     return withSearcher(s -> s.getIndexReader().numDocs());
   }

@@ -2,17 +2,14 @@ package dev.anvil.context.serving;
 
 import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.Document;
+import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.index.ChunkIndex;
 import dev.anvil.context.index.ChunkRecord;
-import dev.anvil.context.index.LuceneIndex;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.InvalidTagsException;
-import java.io.IOException;
-import java.io.UncheckedIOException;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.util.Comparator;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -20,7 +17,6 @@ import java.util.OptionalLong;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -41,6 +37,7 @@ public final class ServingIndexes implements AutoCloseable {
   private final Embedder base;
   private final Function<Path, Embedder> models;
   private final String chunking;
+  private final IndexBackend backend;
   private final Object writeLock = new Object();
 
   private volatile Slot serving;
@@ -60,7 +57,28 @@ public final class ServingIndexes implements AutoCloseable {
       Embedder base,
       Function<Path, Embedder> models,
       String chunking) {
+    this(root, IndexBackend.embedded(), policies, base, models, chunking);
+  }
+
+  /**
+   * Opens the slots {@code serving.json} names in {@code root}, or the root itself, each an index
+   * of {@code backend}.
+   */
+  public ServingIndexes(
+      Path root,
+      IndexBackend backend,
+      PolicyStore policies,
+      Embedder base,
+      Function<Path, Embedder> models,
+      String chunking) {
     this.root = root;
+    this.backend = backend;
+    try {
+      // serving.json lives here whatever the backend (a cluster keeps no files of ours).
+      java.nio.file.Files.createDirectories(root);
+    } catch (java.io.IOException e) {
+      throw new ContextException("cannot create the data directory " + root + ": " + e, e);
+    }
     this.policies = policies;
     this.base = base;
     this.models = models;
@@ -84,8 +102,12 @@ public final class ServingIndexes implements AutoCloseable {
 
   private Slot slot(String dir, String modelDir) {
     Embedder e = modelDir == null ? base : models.apply(Path.of(modelDir));
-    return new Slot(
-        dir, modelDir, LuceneIndex.open(root.resolve(dir).normalize(), e.modelId(), chunking), e);
+    return new Slot(dir, modelDir, open(dir, e), e);
+  }
+
+  private ChunkIndex open(String dir, Embedder e) {
+    return backend.open(
+        root, dir, e.modelId(), e.dimension(), chunking, policies.current().schema());
   }
 
   /** The slot searches use now. */
@@ -113,7 +135,7 @@ public final class ServingIndexes implements AutoCloseable {
     }
   }
 
-  /** Commits both slots, with {@code checkpoint} (see {@link LuceneIndex#commit(Map)}). */
+  /** Commits both slots, with {@code checkpoint} (see {@link ChunkIndex#commit(Map)}). */
   public void commit(Map<String, String> checkpoint) {
     synchronized (writeLock) {
       for (Slot slot : slots()) {
@@ -195,13 +217,8 @@ public final class ServingIndexes implements AutoCloseable {
         close(previous);
       }
       String dir = "models/" + next.modelId().replaceAll("[^A-Za-z0-9._-]", "_");
-      deleteRecursively(root.resolve(dir)); // what a killed re-embedding left
-      Slot target =
-          new Slot(
-              dir,
-              modelDir.toAbsolutePath().toString(),
-              LuceneIndex.open(root.resolve(dir), next.modelId(), chunking),
-              next);
+      backend.drop(root, dir); // what a killed re-embedding left
+      Slot target = new Slot(dir, modelDir.toAbsolutePath().toString(), open(dir, next), next);
       shadow = target;
       reembedding = new Reembedding(this, serving, target, chunksPerSecond);
       return reembedding;
@@ -272,7 +289,7 @@ public final class ServingIndexes implements AutoCloseable {
         shadow = null;
         target.index().close();
         target.embedder().close();
-        deleteRecursively(root.resolve(target.dir()));
+        backend.drop(root, target.dir());
       }
     }
   }
@@ -321,19 +338,6 @@ public final class ServingIndexes implements AutoCloseable {
     slot.index().close();
     if (slot.embedder() != base) {
       slot.embedder().close();
-    }
-  }
-
-  private static void deleteRecursively(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(p);
-      }
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot delete " + dir, e);
     }
   }
 }

@@ -1,7 +1,7 @@
 package dev.anvil.context.serving;
 
 import dev.anvil.context.embed.Embedder;
-import dev.anvil.context.index.LuceneIndex;
+import dev.anvil.context.index.ChunkIndex;
 
 /**
  * An index and the model of its vectors. A request takes the serving slot once, so its query is
@@ -12,4 +12,4 @@ import dev.anvil.context.index.LuceneIndex;
  * @param index the index
  * @param embedder the model
  */
-public record Slot(String dir, String modelDir, LuceneIndex index, Embedder embedder) {}
+public record Slot(String dir, String modelDir, ChunkIndex index, Embedder embedder) {}

@@ -1,6 +1,6 @@
 package dev.anvil.context.telemetry;
 
-import dev.anvil.context.index.LuceneIndex;
+import dev.anvil.context.index.ChunkIndex;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.common.AttributeKey;
 import io.opentelemetry.api.common.Attributes;
@@ -71,7 +71,7 @@ public final class Telemetry {
    * Reports the index's size as gauges ({@code anvil.index.chunks}, {@code .segments}, {@code
    * .size}), read once per collection; close the result to stop.
    */
-  public BatchCallback observeIndex(Supplier<LuceneIndex.Stats> stats) {
+  public BatchCallback observeIndex(Supplier<ChunkIndex.Stats> stats) {
     ObservableLongMeasurement chunks =
         meter
             .gaugeBuilder("anvil.index.chunks")
@@ -93,7 +93,7 @@ public final class Telemetry {
             .buildObserver();
     return meter.batchCallback(
         () -> {
-          LuceneIndex.Stats now = stats.get();
+          ChunkIndex.Stats now = stats.get();
           chunks.record(now.chunks());
           segments.record(now.segments());
           bytes.record(now.bytes());

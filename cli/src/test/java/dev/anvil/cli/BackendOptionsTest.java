@@ -1,0 +1,127 @@
+package dev.anvil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+
+import dev.anvil.context.api.ContextException;
+import dev.anvil.context.backend.IndexBackend;
+import dev.anvil.context.index.elastic.ElasticConfig;
+import java.net.URI;
+import java.nio.file.Path;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import org.junit.jupiter.api.Test;
+import picocli.CommandLine;
+
+/**
+ * {@code --backend} and the {@code --es-*} options, on the command line and from the environment.
+ */
+class BackendOptionsTest {
+  private static IndexBackend backend(Map<String, String> env, String... args) {
+    CommandLine cli = new CommandLine(new Main());
+    cli.setDefaultValueProvider(new Configuration(env));
+    CommandLine.ParseResult parsed = cli.parseArgs(args);
+    return ((ServeCommand) parsed.subcommand().commandSpec().userObject())
+        .engineOptions.backend.backend();
+  }
+
+  @Test
+  void theEmbeddedIndexIsTheDefault() {
+    assertThat(backend(Map.of(), "serve")).isEqualTo(IndexBackend.embedded());
+  }
+
+  @Test
+  void aClusterIsNamedByItsUrlsTlsCredentialsPrefixAndShards() {
+    IndexBackend b =
+        backend(
+            Map.of(),
+            "serve",
+            "--backend",
+            "elasticsearch",
+            "--es-url",
+            "https://es-0.example:9200,https://es-1.example:9200",
+            "--es-ca",
+            "/etc/anvil/es/ca.pem",
+            "--es-credentials-file",
+            "/etc/anvil/es/credentials",
+            "--es-index-prefix",
+            "team-a-",
+            "--es-shards",
+            "3",
+            "--es-replicas",
+            "2");
+    assertThat(b)
+        .isEqualTo(
+            new IndexBackend.Elasticsearch(
+                new ElasticConfig(
+                    List.of(
+                        URI.create("https://es-0.example:9200"),
+                        URI.create("https://es-1.example:9200")),
+                    Optional.of(Path.of("/etc/anvil/es/ca.pem")),
+                    Optional.of(Path.of("/etc/anvil/es/credentials")),
+                    "team-a-",
+                    3,
+                    2)));
+  }
+
+  @Test
+  void aContainerConfiguresItThroughTheEnvironment() {
+    IndexBackend b =
+        backend(
+            Map.of(
+                "ANVIL_BACKEND", "elasticsearch",
+                "ANVIL_ES_URL", "http://127.0.0.1:9200",
+                "ANVIL_ES_CREDENTIALS_FILE", "/var/run/secrets/es/credentials"),
+            "serve");
+    assertThat(b)
+        .isInstanceOfSatisfying(
+            IndexBackend.Elasticsearch.class,
+            es -> {
+              assertThat(es.config().urls()).containsExactly(URI.create("http://127.0.0.1:9200"));
+              assertThat(es.config().indexPrefix()).isEqualTo("anvil-");
+              assertThat(es.config().replicas()).isEqualTo(1);
+              assertThat(es.config().credentialsFile())
+                  .contains(Path.of("/var/run/secrets/es/credentials"));
+            });
+    assertThat(Configuration.table("serve"))
+        .containsKeys(
+            "ANVIL_BACKEND",
+            "ANVIL_ES_URL",
+            "ANVIL_ES_CA",
+            "ANVIL_ES_CREDENTIALS_FILE",
+            "ANVIL_ES_INDEX_PREFIX",
+            "ANVIL_ES_SHARDS",
+            "ANVIL_ES_REPLICAS");
+  }
+
+  @Test
+  void anIncompleteOrMisplacedOptionIsAnErrorNamingIt() {
+    assertThatThrownBy(() -> backend(Map.of(), "serve", "--backend", "elasticsearch"))
+        .isInstanceOf(ContextException.class)
+        .hasMessageContaining("--backend elasticsearch needs --es-url");
+    assertThatThrownBy(() -> backend(Map.of(), "serve", "--es-url", "http://127.0.0.1:9200"))
+        .hasMessageContaining("need --backend elasticsearch");
+    assertThatThrownBy(
+            () ->
+                backend(
+                    Map.of(),
+                    "serve",
+                    "--backend",
+                    "elasticsearch",
+                    "--es-url",
+                    "http://127.0.0.1:9200",
+                    "--es-index-prefix",
+                    "_all"))
+        .hasMessageContaining("--es-index-prefix")
+        .hasMessageContaining("'_all'");
+    assertThatThrownBy(
+            () ->
+                backend(
+                    Map.of(), "serve", "--backend", "elasticsearch", "--es-url", "es.example:9200"))
+        .hasMessageContaining("--es-url");
+    assertThatThrownBy(() -> backend(Map.of(), "serve", "--backend", "opensearch"))
+        .isInstanceOf(CommandLine.ParameterException.class)
+        .hasMessageContaining("embedded, elasticsearch");
+  }
+}

@@ -1,0 +1,399 @@
+package dev.anvil.context.index.elastic;
+
+import com.google.gson.JsonArray;
+import com.google.gson.JsonElement;
+import com.google.gson.JsonObject;
+import dev.anvil.context.api.Cancellation;
+import dev.anvil.context.api.ContextException;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.index.ChunkIndex;
+import dev.anvil.context.index.ChunkRecord;
+import dev.anvil.rbac.filter.Filter;
+import dev.anvil.rbac.schema.DocTags;
+import dev.anvil.rbac.schema.TagSchema;
+import java.io.IOException;
+import java.io.UncheckedIOException;
+import java.util.HashSet;
+import java.util.LinkedHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.Optional;
+import java.util.OptionalLong;
+import java.util.Set;
+import java.util.TreeMap;
+import java.util.TreeSet;
+
+/**
+ * The chunk index in an Elasticsearch cluster: one Elasticsearch document per chunk, written
+ * through bulk requests, searched with the compiled policy filter inside BM25 and kNN.
+ *
+ * <p>As the embedded index, it records in the index's mapping metadata ({@code _meta}) which model
+ * wrote its vectors and how its chunks were cut, and refuses to open with others; the checkpoint of
+ * a stream (Kafka offsets) is kept there too, written after the chunks it covers. The index
+ * refreshes only when the engine says, so a search sees the old chunks of a document or the new
+ * ones, never a mix. Elasticsearch acknowledges a write once it is in its translog, so a commit has
+ * nothing left to make durable: after a crash the index may hold changes past its checkpoint, which
+ * a stream then applies again; versions make that harmless.
+ *
+ * <p>Writes are collected and sent as one bulk request when a refresh, a commit or a delete by
+ * query needs them, or when {@value BulkWrites#BULK_DOCUMENTS} documents are waiting. Thread-safe:
+ * writes are serialised.
+ */
+public final class ElasticIndex implements ChunkIndex {
+  static final String MODEL_KEY = "anvil.embedding-model";
+  static final String CHUNKING_KEY = "anvil.chunking";
+  static final String CHECKPOINT_PREFIX = "anvil.checkpoint.";
+
+  /** Most chunks read back in one request (the cluster's default result window). */
+  static final int MAX_READ = 10_000;
+
+  private final ElasticClient client;
+  private final String index;
+  private final String modelId;
+  private final Map<String, String> meta = new TreeMap<>();
+  private final Set<String> mappedTags = new HashSet<>();
+  private final Set<String> mappedRanks = new HashSet<>();
+  private final BulkWrites writes;
+
+  private ElasticIndex(ElasticClient client, String index, String modelId) {
+    this.client = client;
+    this.index = index;
+    this.modelId = modelId;
+    this.writes = new BulkWrites(client, index);
+  }
+
+  /**
+   * Opens (or creates) the index of the engine directory {@code dir} in the cluster, for vectors of
+   * {@code modelId} ({@code dimension} floats) and chunks cut with {@code chunking}; a new index
+   * maps every tag of {@code schema}.
+   *
+   * @throws ContextException if the index holds another model's vectors or other chunks, or the
+   *     cluster cannot be reached or refuses
+   */
+  public static ElasticIndex open(
+      ElasticConfig config,
+      String dir,
+      String modelId,
+      int dimension,
+      String chunking,
+      TagSchema schema) {
+    ElasticClient client = new ElasticClient(config);
+    try {
+      ElasticIndex idx = new ElasticIndex(client, config.indexName(dir), modelId);
+      idx.openOrCreate(config, dimension, chunking, schema);
+      return idx;
+    } catch (RuntimeException e) {
+      client.close();
+      throw e;
+    }
+  }
+
+  /** Deletes the index of {@code dir} (what an abandoned re-embedding left); absent is fine. */
+  public static void drop(ElasticConfig config, String dir) {
+    try (ElasticClient client = new ElasticClient(config)) {
+      String name = config.indexName(dir);
+      ElasticClient.Response r = client.send("DELETE", "/" + name, null);
+      if (!r.ok() && r.status() != 404) {
+        throw ElasticClient.refused("DELETE", "/" + name, r);
+      }
+    }
+  }
+
+  private void openOrCreate(
+      ElasticConfig config, int dimension, String chunking, TagSchema schema) {
+    ElasticClient.Response existing = client.send("GET", "/" + index + "/_mapping", null);
+    if (existing.status() == 404) {
+      Map<String, String> fresh = new TreeMap<>(Map.of(MODEL_KEY, modelId, CHUNKING_KEY, chunking));
+      ElasticClient.Response created =
+          client.send("PUT", "/" + index, ElasticMapping.create(config, dimension, schema, fresh));
+      if (created.ok()) {
+        meta.putAll(fresh);
+        rememberMapped(ElasticMapping.tagFields(schema));
+        return;
+      }
+      if (!created.body().toString().contains("resource_already_exists_exception")) {
+        throw ElasticClient.refused("PUT", "/" + index, created);
+      }
+      existing = client.send("GET", "/" + index + "/_mapping", null); // created meanwhile
+    }
+    if (!existing.ok()) {
+      throw ElasticClient.refused("GET", "/" + index + "/_mapping", existing);
+    }
+    JsonObject mappings = existing.body().getAsJsonObject(index).getAsJsonObject("mappings");
+    if (mappings.has("_meta")) {
+      mappings
+          .getAsJsonObject("_meta")
+          .entrySet()
+          .forEach(e -> meta.put(e.getKey(), e.getValue().getAsString()));
+    }
+    String written = meta.get(MODEL_KEY);
+    if (written != null && !written.equals(modelId)) {
+      throw new ContextException(
+          "index "
+              + index
+              + " holds vectors of model "
+              + written
+              + ", not "
+              + modelId
+              + ": re-embed it or open it with that model");
+    }
+    String cut = meta.get(CHUNKING_KEY);
+    if (cut != null && !cut.equals(chunking)) {
+      throw new ContextException(
+          "index "
+              + index
+              + " holds chunks cut with '"
+              + cut
+              + "', not '"
+              + chunking
+              + "': rebuild it (re-ingest its documents) with this version's chunking");
+    }
+    if (!mappings.has("properties") || !mappings.getAsJsonObject("properties").has("vector")) {
+      throw new ContextException(
+          "index "
+              + index
+              + " exists but is not an Anvil chunk index (no vector field);"
+              + " choose another --es-index-prefix");
+    }
+    JsonObject props = mappings.getAsJsonObject("properties");
+    for (String group : List.of(ElasticFilters.TAGS, ElasticFilters.RANKS)) {
+      JsonObject g = props.has(group) ? props.getAsJsonObject(group) : new JsonObject();
+      if (g.has("properties")) {
+        Set<String> into = group.equals(ElasticFilters.TAGS) ? mappedTags : mappedRanks;
+        into.addAll(g.getAsJsonObject("properties").keySet());
+      }
+    }
+    JsonObject wanted = ElasticMapping.tagFields(schema);
+    mapTags(
+        wanted.getAsJsonObject(ElasticFilters.TAGS).keySet(),
+        wanted.getAsJsonObject(ElasticFilters.RANKS).keySet());
+  }
+
+  private void rememberMapped(JsonObject tagFields) {
+    mappedTags.addAll(tagFields.getAsJsonObject(ElasticFilters.TAGS).keySet());
+    mappedRanks.addAll(tagFields.getAsJsonObject(ElasticFilters.RANKS).keySet());
+  }
+
+  /** Adds the fields of tags the mapping lacks (a schema that gained a tag since). */
+  private void mapTags(Set<String> tags, Set<String> ranks) {
+    Set<String> newTags = new TreeSet<>(tags);
+    newTags.removeAll(mappedTags);
+    Set<String> newRanks = new TreeSet<>(ranks);
+    newRanks.removeAll(mappedRanks);
+    if (newTags.isEmpty() && newRanks.isEmpty()) {
+      return;
+    }
+    client.call("PUT", "/" + index + "/_mapping", ElasticMapping.addTags(newTags, newRanks));
+    mappedTags.addAll(newTags);
+    mappedRanks.addAll(newRanks);
+  }
+
+  /** The index's name in the cluster. */
+  public String name() {
+    return index;
+  }
+
+  @Override
+  public String modelId() {
+    return modelId;
+  }
+
+  @Override
+  public OptionalLong version(String id) {
+    return firstChunk(id, null).map(c -> OptionalLong.of(c.version())).orElse(OptionalLong.empty());
+  }
+
+  @Override
+  public synchronized void upsert(
+      Document doc, DocTags tags, List<String> chunks, int[] tokens, float[][] vectors) {
+    before(doc.id());
+    BulkWrites.Chunks c = BulkWrites.chunks(doc, tags, chunks, tokens, vectors);
+    mapTags(c.tags(), c.ranks());
+    if (writes.upsert(doc.id(), c.sources())) {
+      writes.flush();
+    }
+  }
+
+  @Override
+  public synchronized void delete(String id) {
+    before(id);
+    writes.delete(id);
+  }
+
+  /**
+   * A document's earlier write in this batch must reach the index and the searcher first: the next
+   * write reads which of its chunks are indexed.
+   */
+  private void before(String id) {
+    if (writes.mustRefreshBefore(id)) {
+      refresh();
+    }
+  }
+
+  /**
+   * Deletes the documents with a chunk {@code filter} admits, all of their chunks (every chunk of a
+   * document carries its tags, so they are the chunks it admits), through bulk requests: a minimal
+   * cluster has no delete-by-query (it lives in the reindex module), and a bulk names each chunk.
+   */
+  @Override
+  public synchronized void deleteMatching(Filter filter) {
+    refresh();
+    for (String id : idsMatching(filter)) {
+      delete(id);
+    }
+    refresh();
+  }
+
+  @Override
+  public List<String> idsMatching(Filter filter) {
+    return List.copyOf(new TreeSet<>(idCounts(filtered(filter)).keySet()));
+  }
+
+  @Override
+  public synchronized void commit(Map<String, String> checkpoint) {
+    refresh();
+    if (!checkpoint.isEmpty()) {
+      Map<String, String> next = new TreeMap<>(meta);
+      checkpoint.forEach((k, v) -> next.put(CHECKPOINT_PREFIX + k, v));
+      JsonObject body = new JsonObject();
+      body.add("_meta", ElasticMapping.meta(next));
+      client.call("PUT", "/" + index + "/_mapping", body);
+      meta.clear();
+      meta.putAll(next);
+    }
+  }
+
+  @Override
+  public synchronized Map<String, String> checkpoint() {
+    Map<String, String> out = new TreeMap<>();
+    meta.forEach(
+        (k, v) -> {
+          if (k.startsWith(CHECKPOINT_PREFIX)) {
+            out.put(k.substring(CHECKPOINT_PREFIX.length()), v);
+          }
+        });
+    return out;
+  }
+
+  @Override
+  public void commit() {
+    refresh();
+  }
+
+  @Override
+  public synchronized void refresh() {
+    writes.flush();
+    client.call("POST", "/" + index + "/_refresh", null);
+    writes.refreshed();
+  }
+
+  /** Document ids with their chunk counts among the chunks {@code query} matches, by id. */
+  private Map<String, Long> idCounts(JsonObject query) {
+    Map<String, Long> out = new LinkedHashMap<>();
+    JsonObject after = null;
+    while (true) {
+      JsonObject composite =
+          Json.parse("{\"size\":1000,\"sources\":[{\"id\":{\"terms\":{\"field\":\"id\"}}}]}");
+      if (after != null) {
+        composite.add("after", after);
+      }
+      JsonObject agg = new JsonObject();
+      agg.add("composite", composite);
+      JsonObject aggs = new JsonObject();
+      aggs.add("ids", agg);
+      JsonObject body = new JsonObject();
+      body.addProperty("size", 0);
+      body.add("query", query);
+      body.add("aggs", aggs);
+      JsonObject ids =
+          client
+              .call("POST", "/" + index + "/_search", body)
+              .getAsJsonObject("aggregations")
+              .getAsJsonObject("ids");
+      JsonArray buckets = ids.getAsJsonArray("buckets");
+      for (JsonElement b : buckets) {
+        JsonObject bucket = b.getAsJsonObject();
+        out.put(
+            bucket.getAsJsonObject("key").get("id").getAsString(),
+            bucket.get("doc_count").getAsLong());
+      }
+      if (buckets.isEmpty() || !ids.has("after_key")) {
+        return out;
+      }
+      after = ids.getAsJsonObject("after_key");
+    }
+  }
+
+  /** {@code filter} as a non-scoring query. */
+  static JsonObject filtered(Filter filter) {
+    JsonObject bool = new JsonObject();
+    JsonArray f = new JsonArray();
+    f.add(ElasticFilters.toQuery(filter));
+    bool.add("filter", f);
+    JsonObject q = new JsonObject();
+    q.add("bool", bool);
+    return q;
+  }
+
+  @Override
+  public <T> T withSnapshot(Cancellation cancellation, SnapshotFunction<T> f) {
+    try {
+      return f.apply(new ElasticSnapshot(client, index, cancellation));
+    } catch (IOException e) {
+      throw new UncheckedIOException("search of " + index + " failed", e);
+    }
+  }
+
+  @Override
+  public List<ChunkRecord> chunksOf(String id, TagSchema schema) {
+    return ElasticSnapshot.chunksOf(client, index, id, schema, MAX_READ);
+  }
+
+  @Override
+  public Optional<ChunkRecord> firstChunk(String id, TagSchema schema) {
+    return ElasticSnapshot.chunksOf(client, index, id, schema, 1).stream().findFirst();
+  }
+
+  @Override
+  public Map<String, Long> documents() {
+    return idCounts(Json.parse("{\"match_all\":{}}"));
+  }
+
+  @Override
+  public Stats stats() {
+    JsonObject p =
+        client
+            .call("GET", "/" + index + "/_stats/docs,store,segments", null)
+            .getAsJsonObject("indices")
+            .getAsJsonObject(index)
+            .getAsJsonObject("primaries");
+    return new Stats(
+        p.getAsJsonObject("docs").get("count").getAsInt(),
+        p.getAsJsonObject("segments").get("count").getAsInt(),
+        p.getAsJsonObject("store").get("size_in_bytes").getAsLong());
+  }
+
+  @Override
+  public int chunkCount() {
+    return client.call("POST", "/" + index + "/_count", null).get("count").getAsInt();
+  }
+
+  /** Sends what is pending (as the embedded index commits on close), then closes the client. */
+  @Override
+  public synchronized void close() {
+    try {
+      writes.flush();
+    } finally {
+      client.close();
+    }
+  }
+
+  /** Small JSON literals. */
+  static final class Json {
+    private Json() {}
+
+    static JsonObject parse(String json) {
+      return com.google.gson.JsonParser.parseString(json).getAsJsonObject();
+    }
+  }
+}
