@@ -1,5 +1,7 @@
 package dev.anvil.cli;
 
+import dev.anvil.trainer.job.OpenJobStores;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -71,6 +73,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("heavy")
 class ModelLoopEndToEndTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   static final int MAX_TOKENS = 64; // the tiny encoder's positions (the chunks are short)
@@ -125,7 +129,7 @@ class ModelLoopEndToEndTest {
           .allMatch(o -> o instanceof dev.anvil.context.api.IngestOutcome.Indexed);
 
       // The trainer service, its worker, and its gate for an engine limited to internal data.
-      JobStore store = new JobStore(dir.resolve("jobs"));
+      JobStore store = stores.open(dir.resolve("jobs"));
       store.onEvent(topic);
       Path models = dir.resolve("models");
       Path rules =

@@ -1,5 +1,7 @@
 package dev.anvil.trainer.grpc;
 
+import dev.anvil.trainer.job.OpenJobStores;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -58,6 +60,8 @@ import org.junit.jupiter.api.io.TempDir;
  * not there, and a slow call is one whose trainer the test holds back.
  */
 class TrainerServiceLimitsTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   static final String SPEC =
       """
       name: tiny
@@ -112,7 +116,7 @@ class TrainerServiceLimitsTest {
   @BeforeEach
   void start() {
     issuer = DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());
-    store = new JobStore(dir.resolve("jobs"));
+    store = stores.open(dir.resolve("jobs"));
     server = serve(LIMITS);
   }
 

@@ -1,5 +1,7 @@
 package dev.anvil.trainer.grpc;
 
+import dev.anvil.trainer.job.OpenJobStores;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -38,6 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and promote, a job's events streamed to its end, and refusals that name their reason.
  */
 class TrainerServiceTest {
+  @RegisterExtension static final OpenJobStores stores = OpenJobStores.perClass();
+
   static final Map<String, Object> ENGINEERING =
       Map.of("classification", "internal", "department", List.of("engineering"));
 
@@ -53,7 +57,7 @@ class TrainerServiceTest {
   static void start() throws Exception {
     people = PrincipalDirectory.load(TestPacks.example().principalsFile());
     PolicyStore policies = PolicyStore.open(TestPacks.example());
-    store = new JobStore(dir.resolve("jobs"));
+    store = stores.open(dir.resolve("jobs"));
     Path models = dir.resolve("models");
     runner = new JobRunner(store, policies, models, Device.cpu());
     issuer = DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());

@@ -1,5 +1,6 @@
 package dev.anvil.trainer.job;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** Jobs through the store and the runner: training, registration, the model card, refusals. */
 class JobRunnerTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   private final PrincipalDirectory people =
@@ -53,7 +56,7 @@ class JobRunnerTest {
   }
 
   JobStore store() {
-    return new JobStore(dir.resolve("jobs"));
+    return stores.open(dir.resolve("jobs"));
   }
 
   JobRunner runner(JobStore store) {

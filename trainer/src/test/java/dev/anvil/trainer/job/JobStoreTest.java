@@ -1,5 +1,6 @@
 package dev.anvil.trainer.job;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import dev.anvil.rbac.Principal;
@@ -10,11 +11,13 @@ import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
 
 class JobStoreTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   @Test
   void jobIdsAreUnguessableAndNeverReused() {
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     Set<String> ids = new HashSet<>();
     for (int i = 0; i < 200; i++) {
       Job job = store.submit("same-name", "name: same-name\n", dir, Principal.of("mia"));
@@ -28,7 +31,7 @@ class JobStoreTest {
   void aWorkerListingJobsNeverSeesOneHalfWritten() throws Exception {
     // anvil train serve's worker lists jobs while the service submits them; a job folder seen
     // before its state was written once stopped the server.
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     java.util.concurrent.atomic.AtomicBoolean done =
         new java.util.concurrent.atomic.AtomicBoolean();
     java.util.List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();

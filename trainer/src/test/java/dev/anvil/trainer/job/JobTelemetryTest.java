@@ -1,5 +1,6 @@
 package dev.anvil.trainer.job;
 
+import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 
 import ai.djl.Device;
@@ -25,6 +26,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /** A job's span tree (job → epochs → evaluations, checkpoints) and its metrics. */
 class JobTelemetryTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   @Test
@@ -43,7 +46,7 @@ class JobTelemetryTest {
                     .build())
             .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
             .build()) {
-      JobStore store = new JobStore(dir.resolve("jobs"));
+      JobStore store = stores.open(dir.resolve("jobs"));
       Job job = store.submit("tiny", JobRunnerTest.spec("embedding", "pairs.jsonl", 2), dir, mia);
       new JobRunner(
               store,

@@ -1,5 +1,7 @@
 package dev.anvil.trainer.promote;
 
+import dev.anvil.trainer.job.OpenJobStores;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -35,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the engine may serve; each decision audited with its numbers.
  */
 class PromotionGateTest {
+  @RegisterExtension static final OpenJobStores stores = OpenJobStores.perClass();
+
   @TempDir static Path dir;
   static Path base;
   static Path tuned;
@@ -54,7 +58,7 @@ class PromotionGateTest {
     TinyModels.write(dir.resolve("pairs.jsonl"), pairs);
     Principal mia =
         PrincipalDirectory.load(TestPacks.example().principalsFile()).find("mia").orElseThrow();
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     Job job = store.submit("gate", SPEC, dir, mia);
     new JobRunner(store, PolicyStore.open(TestPacks.example()), dir.resolve("models"), Device.cpu())
         .drain();
