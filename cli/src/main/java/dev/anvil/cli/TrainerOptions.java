@@ -39,7 +39,9 @@ final class TrainerOptions {
     return Identities.dataDir().resolve("jobs");
   }
 
-  /** The local job store: the embedded store file of {@link #jobs()}, open until the command ends. */
+  /**
+   * The local job store: the embedded store file of {@link #jobs()}, open until the command ends.
+   */
   static JobStore store() {
     return LocalJobStores.open(jobs());
   }

@@ -15,9 +15,9 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * A job's state and owner as JSON: the form the job folders of earlier versions held
- * ({@code state.json}, {@code job.json}'s owner) and the store's rows hold now, so that an imported
- * folder and a new job read alike.
+ * A job's state and owner as JSON: the form the job folders of earlier versions held ({@code
+ * state.json}, {@code job.json}'s owner) and the store's rows hold now, so that an imported folder
+ * and a new job read alike.
  */
 final class JobJson {
   static final Gson GSON = new Gson();

@@ -255,8 +255,11 @@ public final class JobRunner {
         ? store.dir().resolve(".device-" + device + ".lock")
         : Path.of(System.getProperty("java.io.tmpdir"))
             .resolve(
-                ".anvil-device-" + claims.worker().replaceAll("[^A-Za-z0-9._-]", "_") + "-"
-                    + device + ".lock");
+                ".anvil-device-"
+                    + claims.worker().replaceAll("[^A-Za-z0-9._-]", "_")
+                    + "-"
+                    + device
+                    + ".lock");
   }
 
   private void runClaimed(Job job, String worker, ScheduledExecutorService heartbeat) {
@@ -267,7 +270,8 @@ public final class JobRunner {
             () -> {
               try {
                 if (!lost.get() && !store.renew(job.id(), worker, claims.lease())) {
-                  LOG.warn("job {}: its claim was taken over by another worker; stopping", job.id());
+                  LOG.warn(
+                      "job {}: its claim was taken over by another worker; stopping", job.id());
                   lost.set(true);
                 }
               } catch (RuntimeException e) {

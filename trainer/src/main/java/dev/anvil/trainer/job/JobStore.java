@@ -35,9 +35,9 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Jobs: their records, states, histories, cancellation requests and claims in Anvil's {@link
- * Store} (the embedded H2 file {@code anvil-store.mv.db} in the job folder by default, PostgreSQL
- * when trainer replicas share it), their files on the job volume, one folder each:
+ * Jobs: their records, states, histories, cancellation requests and claims in Anvil's {@link Store}
+ * (the embedded H2 file {@code anvil-store.mv.db} in the job folder by default, PostgreSQL when
+ * trainer replicas share it), their files on the job volume, one folder each:
  *
  * <pre>
  * jobs/&lt;id&gt;/work/     checkpoints
@@ -63,8 +63,7 @@ public final class JobStore implements AutoCloseable {
   static final Migrations MIGRATIONS =
       Migrations.of(
           "jobs",
-          Migration.resource(
-              1, "jobs, their events and claims", JobStore.class, "jobs-v1.sql"));
+          Migration.resource(1, "jobs, their events and claims", JobStore.class, "jobs-v1.sql"));
 
   private static final String TERMINAL = "('succeeded', 'failed', 'cancelled')";
   private static final String COLUMNS =

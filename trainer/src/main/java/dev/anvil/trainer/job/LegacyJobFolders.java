@@ -80,7 +80,8 @@ final class LegacyJobFolders {
 
   private static void importOne(Store store, Path d) throws IOException {
     String id = d.getFileName().toString();
-    JsonObject job = JsonParser.parseString(Files.readString(d.resolve("job.json"))).getAsJsonObject();
+    JsonObject job =
+        JsonParser.parseString(Files.readString(d.resolve("job.json"))).getAsJsonObject();
     if (!id.equals(job.get("id").getAsString())) {
       throw new IllegalStateException(
           "job.json names job " + job.get("id") + ", not its folder's " + id);

@@ -1,7 +1,5 @@
 package dev.anvil.trainer.grpc;
 
-import dev.anvil.trainer.job.OpenJobStores;
-import org.junit.jupiter.api.extension.RegisterExtension;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
@@ -24,6 +22,7 @@ import dev.anvil.trainer.grpc.v1.SubmitRequest;
 import dev.anvil.trainer.grpc.v1.TrainerServiceGrpc;
 import dev.anvil.trainer.grpc.v1.TrainerServiceGrpc.TrainerServiceBlockingStub;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.job.OpenJobStores;
 import dev.anvil.trainer.service.LocalTrainer;
 import dev.anvil.trainer.service.TrainerException;
 import dev.anvil.trainer.service.TrainerLimits;
@@ -51,6 +50,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**

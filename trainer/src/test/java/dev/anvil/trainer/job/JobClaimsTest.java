@@ -48,7 +48,9 @@ class JobClaimsTest {
     Store b = Store.open(config);
     open.add(a);
     open.add(b);
-    return new JobStore[] {new JobStore(a, dir.resolve("jobs")), new JobStore(b, dir.resolve("jobs"))};
+    return new JobStore[] {
+      new JobStore(a, dir.resolve("jobs")), new JobStore(b, dir.resolve("jobs"))
+    };
   }
 
   private Job submit(JobStore store) {

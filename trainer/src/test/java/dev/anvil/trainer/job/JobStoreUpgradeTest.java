@@ -105,9 +105,7 @@ class JobStoreUpgradeTest {
     for (Job j : before) {
       assertThat(store.events(j.id(), 0)).as(j.id()).isEqualTo(old.events(j.id(), 0));
       assertThat(store.history(j.id(), 2)).as(j.id()).isEqualTo(old.history(j.id(), 2));
-      assertThat(store.cancelRequested(j.id()))
-          .as(j.id())
-          .isEqualTo(old.cancelRequested(j.id()));
+      assertThat(store.cancelRequested(j.id())).as(j.id()).isEqualTo(old.cancelRequested(j.id()));
     }
     assertThat(store.find(running.id()).orElseThrow().state())
         .isEqualTo(old.find(running.id()).orElseThrow().state())
