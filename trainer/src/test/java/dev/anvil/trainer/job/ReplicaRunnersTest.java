@@ -109,7 +109,7 @@ class ReplicaRunnersTest {
     assertThat(
             jobs.stream()
                 .filter(j -> a.find(j.id()).orElseThrow().state() instanceof JobState.Succeeded))
-        .hasSize(2);
+        .hasSize(1);
   }
 
   @Test
