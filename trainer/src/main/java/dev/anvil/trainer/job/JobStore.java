@@ -65,7 +65,7 @@ public final class JobStore implements AutoCloseable {
           "jobs",
           Migration.resource(1, "jobs, their events and claims", JobStore.class, "jobs-v1.sql"));
 
-  private static final String TERMINAL = "('succeeded', 'failed', 'cancelled')";
+  static final String TERMINAL = "('succeeded', 'failed', 'cancelled')";
   private static final String COLUMNS =
       "id, name, owner, submitted_s, submitted_ns, state, claimed_by";
 
@@ -77,6 +77,7 @@ public final class JobStore implements AutoCloseable {
   private final Path dir;
   private final Clock clock;
   private final Map<Path, ModelRegistry> registries = new ConcurrentHashMap<>();
+  private final JobClaims claims;
   private volatile EventListener listener;
 
   /**
@@ -100,6 +101,7 @@ public final class JobStore implements AutoCloseable {
     this.ownsStore = ownsStore;
     this.dir = created(dir);
     this.clock = clock;
+    this.claims = new JobClaims(store, clock);
     try {
       store.migrate(MIGRATIONS);
       LegacyJobFolders.importAll(store, this.dir);
@@ -603,51 +605,7 @@ public final class JobStore implements AutoCloseable {
    * @return the claimed job, or empty if none is free
    */
   public Optional<Job> claim(String worker, Duration lease) {
-    long now = clock.millis();
-    return store.transaction(
-        c -> {
-          List<String> candidates = new ArrayList<>();
-          try (PreparedStatement s =
-              c.prepareStatement(
-                  "SELECT id FROM trainer_job WHERE state_label NOT IN "
-                      + TERMINAL
-                      + " AND (claimed_by IS NULL OR lease_until < ? OR claimed_by = ?)"
-                      + " ORDER BY CASE WHEN state_label = 'queued' THEN 1 ELSE 0 END,"
-                      + " submitted_s, submitted_ns, id")) {
-            s.setLong(1, now);
-            s.setString(2, worker);
-            try (ResultSet r = s.executeQuery()) {
-              while (r.next()) {
-                candidates.add(r.getString(1));
-              }
-            }
-          }
-          for (String id : candidates) {
-            try (PreparedStatement s =
-                c.prepareStatement(
-                    "UPDATE trainer_job SET claimed_by = ?, lease_until = ?, claims = claims + 1"
-                        + " WHERE id = ? AND state_label NOT IN "
-                        + TERMINAL
-                        + " AND (claimed_by IS NULL OR lease_until < ? OR claimed_by = ?)")) {
-              s.setString(1, worker);
-              s.setLong(2, now + lease.toMillis());
-              s.setString(3, id);
-              s.setLong(4, now);
-              s.setString(5, worker);
-              if (s.executeUpdate() == 1) {
-                try (PreparedStatement q =
-                    c.prepareStatement("SELECT " + COLUMNS + " FROM trainer_job WHERE id = ?")) {
-                  q.setString(1, id);
-                  List<Job> job = jobs(q);
-                  if (!job.isEmpty()) {
-                    return Optional.of(job.getFirst());
-                  }
-                }
-              }
-            }
-          }
-          return Optional.<Job>empty();
-        });
+    return claims.claim(worker, lease, id -> find(id));
   }
 
   /**
@@ -655,61 +613,22 @@ public final class JobStore implements AutoCloseable {
    * job). Returns false if the worker no longer holds it: another took it over.
    */
   public boolean renew(String id, String worker, Duration lease) {
-    long until = clock.millis() + lease.toMillis();
-    return store.transaction(
-        c -> {
-          try (PreparedStatement s =
-              c.prepareStatement(
-                  "UPDATE trainer_job SET lease_until = ? WHERE id = ? AND claimed_by = ?")) {
-            s.setLong(1, until);
-            s.setString(2, id);
-            s.setString(3, worker);
-            return s.executeUpdate() == 1;
-          }
-        });
+    return claims.renew(id, worker, lease);
   }
 
   /** Gives up {@code worker}'s claim of a job (it is over, or the worker stops). */
   public void release(String id, String worker) {
-    store.transaction(
-        c -> {
-          try (PreparedStatement s =
-              c.prepareStatement(
-                  "UPDATE trainer_job SET claimed_by = NULL, lease_until = NULL"
-                      + " WHERE id = ? AND claimed_by = ?")) {
-            s.setString(1, id);
-            s.setString(2, worker);
-            return s.executeUpdate();
-          }
-        });
+    claims.release(id, worker);
   }
 
   /** The worker holding a job's claim, if any (live or not). */
   public Optional<String> claimedBy(String id) {
-    return store.transaction(
-        c -> {
-          try (PreparedStatement s =
-              c.prepareStatement("SELECT claimed_by FROM trainer_job WHERE id = ?")) {
-            s.setString(1, id);
-            try (ResultSet r = s.executeQuery()) {
-              return r.next() ? Optional.ofNullable(r.getString(1)) : Optional.<String>empty();
-            }
-          }
-        });
+    return claims.claimedBy(id);
   }
 
   /** How many times a job was claimed: once for a job run straight through. */
   public int claims(String id) {
-    return store.transaction(
-        c -> {
-          try (PreparedStatement s =
-              c.prepareStatement("SELECT claims FROM trainer_job WHERE id = ?")) {
-            s.setString(1, id);
-            try (ResultSet r = s.executeQuery()) {
-              return r.next() ? r.getInt(1) : 0;
-            }
-          }
-        });
+    return claims.count(id);
   }
 
   /** Closes the store if this job store opened it ({@link #JobStore(Path)}). */
