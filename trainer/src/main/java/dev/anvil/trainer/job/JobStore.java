@@ -47,7 +47,8 @@ import org.slf4j.LoggerFactory;
  * </pre>
  *
  * Folders written by earlier versions (job.json, spec.yaml, state.json, events.jsonl) are read into
- * the store when it opens, once each, and left in place.
+ * the store when it opens, once each, and left in place; so is the job folder's embedded store file
+ * when the store is PostgreSQL (a trainer moved to a shared store).
  *
  * <p>A worker runs a job only while it holds the job's claim ({@link #claim}): a lease it renews,
  * so that two workers on one store never run the same job, and a job whose worker died is taken
@@ -104,6 +105,7 @@ public final class JobStore implements AutoCloseable {
     this.claims = new JobClaims(store, clock);
     try {
       store.migrate(MIGRATIONS);
+      EmbeddedStoreImport.importInto(store, this.dir);
       LegacyJobFolders.importAll(store, this.dir);
     } catch (RuntimeException e) {
       if (ownsStore) {

@@ -154,4 +154,39 @@ class JobStoreUpgradeTest {
     old.setState(bad.id(), new JobState.Queued(Instant.now()));
     assertThat(stores.open(jobs).list()).extracting(Job::id).contains(good.id(), bad.id());
   }
+
+  @Test
+  void aTrainerMovedToPostgresKeepsTheJobsAndModelsOfItsEmbeddedStore() throws Exception {
+    Path jobs = dir.resolve("jobs");
+    Path models = dir.resolve("models");
+    List<Job> before;
+    Map<String, List<String>> events = new java.util.HashMap<>();
+    try (JobStore embedded = new JobStore(jobs)) {
+      Job a = embedded.submit("tiny-embedding", SPEC, dir, mia);
+      Job b = embedded.submit("tiny-embedding", SPEC, dir, sam);
+      embedded.setState(b.id(), new JobState.Failed(Instant.now(), "no data"));
+      embedded.cancel(a.id());
+      TinyModels.registeredBase(models, "m1", Map.of("classification", "internal"));
+      embedded.models(models).list();
+      before = embedded.list();
+      for (Job j : before) {
+        events.put(j.id(), embedded.events(j.id(), 0));
+      }
+    }
+
+    dev.anvil.store.StoreConfig pg = dev.anvil.store.PostgresServer.newDatabase();
+    for (int open = 0; open < 2; open++) { // the second time, nothing is copied again
+      try (dev.anvil.store.Store shared = dev.anvil.store.Store.open(pg)) {
+        JobStore store = new JobStore(shared, jobs);
+        assertThat(store.list()).containsExactlyElementsOf(before);
+        for (Job j : before) {
+          assertThat(store.events(j.id(), 0)).isEqualTo(events.get(j.id()));
+        }
+        assertThat(store.cancelRequested(before.getFirst().id())).isTrue();
+        assertThat(store.models(models).list())
+            .extracting(dev.anvil.trainer.registry.ModelRegistry.Entry::id)
+            .containsExactly("m1");
+      }
+    }
+  }
 }
