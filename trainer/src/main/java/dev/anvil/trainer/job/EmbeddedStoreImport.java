@@ -56,8 +56,7 @@ final class EmbeddedStoreImport {
     }
   }
 
-  private static int copy(
-      Store from, Store to, String table, String columns, boolean withEvents) {
+  private static int copy(Store from, Store to, String table, String columns, boolean withEvents) {
     Set<String> present = ids(to, table);
     List<String> missing = new ArrayList<>(ids(from, table));
     missing.removeAll(present);

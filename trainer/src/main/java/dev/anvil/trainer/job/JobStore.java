@@ -12,7 +12,6 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.security.SecureRandom;
-import java.sql.Connection;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
@@ -24,11 +23,9 @@ import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.TreeMap;
 import java.util.concurrent.ConcurrentHashMap;
 import java.util.stream.Stream;
 import org.slf4j.Logger;
@@ -79,6 +76,7 @@ public final class JobStore implements AutoCloseable {
   private final Clock clock;
   private final Map<Path, ModelRegistry> registries = new ConcurrentHashMap<>();
   private final JobClaims claims;
+  private final JobHistory history;
   private volatile EventListener listener;
 
   /**
@@ -103,6 +101,7 @@ public final class JobStore implements AutoCloseable {
     this.dir = created(dir);
     this.clock = clock;
     this.claims = new JobClaims(store, clock);
+    this.history = new JobHistory(store, clock);
     try {
       store.migrate(MIGRATIONS);
       EmbeddedStoreImport.importInto(store, this.dir);
@@ -234,7 +233,7 @@ public final class JobStore implements AutoCloseable {
         throw new UncheckedIOException("cannot write job " + name + " in " + dir, e);
       }
       JobState queued = new JobState.Queued(now);
-      String event = line(stateEvent(queued));
+      String event = history.line(JobHistory.stateEvent(queued));
       String specDirText = inputs.toAbsolutePath().toString();
       try {
         store.transaction(
@@ -255,7 +254,7 @@ public final class JobStore implements AutoCloseable {
                 s.setString(9, JobJson.state(queued));
                 s.executeUpdate();
               }
-              return append(c, id, event);
+              return JobHistory.append(c, id, event);
             });
       } catch (RuntimeException e) {
         deleteQuietly(d);
@@ -376,7 +375,7 @@ public final class JobStore implements AutoCloseable {
    */
   public void setState(String id, JobState state) {
     boolean recorded = !(state instanceof JobState.Running r && r.step() > 0);
-    String event = recorded ? line(stateEvent(state)) : null;
+    String event = recorded ? history.line(JobHistory.stateEvent(state)) : null;
     long sequence =
         store.transaction(
             c -> {
@@ -392,74 +391,18 @@ public final class JobStore implements AutoCloseable {
                   return -1L;
                 }
               }
-              return append(c, id, event);
+              return JobHistory.append(c, id, event);
             });
     if (sequence >= 0) {
       notify(id, sequence, event);
     }
   }
 
-  private static Map<String, Object> stateEvent(JobState state) {
-    Map<String, Object> event = new LinkedHashMap<>();
-    event.put("type", "state");
-    event.put("state", state.label());
-    if (state instanceof JobState.Failed f) {
-      event.put("reason", f.reason());
-    }
-    if (state instanceof JobState.Succeeded s) {
-      event.put("model", s.model());
-      event.put("metrics", s.metrics());
-    }
-    return event;
-  }
-
   /** Appends an event (a flat JSON object with {@code time} and {@code type}) to the history. */
   public void event(String id, Map<String, Object> fields) {
-    String line = line(fields);
-    long sequence = store.transaction(c -> append(c, id, line));
+    String line = history.line(fields);
+    long sequence = store.transaction(c -> JobHistory.append(c, id, line));
     notify(id, sequence, line);
-  }
-
-  private String line(Map<String, Object> fields) {
-    Map<String, Object> e = new LinkedHashMap<>();
-    e.put("time", clock.instant().toString());
-    e.put("type", fields.get("type"));
-    new TreeMap<>(fields).forEach(e::putIfAbsent); // a stable order for readers
-    return JobJson.GSON.toJson(e);
-  }
-
-  /**
-   * Appends to a job's history under the lock of its row, so that appends from two replicas (a
-   * worker's step and another's cancellation) take numbers one after the other.
-   */
-  private static long append(Connection c, String id, String event) throws SQLException {
-    try (PreparedStatement s =
-        c.prepareStatement("SELECT id FROM trainer_job WHERE id = ? FOR UPDATE")) {
-      s.setString(1, id);
-      try (ResultSet r = s.executeQuery()) {
-        if (!r.next()) {
-          throw new IllegalArgumentException("no job " + id);
-        }
-      }
-    }
-    long next;
-    try (PreparedStatement s =
-        c.prepareStatement(
-            "SELECT COALESCE(MAX(seq) + 1, 0) FROM trainer_job_event WHERE job_id = ?")) {
-      s.setString(1, id);
-      try (ResultSet r = s.executeQuery()) {
-        r.next();
-        next = r.getLong(1);
-      }
-    }
-    try (PreparedStatement s =
-        c.prepareStatement("INSERT INTO trainer_job_event (job_id, seq, event) VALUES (?, ?, ?)")) {
-      s.setString(1, id);
-      s.setLong(2, next);
-      s.setString(3, event);
-      s.executeUpdate();
-    }
-    return next;
   }
 
   private void notify(String id, long sequence, String line) {
@@ -508,23 +451,7 @@ public final class JobStore implements AutoCloseable {
 
   /** The history's events (JSON, one each) from number {@code from} (0-based) on. */
   public List<String> events(String id, long from) {
-    return store.transaction(
-        c -> {
-          try (PreparedStatement s =
-              c.prepareStatement(
-                  "SELECT event FROM trainer_job_event WHERE job_id = ? AND seq >= ?"
-                      + " ORDER BY seq")) {
-            s.setString(1, id);
-            s.setLong(2, Math.max(0, from));
-            List<String> out = new ArrayList<>();
-            try (ResultSet r = s.executeQuery()) {
-              while (r.next()) {
-                out.add(r.getString(1));
-              }
-            }
-            return out;
-          }
-        });
+    return history.events(id, from);
   }
 
   /**
@@ -537,8 +464,8 @@ public final class JobStore implements AutoCloseable {
   public boolean cancel(String id) {
     Instant now = clock.instant();
     JobState cancelled = new JobState.Cancelled(now);
-    String stateEvent = line(stateEvent(cancelled));
-    String requested = line(Map.of("type", "log", "message", "cancellation requested"));
+    String stateEvent = history.line(JobHistory.stateEvent(cancelled));
+    String requested = history.line(Map.of("type", "log", "message", "cancellation requested"));
     long[] appended =
         store.transaction(
             c -> {
@@ -575,7 +502,9 @@ public final class JobStore implements AutoCloseable {
                 s.setString(i, id);
                 s.executeUpdate();
               }
-              return new long[] {atOnce ? 1 : 0, append(c, id, atOnce ? stateEvent : requested)};
+              return new long[] {
+                atOnce ? 1 : 0, JobHistory.append(c, id, atOnce ? stateEvent : requested)
+              };
             });
     if (appended == null) {
       return false;
