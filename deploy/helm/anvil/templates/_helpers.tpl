@@ -312,3 +312,8 @@ livenessProbe:
   timeoutSeconds: 5
   failureThreshold: 3
 {{- end -}}
+
+{{/* Whether the store's password Secret is mounted (store.url and its passwordSecret.name). */}}
+{{- define "anvil.storePassword" -}}
+{{- if and .Values.store.url .Values.store.passwordSecret.name -}}true{{- end -}}
+{{- end -}}

@@ -39,7 +39,9 @@ final class AnvilRules {
     MODULES.put("rpc", Set.of("rbac", "identity"));
     MODULES.put(
         "context", Set.of("rbac", "identity", "rpc", "events", "modelcard", "store", "judge"));
-    MODULES.put("trainer", Set.of("rbac", "identity", "rpc", "events", "modelcard", "eval"));
+    // The trainer keeps its jobs and its model registry's index in the one store.
+    MODULES.put(
+        "trainer", Set.of("rbac", "identity", "rpc", "events", "modelcard", "eval", "store"));
     MODULES.put(
         "cli",
         Set.of(

@@ -89,6 +89,7 @@ public final class Main {
     try {
       return cli.execute(args);
     } finally {
+      LocalJobStores.closeAll();
       out.flush();
       err.flush();
     }

@@ -14,8 +14,10 @@ final class StoreOptions {
       names = "--store-url",
       paramLabel = "JDBC_URL",
       description =
-          "Anvil's store (judgments): jdbc:postgresql://HOST:5432/DB in a cluster (default: the"
-              + " embedded file <data dir>/anvil-store.mv.db, nothing to start).")
+          "Anvil's store (judgments; with train serve: jobs and the model registry's index):"
+              + " jdbc:postgresql://HOST:5432/DB in a cluster (default: the embedded file"
+              + " anvil-store.mv.db of the data directory, and of its jobs folder for train serve;"
+              + " nothing to start).")
   String url;
 
   @Option(names = "--store-user", paramLabel = "USER", description = "The store's database user.")
@@ -26,6 +28,11 @@ final class StoreOptions {
       paramLabel = "FILE",
       description = "A file holding the database user's password (a mounted Secret).")
   Path passwordFile;
+
+  /** Whether a store URL was given (else the embedded file is meant). */
+  boolean given() {
+    return url != null && !url.isBlank();
+  }
 
   StoreConfig config() {
     if (url == null || url.isBlank()) {

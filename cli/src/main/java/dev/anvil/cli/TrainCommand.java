@@ -188,7 +188,7 @@ final class TrainCommand {
       cmd.add(Main.class.getName());
       cmd.add("train");
       cmd.add("worker");
-      Path log = TrainerOptions.store().dir().resolve("worker.log");
+      Path log = TrainerOptions.jobs().resolve("worker.log");
       new ProcessBuilder(cmd)
           .redirectErrorStream(true)
           .redirectOutput(ProcessBuilder.Redirect.appendTo(log.toFile()))
@@ -323,7 +323,7 @@ final class TrainCommand {
         }
         return 0;
       }
-      pack.out().printf("anvil: watching %s for jobs%n", TrainerOptions.store().dir());
+      pack.out().printf("anvil: watching %s for jobs%n", TrainerOptions.jobs());
       pack.out().flush();
       watch(runner, poll.seconds);
       return 0;
@@ -413,6 +413,7 @@ final class TrainCommand {
     @Mixin GateOptions gate;
     @Mixin TrainerLimitOptions limits;
     @Mixin EngineClientOptions engine;
+    @Mixin StoreOptions storeOptions;
 
     @Option(
         names = "--job-topic",
@@ -431,7 +432,11 @@ final class TrainCommand {
       if (listen.policyReload > 0) {
         policies.reloadEvery(Duration.ofSeconds(listen.policyReload));
       }
-      JobStore store = TrainerOptions.store();
+      // The jobs and the registry's index: the embedded file of the job folder, or --store-url.
+      JobStore store =
+          storeOptions.given()
+              ? LocalJobStores.adopt(new JobStore(storeOptions.open(), TrainerOptions.jobs()))
+              : TrainerOptions.store();
       JobEventTopic topic = null;
       if (kafka.enabled()) {
         topic =
@@ -477,7 +482,7 @@ final class TrainCommand {
               listen.describe(),
               policies.current().version(),
               issuer.dev ? "development issuer" : "issuer " + issuer.issuer(),
-              JobRunner.defaultDevice(),
+              JobRunner.defaultDevice() + ", " + store.store(),
               setup.isPresent() ? ", gate " + gate.rules : "",
               events != null ? ", job events to " + jobTopic : "",
               corpora.isPresent() ? ", corpora from the context engine " + engine.address : "");

@@ -34,8 +34,16 @@ final class TrainerOptions {
   @Mixin PolicyCommand.PrincipalOptions principal;
   @Mixin ClientTlsOptions tls;
 
+  /** The job folder of the data directory; the embedded store file is there too. */
+  static java.nio.file.Path jobs() {
+    return Identities.dataDir().resolve("jobs");
+  }
+
+  /**
+   * The local job store: the embedded store file of {@link #jobs()}, open until the command ends.
+   */
   static JobStore store() {
-    return new JobStore(Identities.dataDir().resolve("jobs"));
+    return LocalJobStores.open(jobs());
   }
 
   /** Models are registered here, one directory with a model card each. */

@@ -34,6 +34,7 @@ import dev.anvil.trainer.job.JobEvent;
 import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.job.OpenJobStores;
 import dev.anvil.trainer.model.EncoderModel;
 import dev.anvil.trainer.service.GateSetup;
 import dev.anvil.trainer.service.JobEventTopic;
@@ -59,6 +60,7 @@ import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.common.serialization.StringDeserializer;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -71,6 +73,8 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("heavy")
 class ModelLoopEndToEndTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   static final int MAX_TOKENS = 64; // the tiny encoder's positions (the chunks are short)
@@ -125,7 +129,7 @@ class ModelLoopEndToEndTest {
           .allMatch(o -> o instanceof dev.anvil.context.api.IngestOutcome.Indexed);
 
       // The trainer service, its worker, and its gate for an engine limited to internal data.
-      JobStore store = new JobStore(dir.resolve("jobs"));
+      JobStore store = stores.open(dir.resolve("jobs"));
       store.onEvent(topic);
       Path models = dir.resolve("models");
       Path rules =

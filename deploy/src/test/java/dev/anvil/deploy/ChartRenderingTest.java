@@ -1,6 +1,7 @@
 package dev.anvil.deploy;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import io.fabric8.kubernetes.api.model.ConfigMap;
 import io.fabric8.kubernetes.api.model.GenericKubernetesResource;
@@ -778,5 +779,104 @@ class ChartRenderingTest {
     assertThat(c.getApiVersion()).isEqualTo("cert-manager.io/v1");
     assertThat(c.getKind()).isEqualTo("Certificate");
     return (Map<String, Object>) c.getAdditionalProperties().get("spec");
+  }
+
+  private static final String POSTGRES =
+      """
+      store:
+        url: "jdbc:postgresql://anvil-db.db.svc:5432/anvil?sslmode=verify-full"
+        user: anvil_app
+        passwordSecret: {name: anvil-db, key: pw}
+      networkPolicy:
+        egress:
+          postgresql: [{cidr: 10.20.0.0/16, ports: [{port: 5432}]}]
+      """;
+
+  @Test
+  void storeValuesGiveBothWorkloadsPostgresWithThePasswordFromItsSecretOnly(@TempDir Path dir) {
+    Rendering r = Chart.render(Chart.values(dir, POSTGRES));
+
+    for (String name : List.of("anvil-context-engine", "anvil-trainer")) {
+      assertThat(r.configMap(name).getData())
+          .as(name)
+          .containsEntry(
+              "ANVIL_STORE_URL", "jdbc:postgresql://anvil-db.db.svc:5432/anvil?sslmode=verify-full")
+          .containsEntry("ANVIL_STORE_USER", "anvil_app")
+          .containsEntry("ANVIL_STORE_PASSWORD_FILE", "/etc/anvil/store/pw");
+      Rendering.Workload w = r.workload(name);
+      assertThat(w.template().getSpec().getVolumes())
+          .as(name)
+          .filteredOn(v -> v.getName().equals("store-password"))
+          .singleElement()
+          .satisfies(v -> assertThat(v.getSecret().getSecretName()).isEqualTo("anvil-db"));
+      assertThat(w.container().getVolumeMounts())
+          .as(name)
+          .filteredOn(m -> m.getName().equals("store-password"))
+          .singleElement()
+          .satisfies(
+              m -> {
+                assertThat(m.getMountPath()).isEqualTo("/etc/anvil/store");
+                assertThat(m.getReadOnly()).isTrue();
+              });
+      assertThat(
+              r.networkPolicies().stream()
+                  .filter(np -> np.getMetadata().getName().equals(name))
+                  .flatMap(np -> np.getSpec().getEgress().stream())
+                  .flatMap(e -> e.getTo().stream())
+                  .filter(peer -> peer.getIpBlock() != null)
+                  .map(peer -> peer.getIpBlock().getCidr()))
+          .as("%s may reach the database", name)
+          .contains("10.20.0.0/16");
+    }
+    assertThat(r.all(io.fabric8.kubernetes.api.model.Secret.class))
+        .as("the password's Secret is referenced by name, never rendered")
+        .isEmpty();
+  }
+
+  @Test
+  void withoutAStoreUrlNeitherWorkloadIsToldOfPostgresNorMayReachIt(@TempDir Path dir) {
+    Rendering r =
+        Chart.render(
+            Chart.values(
+                dir,
+                """
+                store: {passwordSecret: {name: anvil-db}}
+                networkPolicy:
+                  egress:
+                    postgresql: [{cidr: 10.20.0.0/16, ports: [{port: 5432}]}]
+                """));
+
+    for (String name : List.of("anvil-context-engine", "anvil-trainer")) {
+      assertThat(r.configMap(name).getData().keySet())
+          .as(name)
+          .noneMatch(k -> k.startsWith("ANVIL_STORE_"));
+      assertThat(r.workload(name).template().getSpec().getVolumes())
+          .noneMatch(v -> v.getName().equals("store-password"));
+    }
+    assertThat(r.networkPolicies())
+        .flatMap(np -> np.getSpec().getEgress())
+        .flatMap(e -> e.getTo())
+        .noneMatch(p -> p.getIpBlock() != null && "10.20.0.0/16".equals(p.getIpBlock().getCidr()));
+    assertThat(r.all(Deployment.class).getFirst().getSpec().getReplicas()).isEqualTo(1);
+  }
+
+  @Test
+  void trainerReplicasNeedPostgresAndASharedJobVolume(@TempDir Path dir) {
+    assertThatThrownBy(() -> Chart.template(Chart.values(dir, "trainer: {replicas: 2}\n")))
+        .hasMessageContaining("trainer.replicas is 2")
+        .hasMessageContaining("needs store.url (PostgreSQL)");
+    assertThatThrownBy(
+            () -> Chart.template(Chart.values(dir, POSTGRES + "trainer: {replicas: 2}\n")))
+        .hasMessageContaining("trainer.persistence.jobs.accessModes has no ReadWriteMany");
+
+    Rendering r =
+        Chart.render(
+            Chart.values(
+                dir,
+                POSTGRES
+                    + "trainer: {replicas: 3, persistence: {jobs: {accessModes: [ReadWriteMany]}}}\n"));
+    assertThat(r.all(Deployment.class))
+        .singleElement()
+        .satisfies(d -> assertThat(d.getSpec().getReplicas()).isEqualTo(3));
   }
 }

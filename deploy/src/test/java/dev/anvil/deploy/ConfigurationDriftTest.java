@@ -58,6 +58,9 @@ class ConfigurationDriftTest {
           evalPath: /var/lib/anvil/models/gate/eval
           regressionPath: /var/lib/anvil/models/gate/regression
           split: dev
+      store:
+        url: "jdbc:postgresql://anvil-db.db.svc:5432/anvil?sslmode=verify-full"
+        passwordSecret: {name: anvil-db, key: password}
       telemetry:
         otlp: {endpoint: "http://collector:4318"}
         resourceAttributes: deployment.environment=test

@@ -48,6 +48,11 @@ class ValuesSchemaTest {
           unknown trainer limit        | trainer: {limits: {jobs: 4}}                                               | /trainer/limits                   | 'jobs'
           exchange secret name         | trainer: {tokenExchange: {secretName: KC_Trainer}}                         | /trainer/tokenExchange/secretName | KC_Trainer
           unknown key, token exchange  | trainer: {tokenExchange: {secret: s3cr3t}}                                 | /trainer/tokenExchange            | 'secret'
+          store password in its URL    | store: {url: 'jdbc:postgresql://db/anvil?user=a&password=s3cr3t'}          | /store/url                        | not
+          store URL of another database | store: {url: 'jdbc:h2:file:/var/lib/anvil/x'}                             | /store/url                        | jdbc:h2
+          store password inline        | store: {password: s3cr3t}                                                  | /store                            | 'password'
+          store secret name            | store: {passwordSecret: {name: DB_Secret}}                                 | /store/passwordSecret/name        | DB_Secret
+          no trainer replica           | trainer: {replicas: 0}                                                     | /trainer/replicas                 | minimum
           """)
   void refusesBadValuesNamingTheField(String what, String values, String field, String detail) {
     Path file = Chart.values(dir, values);

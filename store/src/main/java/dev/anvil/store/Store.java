@@ -20,6 +20,9 @@ public final class Store implements AutoCloseable {
    */
   private static final Set<String> RETRIABLE = Set.of("40001", "40P01");
 
+  /** The system property H2 binds its automatic-mixed-mode server to (see StoreConfig). */
+  static final String H2_BIND_ADDRESS = "h2.bindAddress";
+
   private final StoreConfig config;
   private final HikariDataSource pool;
 
@@ -36,6 +39,9 @@ public final class Store implements AutoCloseable {
    */
   public static Store open(StoreConfig config) {
     Objects.requireNonNull(config, "config");
+    if (config.url().toUpperCase(java.util.Locale.ROOT).contains("AUTO_SERVER=TRUE")) {
+      requireLoopbackH2Server();
+    }
     HikariConfig h = new HikariConfig();
     h.setJdbcUrl(config.url());
     if (!config.user().isEmpty()) {
@@ -57,6 +63,21 @@ public final class Store implements AutoCloseable {
       Throwable cause = e.getCause() != null ? e.getCause() : e;
       throw new StoreException(
           "cannot open the store " + config + ": " + cause.getMessage(), cause);
+    }
+  }
+
+  /**
+   * H2 reads its bind address once, when its classes load: if something loaded H2 before {@link
+   * StoreConfig} set it, its automatic-mixed-mode server would listen on every interface. Refuse.
+   */
+  private static void requireLoopbackH2Server() {
+    String bound = org.h2.engine.SysProperties.BIND_ADDRESS;
+    if (!"127.0.0.1".equals(bound)) {
+      throw new StoreException(
+          "the embedded store serves other local processes on a loopback port, but H2 was loaded"
+              + " with h2.bindAddress="
+              + bound
+              + ": expected 127.0.0.1 (set -Dh2.bindAddress=127.0.0.1)");
     }
   }
 

@@ -28,16 +28,26 @@ public record StoreConfig(String url, String user, String password, int maxConne
     }
   }
 
+  static {
+    // H2's automatic mixed mode (AUTO_SERVER) lets a second process of the same machine (a CLI
+    // command while a worker runs) open the file through the first one's TCP server. H2 binds that
+    // server to this address, read once when H2 loads: loopback, never every interface.
+    if (System.getProperty(Store.H2_BIND_ADDRESS) == null) {
+      System.setProperty(Store.H2_BIND_ADDRESS, "127.0.0.1");
+    }
+  }
+
   /**
    * The embedded store: one file, {@code anvil-store.mv.db}, in {@code dataDir}. H2 runs in
-   * PostgreSQL mode so that the same SQL serves both databases.
+   * PostgreSQL mode so that the same SQL serves both databases. Several processes of one machine
+   * may open it at once: the first serves it to the others on a loopback port.
    */
   public static StoreConfig embedded(Path dataDir) {
     Path file = dataDir.toAbsolutePath().resolve(EMBEDDED_NAME);
     return new StoreConfig(
         "jdbc:h2:file:"
             + file
-            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH",
+            + ";MODE=PostgreSQL;DATABASE_TO_LOWER=TRUE;DEFAULT_NULL_ORDERING=HIGH;AUTO_SERVER=TRUE",
         "",
         "",
         DEFAULT_MAX_CONNECTIONS);

@@ -116,4 +116,32 @@ class StoreTest {
         .hasMessageContaining("cannot open the store")
         .hasMessageNotContaining("s3cret-pw");
   }
+
+  @Test
+  void theEmbeddedFileIsServedToOtherProcessesOnLoopbackOnly() throws Exception {
+    try (Store first = Store.open(StoreConfig.embedded(dir))) {
+      first.migrate(THINGS);
+      // H2 writes where it serves the file to other processes of the machine in its lock file.
+      java.util.Properties lock = new java.util.Properties();
+      try (var in = Files.newInputStream(dir.resolve("anvil-store.lock.db"))) {
+        lock.load(in);
+      }
+      String server = lock.getProperty("server");
+      assertThat(server).matches("(localhost|127\\.0\\.0\\.1):\\d+");
+      int port = Integer.parseInt(server.substring(server.indexOf(':') + 1));
+      new java.net.Socket("127.0.0.1", port).close(); // listening there
+      java.util.List<java.net.InetAddress> others =
+          java.net.NetworkInterface.networkInterfaces()
+              .flatMap(java.net.NetworkInterface::inetAddresses)
+              .filter(a -> !a.isLoopbackAddress() && !a.isLinkLocalAddress())
+              .toList();
+      org.junit.jupiter.api.Assumptions.assumeFalse(
+          others.isEmpty(), "this machine has no address besides loopback to try");
+      for (java.net.InetAddress other : others) {
+        assertThatThrownBy(() -> new java.net.Socket(other, port).close())
+            .as("reached on %s", other)
+            .isInstanceOf(java.net.ConnectException.class);
+      }
+    }
+  }
 }

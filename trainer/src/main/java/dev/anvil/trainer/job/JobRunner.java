@@ -6,6 +6,7 @@ import ai.djl.util.cuda.CudaUtils;
 import dev.anvil.modelcard.ModelCard;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
+import dev.anvil.store.Dialect;
 import dev.anvil.trainer.data.DatasetException;
 import dev.anvil.trainer.data.Datasets;
 import dev.anvil.trainer.data.Example;
@@ -37,14 +38,22 @@ import java.nio.channels.FileChannel;
 import java.nio.channels.FileLock;
 import java.nio.file.Path;
 import java.nio.file.StandardOpenOption;
+import java.time.Duration;
 import java.time.Instant;
 import java.util.ArrayList;
 import java.util.Collections;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Objects;
 import java.util.Optional;
 import java.util.Random;
+import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
+import java.util.concurrent.ScheduledFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicBoolean;
+import java.util.function.BooleanSupplier;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -68,6 +77,7 @@ public final class JobRunner {
   private final Path models;
   private final BaseModels baseModels;
   private final Device device;
+  private final Claims claims;
 
   private static final AttributeKey<String> JOB = AttributeKey.stringKey("anvil.job");
   private static final AttributeKey<String> TASK = AttributeKey.stringKey("anvil.train.task");
@@ -92,6 +102,21 @@ public final class JobRunner {
    */
   public JobRunner(
       JobStore store, PolicyStore policies, Path models, Device device, OpenTelemetry otel) {
+    this(store, policies, models, device, otel, Claims.defaults());
+  }
+
+  /**
+   * The same, claiming jobs as {@code claims} says: the worker's name among the replicas sharing
+   * the store, and the lease of its claims.
+   */
+  public JobRunner(
+      JobStore store,
+      PolicyStore policies,
+      Path models,
+      Device device,
+      OpenTelemetry otel,
+      Claims claims) {
+    this.claims = Objects.requireNonNull(claims, "claims");
     this.store = store;
     this.policies = policies;
     this.models = models;
@@ -132,40 +157,138 @@ public final class JobRunner {
   }
 
   /**
-   * Runs jobs until none is left to run. Returns false at once if another worker holds this device.
+   * Who a runner claims jobs as, and for how long a claim lasts without a heartbeat.
+   *
+   * @param worker the name of this runner in the store, unique among the replicas on one store
+   *     (default: the host name, which is the pod's name in Kubernetes); a claim still held under
+   *     this name when the runner starts was left by a process that died on this machine, and is
+   *     taken over at once
+   * @param lease how long a claim lasts unless renewed: a job whose worker died is taken over by
+   *     another once it has run out; renewed every third of it while the job runs
+   */
+  public record Claims(String worker, Duration lease) {
+    /** The lease unless said otherwise. */
+    public static final Duration DEFAULT_LEASE = Duration.ofSeconds(60);
+
+    public Claims {
+      Objects.requireNonNull(worker, "worker");
+      Objects.requireNonNull(lease, "lease");
+      if (worker.isBlank() || worker.length() > 200) {
+        throw new IllegalArgumentException(
+            "a worker is named by 1 to 200 characters, was '" + worker + "'");
+      }
+      if (lease.toMillis() < 300) {
+        throw new IllegalArgumentException("a lease lasts at least 300 ms, was " + lease);
+      }
+    }
+
+    /** This host's name and {@link #DEFAULT_LEASE}. */
+    public static Claims defaults() {
+      return new Claims(hostName(), DEFAULT_LEASE);
+    }
+
+    private static String hostName() {
+      String env = System.getenv("HOSTNAME");
+      if (env != null && !env.isBlank()) {
+        return env;
+      }
+      try {
+        return java.net.InetAddress.getLocalHost().getHostName();
+      } catch (java.net.UnknownHostException e) {
+        return "localhost";
+      }
+    }
+  }
+
+  /**
+   * Runs jobs until none is left to run. Returns false at once if another worker of this machine
+   * holds this device.
+   *
+   * <p>Each job is claimed in the store first (see {@link JobStore#claim}), so that runners on
+   * other machines sharing the store never run it too; while it runs, its claim is renewed, and a
+   * claim lost to another runner (this one stalled past its lease) stops it without touching its
+   * state.
    */
   public boolean drain() {
     String name =
         device.getDeviceType() + (device.getDeviceId() >= 0 ? "-" + device.getDeviceId() : "");
-    Path lockFile = store.dir().resolve(".device-" + name + ".lock");
+    String worker = claims.worker() + "/" + name;
+    Path lockFile = lockFile(name);
     try (FileChannel ch =
             FileChannel.open(lockFile, StandardOpenOption.CREATE, StandardOpenOption.WRITE);
         FileLock lock = tryLock(ch)) {
       if (lock == null) {
         return false;
       }
-      while (true) {
-        // Holding the lock, any job still validating or running was left by a killed worker.
-        Job next =
-            store.list().stream()
-                .filter(
-                    j ->
-                        j.state() instanceof JobState.Running
-                            || j.state() instanceof JobState.Validating)
-                .findFirst()
-                .or(
-                    () ->
-                        store.list().stream()
-                            .filter(j -> j.state() instanceof JobState.Queued)
-                            .findFirst())
-                .orElse(null);
-        if (next == null) {
-          return true;
+      ScheduledExecutorService heartbeat =
+          Executors.newSingleThreadScheduledExecutor(
+              r -> {
+                Thread t = new Thread(r, "anvil-train-heartbeat");
+                t.setDaemon(true);
+                return t;
+              });
+      try {
+        while (true) {
+          // Holding the lock, a job still claimed by this worker's name was left by a killed
+          // process of this machine: it is claimed again, and resumes.
+          Optional<Job> next = store.claim(worker, claims.lease());
+          if (next.isEmpty()) {
+            return true;
+          }
+          runClaimed(next.get(), worker, heartbeat);
         }
-        run(next);
+      } finally {
+        heartbeat.shutdownNow();
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot lock " + lockFile, e);
+    }
+  }
+
+  /**
+   * One worker per device of a machine. With the embedded store the job folder is this machine's,
+   * so its lock is there; a shared store's job folder may be shared by machines too, so there the
+   * lock is in this machine's temporary folder, named by the worker.
+   */
+  private Path lockFile(String device) {
+    return store.store().dialect() == Dialect.H2
+        ? store.dir().resolve(".device-" + device + ".lock")
+        : Path.of(System.getProperty("java.io.tmpdir"))
+            .resolve(
+                ".anvil-device-"
+                    + claims.worker().replaceAll("[^A-Za-z0-9._-]", "_")
+                    + "-"
+                    + device
+                    + ".lock");
+  }
+
+  private void runClaimed(Job job, String worker, ScheduledExecutorService heartbeat) {
+    AtomicBoolean lost = new AtomicBoolean();
+    long every = Math.max(100, claims.lease().toMillis() / 3);
+    ScheduledFuture<?> beat =
+        heartbeat.scheduleAtFixedRate(
+            () -> {
+              try {
+                if (!lost.get() && !store.renew(job.id(), worker, claims.lease())) {
+                  LOG.warn(
+                      "job {}: its claim was taken over by another worker; stopping", job.id());
+                  lost.set(true);
+                }
+              } catch (RuntimeException e) {
+                // The store is unreachable: the lease may run out, and then renewing fails too.
+                LOG.warn("job {}: cannot renew its claim: {}", job.id(), e.toString());
+              }
+            },
+            every,
+            every,
+            TimeUnit.MILLISECONDS);
+    try {
+      run(job, lost::get);
+    } finally {
+      beat.cancel(false);
+      if (!lost.get()) {
+        store.release(job.id(), worker);
+      }
     }
   }
 
@@ -177,7 +300,7 @@ public final class JobRunner {
     }
   }
 
-  private void run(Job job) {
+  private void run(Job job, BooleanSupplier lost) {
     String id = job.id();
     Span span =
         tracer
@@ -186,7 +309,7 @@ public final class JobRunner {
             .setAttribute(DEVICE, device.toString())
             .startSpan();
     try (Scope scope = span.makeCurrent()) {
-      runChecked(job);
+      runChecked(job, lost);
     } catch (JobSpecException
         | DatasetException
         | TrainingDeniedException
@@ -206,7 +329,7 @@ public final class JobRunner {
     }
   }
 
-  private void runChecked(Job job) throws IOException {
+  private void runChecked(Job job, BooleanSupplier lost) throws IOException {
     String id = job.id();
     if (store.cancelRequested(id)) {
       store.setState(id, new JobState.Cancelled(Instant.now()));
@@ -308,8 +431,11 @@ public final class JobRunner {
               spec.hyperparameters(),
               job.dir().resolve("work"),
               listener(id),
-              () -> store.cancelRequested(id),
+              () -> lost.getAsBoolean() || store.cancelRequested(id),
               tracer);
+      if (r.cancelled() && lost.getAsBoolean()) {
+        return; // another worker runs it now: its state is that worker's to set
+      }
       if (r.cancelled()) {
         store.setState(id, new JobState.Cancelled(Instant.now()));
         return;
@@ -343,6 +469,7 @@ public final class JobRunner {
           train,
           eval,
           adapters);
+      store.models(models).register(dir);
       store.setState(id, new JobState.Succeeded(Instant.now(), dir.toString(), r.bestMetrics()));
     }
   }

@@ -1,29 +1,28 @@
 package dev.anvil.trainer.job;
 
-import com.google.gson.Gson;
-import com.google.gson.JsonArray;
-import com.google.gson.JsonElement;
-import com.google.gson.JsonObject;
-import com.google.gson.JsonParser;
 import dev.anvil.rbac.Principal;
+import dev.anvil.store.Migration;
+import dev.anvil.store.Migrations;
+import dev.anvil.store.Store;
+import dev.anvil.store.StoreConfig;
+import dev.anvil.trainer.registry.ModelRegistry;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.io.Writer;
-import java.nio.charset.StandardCharsets;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.nio.file.StandardOpenOption;
 import java.security.SecureRandom;
+import java.sql.PreparedStatement;
+import java.sql.ResultSet;
+import java.sql.SQLException;
+import java.time.Clock;
+import java.time.Duration;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
 import java.util.Comparator;
-import java.util.HashMap;
-import java.util.HashSet;
 import java.util.HexFormat;
-import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -33,51 +32,113 @@ import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
 /**
- * Jobs on the local disk (the embedded default), one directory each:
+ * Jobs: their records, states, histories, cancellation requests and claims in Anvil's {@link Store}
+ * (the embedded H2 file {@code anvil-store.mv.db} in the job folder by default, PostgreSQL when
+ * trainer replicas share it), their files on the job volume, one folder each:
  *
  * <pre>
- * jobs/&lt;id&gt;/job.json       id, name, owner, submission time, the spec's directory
- * jobs/&lt;id&gt;/spec.yaml      the spec as submitted
- * jobs/&lt;id&gt;/state.json     the current {@link JobState} (replaced atomically)
- * jobs/&lt;id&gt;/events.jsonl   the history: states, steps (loss, learning rate, throughput),
- *                          evaluations, checkpoints (append-only; `anvil train logs` follows it)
- * jobs/&lt;id&gt;/work/          checkpoints
- * jobs/&lt;id&gt;/input/         the files submitted with it (from another machine)
- * jobs/&lt;id&gt;/corpus/        its synthetic data set, made when it was submitted (pairs.jsonl,
- *                          provenance.json)
+ * jobs/&lt;id&gt;/work/     checkpoints
+ * jobs/&lt;id&gt;/input/    the files submitted with it (from another machine)
+ * jobs/&lt;id&gt;/corpus/   its synthetic data set, made when it was submitted (pairs.jsonl,
+ *                     provenance.json)
  * </pre>
  *
- * Several processes may read while one worker writes.
+ * Folders written by earlier versions (job.json, spec.yaml, state.json, events.jsonl) are read into
+ * the store when it opens, once each, and left in place; so is the job folder's embedded store file
+ * when the store is PostgreSQL (a trainer moved to a shared store).
+ *
+ * <p>A worker runs a job only while it holds the job's claim ({@link #claim}): a lease it renews,
+ * so that two workers on one store never run the same job, and a job whose worker died is taken
+ * over once its lease has run out. Thread-safe; several processes and replicas may share a store.
  */
-public final class JobStore {
+public final class JobStore implements AutoCloseable {
   private static final SecureRandom RANDOM = new SecureRandom();
-
-  private static final Gson GSON = new Gson();
   private static final DateTimeFormatter ID_TIME =
       DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
-
   private static final Logger LOG = LoggerFactory.getLogger(JobStore.class);
+
+  /** The jobs' tables, as versioned steps. */
+  static final Migrations MIGRATIONS =
+      Migrations.of(
+          "jobs",
+          Migration.resource(1, "jobs, their events and claims", JobStore.class, "jobs-v1.sql"));
+
+  static final String TERMINAL = "('succeeded', 'failed', 'cancelled')";
+  private static final String COLUMNS =
+      "id, name, owner, submitted_s, submitted_ns, state, claimed_by";
 
   /** The folder of a job's synthetic data set, made when it was submitted. */
   public static final String CORPUS = "corpus";
 
+  private final Store store;
+  private final boolean ownsStore;
   private final Path dir;
-  private final Map<String, Long> nextSequence = new ConcurrentHashMap<>();
+  private final Clock clock;
+  private final Map<Path, ModelRegistry> registries = new ConcurrentHashMap<>();
+  private final JobClaims claims;
+  private final JobHistory history;
   private volatile EventListener listener;
 
-  /** A store in {@code dir} (created if absent). */
+  /**
+   * The job store of {@code dir} (created if absent) on the embedded store file in it; folders of
+   * earlier versions there are read in. {@link #close} closes that file.
+   */
   public JobStore(Path dir) {
-    this.dir = dir;
+    this(Store.open(StoreConfig.embedded(created(dir))), dir, Clock.systemUTC(), true);
+  }
+
+  /**
+   * Jobs in {@code store} (shared with others: {@link #close} leaves it open), their files in
+   * {@code dir}; its folders of earlier versions are read in.
+   */
+  public JobStore(Store store, Path dir) {
+    this(store, dir, Clock.systemUTC(), false);
+  }
+
+  JobStore(Store store, Path dir, Clock clock, boolean ownsStore) {
+    this.store = store;
+    this.ownsStore = ownsStore;
+    this.dir = created(dir);
+    this.clock = clock;
+    this.claims = new JobClaims(store, clock);
+    this.history = new JobHistory(store, clock);
     try {
-      Files.createDirectories(dir);
+      store.migrate(MIGRATIONS);
+      EmbeddedStoreImport.importInto(store, this.dir);
+      LegacyJobFolders.importAll(store, this.dir);
+    } catch (RuntimeException e) {
+      if (ownsStore) {
+        store.close();
+      }
+      throw e;
+    }
+  }
+
+  private static Path created(Path dir) {
+    try {
+      return Files.createDirectories(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot create the job store " + dir, e);
     }
   }
 
-  /** The store's directory. */
+  /** The folder of the jobs' files. */
   public Path dir() {
     return dir;
+  }
+
+  /** The store the jobs are in. */
+  public Store store() {
+    return store;
+  }
+
+  /**
+   * The model registry of {@code models} (a folder of model directories) in this store: opened once
+   * per store and folder, when model directories not yet indexed are read in.
+   */
+  public ModelRegistry models(Path models) {
+    return registries.computeIfAbsent(
+        models.toAbsolutePath().normalize(), m -> ModelRegistry.open(store, m));
   }
 
   /** Queues a job; the spec text is kept as submitted, relative paths against {@code specDir}. */
@@ -127,8 +188,9 @@ public final class JobStore {
   }
 
   /**
-   * Writes the job in a hidden staging folder, then renames it into place in one step: a reader
-   * never sees a job half-written, and the rename fails rather than overwrite a folder that exists.
+   * Writes the job's files in a hidden staging folder and renames it into place in one step (the
+   * rename fails rather than overwrite a folder that exists), then records the job: a worker never
+   * sees a job whose files are not all there.
    */
   private Job submit(
       String name,
@@ -137,7 +199,7 @@ public final class JobStore {
       Map<String, byte[]> files,
       Map<String, byte[]> corpus,
       Principal owner) {
-    Instant now = Instant.now();
+    Instant now = clock.instant();
     while (true) {
       // Unguessable (96 random bits) and never reused.
       byte[] random = new byte[12];
@@ -145,9 +207,9 @@ public final class JobStore {
       String id = name + "-" + ID_TIME.format(now) + "-" + HexFormat.of().formatHex(random);
       Path d = dir.resolve(id);
       Path staging = dir.resolve(".staging-" + id);
+      Path inputs = specDir;
       try {
         Files.createDirectory(staging);
-        Path inputs = specDir;
         if (inputs == null) {
           inputs = d.resolve("input");
           for (Map.Entry<String, byte[]> f : files.entrySet()) {
@@ -162,29 +224,51 @@ public final class JobStore {
           Files.createDirectories(staging.resolve(CORPUS));
           Files.write(staging.resolve(CORPUS).resolve(f.getKey()), f.getValue());
         }
-        Files.writeString(staging.resolve("spec.yaml"), specText);
-        JsonObject job = new JsonObject();
-        job.addProperty("id", id);
-        job.addProperty("name", name);
-        job.add("owner", principal(owner));
-        job.addProperty("submitted", now.toString());
-        job.addProperty("spec_dir", inputs.toAbsolutePath().toString());
-        Files.writeString(staging.resolve("job.json"), GSON.toJson(job));
-        Files.writeString(
-            staging.resolve("state.json"), GSON.toJson(stateJson(new JobState.Queued(now))));
         Files.move(staging, d, StandardCopyOption.ATOMIC_MOVE);
-        setState(id, new JobState.Queued(now)); // records the event, as every change of state
-        return find(id).orElseThrow();
       } catch (java.nio.file.FileAlreadyExistsException taken) {
         deleteQuietly(staging); // a collision of 96 random bits: draw again
+        continue;
       } catch (IOException e) {
         deleteQuietly(staging);
         throw new UncheckedIOException("cannot write job " + name + " in " + dir, e);
       }
+      JobState queued = new JobState.Queued(now);
+      String event = history.line(JobHistory.stateEvent(queued));
+      String specDirText = inputs.toAbsolutePath().toString();
+      try {
+        store.transaction(
+            c -> {
+              try (PreparedStatement s =
+                  c.prepareStatement(
+                      "INSERT INTO trainer_job (id, name, owner, submitted_s, submitted_ns, spec,"
+                          + " spec_dir, state_label, state, claims)"
+                          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) {
+                s.setString(1, id);
+                s.setString(2, name);
+                s.setString(3, JobJson.principal(owner));
+                s.setLong(4, now.getEpochSecond());
+                s.setInt(5, now.getNano());
+                s.setString(6, specText);
+                s.setString(7, specDirText);
+                s.setString(8, queued.label());
+                s.setString(9, JobJson.state(queued));
+                s.executeUpdate();
+              }
+              return JobHistory.append(c, id, event);
+            });
+      } catch (RuntimeException e) {
+        deleteQuietly(d);
+        throw e;
+      }
+      notify(id, 0, event);
+      return find(id).orElseThrow();
     }
   }
 
   private static void deleteQuietly(Path dir) {
+    if (!Files.exists(dir)) {
+      return;
+    }
     try (Stream<Path> paths = Files.walk(dir)) {
       for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
         Files.deleteIfExists(p);
@@ -196,95 +280,134 @@ public final class JobStore {
 
   /** Every job, oldest first. */
   public List<Job> list() {
-    try (Stream<Path> s = Files.list(dir)) {
-      return s.filter(p -> !p.getFileName().toString().startsWith("."))
-          .filter(p -> Files.exists(p.resolve("job.json")))
-          .flatMap(p -> loadOrSkip(p.getFileName().toString()).stream())
-          .sorted(Comparator.comparing(Job::submitted).thenComparing(Job::id))
-          .toList();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list " + dir, e);
-    }
+    return store.transaction(
+        c -> {
+          try (PreparedStatement s =
+              c.prepareStatement(
+                  "SELECT "
+                      + COLUMNS
+                      + " FROM trainer_job ORDER BY submitted_s, submitted_ns, id")) {
+            return jobs(s);
+          }
+        });
   }
 
   /** A job by id, or by an unambiguous prefix of one. */
   public Optional<Job> find(String idOrPrefix) {
-    if (Files.exists(dir.resolve(idOrPrefix).resolve("job.json"))) {
-      return Optional.of(load(idOrPrefix));
+    if (idOrPrefix.length() > 200) {
+      return Optional.empty(); // longer than any id
     }
-    List<Job> matches = list().stream().filter(j -> j.id().startsWith(idOrPrefix)).toList();
-    return matches.size() == 1 ? Optional.of(matches.getFirst()) : Optional.empty();
+    List<Job> found =
+        store.transaction(
+            c -> {
+              try (PreparedStatement s =
+                  c.prepareStatement("SELECT " + COLUMNS + " FROM trainer_job WHERE id = ?")) {
+                s.setString(1, idOrPrefix);
+                List<Job> exact = jobs(s);
+                if (!exact.isEmpty()) {
+                  return exact;
+                }
+              }
+              try (PreparedStatement s =
+                  c.prepareStatement(
+                      "SELECT "
+                          + COLUMNS
+                          + " FROM trainer_job WHERE id LIKE ? ESCAPE '!' ORDER BY id"
+                          + " FETCH FIRST 2 ROWS ONLY")) {
+                // A prefix is a prefix: the caller's % and _ match only themselves.
+                s.setString(1, idOrPrefix.replaceAll("([!%_])", "!$1") + "%");
+                return jobs(s);
+              }
+            });
+    return found.size() == 1 ? Optional.of(found.getFirst()) : Optional.empty();
+  }
+
+  private List<Job> jobs(PreparedStatement s) throws SQLException {
+    List<Job> out = new ArrayList<>();
+    try (ResultSet r = s.executeQuery()) {
+      while (r.next()) {
+        String id = r.getString(1);
+        try {
+          out.add(
+              new Job(
+                  id,
+                  r.getString(2),
+                  JobJson.principal(r.getString(3)),
+                  Instant.ofEpochSecond(r.getLong(4), r.getInt(5)),
+                  dir.resolve(id),
+                  JobJson.state(r.getString(6))));
+        } catch (RuntimeException e) {
+          // One bad record never stops a worker nor hides the others.
+          LOG.warn("skipping job {}: its record is unreadable: {}", id, e.toString());
+        }
+      }
+    }
+    return out;
   }
 
   /** The spec text and the directory its relative paths are relative to. */
   public JobSpec spec(Job job) {
-    try {
-      JsonObject o =
-          JsonParser.parseString(Files.readString(job.dir().resolve("job.json"))).getAsJsonObject();
-      Path specDir = Path.of(o.get("spec_dir").getAsString());
-      String where = job.dir().resolve("spec.yaml").toString();
-      String text = Files.readString(job.dir().resolve("spec.yaml"));
-      // A spec that came with its files (from a trainer service's caller) stays confined to them.
-      return specDir.equals(job.dir().resolve("input"))
-          ? JobSpec.parseConfined(where, text, specDir)
-          : JobSpec.parse(where, text, specDir);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the spec of " + job.id(), e);
-    }
+    String[] spec =
+        store.transaction(
+            c -> {
+              try (PreparedStatement s =
+                  c.prepareStatement("SELECT spec, spec_dir FROM trainer_job WHERE id = ?")) {
+                s.setString(1, job.id());
+                try (ResultSet r = s.executeQuery()) {
+                  if (!r.next()) {
+                    throw new IllegalArgumentException("no job " + job.id());
+                  }
+                  return new String[] {r.getString(1), r.getString(2)};
+                }
+              }
+            });
+    Path specDir = Path.of(spec[1]);
+    String where = "the spec of job " + job.id();
+    // A spec that came with its files (from a trainer service's caller) stays confined to them.
+    return specDir.equals(job.dir().resolve("input"))
+        ? JobSpec.parseConfined(where, spec[0], specDir)
+        : JobSpec.parse(where, spec[0], specDir);
   }
 
-  /** Records a new state (atomically) and appends it to the history. */
+  /**
+   * Records a new state and appends it to the history. A job that is over stays over: a state set
+   * after that is ignored.
+   */
   public void setState(String id, JobState state) {
-    JsonObject o = stateJson(state);
-    Path d = dir.resolve(id);
-    Path tmp = d.resolve("state.json.tmp");
-    try {
-      Files.writeString(tmp, GSON.toJson(o));
-      Files.move(
-          tmp,
-          d.resolve("state.json"),
-          StandardCopyOption.ATOMIC_MOVE,
-          StandardCopyOption.REPLACE_EXISTING);
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot write the state of " + id, e);
-    }
-    if (!(state instanceof JobState.Running r && r.step() > 0)) {
-      Map<String, Object> event = new LinkedHashMap<>();
-      event.put("type", "state");
-      event.put("state", state.label());
-      if (state instanceof JobState.Failed f) {
-        event.put("reason", f.reason());
-      }
-      if (state instanceof JobState.Succeeded s) {
-        event.put("model", s.model());
-        event.put("metrics", s.metrics());
-      }
-      event(id, event);
+    boolean recorded = !(state instanceof JobState.Running r && r.step() > 0);
+    String event = recorded ? history.line(JobHistory.stateEvent(state)) : null;
+    long sequence =
+        store.transaction(
+            c -> {
+              try (PreparedStatement s =
+                  c.prepareStatement(
+                      "UPDATE trainer_job SET state_label = ?, state = ? WHERE id = ?"
+                          + " AND state_label NOT IN "
+                          + TERMINAL)) {
+                s.setString(1, state.label());
+                s.setString(2, JobJson.state(state));
+                s.setString(3, id);
+                if (s.executeUpdate() == 0 || event == null) {
+                  return -1L;
+                }
+              }
+              return JobHistory.append(c, id, event);
+            });
+    if (sequence >= 0) {
+      notify(id, sequence, event);
     }
   }
 
   /** Appends an event (a flat JSON object with {@code time} and {@code type}) to the history. */
   public void event(String id, Map<String, Object> fields) {
-    Map<String, Object> e = new LinkedHashMap<>();
-    e.put("time", Instant.now().toString());
-    e.put("type", fields.get("type"));
-    new java.util.TreeMap<>(fields).forEach(e::putIfAbsent); // a stable order for readers
-    String line = GSON.toJson(e);
-    try (Writer w =
-        Files.newBufferedWriter(
-            dir.resolve(id).resolve("events.jsonl"),
-            StandardCharsets.UTF_8,
-            StandardOpenOption.CREATE,
-            StandardOpenOption.APPEND)) {
-      w.write(line);
-      w.write('\n');
-    } catch (IOException ex) {
-      throw new UncheckedIOException("cannot append to the history of " + id, ex);
-    }
+    String line = history.line(fields);
+    long sequence = store.transaction(c -> JobHistory.append(c, id, line));
+    notify(id, sequence, line);
+  }
+
+  private void notify(String id, long sequence, String line) {
     EventListener l = listener;
     if (l != null) {
-      long sequence =
-          nextSequence.compute(id, (k, n) -> n != null ? n + 1 : events(id, 0).size() - 1L);
       try {
         l.appended(id, sequence, line);
       } catch (RuntimeException ex) {
@@ -293,9 +416,9 @@ public final class JobStore {
     }
   }
 
-  /** The history from line {@code from} on, as events. */
+  /** The history from event {@code from} on, as events. */
   public List<JobEvent> history(String id, long from) {
-    List<String> lines = events(id, (int) from);
+    List<String> lines = events(id, from);
     List<JobEvent> out = new ArrayList<>(lines.size());
     for (int i = 0; i < lines.size(); i++) {
       out.add(JobEvent.parse(from + i, lines.get(i)));
@@ -307,7 +430,7 @@ public final class JobStore {
   @FunctionalInterface
   public interface EventListener {
     /**
-     * @param sequence the event's line in the job's history, from 0
+     * @param sequence the event's number in the job's history, from 0
      * @param json the event as stored (see {@link JobEvent})
      */
     void appended(String jobId, long sequence, String json);
@@ -326,158 +449,129 @@ public final class JobStore {
     event(id, Map.of("type", "log", "message", message));
   }
 
-  /**
-   * The history's lines from line {@code from} (0-based) on; a partly written last line is left
-   * out.
-   */
-  public List<String> events(String id, int from) {
-    Path f = dir.resolve(id).resolve("events.jsonl");
-    if (!Files.exists(f)) {
-      return List.of();
-    }
-    try {
-      String all = Files.readString(f);
-      List<String> lines = new ArrayList<>(all.lines().toList());
-      if (!all.isEmpty() && !all.endsWith("\n")) {
-        lines.removeLast();
-      }
-      return lines.subList(Math.min(from, lines.size()), lines.size());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot read the history of " + id, e);
-    }
+  /** The history's events (JSON, one each) from number {@code from} (0-based) on. */
+  public List<String> events(String id, long from) {
+    return history.events(id, from);
   }
 
   /**
-   * Cancels a job: a queued one at once, a validating or running one at its next step (the worker
-   * sees the request). Returns false if it is already over.
+   * Cancels a job: a queued one that no worker has claimed at once; a claimed, validating or
+   * running one at its next step (its worker, on whichever replica, sees the request). Returns
+   * false if it is already over.
+   *
+   * @throws IllegalArgumentException if there is no such job
    */
   public boolean cancel(String id) {
-    Job job = load(id);
-    if (job.state().terminal()) {
+    Instant now = clock.instant();
+    JobState cancelled = new JobState.Cancelled(now);
+    String stateEvent = history.line(JobHistory.stateEvent(cancelled));
+    String requested = history.line(Map.of("type", "log", "message", "cancellation requested"));
+    long[] appended =
+        store.transaction(
+            c -> {
+              String label;
+              boolean claimed;
+              try (PreparedStatement s =
+                  c.prepareStatement(
+                      "SELECT state_label, claimed_by, lease_until FROM trainer_job"
+                          + " WHERE id = ? FOR UPDATE")) {
+                s.setString(1, id);
+                try (ResultSet r = s.executeQuery()) {
+                  if (!r.next()) {
+                    throw new IllegalArgumentException("no job " + id);
+                  }
+                  label = r.getString(1);
+                  claimed = r.getString(2) != null && r.getLong(3) >= now.toEpochMilli();
+                }
+              }
+              if (TERMINAL.contains("'" + label + "'")) {
+                return null;
+              }
+              boolean atOnce = label.equals("queued") && !claimed;
+              try (PreparedStatement s =
+                  c.prepareStatement(
+                      "UPDATE trainer_job SET cancel_requested = ?"
+                          + (atOnce ? ", state_label = ?, state = ?" : "")
+                          + " WHERE id = ?")) {
+                s.setString(1, now.toString());
+                int i = 2;
+                if (atOnce) {
+                  s.setString(i++, cancelled.label());
+                  s.setString(i++, JobJson.state(cancelled));
+                }
+                s.setString(i, id);
+                s.executeUpdate();
+              }
+              return new long[] {
+                atOnce ? 1 : 0, JobHistory.append(c, id, atOnce ? stateEvent : requested)
+              };
+            });
+    if (appended == null) {
       return false;
     }
-    if (job.state() instanceof JobState.Queued) {
-      setState(id, new JobState.Cancelled(Instant.now()));
-      return true;
-    }
-    try {
-      Files.writeString(job.dir().resolve("cancel-requested"), Instant.now().toString());
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot request cancellation of " + id, e);
-    }
-    log(id, "cancellation requested");
+    notify(id, appended[1], appended[0] == 1 ? stateEvent : requested);
     return true;
   }
 
   /** Whether someone asked to cancel the job. */
   public boolean cancelRequested(String id) {
-    return Files.exists(dir.resolve(id).resolve("cancel-requested"));
+    return store.transaction(
+        c -> {
+          try (PreparedStatement s =
+              c.prepareStatement("SELECT cancel_requested FROM trainer_job WHERE id = ?")) {
+            s.setString(1, id);
+            try (ResultSet r = s.executeQuery()) {
+              return r.next() && r.getString(1) != null;
+            }
+          }
+        });
   }
 
-  /** A job, or empty (logged) if its folder cannot be read: one bad folder never stops a worker. */
-  private Optional<Job> loadOrSkip(String id) {
-    try {
-      return Optional.of(load(id));
-    } catch (RuntimeException e) {
-      LOG.warn("skipping job folder {}: {}", id, e.toString());
-      return Optional.empty();
+  /**
+   * Claims the next job for {@code worker}, for {@code lease}: first one left validating or running
+   * (its worker died: its lease ran out, or it was this worker, which holds the device now), then
+   * the oldest queued one. A job is claimed by one worker at a time, whatever the number of
+   * replicas: the update that claims it checks that no live claim is held.
+   *
+   * @return the claimed job, or empty if none is free
+   */
+  public Optional<Job> claim(String worker, Duration lease) {
+    return claims.claim(worker, lease, id -> find(id));
+  }
+
+  /**
+   * Extends {@code worker}'s claim of a job by {@code lease} from now (the heartbeat of a running
+   * job). Returns false if the worker no longer holds it: another took it over.
+   */
+  public boolean renew(String id, String worker, Duration lease) {
+    return claims.renew(id, worker, lease);
+  }
+
+  /** Gives up {@code worker}'s claim of a job (it is over, or the worker stops). */
+  public void release(String id, String worker) {
+    claims.release(id, worker);
+  }
+
+  /** The worker holding a job's claim, if any (live or not). */
+  public Optional<String> claimedBy(String id) {
+    return claims.claimedBy(id);
+  }
+
+  /** How many times a job was claimed: once for a job run straight through. */
+  public int claims(String id) {
+    return claims.count(id);
+  }
+
+  /** Closes the store if this job store opened it ({@link #JobStore(Path)}). */
+  @Override
+  public void close() {
+    if (ownsStore) {
+      store.close();
     }
   }
 
-  private Job load(String id) {
-    Path d = dir.resolve(id);
-    try {
-      JsonObject o =
-          JsonParser.parseString(Files.readString(d.resolve("job.json"))).getAsJsonObject();
-      JsonObject s =
-          JsonParser.parseString(Files.readString(d.resolve("state.json"))).getAsJsonObject();
-      return new Job(
-          id,
-          o.get("name").getAsString(),
-          principal(o.getAsJsonObject("owner")),
-          Instant.parse(o.get("submitted").getAsString()),
-          d,
-          state(s));
-    } catch (IOException | RuntimeException e) {
-      throw new IllegalStateException(
-          "job " + id + " in " + d + " is unreadable: " + e.getMessage(), e);
-    }
-  }
-
-  private static JsonObject stateJson(JobState state) {
-    JsonObject o = new JsonObject();
-    o.addProperty("state", state.label());
-    o.addProperty("at", state.at().toString());
-    switch (state) {
-      case JobState.Running r -> {
-        o.addProperty("step", r.step());
-        o.addProperty("total_steps", r.totalSteps());
-      }
-      case JobState.Succeeded s -> {
-        o.addProperty("model", s.model());
-        o.add("metrics", GSON.toJsonTree(s.metrics()));
-      }
-      case JobState.Failed f -> o.addProperty("reason", f.reason());
-      case JobState.Queued q -> {}
-      case JobState.Validating v -> {}
-      case JobState.Cancelled c -> {}
-    }
-    return o;
-  }
-
-  private static JobState state(JsonObject o) {
-    Instant at = Instant.parse(o.get("at").getAsString());
-    return switch (o.get("state").getAsString()) {
-      case "queued" -> new JobState.Queued(at);
-      case "validating" -> new JobState.Validating(at);
-      case "running" ->
-          new JobState.Running(at, o.get("step").getAsInt(), o.get("total_steps").getAsInt());
-      case "succeeded" -> {
-        Map<String, Double> metrics = new HashMap<>();
-        o.getAsJsonObject("metrics")
-            .entrySet()
-            .forEach(e -> metrics.put(e.getKey(), e.getValue().getAsDouble()));
-        yield new JobState.Succeeded(at, o.get("model").getAsString(), metrics);
-      }
-      case "failed" -> new JobState.Failed(at, o.get("reason").getAsString());
-      case "cancelled" -> new JobState.Cancelled(at);
-      default -> throw new IllegalStateException("unknown state " + o.get("state"));
-    };
-  }
-
-  private static JsonObject principal(Principal p) {
-    JsonObject o = new JsonObject();
-    o.addProperty("subject", p.subject());
-    o.add("roles", GSON.toJsonTree(p.roles()));
-    o.add("groups", GSON.toJsonTree(p.groups()));
-    o.add("attributes", GSON.toJsonTree(p.attributes()));
-    return o;
-  }
-
-  private static Principal principal(JsonObject o) {
-    // A list of values each (jobs written before attributes were lists hold one text each).
-    Map<String, java.util.List<String>> attributes = new LinkedHashMap<>();
-    o.getAsJsonObject("attributes")
-        .entrySet()
-        .forEach(
-            e ->
-                attributes.put(
-                    e.getKey(),
-                    e.getValue().isJsonArray()
-                        ? java.util.List.copyOf(strings(e.getValue().getAsJsonArray()))
-                        : java.util.List.of(e.getValue().getAsString())));
-    return new Principal(
-        o.get("subject").getAsString(),
-        strings(o.getAsJsonArray("roles")),
-        strings(o.getAsJsonArray("groups")),
-        attributes);
-  }
-
-  private static java.util.Set<String> strings(JsonArray a) {
-    java.util.Set<String> out = new HashSet<>();
-    for (JsonElement e : a) {
-      out.add(e.getAsString());
-    }
-    return out;
+  @Override
+  public String toString() {
+    return "JobStore[" + dir + ", " + store + "]";
   }
 }

@@ -15,6 +15,7 @@ import dev.anvil.trainer.promote.GateDecision;
 import dev.anvil.trainer.promote.GateRules;
 import dev.anvil.trainer.promote.GateRulesException;
 import dev.anvil.trainer.promote.PromotionGate;
+import dev.anvil.trainer.registry.ModelRegistry;
 import dev.anvil.trainer.service.TrainerException.Kind;
 import dev.anvil.trainer.synth.CorpusSource;
 import java.io.IOException;
@@ -362,30 +363,18 @@ public final class LocalTrainer implements Trainer {
         Kind.NOT_FOUND, "no model '" + id + "' that you may see (see anvil model list)");
   }
 
-  /** One registered model, by its directory's name (never a path elsewhere). */
+  /** One registered model, by its id in the registry's index (never a path). */
   private Optional<ModelInfo> registered(String id) {
-    Path dir = models.resolve(id).normalize();
-    boolean inRegistry = models.normalize().equals(dir.getParent());
-    return inRegistry && Files.isRegularFile(dir.resolve(ModelInfo.CARD))
-        ? Optional.of(ModelInfo.read(dir))
-        : Optional.empty();
+    return store.models(models).find(id).map(LocalTrainer::info);
   }
 
   /** Every registered model, oldest first. */
   private Stream<ModelInfo> registered() {
-    if (!Files.isDirectory(models)) {
-      return Stream.empty();
-    }
-    try (Stream<Path> dirs = Files.list(models)) {
-      return dirs
-          .filter(d -> Files.isRegularFile(d.resolve(ModelInfo.CARD)))
-          .map(ModelInfo::read)
-          .sorted(Comparator.comparing(ModelInfo::created).thenComparing(ModelInfo::id))
-          .toList()
-          .stream();
-    } catch (IOException e) {
-      throw new UncheckedIOException("cannot list the models in " + models, e);
-    }
+    return store.models(models).list().stream().map(LocalTrainer::info);
+  }
+
+  private static ModelInfo info(ModelRegistry.Entry e) {
+    return ModelInfo.parse(e.id(), e.card(), e.path(), e.onnx());
   }
 
   private static void deleteRecursively(Path dir) {

@@ -22,6 +22,7 @@ import dev.anvil.trainer.grpc.v1.SubmitRequest;
 import dev.anvil.trainer.grpc.v1.TrainerServiceGrpc;
 import dev.anvil.trainer.grpc.v1.TrainerServiceGrpc.TrainerServiceBlockingStub;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.job.OpenJobStores;
 import dev.anvil.trainer.service.LocalTrainer;
 import dev.anvil.trainer.service.TrainerException;
 import dev.anvil.trainer.service.TrainerLimits;
@@ -49,6 +50,7 @@ import java.util.concurrent.atomic.AtomicLong;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -58,6 +60,8 @@ import org.junit.jupiter.api.io.TempDir;
  * not there, and a slow call is one whose trainer the test holds back.
  */
 class TrainerServiceLimitsTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   static final String SPEC =
       """
       name: tiny
@@ -112,7 +116,7 @@ class TrainerServiceLimitsTest {
   @BeforeEach
   void start() {
     issuer = DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());
-    store = new JobStore(dir.resolve("jobs"));
+    store = stores.open(dir.resolve("jobs"));
     server = serve(LIMITS);
   }
 

@@ -14,6 +14,7 @@ import dev.anvil.trainer.job.JobEvent;
 import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.job.OpenJobStores;
 import dev.anvil.trainer.service.JobView;
 import dev.anvil.trainer.service.LocalTrainer;
 import dev.anvil.trainer.service.ModelInfo;
@@ -31,6 +32,7 @@ import java.util.Optional;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -38,6 +40,8 @@ import org.junit.jupiter.api.io.TempDir;
  * and promote, a job's events streamed to its end, and refusals that name their reason.
  */
 class TrainerServiceTest {
+  @RegisterExtension static final OpenJobStores stores = OpenJobStores.perClass();
+
   static final Map<String, Object> ENGINEERING =
       Map.of("classification", "internal", "department", List.of("engineering"));
 
@@ -53,7 +57,7 @@ class TrainerServiceTest {
   static void start() throws Exception {
     people = PrincipalDirectory.load(TestPacks.example().principalsFile());
     PolicyStore policies = PolicyStore.open(TestPacks.example());
-    store = new JobStore(dir.resolve("jobs"));
+    store = stores.open(dir.resolve("jobs"));
     Path models = dir.resolve("models");
     runner = new JobRunner(store, policies, models, Device.cpu());
     issuer = DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());

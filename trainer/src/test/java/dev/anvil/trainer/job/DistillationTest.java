@@ -22,6 +22,7 @@ import java.nio.file.Path;
 import java.util.List;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -30,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * model card names the teacher and the layers; refusals name the field.
  */
 class DistillationTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   private final Principal mia =
@@ -58,7 +61,7 @@ class DistillationTest {
 
   private JsonObject run(String spec) throws Exception {
     TinyModels.write(dir.resolve("pairs.jsonl"), TinyModels.pairs());
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     Job job = store.submit("tiny-distill", spec, dir, mia);
     new JobRunner(store, PolicyStore.open(TestPacks.example()), dir.resolve("models"), Device.cpu())
         .drain();

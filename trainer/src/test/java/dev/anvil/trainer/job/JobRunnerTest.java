@@ -21,10 +21,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** Jobs through the store and the runner: training, registration, the model card, refusals. */
 class JobRunnerTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   private final PrincipalDirectory people =
@@ -53,7 +56,7 @@ class JobRunnerTest {
   }
 
   JobStore store() {
-    return new JobStore(dir.resolve("jobs"));
+    return stores.open(dir.resolve("jobs"));
   }
 
   JobRunner runner(JobStore store) {

@@ -7,14 +7,17 @@ import java.nio.file.Path;
 import java.util.HashSet;
 import java.util.Set;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 class JobStoreTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   @Test
   void jobIdsAreUnguessableAndNeverReused() {
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     Set<String> ids = new HashSet<>();
     for (int i = 0; i < 200; i++) {
       Job job = store.submit("same-name", "name: same-name\n", dir, Principal.of("mia"));
@@ -28,7 +31,7 @@ class JobStoreTest {
   void aWorkerListingJobsNeverSeesOneHalfWritten() throws Exception {
     // anvil train serve's worker lists jobs while the service submits them; a job folder seen
     // before its state was written once stopped the server.
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     java.util.concurrent.atomic.AtomicBoolean done =
         new java.util.concurrent.atomic.AtomicBoolean();
     java.util.List<Throwable> failures = new java.util.concurrent.CopyOnWriteArrayList<>();

@@ -21,10 +21,13 @@ import java.nio.file.Path;
 import java.util.Comparator;
 import java.util.List;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /** A job's span tree (job → epochs → evaluations, checkpoints) and its metrics. */
 class JobTelemetryTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   @Test
@@ -43,7 +46,7 @@ class JobTelemetryTest {
                     .build())
             .setMeterProvider(SdkMeterProvider.builder().registerMetricReader(metrics).build())
             .build()) {
-      JobStore store = new JobStore(dir.resolve("jobs"));
+      JobStore store = stores.open(dir.resolve("jobs"));
       Job job = store.submit("tiny", JobRunnerTest.spec("embedding", "pairs.jsonl", 2), dir, mia);
       new JobRunner(
               store,

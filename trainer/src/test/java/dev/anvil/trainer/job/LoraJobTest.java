@@ -18,6 +18,7 @@ import java.nio.file.Files;
 import java.nio.file.Path;
 import java.util.Map;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -26,6 +27,8 @@ import org.junit.jupiter.api.io.TempDir;
  * alone beside it, and the card records them and what the job cost.
  */
 class LoraJobTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   private final Principal mia =
@@ -39,7 +42,7 @@ class LoraJobTest {
         // Nothing held out: the model is the last step's, not possibly the untrained start.
         JobRunnerTest.spec("embedding", "pairs.jsonl", 2).replace("holdout: 0.25", "holdout: 0")
             + "lora: {rank: 4, alpha: 8, targets: [query, value]}\n";
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     Job job = store.submit("tiny-lora", spec, dir, mia);
     new JobRunner(store, PolicyStore.open(TestPacks.example()), dir.resolve("models"), Device.cpu())
         .drain();

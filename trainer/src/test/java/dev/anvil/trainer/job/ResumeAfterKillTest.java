@@ -21,6 +21,7 @@ import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -33,6 +34,8 @@ import org.junit.jupiter.api.io.TempDir;
 @ExtendWith(TestSeed.class)
 @Tag("heavy")
 class ResumeAfterKillTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   static final String SPEC =
@@ -107,7 +110,7 @@ class ResumeAfterKillTest {
         PrincipalDirectory.load(TestPacks.example().principalsFile()).find("mia").orElseThrow();
 
     // Uninterrupted, in a worker process of its own.
-    JobStore straight = new JobStore(dir.resolve("straight/jobs"));
+    JobStore straight = stores.open(dir.resolve("straight/jobs"));
     Job a = straight.submit("resume", SPEC, dir, mia);
     Process whole = worker(straight.dir(), dir.resolve("straight/models"));
     assertThat(whole.waitFor(3, TimeUnit.MINUTES)).isTrue();
@@ -117,7 +120,7 @@ class ResumeAfterKillTest {
         .isInstanceOf(JobState.Succeeded.class);
 
     // Killed after a random step (checkpoints every 4 of 36), then resumed by a new worker.
-    JobStore store = new JobStore(dir.resolve("killed/jobs"));
+    JobStore store = stores.open(dir.resolve("killed/jobs"));
     Job b = store.submit("resume", SPEC, dir, mia);
     int killAfter = 9 + r.nextInt(22); // steps 9 to 30: at least two checkpoints before it
     Process p = worker(store.dir(), dir.resolve("killed/models"), Integer.toString(killAfter));

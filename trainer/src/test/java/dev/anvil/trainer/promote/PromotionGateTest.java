@@ -19,6 +19,7 @@ import dev.anvil.trainer.job.Job;
 import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.job.OpenJobStores;
 import dev.anvil.trainer.model.EncoderModel;
 import dev.anvil.trainer.service.GateSetup;
 import java.io.IOException;
@@ -27,6 +28,7 @@ import java.nio.file.Path;
 import java.util.List;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -35,6 +37,8 @@ import org.junit.jupiter.api.io.TempDir;
  * the engine may serve; each decision audited with its numbers.
  */
 class PromotionGateTest {
+  @RegisterExtension static final OpenJobStores stores = OpenJobStores.perClass();
+
   @TempDir static Path dir;
   static Path base;
   static Path tuned;
@@ -54,7 +58,7 @@ class PromotionGateTest {
     TinyModels.write(dir.resolve("pairs.jsonl"), pairs);
     Principal mia =
         PrincipalDirectory.load(TestPacks.example().principalsFile()).find("mia").orElseThrow();
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     Job job = store.submit("gate", SPEC, dir, mia);
     new JobRunner(store, PolicyStore.open(TestPacks.example()), dir.resolve("models"), Device.cpu())
         .drain();

@@ -14,6 +14,7 @@ import dev.anvil.trainer.TinyModels;
 import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.job.OpenJobStores;
 import dev.anvil.trainer.synth.CorpusSource;
 import dev.anvil.trainer.synth.CorpusUnavailableException;
 import dev.anvil.trainer.synth.Passage;
@@ -25,6 +26,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -34,6 +36,8 @@ import org.junit.jupiter.api.io.TempDir;
  * real engine over mTLS is tested from the command line's module.
  */
 class EngineCorpusJobTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   static final Map<String, Object> ENG =
@@ -127,7 +131,7 @@ class EngineCorpusJobTest {
 
   private LocalTrainer trainer(Optional<CorpusSource> source) {
     return new LocalTrainer(
-        new JobStore(dir.resolve("jobs")),
+        stores.open(dir.resolve("jobs")),
         policies,
         dir.resolve("models"),
         Optional.empty(),
@@ -148,7 +152,7 @@ class EngineCorpusJobTest {
     assertThat(corpusDir.resolve(SyntheticDataset.PAIRS)).isRegularFile();
     assertThat(engine.asked).hasSize(2); // one page of everything, one empty: the end
 
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     assertThat(new JobRunner(store, policies, dir.resolve("models"), Device.cpu()).drain())
         .isTrue();
     JobState end = store.find(job.id()).orElseThrow().state();
@@ -243,7 +247,7 @@ class EngineCorpusJobTest {
             TrainerException.class,
             e -> assertThat(e.kind()).isEqualTo(TrainerException.Kind.INVALID))
         .hasMessageContaining("unknown tag 'departement'");
-    assertThat(new JobStore(dir.resolve("jobs")).list()).isEmpty();
+    assertThat(stores.open(dir.resolve("jobs")).list()).isEmpty();
   }
 
   /**
@@ -260,7 +264,7 @@ class EngineCorpusJobTest {
             .map(p -> new Passage("hr-" + p.chunk(), 1, 0, p.title(), p.text(), HR_RESTRICTED))
             .toList());
     JobView job = trainer(Optional.of(new Engine(leaky))).submit(Submission.local(specFile(1000)));
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     new JobRunner(store, policies, dir.resolve("models"), Device.cpu()).drain();
     JobState end = store.find(job.id()).orElseThrow().state();
     assertThat(end).isInstanceOf(JobState.Failed.class);

@@ -13,6 +13,7 @@ import dev.anvil.trainer.TinyModels;
 import dev.anvil.trainer.job.JobRunner;
 import dev.anvil.trainer.job.JobState;
 import dev.anvil.trainer.job.JobStore;
+import dev.anvil.trainer.job.OpenJobStores;
 import dev.anvil.trainer.synth.CorpusSource;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -20,6 +21,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.RegisterExtension;
 import org.junit.jupiter.api.io.TempDir;
 
 /**
@@ -29,6 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
  * ONNX and carries the lineage of everything it was made from, the teacher's included.
  */
 class ForgeChainTest {
+  @RegisterExtension final OpenJobStores stores = new OpenJobStores();
+
   @TempDir Path dir;
 
   private final PolicyStore policies = PolicyStore.open(TestPacks.example());
@@ -50,7 +54,7 @@ class ForgeChainTest {
   private JsonObject run(LocalTrainer trainer, String spec) throws Exception {
     Path file = Files.writeString(dir.resolve("spec.yaml"), spec);
     JobView job = trainer.submit(Submission.local(file));
-    JobStore store = new JobStore(dir.resolve("jobs"));
+    JobStore store = stores.open(dir.resolve("jobs"));
     new JobRunner(store, policies, dir.resolve("models"), Device.cpu()).drain();
     JobState end = store.find(job.id()).orElseThrow().state();
     assertThat(end)
@@ -76,7 +80,7 @@ class ForgeChainTest {
         new EngineCorpusJobTest.Engine(EngineCorpusJobTest.corpus(20, EngineCorpusJobTest.ENG));
     LocalTrainer trainer =
         new LocalTrainer(
-            new JobStore(dir.resolve("jobs")),
+            stores.open(dir.resolve("jobs")),
             policies,
             dir.resolve("models"),
             Optional.empty(),
