@@ -137,7 +137,8 @@ final class ServeCommand implements Callable<Integer> {
                   admission,
                   serverLimits,
                   java.time.Clock.systemUTC(),
-                  GlobalOpenTelemetry.get()),
+                  GlobalOpenTelemetry.get(),
+                  java.util.Optional.of(judging)),
               mcp.options(trusted));
     }
     if (listen.policyReload > 0) {
