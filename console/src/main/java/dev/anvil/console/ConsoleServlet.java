@@ -123,26 +123,13 @@ final class ConsoleServlet extends HttpServlet {
       return;
     }
     Page page = new Page(backend, options, s, admin, calls, req);
-    Html body =
-        switch (method + " " + path) {
-          case "GET /" -> Overview.render(page);
-          case "GET /policies" -> PolicyPages.pack(page);
-          case "GET /diff" -> PolicyPages.diffForm(page);
-          case "POST /diff" -> PolicyPages.diff(page);
-          case "GET /explain" -> PolicyPages.explain(page);
-          case "GET /audit" -> AuditPage.render(page);
-          case "GET /models" -> RegistryPages.models(page);
-          case "GET /jobs" -> RegistryPages.jobs(page);
-          case "GET /judgments" -> JudgmentPage.render(page);
-          case "POST /signout" -> {
-            sessions.close(s.id());
-            res.addHeader(
-                "Set-Cookie", COOKIE + "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
-            res.sendRedirect("/signin");
-            yield null;
-          }
-          default -> null;
-        };
+    Html body;
+    try {
+      body = route(page, s, res, method + " " + path);
+    } catch (Page.BadInput e) {
+      res.setStatus(400);
+      body = new Html().raw("<p class=\"bad\" id=\"error\">").text(e.getMessage()).raw("</p>");
+    }
     if (body == null) {
       if (!res.isCommitted()) {
         res.sendError(404);
@@ -150,6 +137,29 @@ final class ConsoleServlet extends HttpServlet {
       return;
     }
     Layout.write(res, page, body);
+  }
+
+  private Html route(Page page, Session s, HttpServletResponse res, String route)
+      throws IOException {
+    return switch (route) {
+      case "GET /" -> Overview.render(page);
+      case "GET /policies" -> PolicyPages.pack(page);
+      case "GET /diff" -> PolicyPages.diffForm(page);
+      case "POST /diff" -> PolicyPages.diff(page);
+      case "GET /explain" -> PolicyPages.explain(page);
+      case "GET /audit" -> AuditPage.render(page);
+      case "GET /models" -> RegistryPages.models(page);
+      case "GET /jobs" -> RegistryPages.jobs(page);
+      case "GET /judgments" -> JudgmentPage.render(page);
+      case "POST /signout" -> {
+        sessions.close(s.id());
+        res.addHeader(
+            "Set-Cookie", COOKIE + "=; Path=/; Max-Age=0; HttpOnly; Secure; SameSite=Strict");
+        res.sendRedirect("/signin");
+        yield null;
+      }
+      default -> null;
+    };
   }
 
   private static void forbidden(HttpServletResponse res) throws IOException {
