@@ -70,6 +70,9 @@ final class ConsoleServlet extends HttpServlet {
     try {
       switch (path) {
         case "/console.css" -> Layout.css(res);
+        // A browser asks for it on its own: redirected to sign-in, it would start a second
+        // sign-in whose cookie replaces the one of the form on screen.
+        case "/favicon.ico" -> res.sendError(404);
         case "/signin" -> signIn(req, res);
         case "/signin/dev" -> devSignIn(req, res);
         case "/callback" -> callback(req, res);

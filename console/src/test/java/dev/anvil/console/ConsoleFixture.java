@@ -57,8 +57,11 @@ final class ConsoleFixture implements AutoCloseable {
   final ConsoleServer server;
   final PolicyPack pack = TestPacks.example();
 
+  final boolean tls;
+
   ConsoleFixture(Path dir, JobSource jobs, ServerTransport transport) {
     this.dir = dir;
+    this.tls = transport instanceof ServerTransport.Tls;
     people = PrincipalDirectory.load(pack.principalsFile());
     engine =
         ContextEngine.open(
@@ -124,6 +127,14 @@ final class ConsoleFixture implements AutoCloseable {
     return new ConsoleFixture(dir, JobSource.NONE, ServerTransport.LOOPBACK_PLAINTEXT);
   }
 
+  /** The console over TLS, with a server certificate of a test CA for 127.0.0.1. */
+  static ConsoleFixture startTls(Path dir) {
+    dev.anvil.rpc.TestCertificates.Leaf cert =
+        dev.anvil.rpc.TestCertificates.ca(dir, "console-test-ca").server(dir, "console");
+    return new ConsoleFixture(
+        dir, JobSource.NONE, ServerTransport.Tls.of(cert.certFile(), cert.keyFile()));
+  }
+
   private static Document doc(String id, String title, String body, Map<String, Object> tags) {
     return new Document(id, 1, title, body, "test://doc", tags);
   }
@@ -134,7 +145,7 @@ final class ConsoleFixture implements AutoCloseable {
   }
 
   String baseUrl() {
-    return "http://127.0.0.1:" + server.port();
+    return (tls ? "https" : "http") + "://127.0.0.1:" + server.port();
   }
 
   /** {@code who} reads a document through the engine's MCP tools: audited as any read is. */
