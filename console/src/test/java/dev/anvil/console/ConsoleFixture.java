@@ -60,6 +60,19 @@ final class ConsoleFixture implements AutoCloseable {
   final boolean tls;
 
   ConsoleFixture(Path dir, JobSource jobs, ServerTransport transport) {
+    this(dir, jobs, transport, null);
+  }
+
+  /**
+   * @param oidc the sign-in, given the schema in force; null: the development sign-in
+   */
+  ConsoleFixture(
+      Path dir,
+      JobSource jobs,
+      ServerTransport transport,
+      java.util.function.Function<
+              java.util.function.Supplier<dev.anvil.rbac.schema.TagSchema>, SignIn>
+          oidc) {
     this.dir = dir;
     this.tls = transport instanceof ServerTransport.Tls;
     people = PrincipalDirectory.load(pack.principalsFile());
@@ -104,10 +117,12 @@ final class ConsoleFixture implements AutoCloseable {
         new McpTools(
             engine, audit, new Admission(limits), limits, Clock.systemUTC(), OpenTelemetry.noop());
     SignIn signIn =
-        new SignIn.Dev(
-            issuer,
-            people,
-            issuer.verifier(SignIn.AUDIENCE, () -> engine.policies().current().schema()));
+        oidc != null
+            ? oidc.apply(() -> engine.policies().current().schema())
+            : new SignIn.Dev(
+                issuer,
+                people,
+                issuer.verifier(SignIn.AUDIENCE, () -> engine.policies().current().schema()));
     server =
         ConsoleServer.start(
             "127.0.0.1",
