@@ -8,7 +8,6 @@ import dev.anvil.identity.KeycloakServer;
 import dev.anvil.identity.OidcClient;
 import dev.anvil.identity.OidcTokenVerifier;
 import dev.anvil.rpc.ServerTransport;
-import java.net.CookieManager;
 import java.net.URI;
 import java.net.URLEncoder;
 import java.net.http.HttpClient;
@@ -74,20 +73,37 @@ class ConsoleKeycloakTest {
     }
   }
 
-  /** Keycloak's side of a browser: its cookies kept, redirects followed until they leave it. */
+  /**
+   * Keycloak's side of a browser: its cookies kept by hand (Keycloak marks them Secure even on a
+   * loopback http address, which java.net's cookie handler then never sends back).
+   */
   private static final HttpClient BROWSER =
-      HttpClient.newBuilder()
-          .cookieHandler(new CookieManager())
-          .followRedirects(HttpClient.Redirect.NEVER)
-          .build();
+      HttpClient.newBuilder().followRedirects(HttpClient.Redirect.NEVER).build();
 
-  private static HttpResponse<String> send(HttpRequest r) throws Exception {
-    return BROWSER.send(r, HttpResponse.BodyHandlers.ofString());
+  private static final java.util.Map<String, String> JAR =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
+  private static HttpResponse<String> send(HttpRequest.Builder r) throws Exception {
+    if (!JAR.isEmpty()) {
+      r.header(
+          "Cookie",
+          JAR.entrySet().stream()
+              .map(e -> e.getKey() + "=" + e.getValue())
+              .collect(java.util.stream.Collectors.joining("; ")));
+    }
+    HttpResponse<String> res = BROWSER.send(r.build(), HttpResponse.BodyHandlers.ofString());
+    for (String c : res.headers().allValues("Set-Cookie")) {
+      String pair = c.split(";", 2)[0];
+      int eq = pair.indexOf('=');
+      JAR.put(pair.substring(0, eq).strip(), pair.substring(eq + 1).strip());
+    }
+    return res;
   }
 
   /** Signs in through Keycloak's login page; returns the callback URL Keycloak sends back to. */
   private static String loginAt(String authorizeUrl, String user) throws Exception {
-    HttpResponse<String> page = send(HttpRequest.newBuilder(URI.create(authorizeUrl)).build());
+    JAR.clear();
+    HttpResponse<String> page = send(HttpRequest.newBuilder(URI.create(authorizeUrl)));
     assertThat(page.statusCode()).as(page.body()).isEqualTo(200);
     Matcher action = Pattern.compile("action=\"([^\"]+)\"").matcher(page.body());
     assertThat(action.find()).as("Keycloak's login form").isTrue();
@@ -101,8 +117,7 @@ class ConsoleKeycloakTest {
         send(
             HttpRequest.newBuilder(URI.create(action.group(1).replace("&amp;", "&")))
                 .header("Content-Type", "application/x-www-form-urlencoded")
-                .POST(HttpRequest.BodyPublishers.ofString(form))
-                .build());
+                .POST(HttpRequest.BodyPublishers.ofString(form)));
     assertThat(done.statusCode()).as(done.body()).isEqualTo(302);
     return done.headers().firstValue("Location").orElseThrow();
   }
