@@ -37,7 +37,7 @@ final class ConsoleServlet extends HttpServlet {
   /** The session cookie. */
   static final String COOKIE = "anvil_console";
 
-  /** The cookie binding a development sign-in form to the browser that asked for it. */
+  /** The cookie binding a sign-in under way to the browser that started it. */
   static final String SIGN_IN_COOKIE = "anvil_console_sign_in";
 
   /** The audit detail of the console's records. */
@@ -184,6 +184,15 @@ final class ConsoleServlet extends HttpServlet {
     }
     switch (options.signIn()) {
       case SignIn.Oidc oidc -> {
+        // The callback must come back to the browser that started the sign-in: otherwise a
+        // callback URL of someone else's sign-in would sign this browser in as them. Lax, not
+        // Strict: the callback is a top-level navigation from the issuer's site.
+        res.addHeader(
+            "Set-Cookie",
+            SIGN_IN_COOKIE
+                + "="
+                + p.get().state()
+                + "; Path=/callback; Max-Age=600; HttpOnly; Secure; SameSite=Lax");
         URI endpoint = oidc.issuer().authorizationEndpoint();
         String url =
             endpoint
@@ -242,7 +251,11 @@ final class ConsoleServlet extends HttpServlet {
       res.sendError(404);
       return;
     }
-    Optional<Pending> p = sessions.complete(req.getParameter("state"));
+    String state = req.getParameter("state");
+    Optional<Pending> p =
+        Sessions.same(state, cookie(req, SIGN_IN_COOKIE))
+            ? sessions.complete(state)
+            : Optional.empty();
     if (p.isEmpty()) {
       res.setStatus(400);
       Layout.bare(res, "Refused: unknown or expired sign-in state. Sign in again.");

@@ -136,9 +136,16 @@ class ConsoleKeycloakTest {
         .contains("state=")
         .doesNotContain("code_verifier");
 
+    String binding =
+        ConsoleServlet.SIGN_IN_COOKIE
+            + "="
+            + ConsoleFixture.setCookie(start, ConsoleServlet.SIGN_IN_COOKIE);
     String callback = loginAt(authorize, "sam");
     assertThat(callback).startsWith(console.baseUrl() + "/callback?").contains("code=");
-    HttpResponse<String> signedIn = ConsoleFixture.get(callback, null);
+    // Another browser brought the callback URL (sent a link by whoever signed in): refused, and
+    // the sign-in is not spent by it.
+    assertThat(ConsoleFixture.get(callback, null).statusCode()).isEqualTo(400);
+    HttpResponse<String> signedIn = ConsoleFixture.get(callback, binding);
     assertThat(signedIn.statusCode()).as(signedIn.body()).isEqualTo(302);
     String cookie =
         ConsoleServlet.COOKIE + "=" + ConsoleFixture.setCookie(signedIn, ConsoleServlet.COOKIE);
@@ -147,19 +154,21 @@ class ConsoleKeycloakTest {
     assertThat(home.body()).contains("sam (admin)");
 
     // The same callback again: its state was used, so nothing is traded.
-    HttpResponse<String> replay = ConsoleFixture.get(callback, null);
+    HttpResponse<String> replay = ConsoleFixture.get(callback, binding);
     assertThat(replay.statusCode()).isEqualTo(400);
     assertThat(replay.headers().allValues("Set-Cookie")).isEmpty();
   }
 
   @Test
   void aUserWithoutAdminOrAuditSignsInAndSeesOnly403() throws Exception {
-    String authorize =
-        ConsoleFixture.get(console.baseUrl() + "/signin", null)
-            .headers()
-            .firstValue("Location")
-            .orElseThrow();
-    HttpResponse<String> signedIn = ConsoleFixture.get(loginAt(authorize, "alice"), null);
+    HttpResponse<String> start = ConsoleFixture.get(console.baseUrl() + "/signin", null);
+    String authorize = start.headers().firstValue("Location").orElseThrow();
+    HttpResponse<String> signedIn =
+        ConsoleFixture.get(
+            loginAt(authorize, "alice"),
+            ConsoleServlet.SIGN_IN_COOKIE
+                + "="
+                + ConsoleFixture.setCookie(start, ConsoleServlet.SIGN_IN_COOKIE));
     String cookie =
         ConsoleServlet.COOKIE + "=" + ConsoleFixture.setCookie(signedIn, ConsoleServlet.COOKIE);
     HttpResponse<String> r = ConsoleFixture.get(console.baseUrl() + "/audit", cookie);
