@@ -7,9 +7,9 @@ import java.util.stream.Collectors;
 /**
  * What a principal wants to do. Document actions are decided on the document's tags; model actions
  * on the model's <i>lineage</i> (the tags it inherited from its training data, as its card records
- * them); {@code SUBMIT}, {@code ADMIN} and {@code AUDIT} on no tags at all, so their conditions may name only the
- * principal (a condition on {@code doc} cannot be evaluated: it never allows, and a deny on it
- * applies).
+ * them); {@code SUBMIT}, {@code ADMIN} and {@code AUDIT} on no tags at all, so their conditions may
+ * name only the principal (a condition on {@code doc} cannot be evaluated: it never allows, and a
+ * deny on it applies).
  */
 public enum Action {
   /** Read a document (search, get). */
