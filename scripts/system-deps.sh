@@ -3,7 +3,8 @@
 # fresh machine: Debian's python3-onnx, the ONNX reference checker that OnnxExportTest runs under
 # /usr/bin/python3 (an independent check of our exporter; PyPI is out of reach here); and Node.js
 # with npm, for McpTypeScriptClientTest's agent (the official TypeScript MCP SDK, installed from
-# the lock file in context-engine/src/test/node/mcp-client with npm ci).
+# the lock file in context-engine/src/test/node/mcp-client with npm ci); and Chromium with its
+# chromedriver, the browser ConsoleBrowserTest drives through Selenium (the admin console).
 # As root on Debian it installs what is missing with apt-get; anywhere else it fails with one line
 # that says what to install. It never skips: a check that cannot run is a failure.
 set -euo pipefail
@@ -12,6 +13,8 @@ missing=()
 /usr/bin/python3 -c 'import onnx' >/dev/null 2>&1 || missing+=(python3-onnx)
 command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
+[ -x /usr/bin/chromium ] || missing+=(chromium)
+[ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
 
 # The TypeScript MCP SDK, exactly as locked; npm's cache makes a second install offline.
 node_client() {

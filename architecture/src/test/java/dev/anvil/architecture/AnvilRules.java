@@ -42,6 +42,11 @@ final class AnvilRules {
     // The trainer keeps its jobs and its model registry's index in the one store.
     MODULES.put(
         "trainer", Set.of("rbac", "identity", "rpc", "events", "modelcard", "eval", "store"));
+    // The admin console reads the engine in process (policies, index, audit, judgments) and model
+    // cards; the trainer's jobs reach it through its own JobSource SPI, which the CLI implements.
+    MODULES.put(
+        "console",
+        Set.of("rbac", "identity", "rpc", "events", "modelcard", "store", "judge", "context"));
     MODULES.put(
         "cli",
         Set.of(
@@ -55,6 +60,7 @@ final class AnvilRules {
             "store",
             "judge",
             "context",
+            "console",
             "trainer"));
     // The load test starts a TLS listener and clients: whole-system benchmarks use rpc too. The
     // fine-tuning benchmarks read the model card they produce (its held-out and test numbers).

@@ -32,7 +32,7 @@ import org.openjdk.jmh.annotations.State;
 import org.openjdk.jmh.annotations.Warmup;
 
 /**
- * Cost of the rbac hot paths on the example policy pack (22 policies when last counted): deciding
+ * Cost of the rbac hot paths on the example policy pack (24 policies when last counted): deciding
  * one document, compiling a principal's filter cold and from the cache, and evaluating a compiled
  * filter on one document (the in-memory baseline for what an index does per document).
  *

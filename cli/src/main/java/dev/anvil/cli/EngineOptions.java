@@ -42,6 +42,11 @@ final class EngineOptions {
               + " <data dir>/models, where the trainer registers them).")
   Path models;
 
+  /** The model registry's directory: {@code --models}, or the trainer's default. */
+  Path modelsDir() {
+    return models != null ? models : TrainerOptions.models();
+  }
+
   @Option(
       names = "--audit",
       paramLabel = "FILE",
@@ -98,7 +103,7 @@ final class EngineOptions {
   }
 
   ModelRegistry registry() {
-    return ModelRegistry.at(models != null ? models : TrainerOptions.models());
+    return ModelRegistry.at(modelsDir());
   }
 
   /** Opens the engine; a model it switched to (anvil model switch) loads from its directory. */

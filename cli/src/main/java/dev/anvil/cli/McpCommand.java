@@ -12,6 +12,7 @@ import dev.anvil.identity.Identity;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.input.RbacException;
 import dev.anvil.rbac.schema.TagSchema;
+import dev.anvil.store.Store;
 import io.opentelemetry.api.GlobalOpenTelemetry;
 import java.time.Clock;
 import java.time.Duration;
@@ -42,6 +43,7 @@ final class McpCommand implements Callable<Integer> {
   @Mixin EngineOptions engineOptions;
   @Mixin PolicyCommand.PrincipalOptions principal;
   @Mixin LimitOptions limits;
+  @Mixin StoreOptions storeOptions;
 
   @Override
   public Integer call() throws Exception {
@@ -50,7 +52,9 @@ final class McpCommand implements Callable<Integer> {
     Limits serverLimits = limits.limits();
     try (OnnxEmbedder embedder = engineOptions.embedder();
         ContextEngine engine = engineOptions.open(pack, embedder);
-        AuditLog audit = engineOptions.openAudit()) {
+        AuditLog audit = engineOptions.openAudit();
+        // Feedback (submit_feedback) is stored with the judgments, as anvil serve stores it.
+        Store store = storeOptions.open()) {
       McpTools tools =
           new McpTools(
               engine,
@@ -58,7 +62,13 @@ final class McpCommand implements Callable<Integer> {
               new Admission(serverLimits),
               serverLimits,
               Clock.systemUTC(),
-              GlobalOpenTelemetry.get());
+              GlobalOpenTelemetry.get(),
+              java.util.Optional.of(
+                  dev.anvil.judge.Judging.open(
+                      store,
+                      new dev.anvil.context.judging.EngineCorpus(engine),
+                      Clock.systemUTC(),
+                      false)));
       pack.err()
           .printf(
               "anvil: MCP over stdio as %s (%d chunks, policy %s, model %s), audit in %s%n",

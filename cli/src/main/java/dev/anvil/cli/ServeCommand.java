@@ -1,5 +1,7 @@
 package dev.anvil.cli;
 
+import dev.anvil.console.ConsoleServer;
+import dev.anvil.console.SignIn;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.Limits;
 import dev.anvil.context.audit.AuditLog;
@@ -35,8 +37,8 @@ import picocli.CommandLine.Option;
 @Command(
     name = "serve",
     description = {
-      "Serve the context engine over gRPC (health and reflection included), and MCP with"
-          + " --mcp-port.",
+      "Serve the context engine over gRPC (health and reflection included), MCP with"
+          + " --mcp-port, and the admin console with --console-port.",
       "Trusts tokens of --issuer, or of the local development issuer with --dev."
     },
     mixinStandardHelpOptions = true)
@@ -49,6 +51,7 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin ListenOptions listen;
   @Mixin McpOptions mcp;
   @Mixin StoreOptions storeOptions;
+  @Mixin ConsoleOptions console;
 
   @Option(
       names = "--judgments-topic",
@@ -137,8 +140,23 @@ final class ServeCommand implements Callable<Integer> {
                   admission,
                   serverLimits,
                   java.time.Clock.systemUTC(),
-                  GlobalOpenTelemetry.get()),
+                  GlobalOpenTelemetry.get(),
+                  java.util.Optional.of(judging)),
               mcp.options(trusted));
+    }
+    ConsoleServer consoleServer = null;
+    if (console.enabled()) {
+      SignIn signIn =
+          console.signIn(issuer, pack.pack(), () -> opened.get().policies().current().schema());
+      consoleServer =
+          ConsoleServer.start(
+              listen.host,
+              console.port,
+              transport,
+              new ConsoleServer.Backend(
+                  engine, audit, java.util.Optional.of(judging), console.jobs()),
+              console.options(signIn, pack.pack(), engineOptions.modelsDir()),
+              java.time.Clock.systemUTC());
     }
     if (listen.policyReload > 0) {
       engine.policies().reloadEvery(java.time.Duration.ofSeconds(listen.policyReload));
@@ -173,12 +191,16 @@ final class ServeCommand implements Callable<Integer> {
     List<KafkaIngestor> consuming = ingestors;
     AuditShipper shipping = shipper;
     McpHttpServer mcpServing = mcpServer;
+    ConsoleServer consoleServing = consoleServer;
     Runtime.getRuntime()
         .addShutdownHook(
             new Thread(
                 () -> {
                   if (mcpServing != null) {
                     mcpServing.close();
+                  }
+                  if (consoleServing != null) {
+                    consoleServing.close();
                   }
                   server.close();
                   consuming.forEach(KafkaIngestor::close); // each drains its queue and commits
@@ -214,6 +236,15 @@ final class ServeCommand implements Callable<Integer> {
               mcpServer.port(),
               McpHttpServer.PATH,
               mcp.audience);
+    }
+    if (consoleServer != null) {
+      pack.out()
+          .printf(
+              "anvil: console on %s://%s:%d/ (%s)%n",
+              transport instanceof ServerTransport.Tls ? "https" : "http",
+              listen.host,
+              consoleServer.port(),
+              issuer.dev ? "development sign-in" : "sign-in through " + issuer.issuer());
     }
     pack.out().flush();
     server.awaitTermination();

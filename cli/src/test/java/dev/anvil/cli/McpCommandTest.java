@@ -94,7 +94,7 @@ class McpCommandTest {
         client.initialize();
         assertThat(client.listTools().tools())
             .extracting(Tool::name)
-            .containsExactly("search", "get_document", "list_tags");
+            .containsExactly("search", "get_document", "list_tags", "submit_feedback");
         CallToolResult search =
             client.callTool(new CallToolRequest("search", Map.of("query", "kernel salary")));
         CallToolResult hr =

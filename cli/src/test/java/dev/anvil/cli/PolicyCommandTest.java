@@ -53,7 +53,7 @@ class PolicyCommandTest {
     assertThat(r.exit()).isZero();
     assertThat(r.out())
         .startsWith("ok: policy set sha256:")
-        .contains("6 tags, 4 principal attributes, 22 policies");
+        .contains("6 tags, 4 principal attributes, 24 policies");
   }
 
   @Test

@@ -409,6 +409,24 @@ public final class ContextEngine implements AutoCloseable {
     return review;
   }
 
+  /**
+   * A document's tags as stored, whoever may read it, for explaining a decision on it to an
+   * administrator or auditor (the admin console): the caller must be allowed {@code admin} or
+   * {@code audit} by the policies in force.
+   *
+   * @return the raw tags, or empty if no such document is indexed
+   * @throws dev.anvil.context.api.AdminDeniedException if the caller may do neither
+   */
+  public Optional<Map<String, Object>> tagsForExplanation(Principal caller, String id) {
+    dev.anvil.rbac.PolicySet set = policies.current();
+    if (!set.decide(caller, dev.anvil.rbac.Action.ADMIN).permitted()
+        && !set.decide(caller, dev.anvil.rbac.Action.AUDIT).permitted()) {
+      throw new dev.anvil.context.api.AdminDeniedException(
+          caller.subject() + " may not read documents' tags to explain decisions (admin or audit)");
+    }
+    return indexes.serving().index().firstChunk(id, set.schema()).map(c -> c.rawTags());
+  }
+
   /** The re-embedding started last, if any. */
   public Optional<Reembedding> reembedding() {
     return indexes.reembedding();

@@ -43,6 +43,7 @@ class ConfigurationDriftTest {
       contextEngine:
         auth: {issuer: "https://kc.example/realms/acme", audience: anvil, jwksUri: "https://kc.example/jwks"}
         mcp: {enabled: true, audience: anvil-agents, resource: "https://anvil.example/mcp", allowedOrigins: ["https://app.example"]}
+        console: {enabled: true, clientId: anvil-admin, url: "https://anvil.example/console", clientSecretName: kc-console, trainer: ""}
         limits: {queryChars: 1000, filterTags: 4, filterValues: 64, facets: 4, topK: 100, tokenBudget: 1000000, concurrentSearches: 16, concurrentIngests: 2, requestsPerSecond: 20, burst: 40, ingestMibPerSecond: 8, ingestBufferMib: 64}
         kafka:
           bootstrap: kafka:9093

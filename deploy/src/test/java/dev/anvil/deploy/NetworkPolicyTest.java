@@ -205,6 +205,28 @@ class NetworkPolicyTest {
   }
 
   @Test
+  void theConsolePortAdmitsOnlyItsOwnClientsAndOnlyWhenEnabled(@TempDir Path dir) {
+    Rendering on = Chart.render(Chart.values(dir, "contextEngine: {console: {enabled: true}}\n"));
+    var evaluator = new NetworkPolicyEvaluator(on.networkPolicies());
+    Pod engine = pod(on.workload("anvil-context-engine"));
+    Pod admin = Pod.in(Chart.NAMESPACE, Map.of("anvil.dev/context-engine-console-client", "true"));
+    assertThat(evaluator.ingressAllowed(engine, admin, 7073, "TCP")).isTrue();
+    assertThat(evaluator.ingressAllowed(engine, ENGINE_CLIENT, 7073, "TCP")).isFalse();
+    assertThat(evaluator.ingressAllowed(engine, admin, 7070, "TCP")).isFalse();
+    assertThat(on.configMap("anvil-context-engine").getData())
+        .containsEntry("ANVIL_CONSOLE_PORT", "7073");
+
+    Rendering off = Chart.render();
+    assertThat(
+            new NetworkPolicyEvaluator(off.networkPolicies())
+                .ingressAllowed(pod(off.workload("anvil-context-engine")), admin, 7073, "TCP"))
+        .as("no console port unless enabled")
+        .isFalse();
+    assertThat(off.configMap("anvil-context-engine").getData())
+        .doesNotContainKey("ANVIL_CONSOLE_PORT");
+  }
+
+  @Test
   void engineGrpcRuleHasExactlyTheConfiguredPeersAndTheTrainer() {
     Rendering r = Chart.render(Chart.PRODUCTION_GPU);
 

@@ -22,9 +22,10 @@ import java.util.zip.ZipFile;
 
 /**
  * A real Keycloak ({@code keycloak-quarkus-dist}, resolved by Maven) started in dev mode on
- * 127.0.0.1 and a free port, with realms imported; plus the few admin REST calls tests need.
+ * 127.0.0.1 and a free port, with realms imported; plus the few admin REST calls tests need. Public
+ * for the tests of other modules (the console's sign-in), through this module's test jar.
  */
-final class KeycloakServer implements AutoCloseable {
+public final class KeycloakServer implements AutoCloseable {
   static final String ADMIN = "admin";
   static final String ADMIN_PASSWORD = "admin-dev-password";
 
@@ -42,7 +43,8 @@ final class KeycloakServer implements AutoCloseable {
   }
 
   /** Unpacks (once) and starts Keycloak with these realm files imported; waits until ready. */
-  static KeycloakServer start(Path distZip, Path workDir, List<Path> realms) throws Exception {
+  public static KeycloakServer start(Path distZip, Path workDir, List<Path> realms)
+      throws Exception {
     Path home = unpack(distZip, workDir);
     // A fresh database each start: tests disable users and rotate keys.
     deleteRecursively(home.resolve("data"));
@@ -87,15 +89,15 @@ final class KeycloakServer implements AutoCloseable {
     throw new IllegalStateException("Keycloak not ready after 240 s:\n" + server.logTail());
   }
 
-  String url() {
+  public String url() {
     return url;
   }
 
-  String issuer(String realm) {
+  public String issuer(String realm) {
     return url + "/realms/" + realm;
   }
 
-  Duration startupTime() {
+  public Duration startupTime() {
     return startup;
   }
 

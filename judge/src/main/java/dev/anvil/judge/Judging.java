@@ -1,6 +1,7 @@
 package dev.anvil.judge;
 
 import dev.anvil.judge.internal.Events;
+import dev.anvil.judge.internal.FeedbackRows;
 import dev.anvil.judge.internal.Ids;
 import dev.anvil.judge.internal.JudgmentRows;
 import dev.anvil.judge.internal.JudgmentRows.Adjudication;
@@ -9,6 +10,7 @@ import dev.anvil.judge.internal.QueueOrder;
 import dev.anvil.judge.internal.TaskRows;
 import dev.anvil.judge.internal.TaskState;
 import dev.anvil.judge.spi.Corpus;
+import dev.anvil.judge.spi.CorpusChunk;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.Decision;
 import dev.anvil.rbac.PolicySet;
@@ -28,6 +30,7 @@ import java.util.HexFormat;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
+import java.util.function.Supplier;
 
 /**
  * Judgments: the one entry point of every surface (gRPC, the CLI). Every method takes the verified
@@ -252,6 +255,98 @@ public final class Judging {
           JudgmentRows.save(c, j, mine.isPresent());
           emit(c, Events.labelled(j));
           return j;
+        });
+  }
+
+  /** Overlap of the feedback task: how many people's feedback one query and chunk collects. */
+  public static final int FEEDBACK_OVERLAP = 10;
+
+  /**
+   * Feedback on a chunk {@code who} received for a query, outside any task: read as {@code who}
+   * now, decided ({@code read} and {@code judge}) by the policy in force, and recorded through the
+   * same labelling as a task's item ({@link #label}), as a submitted judgment of {@code source}.
+   * Giving feedback on the same query and chunk again changes it. Items of feedback belong to the
+   * reserved task {@value dev.anvil.judge.internal.FeedbackRows#TASK_ID} (overlap {@value
+   * #FEEDBACK_OVERLAP}).
+   *
+   * @throws NotFoundException if the chunk does not exist or {@code who} may not read it (the same
+   *     words for both)
+   * @throws DeniedException if {@code who} may read it but not judge it
+   * @throws ConflictException if the chunk's feedback is final (its overlap of equal labels)
+   */
+  public Judgment feedback(Principal who, Feedback feedback, Source source) {
+    Objects.requireNonNull(feedback, "feedback");
+    Objects.requireNonNull(source, "source");
+    Access.checkSubject(who);
+    String key = CorpusChunk.key(feedback.documentId(), feedback.chunk());
+    Supplier<NotFoundException> hidden =
+        () -> new NotFoundException("no chunk '" + TaskSpec.clip(key) + "' that you may read");
+    CorpusChunk chunk =
+        corpus.chunk(who, feedback.documentId(), feedback.chunk()).orElseThrow(hidden);
+    PolicySet set = policies();
+    Decision d;
+    try {
+      d = set.decide(who, Action.JUDGE, set.schema().validate(chunk.tags()));
+    } catch (dev.anvil.rbac.schema.InvalidTagsException e) {
+      throw hidden.get(); // the engine serves no chunk with invalid tags
+    }
+    if (d instanceof Decision.Deny deny) {
+      throw new DeniedException(
+          "feedback on '" + TaskSpec.clip(key) + "' is denied by policy " + deny.policy());
+    }
+    Task task =
+        new Task(
+            FeedbackRows.TASK_ID,
+            "feedback",
+            List.of(),
+            FEEDBACK_OVERLAP,
+            TaskSpec.DEFAULT_ADJUDICATOR,
+            "anvil",
+            "",
+            set.version(),
+            0,
+            now());
+    String itemId;
+    try {
+      itemId = feedbackItem(task, feedback, chunk);
+    } catch (ConflictException e) { // another caller created the same rows meanwhile: theirs
+      itemId = feedbackItem(task, feedback, chunk);
+    }
+    return label(
+        who,
+        new LabelRequest(itemId, feedback.label(), Status.SUBMITTED, feedback.rationale(), ""),
+        source);
+  }
+
+  private String feedbackItem(Task task, Feedback f, CorpusChunk chunk) {
+    return tx(
+        c -> {
+          try {
+            FeedbackRows.ensureTask(c, task);
+            int queryNo = FeedbackRows.queryNo(c, task.id(), f.query());
+            Optional<String> id =
+                FeedbackRows.itemId(c, task.id(), queryNo, f.documentId(), f.chunk());
+            if (id.isPresent()) {
+              return id.get();
+            }
+            String fresh = Ids.random("it-");
+            FeedbackRows.insertItem(
+                c,
+                fresh,
+                task,
+                queryNo,
+                f.documentId(),
+                f.chunk(),
+                chunk.version(),
+                sha256(chunk.text()),
+                chunk.tags());
+            return fresh;
+          } catch (SQLException e) {
+            if (Store.isUniqueViolation(e)) {
+              throw new ConflictException("feedback rows created meanwhile");
+            }
+            throw e;
+          }
         });
   }
 

@@ -7,9 +7,9 @@ import java.util.stream.Collectors;
 /**
  * What a principal wants to do. Document actions are decided on the document's tags; model actions
  * on the model's <i>lineage</i> (the tags it inherited from its training data, as its card records
- * them); {@code SUBMIT} and {@code ADMIN} on no tags at all, so their conditions may name only the
- * principal (a condition on {@code doc} cannot be evaluated: it never allows, and a deny on it
- * applies).
+ * them); {@code SUBMIT}, {@code ADMIN} and {@code AUDIT} on no tags at all, so their conditions may
+ * name only the principal (a condition on {@code doc} cannot be evaluated: it never allows, and a
+ * deny on it applies).
  */
 public enum Action {
   /** Read a document (search, get). */
@@ -38,11 +38,16 @@ public enum Action {
    */
   JUDGE,
   /** Administer Anvil: see and cancel every job. */
-  ADMIN;
+  ADMIN,
+  /**
+   * Audit Anvil without administering it: open the admin console to read the policies, the audit
+   * log, jobs and models, but change nothing. Decided on the principal alone, like {@code ADMIN}.
+   */
+  AUDIT;
 
   /** Whether the action is decided on tags (a document's or a model's lineage). */
   public boolean onTags() {
-    return this != SUBMIT && this != ADMIN;
+    return this != SUBMIT && this != ADMIN && this != AUDIT;
   }
 
   /** The name used in policy files and on the command line: {@code read}, {@code ingest}, ... */

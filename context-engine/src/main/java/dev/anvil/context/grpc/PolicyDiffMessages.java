@@ -65,7 +65,7 @@ public final class PolicyDiffMessages {
    * @throws InvalidRequestException naming the field that breaks a limit or is not understood
    * @throws PolicyLoadException if the pack does not load: every problem, at file:line:column
    */
-  static Proposal proposal(PolicyDiffRequest r) {
+  public static Proposal proposal(PolicyDiffRequest r) {
     if (!r.hasSchema() || r.getSchema().getContent().isBlank()) {
       throw new InvalidRequestException("schema", "expected the proposed pack's schema.yaml");
     }

@@ -9,6 +9,10 @@ import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.grpc.Admission;
 import dev.anvil.context.grpc.CallAudit;
 import dev.anvil.identity.Identity;
+import dev.anvil.judge.Feedback;
+import dev.anvil.judge.Judging;
+import dev.anvil.judge.Judgment;
+import dev.anvil.judge.Source;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rpc.ConcurrencyLimit;
 import io.modelcontextprotocol.json.McpJsonDefaults;
@@ -24,6 +28,7 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
+import java.util.Optional;
 
 /**
  * The context engine's MCP tools: {@code search}, {@code get_document} and {@code list_tags}, for
@@ -33,8 +38,9 @@ import java.util.Objects;
  * CallAudit}) with the same action and status names, before the answer is returned. A call that
  * fails is audited too and answered as an MCP tool error whose text names the field and limit.
  *
- * <p>There is no {@code submit_feedback} tool: the expert loop that would use judgments does not
- * exist yet, and a tool that accepted them to drop them would mislead agents.
+ * <p>With judgments ({@link Judging}), {@code submit_feedback} records a graded label or a thumbs
+ * up or down on a chunk the caller received, through {@link Judging#feedback}: the same decision
+ * ({@code read} and {@code judge}) and the same store as the {@code JudgmentService}'s labels.
  *
  * <p>Thread-safe.
  */
@@ -51,7 +57,11 @@ public final class McpTools {
   /** The tool that lists the tag schema. */
   public static final String LIST_TAGS = "list_tags";
 
+  /** The tool that records feedback on a chunk (only with judgments). */
+  public static final String SUBMIT_FEEDBACK = "submit_feedback";
+
   private final ContextEngine engine;
+  private final Optional<Judging> judging;
   private final CallAudit calls;
   private final Admission admission;
   private final Limits limits;
@@ -70,6 +80,22 @@ public final class McpTools {
       Limits limits,
       Clock clock,
       OpenTelemetry otel) {
+    this(engine, audit, admission, limits, clock, otel, Optional.empty());
+  }
+
+  /**
+   * The tools, and {@code submit_feedback} when {@code judging} is present (feedback is stored
+   * there).
+   */
+  public McpTools(
+      ContextEngine engine,
+      AuditLog audit,
+      Admission admission,
+      Limits limits,
+      Clock clock,
+      OpenTelemetry otel,
+      Optional<Judging> judging) {
+    this.judging = Objects.requireNonNull(judging, "judging");
     this.engine = Objects.requireNonNull(engine, "engine");
     this.calls = new CallAudit(engine, Objects.requireNonNull(audit, "audit"), clock);
     this.admission = Objects.requireNonNull(admission, "admission");
@@ -99,6 +125,24 @@ public final class McpTools {
             + " search's filters.",
         ToolSchemas.listTagsInput(),
         ToolSchemas.listTagsOutput());
+    if (judging.isPresent()) {
+      tools.put(
+          SUBMIT_FEEDBACK,
+          Tool.builder(SUBMIT_FEEDBACK)
+              .title("Give feedback on a result")
+              .description(
+                  "Records your feedback on one chunk search returned for a query: either a"
+                      + " thumbs up or down, or a graded label (0 irrelevant, 1 related, 2"
+                      + " relevant, 3 perfectly relevant). Giving it again for the same query and"
+                      + " chunk changes it. Only chunks you may read and judge are accepted; a"
+                      + " chunk you may not read is answered as one that does not exist.")
+              .inputSchema(ToolSchemas.feedbackInput())
+              .outputSchema(ToolSchemas.feedbackOutput())
+              // Writes, but the same feedback twice is one judgment: idempotent, not destructive.
+              .annotations(
+                  new ToolAnnotations("Give feedback on a result", false, false, true, false, null))
+              .build());
+    }
   }
 
   private void add(
@@ -143,6 +187,7 @@ public final class McpTools {
             switch (tool.name()) {
               case SEARCH -> search(who, via, tool, args);
               case GET_DOCUMENT -> getDocument(who, via, tool, args);
+              case SUBMIT_FEEDBACK -> feedback(who, via, tool, args);
               default -> listTags(who, via, tool, args);
             });
   }
@@ -197,6 +242,46 @@ public final class McpTools {
       return Replies.ok(Replies.document(chunks, version));
     } catch (RuntimeException e) {
       return fail(who, via, "get", "", named, e);
+    }
+  }
+
+  private CallToolResult feedback(Identity who, String via, Tool tool, Map<String, Object> args) {
+    String digest =
+        args.get("query") instanceof String q ? CallAudit.digest(q) : CallAudit.digest("");
+    String id = args.get("document_id") instanceof String s ? s : "";
+    List<String> named = id.isEmpty() ? List.of() : List.of(id);
+    try {
+      admit(who, tool, args);
+      Arguments a = new Arguments(args);
+      Optional<String> thumbs = a.optionalString("thumbs");
+      int graded = a.integer("label", -1);
+      if (thumbs.isPresent() == (graded >= 0)) {
+        throw new dev.anvil.context.api.InvalidRequestException(
+            "arguments", "give exactly one of thumbs (up, down) or label (0 to 3)");
+      }
+      int label =
+          thumbs
+              .map(t -> t.equals("up") ? Feedback.THUMBS_UP : Feedback.THUMBS_DOWN)
+              .orElse(graded);
+      // A thumb is a click; a grade is a person's considered label.
+      Source source = thumbs.isPresent() ? Source.CLICK : Source.EXPERT;
+      Judgment j =
+          judging
+              .orElseThrow()
+              .feedback(
+                  who.principal(),
+                  new Feedback(
+                      a.string("query"),
+                      id,
+                      a.integer("chunk", 0),
+                      label,
+                      a.optionalString("rationale").orElse("")),
+                  source);
+      calls.record(
+          who, "judge_feedback", digest, named, j.policyVersion(), engine.modelId(), "OK", via);
+      return Replies.ok(Replies.feedback(j));
+    } catch (RuntimeException e) {
+      return fail(who, via, "judge_feedback", digest, named, e);
     }
   }
 

@@ -120,6 +120,17 @@ final class Replies {
     return out;
   }
 
+  static Map<String, Object> feedback(dev.anvil.judge.Judgment j) {
+    Map<String, Object> out = new LinkedHashMap<>();
+    out.put("judgment_id", j.id());
+    out.put("item_id", j.itemId());
+    out.put("label", j.label());
+    out.put("source", j.source().id());
+    out.put("status", j.status().name().toLowerCase(java.util.Locale.ROOT));
+    out.put("policy_version", j.policyVersion());
+    return out;
+  }
+
   static Map<String, Object> tags(TagSchema schema, String policyVersion) {
     List<Map<String, Object>> tags = new ArrayList<>();
     for (TagDefinition t : schema.tags()) {

@@ -2,6 +2,8 @@ package dev.anvil.context.mcp;
 
 import dev.anvil.context.api.Document;
 import dev.anvil.context.api.Limits;
+import dev.anvil.judge.Judgment;
+import dev.anvil.judge.TaskSpec;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
@@ -63,6 +65,51 @@ final class ToolSchemas {
                 Map.of("type", "string", "minLength", 1, "maxLength", Document.MAX_ID_LENGTH),
                 "The id of a document, as search returned it.")),
         List.of("document_id"));
+  }
+
+  /** The input of {@code submit_feedback}. */
+  static Map<String, Object> feedbackInput() {
+    return object(
+        props(
+            "query",
+            described(
+                Map.of("type", "string", "minLength", 1, "maxLength", TaskSpec.MAX_QUERY_CHARS),
+                "The query the chunk was returned for."),
+            "document_id",
+            described(
+                Map.of("type", "string", "minLength", 1, "maxLength", Document.MAX_ID_LENGTH),
+                "The chunk's document id, as search returned it."),
+            "chunk",
+            described(
+                Map.of("type", "integer", "minimum", 0, "maximum", Integer.MAX_VALUE),
+                "The chunk number, as search returned it."),
+            "thumbs",
+            described(
+                Map.of("type", "string", "enum", List.of("up", "down")),
+                "A thumbs up (relevant) or down (irrelevant); or give label instead."),
+            "label",
+            described(
+                Map.of("type", "integer", "minimum", 0, "maximum", 3),
+                "A graded label: 0 irrelevant, 1 related, 2 relevant, 3 perfectly relevant."),
+            "rationale",
+            described(
+                Map.of("type", "string", "maxLength", Judgment.MAX_RATIONALE),
+                "Why, in a sentence (optional).")),
+        List.of("query", "document_id", "chunk"));
+  }
+
+  /** The structured output of {@code submit_feedback}. */
+  static Map<String, Object> feedbackOutput() {
+    return object(
+        props(
+            "judgment_id", Map.of("type", "string"),
+            "item_id", Map.of("type", "string"),
+            "label", Map.of("type", "integer"),
+            "source", described(Map.of("type", "string"), "click (thumbs) or expert (label)."),
+            "status", Map.of("type", "string"),
+            "policy_version",
+                described(Map.of("type", "string"), "The policy set that allowed the feedback.")),
+        List.of("judgment_id", "item_id", "label", "source", "status", "policy_version"));
   }
 
   /** The input of {@code list_tags}: nothing. */

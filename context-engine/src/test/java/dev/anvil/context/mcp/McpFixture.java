@@ -6,11 +6,15 @@ import dev.anvil.context.api.Limits;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.HashEmbedder;
 import dev.anvil.context.grpc.Admission;
+import dev.anvil.context.judging.EngineCorpus;
 import dev.anvil.identity.DevTokenIssuer;
+import dev.anvil.judge.Judging;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rpc.ServerTransport;
+import dev.anvil.store.Store;
+import dev.anvil.store.StoreConfig;
 import io.modelcontextprotocol.client.McpClient;
 import io.modelcontextprotocol.client.McpSyncClient;
 import io.modelcontextprotocol.client.transport.HttpClientStreamableHttpTransport;
@@ -24,11 +28,13 @@ import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 
 /**
  * A context engine with three documents of different classifications (eng-1 internal engineering,
- * hr-1 confidential compensation, pub-1 public), the development issuer, an audit log, and its MCP
- * endpoint on 127.0.0.1 accepting tokens for {@link DevTokenIssuer#MCP_AUDIENCE}.
+ * hr-1 confidential compensation, pub-1 public), judgments in an embedded store, the development
+ * issuer, an audit log, and its MCP endpoint on 127.0.0.1 accepting tokens for {@link
+ * DevTokenIssuer#MCP_AUDIENCE}.
  */
 final class McpFixture implements AutoCloseable {
   final Path dir;
@@ -38,6 +44,8 @@ final class McpFixture implements AutoCloseable {
   final PrincipalDirectory people;
   final Limits limits;
   final Admission admission;
+  final Store store;
+  final Judging judging;
   final McpTools tools;
   final McpHttpServer server;
 
@@ -77,7 +85,17 @@ final class McpFixture implements AutoCloseable {
     issuer = DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());
     audit = AuditLog.open(dir.resolve("audit.jsonl"));
     admission = new Admission(limits);
-    tools = new McpTools(engine, audit, admission, limits, Clock.systemUTC(), OpenTelemetry.noop());
+    store = Store.open(StoreConfig.embedded(dir));
+    judging = Judging.open(store, new EngineCorpus(engine), Clock.systemUTC(), false);
+    tools =
+        new McpTools(
+            engine,
+            audit,
+            admission,
+            limits,
+            Clock.systemUTC(),
+            OpenTelemetry.noop(),
+            Optional.of(judging));
     server =
         McpHttpServer.start(
             "127.0.0.1",
@@ -146,6 +164,7 @@ final class McpFixture implements AutoCloseable {
   @Override
   public void close() {
     server.close();
+    store.close();
     engine.close();
     audit.close();
   }

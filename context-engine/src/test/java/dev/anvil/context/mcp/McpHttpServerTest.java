@@ -69,7 +69,7 @@ class McpHttpServerTest {
       List<Tool> tools = alice.listTools().tools();
       assertThat(tools)
           .extracting(Tool::name)
-          .containsExactly("search", "get_document", "list_tags");
+          .containsExactly("search", "get_document", "list_tags", "submit_feedback");
       Tool search = tools.getFirst();
       @SuppressWarnings("unchecked")
       Map<String, Map<String, Object>> props =
