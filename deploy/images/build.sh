@@ -51,6 +51,8 @@ source_url=${ANVIL_IMAGE_SOURCE:-$(git -C "$repo" config --get remote.origin.url
 # same layers.
 epoch=$(git -C "$repo" log -1 --format=%ct 2>/dev/null || echo 0)
 
+# Where the build resolved the jars: the SBOM names those without a pom.properties from it.
+maven_repo=${ANVIL_MAVEN_REPO:-$HOME/.m2/repository}
 export CONTAINERS_CONF="$images_dir/containers.conf"
 storage="$out/storage"
 pm() { podman --root "$storage/root" --runroot "$storage/run" --storage-driver vfs "$@"; }
@@ -108,7 +110,8 @@ base_ref="localhost/anvil/base:$key"
 pm import --quiet "$work/base.tar" "$base_ref" >/dev/null
 
 # --- Anvil's files (deploy/docker/stage.sh, as the Dockerfile's build stage runs it). ---
-bash "$repo/deploy/docker/stage.sh" "$repo" "$work/context" >&2
+# Kept in $out/context (hard links to the build's jars): OciImageTest compares the images with it.
+bash "$repo/deploy/docker/stage.sh" "$repo" "$out/context" >&2
 
 # The Dockerfile's run-time stages, reading the staged files from the build context instead of the
 # build stage; trainer-cuda (libtorch for CUDA from a build context) is not built here.
@@ -138,7 +141,7 @@ for image in context-engine trainer; do
   for l in "${labels[@]}"; do args+=(--label "$l" --annotation "$l"); done
   pm build --quiet --format oci --pull=never --network none --timestamp "$epoch" \
     --build-arg RUNTIME_IMAGE="$base_ref" --target "$image" -t "$ref" "${args[@]}" \
-    -f "$work/Containerfile" "$work/context" >/dev/null
+    -f "$work/Containerfile" "$out/context" >/dev/null
   rm -f "$out/$name.oci.tar"
   # Uncompressed: the layers are mostly jars (compressed already), and the archive then holds the
   # very manifest the local store has, so the digest below is also the one podman runs.
@@ -153,6 +156,6 @@ for image in context-engine trainer; do
   /usr/bin/python3 "$images_dir/sbom.py" --image "anvil/$image" --version "$version" \
     --digest "$(cat "$out/$name.digest")" --revision "$revision" --epoch "$epoch" \
     --debian "$debian.packages" --java "$java_vendor" "$java_version" \
-    --lib "$work/context/$image/opt/anvil" >"$out/$name.cdx.json"
+    --lib "$out/context/$image/opt/anvil" --maven-repo "$maven_repo" >"$out/$name.cdx.json"
   echo "build.sh: $out/$name.oci.tar ($(cat "$out/$name.digest"), $((size / 1024 / 1024)) MiB)" >&2
 done

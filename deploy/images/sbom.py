@@ -51,7 +51,34 @@ def quote(v):
     return urllib.parse.quote(v, safe="")
 
 
-def jar_components(root):
+def repository_index(repo):
+    """file name -> paths of that name in a Maven repository (~/.m2/repository)."""
+    index = {}
+    if repo and os.path.isdir(repo):
+        for dirpath, _, files in os.walk(repo):
+            for f in files:
+                if f.endswith(".jar"):
+                    index.setdefault(f, []).append(os.path.join(dirpath, f))
+    return index
+
+
+def from_repository(index, repo, jar, digest):
+    """(group, artifact, version) of the identical file in the Maven repository the build used.
+
+    Jars built by Gradle carry no pom.properties; where the build resolved them (the repository's
+    layout is group/path/artifact/version/file) names them, checked by content, not by name.
+    """
+    for candidate in index.get(os.path.basename(jar), []):
+        parts = os.path.relpath(candidate, repo).split(os.sep)
+        if len(parts) < 4 or os.path.getsize(candidate) != os.path.getsize(jar):
+            continue
+        if sha256(candidate) == digest:
+            return ".".join(parts[:-3]), parts[-3], parts[-2]
+    return None
+
+
+def jar_components(root, repo):
+    index = repository_index(repo)
     components = []
     for dirpath, _, files in os.walk(root):
         for f in sorted(files):
@@ -60,13 +87,14 @@ def jar_components(root):
             path = os.path.join(dirpath, f)
             in_image = "/opt/anvil/" + os.path.relpath(path, root)
             c = {"type": "library", "bom-ref": in_image}
-            gav = maven_coordinates(path)
+            digest = sha256(path)
+            gav = maven_coordinates(path) or from_repository(index, repo, path, digest)
             if gav:
                 g, a, v = gav
                 c.update(group=g, name=a, version=v, purl=f"pkg:maven/{quote(g)}/{quote(a)}@{quote(v)}?type=jar")
             else:
                 c["name"] = f[: -len(".jar")]
-            c["hashes"] = [{"alg": "SHA-256", "content": sha256(path)}]
+            c["hashes"] = [{"alg": "SHA-256", "content": digest}]
             c["properties"] = [{"name": "anvil:path", "value": in_image}]
             components.append(c)
     return sorted(components, key=lambda c: c["bom-ref"])
@@ -102,6 +130,7 @@ def main():
     p.add_argument("--debian", required=True, help="'package version arch' lines")
     p.add_argument("--java", nargs=2, metavar=("VENDOR", "VERSION"), required=True)
     p.add_argument("--lib", required=True, help="the staged /opt/anvil of the image")
+    p.add_argument("--maven-repo", help="the Maven repository the build resolved the jars from")
     a = p.parse_args()
 
     vendor, java_version = a.java
@@ -112,6 +141,7 @@ def main():
         "version": java_version,
         "description": "jlink'ed from the build machine's JDK",
         "supplier": {"name": vendor},
+        "purl": f"pkg:generic/java-runtime@{quote(java_version)}?vendor={quote(vendor)}",
         "properties": [{"name": "anvil:path", "value": "/opt/java"}],
     }
     bom = {
@@ -137,7 +167,7 @@ def main():
                 ],
             },
         },
-        "components": debian_components(a.debian) + [java] + jar_components(a.lib),
+        "components": debian_components(a.debian) + [java] + jar_components(a.lib, a.maven_repo),
     }
     json.dump(bom, sys.stdout, indent=1, sort_keys=False)
     sys.stdout.write("\n")

@@ -13,6 +13,7 @@ import java.util.concurrent.TimeUnit;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import java.util.stream.Stream;
+import org.junit.jupiter.api.Assumptions;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.io.TempDir;
@@ -135,9 +136,17 @@ class ImageTest {
     return files;
   }
 
+  /** Where OciImageTest runs the real images, it covers this test (and more): no need twice. */
+  private static void unlessTheRealImageRuns(String covered) throws Exception {
+    Assumptions.assumeTrue(
+        OciImageTest.whyPodmanCannotRun() != null,
+        "OciImageTest runs the built image instead: " + covered);
+  }
+
   @Test
   void theContextEngineImageServesOfflineWritingOnlyToItsVolumes(@TempDir Path data)
       throws Exception {
+    unlessTheRealImageRuns("serve, read-only, offline");
     Map<String, String> before = snapshot(staged.resolve("context-engine"));
     Path log = data.resolve("serve.log");
     Process serve =
@@ -161,6 +170,7 @@ class ImageTest {
 
   @Test
   void theTrainerImageLoadsLibtorchOfflineFromItsOwnFiles(@TempDir Path data) throws Exception {
+    unlessTheRealImageRuns("libtorch loaded offline by a training job");
     Path log = data.resolve("worker.log");
     Process worker = start("trainer", data, log, "train", "worker");
     assertThat(worker.waitFor(3, TimeUnit.MINUTES)).isTrue();

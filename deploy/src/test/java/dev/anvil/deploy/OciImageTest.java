@@ -251,6 +251,26 @@ class OciImageTest {
   }
 
   @Test
+  void theImagesHoldWhatStageShLaysOutForTheDockerfile() throws Exception {
+    // stage.sh's trees (build.sh keeps the ones it ran) are what ImageTest starts and what the
+    // Dockerfile's build stage copies in: the image's /opt/anvil must be exactly that tree.
+    Path staged = OUT.resolve("context");
+    for (String image : IMAGES) {
+      Path root = staged.resolve(image);
+      List<String> expected;
+      try (Stream<Path> s = Files.walk(root.resolve("opt/anvil"))) {
+        expected = s.map(p -> root.relativize(p).toString()).sorted().toList();
+      }
+      List<String> inImage =
+          layerFiles(image).keySet().stream()
+              .filter(f -> f.equals("opt/anvil") || f.startsWith("opt/anvil/"))
+              .sorted()
+              .toList();
+      assertThat(inImage).as(image).isEqualTo(expected);
+    }
+  }
+
+  @Test
   void theChartRunsTheseImagesAsTheirUserWithTheirPathsOnVolumes() throws Exception {
     Rendering rendering = Chart.render();
     for (String image : IMAGES) {
@@ -325,8 +345,20 @@ class OciImageTest {
     }
   }
 
+  private static final Map<String, Map<String, String>> LAYER_FILES =
+      new java.util.concurrent.ConcurrentHashMap<>();
+
   /** Every path of an image's layers (from its OCI archive) with its mode and owner. */
-  static Map<String, String> layerFiles(String image) throws Exception {
+  static synchronized Map<String, String> layerFiles(String image) throws Exception {
+    Map<String, String> known = LAYER_FILES.get(image);
+    if (known == null) {
+      known = readLayerFiles(image);
+      LAYER_FILES.put(image, known);
+    }
+    return known;
+  }
+
+  private static Map<String, String> readLayerFiles(String image) throws Exception {
     Path archive = OUT.resolve("anvil-" + image + "-" + version + ".oci.tar");
     String digest = Files.readString(OUT.resolve("anvil-" + image + "-" + version + ".digest"));
     JsonNode manifest =
