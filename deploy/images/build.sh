@@ -47,8 +47,8 @@ if [ "$revision" != unknown ] && [ -n "$(git -C "$repo" status --porcelain --unt
   revision="$revision-dirty"
 fi
 source_url=${ANVIL_IMAGE_SOURCE:-$(git -C "$repo" config --get remote.origin.url 2>/dev/null || echo "anvil git checkout (no remote)")}
-# File times and the images' creation time: the last commit's, so that the same checkout gives the
-# same layers.
+# File times in the layers and the images' creation time: the last commit's, not the build's. (Two
+# builds of one checkout still differ in digest: the jlink'ed runtime is not byte-for-byte stable.)
 epoch=$(git -C "$repo" log -1 --format=%ct 2>/dev/null || echo 0)
 
 # Where the build resolved the jars: the SBOM names those without a pom.properties from it.
@@ -98,8 +98,9 @@ jlink_options=()
 if "$java_home/bin/java" --sun-misc-unsafe-memory-access=allow -version >/dev/null 2>&1; then
   jlink_options+=(--add-options=--sun-misc-unsafe-memory-access=allow)
 fi
+# zip-6: the class archive shrinks by ~30 MB (105 -> 75 MB of runtime) for a little start-up time.
 "$java_home/bin/jlink" --add-modules "$modules" --output "$root/opt/java" --strip-debug \
-  --no-man-pages --no-header-files "${jlink_options[@]}" >&2
+  --no-man-pages --no-header-files --compress=zip-6 "${jlink_options[@]}" >&2
 ln -s /opt/java/bin/java "$root/usr/bin/java"
 tar -C "$root" --numeric-owner --sort=name --mtime="@$epoch" -cf "$work/base.tar" .
 java_version=$(sed -n 's/^JAVA_RUNTIME_VERSION="\(.*\)"$/\1/p' "$root/opt/java/release")
