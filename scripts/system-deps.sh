@@ -5,6 +5,10 @@
 # with npm, for McpTypeScriptClientTest's agent (the official TypeScript MCP SDK, installed from
 # the lock file in context-engine/src/test/node/mcp-client with npm ci); and Chromium with its
 # chromedriver, the browser ConsoleBrowserTest drives through Selenium (the admin console).
+# iproute2 and iptables, for scripts/no-egress.sh (./test runs the demo in a network namespace
+# with only loopback). As root, podman, runc, mmdebstrap, uidmap and slirp4netns too, for
+# deploy/images/build.sh and OciImageTest (which build and run the images; they need root, and are
+# skipped with a line saying so without it).
 # As root on Debian it installs what is missing with apt-get; anywhere else it fails with one line
 # that says what to install. It never skips: a check that cannot run is a failure.
 set -euo pipefail
@@ -15,6 +19,15 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+command -v ip >/dev/null 2>&1 || missing+=(iproute2)
+command -v iptables >/dev/null 2>&1 || missing+=(iptables)
+if [ "$(id -u)" = 0 ]; then
+  for tool in podman runc mmdebstrap newuidmap slirp4netns; do
+    if ! command -v "$tool" >/dev/null 2>&1; then
+      case "$tool" in newuidmap) missing+=(uidmap) ;; *) missing+=("$tool") ;; esac
+    fi
+  done
+fi
 
 # The TypeScript MCP SDK, exactly as locked; npm's cache makes a second install offline.
 node_client() {

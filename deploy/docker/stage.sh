@@ -3,7 +3,9 @@
 #   OUT/context-engine/opt/anvil   the CLI and its libraries, without libtorch
 #   OUT/trainer/opt/anvil          the same with libtorch for the CPU (pytorch-native-cpu)
 #   OUT/trainer-cuda/opt/anvil     without libtorch: the CUDA build is mounted or baked in at /opt/libtorch
-# Each also holds the example policy pack (the default when no ConfigMap is mounted).
+#   OUT/libtorch-cpu/opt/anvil     only libtorch for the CPU: the Dockerfile's trainer is context-engine + this
+# Each of the first three also holds the example policy pack (the default when no ConfigMap is
+# mounted). Jars are hard-linked from the build where the file system allows.
 # The Dockerfile runs this in its build stage; ImageTest runs it too and starts the result.
 set -euo pipefail
 src=$(cd "${1:?usage: stage.sh REPO OUT}" && pwd)
@@ -20,7 +22,7 @@ stage() { # name, then 'cpu' to keep libtorch for the CPU
     case "$(basename "$jar")" in
       pytorch-native-cpu-*) [ "${2:-}" = cpu ] || continue ;;
     esac
-    cp "$jar" "$root/lib/"
+    ln "$jar" "$root/lib/" 2>/dev/null || cp "$jar" "$root/lib/"
   done
   cp -r "$src/examples/policy-pack" "$root/examples/"
   rm -rf "$root/examples/policy-pack/tests"
@@ -28,3 +30,8 @@ stage() { # name, then 'cpu' to keep libtorch for the CPU
 stage context-engine
 stage trainer cpu
 stage trainer-cuda
+rm -rf "${out:?}/libtorch-cpu"
+mkdir -p "$out/libtorch-cpu/opt/anvil/lib"
+for jar in "$target"/lib/pytorch-native-cpu-*.jar; do
+  ln "$jar" "$out/libtorch-cpu/opt/anvil/lib/" 2>/dev/null || cp "$jar" "$out/libtorch-cpu/opt/anvil/lib/"
+done

@@ -37,6 +37,8 @@ public final class Main {
   /** Exit code for bad usage or input that could not be read. */
   static final int USAGE = 2;
 
+  private static final String NETTY_MACHINE_ID = "io.grpc.netty.shaded.io.netty.machineId";
+
   public static void main(String[] args) {
     try {
       Logging.configure(args, System.getenv());
@@ -50,6 +52,12 @@ public final class Main {
     // data directory, not the home, which a container's read-only root file system cannot write.
     if (System.getProperty("DJL_CACHE_DIR") == null && System.getenv("DJL_CACHE_DIR") == null) {
       System.setProperty("DJL_CACHE_DIR", Identities.dataDir().resolve("djl").toString());
+    }
+    // Netty (inside gRPC) derives its channel ids from a MAC address, and warns on stderr where
+    // there is none: a network namespace with only loopback (a container with --network none, an
+    // air-gapped test). Any fixed id will do; the ids also hold the pid, a counter and the time.
+    if (System.getProperty(NETTY_MACHINE_ID) == null) {
+      System.setProperty(NETTY_MACHINE_ID, "02:00:00:00:00:01");
     }
     TelemetrySetup.install(args.length > 0 ? args[0] : "cli");
     System.exit(run(args, new PrintWriter(System.out, true), new PrintWriter(System.err, true)));

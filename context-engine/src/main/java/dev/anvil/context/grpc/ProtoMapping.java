@@ -63,6 +63,43 @@ public final class ProtoMapping {
     return new Document(d.getId(), d.getVersion(), d.getTitle(), d.getBody(), d.getSource(), tags);
   }
 
+  /** A document as the wire message: what a client such as {@code anvil ingest --server} sends. */
+  public static dev.anvil.context.grpc.v1.Document message(Document d) {
+    dev.anvil.context.grpc.v1.Document.Builder b =
+        dev.anvil.context.grpc.v1.Document.newBuilder()
+            .setId(d.id())
+            .setVersion(d.version())
+            .setTitle(d.title())
+            .setBody(d.body())
+            .setSource(d.source());
+    d.tags().forEach((tag, v) -> b.putTags(tag, values(v)));
+    return b.build();
+  }
+
+  /**
+   * A result from the wire as the engine's outcome, for clients that report it as the local engine
+   * would.
+   *
+   * @throws IllegalArgumentException if the result carries no outcome (a newer server's kind)
+   */
+  public static IngestOutcome outcome(IngestResult r) {
+    String id = r.getDocumentId();
+    return switch (r.getOutcomeCase()) {
+      case INDEXED ->
+          new IngestOutcome.Indexed(id, r.getIndexed().getVersion(), r.getIndexed().getChunks());
+      case IGNORED ->
+          new IngestOutcome.Ignored(
+              id, r.getIgnored().getVersion(), r.getIgnored().getIndexedVersion());
+      case REJECTED ->
+          new IngestOutcome.Rejected(id, r.getRejected().getField(), r.getRejected().getReason());
+      case DENIED -> new IngestOutcome.Denied(id, r.getDenied().getPolicy());
+      case DELETED -> new IngestOutcome.Deleted(id);
+      case CONFLICT -> new IngestOutcome.Conflict(id);
+      case OUTCOME_NOT_SET ->
+          throw new IllegalArgumentException("ingest result for " + id + " carries no outcome");
+    };
+  }
+
   static IngestResult result(IngestOutcome o) {
     IngestResult.Builder b = IngestResult.newBuilder().setDocumentId(o.id());
     switch (o) {

@@ -1,0 +1,133 @@
+package dev.anvil.cli;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.List;
+import java.util.concurrent.TimeUnit;
+import java.util.regex.Matcher;
+import java.util.regex.Pattern;
+import org.junit.jupiter.api.AfterEach;
+import org.junit.jupiter.api.BeforeEach;
+import org.junit.jupiter.api.Tag;
+import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.io.TempDir;
+
+/**
+ * {@code anvil ingest --server}: documents through a running engine's Ingest stream, as the
+ * principal of the token, decided by the engine's policies like a local ingest.
+ */
+@Tag("heavy")
+class IngestServerCommandTest {
+  @TempDir Path data;
+
+  @BeforeEach
+  void dataDir() {
+    System.setProperty("anvil.data", data.toString()); // the in-process commands' dev issuer
+  }
+
+  @AfterEach
+  void clear() {
+    System.clearProperty("anvil.data");
+  }
+
+  @Test
+  void ingestsThroughTheServerAsThePrincipalOfTheToken() throws Exception {
+    Path log = data.resolve("serve.log");
+    ProcessBuilder pb =
+        new ProcessBuilder(TestJvm.command(Main.class, "serve", "--dev", "--port", "0"))
+            .directory(Path.of("..").toFile()) // the repository: examples/ is there
+            .redirectErrorStream(true)
+            .redirectOutput(log.toFile());
+    pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_") || k.startsWith("ANVIL_"));
+    pb.environment().put("ANVIL_DATA", data.toString());
+    pb.environment().put("OTEL_SDK_DISABLED", "true");
+    Process serve = pb.start();
+    try {
+      Pattern started = Pattern.compile("serving \\d+ chunks on 127\\.0\\.0\\.1:(\\d+)");
+      String port =
+          TestUtils.waitFor(
+              () -> {
+                Matcher m = started.matcher(Files.readString(log));
+                return m.find() ? m.group(1) : null;
+              },
+              p -> p != null || !serve.isAlive(),
+              Duration.ofMinutes(2),
+              "anvil serve to listen");
+      assertThat(port).as(Files.readString(log)).isNotNull();
+      String server = "127.0.0.1:" + port;
+      String pack = PolicyCommandTest.examplePack().toString();
+      List<String> corpus =
+          Files.readAllLines(Path.of("../examples/demo-corpus/acme.jsonl")).stream()
+              .filter(l -> l.contains("\"id\": \"eng-roadmap-2027\""))
+              .toList();
+      Path roadmap = data.resolve("roadmap.jsonl");
+      Files.write(roadmap, corpus);
+
+      // alice may read engineering's documents but write none: the engine refuses, by policy.
+      PolicyCommandTest.Run alice =
+          PolicyCommandTest.anvil(
+              "ingest", roadmap.toString(), "--as", "alice", "--pack", pack, "--server", server);
+      assertThat(alice.exit()).as(alice.err()).isEqualTo(Main.FAILED);
+      assertThat(alice.out()).contains("denied   eng-roadmap-2027: by policy", "0 indexed, 1 not");
+      assertThat(search(pack, server)).doesNotContain("eng-roadmap-2027");
+
+      PolicyCommandTest.Run connector =
+          PolicyCommandTest.anvil(
+              "ingest",
+              roadmap.toString(),
+              "--as",
+              "kafka-connector",
+              "--pack",
+              pack,
+              "--server",
+              server);
+      assertThat(connector.exit()).as(connector.err()).isZero();
+      assertThat(connector.out()).contains("1 documents: 1 indexed, 0 not");
+      assertThat(search(pack, server)).contains("eng-roadmap-2027");
+
+      // The same version again is ignored, as a local ingest would.
+      PolicyCommandTest.Run again =
+          PolicyCommandTest.anvil(
+              "ingest",
+              roadmap.toString(),
+              "--as",
+              "kafka-connector",
+              "--pack",
+              pack,
+              "--server",
+              server);
+      assertThat(again.exit()).isZero();
+      assertThat(again.out())
+          .contains("ignored  eng-roadmap-2027 v1: version 1 is already indexed");
+
+      PolicyCommandTest.Run both =
+          PolicyCommandTest.anvil(
+              "ingest",
+              roadmap.toString(),
+              "--as",
+              "kafka-connector",
+              "--pack",
+              pack,
+              "--server",
+              server,
+              "--kafka",
+              "127.0.0.1:9");
+      assertThat(both.exit()).isNotZero();
+      assertThat(both.err()).contains("choose one: --kafka", "--server");
+    } finally {
+      serve.destroy();
+      assertThat(serve.waitFor(1, TimeUnit.MINUTES)).isTrue();
+    }
+  }
+
+  private static String search(String pack, String server) {
+    PolicyCommandTest.Run r =
+        PolicyCommandTest.anvil(
+            "search", "platform roadmap 2027", "--as", "alice", "--pack", pack, "--server", server);
+    assertThat(r.exit()).as(r.err()).isZero();
+    return r.out();
+  }
+}
