@@ -35,7 +35,8 @@ final class AnvilRules {
     MODULES.put("identity", Set.of("rbac"));
     MODULES.put("devkafka", Set.of());
     MODULES.put("store", Set.of());
-    MODULES.put("judge", Set.of("rbac", "store", "events"));
+    // Judgments export their final labels as snapshots in eval's format, which the trainer reads.
+    MODULES.put("judge", Set.of("rbac", "store", "events", "eval"));
     MODULES.put("rpc", Set.of("rbac", "identity"));
     MODULES.put(
         "context", Set.of("rbac", "identity", "rpc", "events", "modelcard", "store", "judge"));
