@@ -307,8 +307,8 @@ public record JobSpec(
     } else if (!data.containsKey("train") && !data.containsKey("judgments")) {
       f.problem(
           "data.train",
-          "missing: give train: FILE, engine: {tags: ...} for the context engine's documents, or"
-              + " judgments: {snapshot: DIR} for experts' final labels");
+          "missing: give train: FILE, or engine: {tags: ...} for the context engine's documents,"
+              + " or judgments: {snapshot: DIR} for experts' final labels");
     }
     Optional<JudgmentData> judgments = Optional.empty();
     if (data.containsKey("judgments")) {

@@ -305,8 +305,7 @@ public final class PromotionGate {
             e ->
                 m.put(
                     "expertEval",
-                    Map.of(
-                        "dataset", e.dataset().toString(), "minGainNdcg10", e.minGainNdcg10())));
+                    Map.of("dataset", e.dataset().toString(), "minGainNdcg10", e.minGainNdcg10())));
     return m;
   }
 
