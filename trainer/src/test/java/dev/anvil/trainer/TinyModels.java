@@ -18,7 +18,7 @@ import java.util.Optional;
 public final class TinyModels {
   public static final BertConfig CONFIG = new BertConfig(30522, 64, 2, 2, 128, 128, 2, 1e-12);
 
-  static final List<String> TOPICS =
+  public static final List<String> TOPICS =
       List.of(
           "kernel",
           "salary",
