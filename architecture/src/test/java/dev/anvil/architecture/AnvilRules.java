@@ -56,7 +56,8 @@ final class AnvilRules {
             "context",
             "trainer"));
     // The load test starts a TLS listener and clients: whole-system benchmarks use rpc too. The
-    // fine-tuning benchmarks read the model card they produce (its held-out and test numbers).
+    // fine-tuning benchmarks read the model card they produce (its held-out and test numbers). The
+    // expert loop's simulated experts judge through judge's Judging, on Anvil's store.
     MODULES.put(
         "bench",
         Set.of(
@@ -67,6 +68,8 @@ final class AnvilRules {
             "modelcard",
             "eval",
             "devkafka",
+            "store",
+            "judge",
             "context",
             "trainer"));
   }

@@ -23,6 +23,7 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -248,12 +249,16 @@ public final class PromotionGate {
     }
   }
 
-  /** The metrics of a model on each set (the model loaded once). */
+  /**
+   * The metrics of a model on each set (the model loaded once, a set given twice scored once: the
+   * same expert set may be the evaluation set too).
+   */
   private static List<SortedMap<String, Double>> score(Path dir, List<BeirDataset> sets) {
     List<SortedMap<String, Double>> out = new ArrayList<>();
+    Map<BeirDataset, SortedMap<String, Double>> seen = new HashMap<>();
     try (EncoderModel model = EncoderModel.load(dir, Device.cpu(), MAX_TOKENS)) {
       for (BeirDataset set : sets) {
-        out.add(RetrievalScores.of(model, set));
+        out.add(seen.computeIfAbsent(set, s -> RetrievalScores.of(model, s)));
       }
     }
     return out;
