@@ -29,6 +29,9 @@ final class SnapshotFiles {
   /** Most problems listed before a file is given up on. */
   private static final int MAX_PROBLEMS = 20;
 
+  /** Largest file of a snapshot read, in bytes: it is read whole, and its id checked on it. */
+  static final long MAX_BYTES = 1L << 30;
+
   private static final Gson PRETTY =
       new GsonBuilder().setPrettyPrinting().disableHtmlEscaping().create();
 
@@ -141,6 +144,12 @@ final class SnapshotFiles {
     String provText;
     String exText;
     try {
+      for (Path f : List.of(provFile, exFile)) {
+        if (Files.isRegularFile(f) && Files.size(f) > MAX_BYTES) {
+          throw new SnapshotException(
+              f + ": " + Files.size(f) + " bytes, more than a snapshot holds (" + MAX_BYTES + ")");
+        }
+      }
       provText = Files.readString(provFile, StandardCharsets.UTF_8);
       exText = Files.readString(exFile, StandardCharsets.UTF_8);
     } catch (NoSuchFileException e) {
