@@ -2,6 +2,7 @@ package dev.anvil.trainer.job;
 
 import dev.anvil.eval.snapshot.JudgmentSnapshot;
 import dev.anvil.eval.snapshot.Provenance;
+import dev.anvil.trainer.data.Example;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
@@ -9,6 +10,7 @@ import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
+import java.util.List;
 import java.util.Map;
 
 /**
@@ -28,8 +30,20 @@ final class JudgedData {
 
   private JudgedData() {}
 
-  static void describe(JobSpec.JudgmentData j, Map<String, Object> entry, Path modelDir) {
+  /**
+   * Describes the snapshot in the card's data entry, after checking that it is still the one the
+   * examples came from (each example names its snapshot's id).
+   *
+   * @throws IllegalStateException if the folder holds another snapshot now
+   */
+  static void describe(
+      JobSpec.JudgmentData j, Map<String, Object> entry, Path modelDir, List<Example> trained) {
     JudgmentSnapshot s = JudgmentSnapshot.read(j.snapshot());
+    String of = JudgmentSnapshot.EXAMPLES + " of " + s.id() + ":";
+    if (trained.stream().anyMatch(e -> !e.where().startsWith(of))) {
+      throw new IllegalStateException(
+          j.snapshot() + ": the snapshot changed while the job ran (now " + s.id() + ")");
+    }
     Provenance p = s.provenance();
     Map<String, Object> d = new LinkedHashMap<>();
     d.put("snapshot", s.id());
