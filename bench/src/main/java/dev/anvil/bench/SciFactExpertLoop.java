@@ -53,7 +53,7 @@ import java.util.concurrent.TimeUnit;
  * <p>{@code java --sun-misc-unsafe-memory-access=allow --enable-native-access=ALL-UNNAMED
  * --add-modules jdk.incubator.vector -Dai.djl.offline=true -cp bench/target/benchmarks.jar
  * dev.anvil.bench.SciFactExpertLoop ../shared/data/beir/scifact [queries-per-round] [depth]
- * [epochs] [noise]}
+ * [epochs] [noise] [max-docs]}
  */
 public final class SciFactExpertLoop {
   private SciFactExpertLoop() {}
@@ -67,6 +67,10 @@ public final class SciFactExpertLoop {
     int depth = args.length > 2 ? Integer.parseInt(args[2]) : 5;
     int epochs = args.length > 3 ? Integer.parseInt(args[3]) : 1;
     double noise = args.length > 4 ? Double.parseDouble(args[4]) : 0.2;
+    // 0: the whole corpus. Else a reduced corpus for a loaded machine: every document judged in
+    // the test qrels and in the training qrels of the rounds' queries, then others in file order
+    // up to this many (the same corpus in every round, so rounds compare; not BEIR's numbers).
+    int maxDocs = args.length > 5 ? Integer.parseInt(args[5]) : 0;
     int rounds = 2;
     Path work = Files.createTempDirectory("anvil-scifact-experts");
     PolicyPack pack = new PolicyPack(PolicyBenchmark.findExamplePack());
@@ -85,8 +89,14 @@ public final class SciFactExpertLoop {
     }
     System.out.printf(
         "SciFact expert loop: %d rounds of %d training queries, depth %d, %d epoch(s), noise %.2f,"
-            + " %d CPUs%n",
-        rounds, perRound, depth, epochs, noise, Runtime.getRuntime().availableProcessors());
+            + " corpus %s, %d CPUs%n",
+        rounds,
+        perRound,
+        depth,
+        epochs,
+        noise,
+        maxDocs == 0 ? "whole" : "reduced to about " + maxDocs + " documents",
+        Runtime.getRuntime().availableProcessors());
 
     // Public research abstracts of engineering: every principal reads them, the annotators of
     // engineering judge them, mia trains on them.
@@ -108,9 +118,16 @@ public final class SciFactExpertLoop {
                 OpenTelemetry.noop());
         Store store = Store.open(StoreConfig.embedded(work.resolve("data")))) {
       long t = System.nanoTime();
+      Set<String> keep = new LinkedHashSet<>();
+      test.qrels().values().forEach(q -> keep.addAll(q.keySet()));
+      queryIds
+          .subList(0, rounds * perRound)
+          .forEach(q -> keep.addAll(train.qrels().get(q).keySet()));
       List<Document> docs = new ArrayList<>();
       for (BeirDataset.Doc d : test.corpus()) {
-        docs.add(new Document(d.id(), 1, d.title(), d.text(), "beir:" + d.id(), tags));
+        if (maxDocs == 0 || keep.contains(d.id()) || docs.size() < maxDocs - keep.size()) {
+          docs.add(new Document(d.id(), 1, d.title(), d.text(), "beir:" + d.id(), tags));
+        }
       }
       for (int i = 0; i < docs.size(); i += 64) {
         engine.ingest(writer, docs.subList(i, Math.min(docs.size(), i + 64)));
