@@ -35,7 +35,8 @@ final class AnvilRules {
     MODULES.put("identity", Set.of("rbac"));
     MODULES.put("devkafka", Set.of());
     MODULES.put("store", Set.of());
-    MODULES.put("judge", Set.of("rbac", "store", "events"));
+    // Judgments export their final labels as snapshots in eval's format, which the trainer reads.
+    MODULES.put("judge", Set.of("rbac", "store", "events", "eval"));
     MODULES.put("rpc", Set.of("rbac", "identity"));
     MODULES.put(
         "context", Set.of("rbac", "identity", "rpc", "events", "modelcard", "store", "judge"));
@@ -63,7 +64,8 @@ final class AnvilRules {
             "console",
             "trainer"));
     // The load test starts a TLS listener and clients: whole-system benchmarks use rpc too. The
-    // fine-tuning benchmarks read the model card they produce (its held-out and test numbers).
+    // fine-tuning benchmarks read the model card they produce (its held-out and test numbers). The
+    // expert loop's simulated experts judge through judge's Judging, on Anvil's store.
     MODULES.put(
         "bench",
         Set.of(
@@ -74,6 +76,8 @@ final class AnvilRules {
             "modelcard",
             "eval",
             "devkafka",
+            "store",
+            "judge",
             "context",
             "trainer"));
   }

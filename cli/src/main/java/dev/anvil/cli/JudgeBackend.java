@@ -17,10 +17,12 @@ import dev.anvil.context.grpc.v1.Judgment;
 import dev.anvil.context.grpc.v1.LabelRequest;
 import dev.anvil.context.judging.EngineCorpus;
 import dev.anvil.judge.Judging;
+import dev.anvil.judge.SnapshotExport;
 import dev.anvil.judge.Source;
 import dev.anvil.judge.Status;
 import dev.anvil.judge.TaskSpec;
 import dev.anvil.rbac.Principal;
+import dev.anvil.rbac.input.RbacException;
 import dev.anvil.store.Store;
 import java.time.Clock;
 import java.util.List;
@@ -44,6 +46,17 @@ interface JudgeBackend extends AutoCloseable {
   FinalLabel adjudicate(AdjudicateRequest r);
 
   Agreement agreement(String taskId);
+
+  /**
+   * A snapshot of a task's final labels (local only: the server has no export call yet).
+   *
+   * @throws RbacException over {@code --server}
+   */
+  default SnapshotExport.Result snapshot(String taskId) {
+    throw new RbacException(
+        "anvil judge snapshot reads the store itself: run it without --server, with the server's"
+            + " --data-dir or --store-url");
+  }
 
   @Override
   void close();
@@ -156,6 +169,11 @@ interface JudgeBackend extends AutoCloseable {
       @Override
       public Agreement agreement(String taskId) {
         return JudgmentProtos.agreement(j.agreement(who, taskId));
+      }
+
+      @Override
+      public SnapshotExport.Result snapshot(String taskId) {
+        return SnapshotExport.export(j, who, taskId, store.toString());
       }
 
       @Override

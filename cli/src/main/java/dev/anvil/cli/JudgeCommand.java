@@ -35,7 +35,8 @@ import picocli.CommandLine.Parameters;
  */
 @Command(
     name = "judge",
-    description = "Judge search results: tasks, your queue, labels, disputes, agreement.",
+    description =
+        "Judge search results: tasks, your queue, labels, disputes, agreement, snapshots.",
     mixinStandardHelpOptions = true,
     subcommands = {
       JudgeCommand.CreateTask.class,
@@ -44,7 +45,8 @@ import picocli.CommandLine.Parameters;
       JudgeCommand.Label.class,
       JudgeCommand.Disputes.class,
       JudgeCommand.Adjudicate.class,
-      JudgeCommand.AgreementCommand.class
+      JudgeCommand.AgreementCommand.class,
+      JudgeSnapshotCommand.class
     })
 final class JudgeCommand {
 

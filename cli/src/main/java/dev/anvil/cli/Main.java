@@ -76,6 +76,7 @@ public final class Main {
               || e instanceof dev.anvil.context.api.ContextException
               || e instanceof dev.anvil.trainer.promote.GateRulesException
               || e instanceof dev.anvil.eval.BeirDataException
+              || e instanceof dev.anvil.eval.snapshot.SnapshotException
               || e instanceof dev.anvil.modelcard.ModelCardException) {
             commandLine.getErr().println("anvil: " + e.getMessage());
             return USAGE;

@@ -246,6 +246,17 @@ final class ModelCommand {
         d.regression().serving(),
         d.regression().delta(),
         d.candidateLineage());
+    d.expert()
+        .ifPresent(
+            e ->
+                out.printf(
+                    "  experts' graded %s (%s; gain asked %.4f): %.4f vs %.4f (%+.4f)%n",
+                    e.metric(),
+                    e.split(),
+                    d.rules().expertEval().orElseThrow().minGainNdcg10(),
+                    e.candidate(),
+                    e.serving(),
+                    e.delta()));
     switch (d.verdict()) {
       case GateDecision.Promote p -> out.println("promote " + d.candidate());
       case GateDecision.Refuse refused -> {
@@ -305,7 +316,8 @@ final class ModelCommand {
         names = "--rules",
         required = true,
         paramLabel = "FILE",
-        description = "Gate rules (YAML: metric, min_margin, max_regression, max_lineage).")
+        description =
+            "Gate rules (YAML: metric, min_margin, max_regression, max_lineage, expert_eval).")
     Path rules;
 
     @Override

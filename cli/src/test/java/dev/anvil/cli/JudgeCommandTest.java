@@ -144,6 +144,31 @@ class JudgeCommandTest {
         .contains("1 complete (overlap 2), 0 agreed, 0 disputed, 1 adjudicated")
         .contains("ada and andy: 1 items, Cohen's kappa");
 
+    // The final label as a snapshot: for the task's creator (and admins), never over another.
+    PolicyCommandTest.Run snap =
+        anvil(
+            "judge", "snapshot", "kernel", "--out", data.resolve("snap").toString(), "--as", "mia");
+    assertThat(snap.exit()).as(snap.err()).isZero();
+    assertThat(snap.out())
+        .startsWith("snapshot js-")
+        .contains("of task kernel: 1 final labels (0 agreed, 1 adjudicated) of 1 queries")
+        .contains("3 judgments by 3 annotators");
+    var written = dev.anvil.eval.snapshot.JudgmentSnapshot.read(data.resolve("snap"));
+    assertThat(written.examples()).hasSize(1);
+    assertThat(written.examples().getFirst().label()).isEqualTo(2);
+    assertThat(snap.out()).contains(written.id());
+    PolicyCommandTest.Run again =
+        anvil(
+            "judge", "snapshot", "kernel", "--out", data.resolve("snap").toString(), "--as", "mia");
+    assertThat(again.exit()).isEqualTo(Main.USAGE);
+    assertThat(again.err()).contains("not empty");
+    PolicyCommandTest.Run notCreator =
+        anvil(
+            "judge", "snapshot", "kernel", "--out", data.resolve("ada").toString(), "--as", "ada");
+    assertThat(notCreator.exit()).isEqualTo(Main.FAILED);
+    assertThat(notCreator.err()).contains("is for its creator and administrators");
+    assertThat(data.resolve("ada")).doesNotExist();
+
     PolicyCommandTest.Run hidden =
         anvil("judge", "show", "it-00000000000000000000000000000000", "--as", "ada");
     assertThat(hidden.exit()).isEqualTo(Main.FAILED);

@@ -86,6 +86,11 @@ public final class Judging {
         publish);
   }
 
+  /** The corpus the judged chunks are read from (for {@link SnapshotExport}). */
+  Corpus corpus() {
+    return corpus;
+  }
+
   /** The policies in force. */
   public PolicySet policies() {
     return corpus.policies().current();
@@ -494,7 +499,7 @@ public final class Judging {
   }
 
   /** Now, to the microsecond: what both databases keep, so what is returned is what is stored. */
-  private Instant now() {
+  Instant now() {
     return clock.instant().truncatedTo(java.time.temporal.ChronoUnit.MICROS);
   }
 

@@ -18,7 +18,7 @@ import java.util.Optional;
 public final class TinyModels {
   public static final BertConfig CONFIG = new BertConfig(30522, 64, 2, 2, 128, 128, 2, 1e-12);
 
-  static final List<String> TOPICS =
+  public static final List<String> TOPICS =
       List.of(
           "kernel",
           "salary",
@@ -215,6 +215,95 @@ public final class TinyModels {
       }
     }
     return out;
+  }
+
+  /**
+   * A judgments snapshot of the toy topics, written to {@code to}: for each topic and phrasing, its
+   * answer judged 3, the other phrasing's answer (same topic) 1, and the next topic's answer 0 (a
+   * hard negative). Every chunk internal engineering, but the answers of {@code confidentialTopic}
+   * (none if null), which are confidential.
+   */
+  public static dev.anvil.eval.snapshot.JudgmentSnapshot snapshot(
+      Path to, String confidentialTopic) {
+    List<dev.anvil.eval.snapshot.JudgedExample> out = new ArrayList<>();
+    for (int i = 0; i < TOPICS.size(); i++) {
+      String t = TOPICS.get(i);
+      String next = TOPICS.get((i + 1) % TOPICS.size());
+      String[][] phrasings = {
+        {"what changed in the " + t + " last week", "weekly-" + t, "owner-" + t},
+        {"who owns the " + t, "owner-" + t, "weekly-" + t}
+      };
+      for (String[] p : phrasings) {
+        out.add(judged(p[0], p[1], 3, confidentialTopic));
+        out.add(judged(p[0], p[2], 1, confidentialTopic));
+        out.add(judged(p[0], "weekly-" + next, 0, confidentialTopic));
+      }
+    }
+    var s =
+        dev.anvil.eval.snapshot.JudgmentSnapshot.of(
+            new dev.anvil.eval.snapshot.Provenance(
+                "toy",
+                "tiny",
+                "memory",
+                "mia",
+                java.time.Instant.parse("2026-12-01T00:00:00Z"),
+                "test",
+                out.size() * 2,
+                out.size(),
+                0,
+                List.of("ada", "andy"),
+                java.util.OptionalDouble.of(0.8),
+                List.of()),
+            out);
+    s.write(to);
+    return s;
+  }
+
+  private static dev.anvil.eval.snapshot.JudgedExample judged(
+      String query, String doc, int label, String confidentialTopic) {
+    String t = doc.substring(doc.indexOf('-') + 1);
+    String text =
+        doc.startsWith("weekly-")
+            ? "weekly " + t + " report: the " + t + " team shipped fixes"
+            : t + " ownership: the " + t + " group owns it";
+    return new dev.anvil.eval.snapshot.JudgedExample(
+        dev.anvil.eval.snapshot.JudgedExample.queryId(query),
+        query,
+        doc,
+        0,
+        "",
+        text,
+        dev.anvil.eval.snapshot.JudgedExample.sha256(text),
+        label,
+        "agreed",
+        List.of("ada", "andy"),
+        Map.of(
+            "classification",
+            t.equals(confidentialTopic) ? "confidential" : "internal",
+            "department",
+            List.of("engineering")));
+  }
+
+  /** A job spec that fine-tunes the tiny encoder in {@code baseDir} on a judgments snapshot. */
+  public static String judgedEmbeddingSpec(
+      String name, String baseDir, String snapshot, String split) {
+    return """
+        name: %s
+        task: embedding
+        base_model: {huggingface: %s}
+        data:
+          judgments: {snapshot: %s, split: %s}
+        hyperparameters:
+          epochs: 4
+          batch_size: 8
+          learning_rate: 1.0e-3
+          warmup_steps: 2
+          max_seq_length: 32
+          eval_every: 100
+          checkpoint_every: 100
+          holdout: 0
+        """
+        .formatted(name, baseDir, snapshot, split);
   }
 
   private static Example pair(int line, String q, String p) {

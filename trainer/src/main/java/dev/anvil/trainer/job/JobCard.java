@@ -69,6 +69,7 @@ final class JobCard {
       trained.put("documents", ((List<?>) p.get("documents")).size());
       trained.put("provenance", DATA_PROVENANCE);
     }
+    spec.judgments().ifPresent(j -> JudgedData.describe(j, trained, dir, train));
     data.add(trained);
     spec.eval().ifPresent(p -> data.add(dataset("eval", p)));
     card.put("data", data);

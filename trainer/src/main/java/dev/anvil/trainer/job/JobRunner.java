@@ -3,6 +3,8 @@ package dev.anvil.trainer.job;
 import ai.djl.Device;
 import ai.djl.engine.Engine;
 import ai.djl.util.cuda.CudaUtils;
+import dev.anvil.eval.snapshot.JudgmentSnapshot;
+import dev.anvil.eval.snapshot.SnapshotException;
 import dev.anvil.modelcard.ModelCard;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
@@ -11,6 +13,7 @@ import dev.anvil.trainer.data.DatasetException;
 import dev.anvil.trainer.data.Datasets;
 import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.data.Governance;
+import dev.anvil.trainer.data.JudgmentPairs;
 import dev.anvil.trainer.data.TrainingDeniedException;
 import dev.anvil.trainer.model.EncoderModel;
 import dev.anvil.trainer.model.LoraAdapters;
@@ -340,10 +343,13 @@ public final class JobRunner {
     JobSpec spec = store.spec(job);
     Datasets.Kind kind =
         spec.task() == JobSpec.Task.CLASSIFIER ? Datasets.Kind.LABELED : Datasets.Kind.PAIRS;
-    List<Example> train = Datasets.read(trainFile(job, spec), kind, spec.defaultTags());
+    PolicySet set = policies.current();
+    List<Example> train =
+        spec.judgments().isPresent()
+            ? judgedPairs(spec.judgments().get(), set)
+            : Datasets.read(trainFile(job, spec), kind, spec.defaultTags());
     List<Example> eval =
         spec.eval().map(p -> Datasets.read(p, kind, spec.defaultTags())).orElse(List.of());
-    PolicySet set = policies.current();
     List<Example> all = new ArrayList<>(train);
     all.addAll(eval);
     Governance.Lineage lineage = Governance.check(set, job.owner(), all);
@@ -527,7 +533,21 @@ public final class JobRunner {
   }
 
   /** The training pairs: the spec's file, or the synthetic data set made at submission. */
+  /** The pairs of a judgments snapshot, read (and its id checked) when the job runs. */
+  private static List<Example> judgedPairs(JobSpec.JudgmentData j, PolicySet set) {
+    JudgmentSnapshot snapshot;
+    try {
+      snapshot = JudgmentSnapshot.read(j.snapshot());
+    } catch (SnapshotException e) {
+      throw new DatasetException(List.of("data.judgments.snapshot: " + e.getMessage()));
+    }
+    return JudgmentPairs.of(snapshot, j.split(), j.minLabel(), j.negativeMaxLabel(), set.schema());
+  }
+
   static Path trainFile(Job job, JobSpec spec) {
+    if (spec.judgments().isPresent()) {
+      return spec.judgments().get().snapshot().resolve(JudgmentSnapshot.EXAMPLES);
+    }
     return spec.train()
         .orElseGet(() -> job.dir().resolve(JobStore.CORPUS).resolve(SyntheticDataset.PAIRS));
   }

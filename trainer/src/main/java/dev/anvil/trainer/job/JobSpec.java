@@ -43,6 +43,12 @@ import org.snakeyaml.engine.v2.exceptions.YamlEngineException;
  *     crops: 1                     # random span -> another span, per passage (at most 16)
  *     negative_skip_top: 3         # BM25 ranks skipped before a hard negative is drawn
  *     negative_depth: 30           # ranks after those it is drawn from (0: none; at most 1000)
+ *   # or, instead of train: a snapshot of experts' final judgments (anvil judge snapshot)
+ *   judgments:
+ *     snapshot: snapshots/kernel   # the folder the snapshot was written to
+ *     split: train-minus-dev       # or all (when the gate's expert set is another snapshot)
+ *     min_label: 2                 # a positive: a chunk judged at least this relevant
+ *     negative_max_label: 0        # a hard negative: judged at most this, for the same query
  * lora:                            # optional: train low-rank adapters only (base frozen)
  *   rank: 8                        # at most 256
  *   alpha: 16
@@ -85,6 +91,7 @@ public record JobSpec(
     Optional<LoraAdapters.Settings> lora,
     Optional<Path> train,
     Optional<EngineData> engine,
+    Optional<JudgmentData> judgments,
     Optional<Path> eval,
     Map<String, Object> defaultTags,
     Hyperparameters hyperparameters) {
@@ -134,6 +141,25 @@ public record JobSpec(
     }
   }
 
+  /**
+   * A snapshot of experts' final judgments to train on (embedding only): for each query, pairs of a
+   * chunk judged relevant and one judged irrelevant for the same query (a hard negative: the engine
+   * returned it).
+   *
+   * @param snapshot the snapshot's folder
+   * @param split {@code train-minus-dev} (its queries outside the expert evaluation split) or
+   *     {@code all}
+   * @param minLabel a positive is judged at least this (1 to 3)
+   * @param negativeMaxLabel a hard negative is judged at most this (below {@code minLabel})
+   */
+  public record JudgmentData(Path snapshot, String split, int minLabel, int negativeMaxLabel) {
+    /** {@code min_label} unless the spec says otherwise: relevant or perfectly relevant. */
+    public static final int DEFAULT_MIN_LABEL = 2;
+
+    /** {@code negative_max_label} unless the spec says otherwise: judged irrelevant. */
+    public static final int DEFAULT_NEGATIVE_MAX_LABEL = 0;
+  }
+
   /** Where the pretrained weights come from. */
   public sealed interface BaseModel {
     /** The model as a spec names it, e.g. {@code packaged: bge-small-en-v1.5}: what cards say. */
@@ -161,7 +187,8 @@ public record JobSpec(
 
   private static final Set<String> TOP =
       Set.of("name", "task", "owner", "base_model", "distill", "lora", "data", "hyperparameters");
-  private static final Set<String> DATA = Set.of("train", "eval", "tags", "engine", "synthetic");
+  private static final Set<String> DATA =
+      Set.of("train", "eval", "tags", "engine", "synthetic", "judgments");
   private static final Map<String, Object> DEFAULTS = new LinkedHashMap<>();
 
   static {
@@ -277,10 +304,21 @@ public record JobSpec(
       }
     } else if (data.containsKey("synthetic")) {
       f.problem("data.synthetic", "only with data.engine: pairs are made from its corpus");
-    } else if (!data.containsKey("train")) {
+    } else if (!data.containsKey("train") && !data.containsKey("judgments")) {
       f.problem(
           "data.train",
-          "missing: give train: FILE, or engine: {tags: ...} for the context engine's documents");
+          "missing: give train: FILE, or engine: {tags: ...} for the context engine's documents,"
+              + " or judgments: {snapshot: DIR} for experts' final labels");
+    }
+    Optional<JudgmentData> judgments = Optional.empty();
+    if (data.containsKey("judgments")) {
+      judgments = Optional.ofNullable(SpecSections.judgments(f, data, paths));
+      if (data.containsKey("train") || data.containsKey("engine")) {
+        f.problem("data", "give one of train: FILE, engine: {...} or judgments: {...}");
+      }
+      if (t != null && t != Task.EMBEDDING) {
+        f.problem("data.judgments", "judged pairs train embeddings (task: embedding)");
+      }
     }
     Optional<Path> eval = Optional.empty();
     if (data.containsKey("eval")) {
@@ -294,7 +332,7 @@ public record JobSpec(
             : Optional.empty();
     f.throwIfAny();
     return new JobSpec(
-        name, t, owner, model, distill, lora, train, engine, eval, Map.copyOf(tags), hp);
+        name, t, owner, model, distill, lora, train, engine, judgments, eval, Map.copyOf(tags), hp);
   }
 
   static BaseModel baseModel(SpecFields f, Map<String, Object> m, SpecPaths paths, String field) {

@@ -1,11 +1,16 @@
 package dev.anvil.trainer.job;
 
+import dev.anvil.eval.Splits;
+import dev.anvil.eval.snapshot.JudgedExample;
+import dev.anvil.eval.snapshot.JudgmentSnapshot;
 import dev.anvil.trainer.job.JobSpec.BaseModel;
 import dev.anvil.trainer.job.JobSpec.Distill;
 import dev.anvil.trainer.job.JobSpec.EngineData;
+import dev.anvil.trainer.job.JobSpec.JudgmentData;
 import dev.anvil.trainer.model.LoraAdapters;
 import dev.anvil.trainer.synth.EngineCorpus;
 import dev.anvil.trainer.synth.SynthesisSettings;
+import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.LinkedHashMap;
 import java.util.List;
@@ -24,6 +29,8 @@ final class SpecSections {
       Set.of("titles", "inverse_cloze", "crops", "negative_skip_top", "negative_depth");
   private static final Set<String> DISTILL = Set.of("teacher", "layers", "loss");
   private static final Set<String> LORA = Set.of("rank", "alpha", "dropout", "targets");
+  private static final Set<String> JUDGMENTS =
+      Set.of("snapshot", "split", "min_label", "negative_max_label");
 
   /**
    * Bounds on what a submitter may ask of the trainer's memory and time: crops multiply the pairs
@@ -161,5 +168,44 @@ final class SpecSections {
                 f.integer(s, "negative_depth", 0, "data.synthetic."),
                 MAX_BM25_RANKS));
     return new EngineData(tags, max, synthesis);
+  }
+
+  /** A judgments snapshot to train on; null if a problem was found. */
+  static JudgmentData judgments(SpecFields f, Map<String, Object> data, SpecPaths paths) {
+    Map<String, Object> j = f.map(data.get("judgments"), "data.judgments");
+    f.unknown(j, JUDGMENTS, "data.judgments.");
+    int before = f.problemCount();
+    Path dir = paths.directory("data.judgments.snapshot", f.text(j, "snapshot", "data.judgments."));
+    Map<String, Object> s = new LinkedHashMap<>();
+    s.put("split", Splits.TRAIN_MINUS_DEV);
+    s.put("min_label", JudgmentData.DEFAULT_MIN_LABEL);
+    s.put("negative_max_label", JudgmentData.DEFAULT_NEGATIVE_MAX_LABEL);
+    s.putAll(j);
+    String split = f.text(s, "split", "data.judgments.");
+    if (split != null
+        && !split.equals(Splits.TRAIN_MINUS_DEV)
+        && !split.equals(JudgmentSnapshot.ALL)) {
+      f.problem(
+          "data.judgments.split",
+          "expected "
+              + Splits.TRAIN_MINUS_DEV
+              + " or "
+              + JudgmentSnapshot.ALL
+              + ", was '"
+              + split
+              + "' (the dev split is the expert evaluation set: a model is never trained on it)");
+    }
+    int min = f.integer(s, "min_label", 1, "data.judgments.");
+    int neg = f.integer(s, "negative_max_label", 0, "data.judgments.");
+    if (min > JudgedExample.MAX_LABEL) {
+      f.problem(
+          "data.judgments.min_label", "expected 1 to " + JudgedExample.MAX_LABEL + ", was " + min);
+    }
+    if (neg >= min) {
+      f.problem(
+          "data.judgments.negative_max_label",
+          "expected below min_label (" + min + "), was " + neg);
+    }
+    return f.problemCount() > before ? null : new JudgmentData(dir, split, min, neg);
   }
 }

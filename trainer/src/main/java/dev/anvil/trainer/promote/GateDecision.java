@@ -2,6 +2,7 @@ package dev.anvil.trainer.promote;
 
 import java.time.Instant;
 import java.util.List;
+import java.util.Optional;
 import java.util.SortedMap;
 
 /**
@@ -10,6 +11,7 @@ import java.util.SortedMap;
  *
  * @param id stable for the same candidate, serving model, rules and numbers
  * @param candidateLineage the candidate's lineage (from its model card)
+ * @param expert nDCG@10 of both models on the experts' evaluation set, when the rules have one
  */
 public record GateDecision(
     String id,
@@ -20,12 +22,37 @@ public record GateDecision(
     Score evaluation,
     Score regression,
     SortedMap<String, Object> candidateLineage,
-    Verdict verdict) {
+    Verdict verdict,
+    Optional<Score> expert) {
+
+  /** A decision without an expert evaluation. */
+  public GateDecision(
+      String id,
+      Instant at,
+      String candidate,
+      String serving,
+      GateRules rules,
+      Score evaluation,
+      Score regression,
+      SortedMap<String, Object> candidateLineage,
+      Verdict verdict) {
+    this(
+        id,
+        at,
+        candidate,
+        serving,
+        rules,
+        evaluation,
+        regression,
+        candidateLineage,
+        verdict,
+        Optional.empty());
+  }
 
   /**
    * The metric of both models on one set; {@code delta} is candidate minus serving.
    *
-   * @param set {@code evaluation} or {@code regression}
+   * @param set {@code evaluation}, {@code regression} or {@code expert}
    * @param split the qrels split of that set that decided (a dev split; never test)
    */
   public record Score(String set, String split, String metric, double candidate, double serving) {

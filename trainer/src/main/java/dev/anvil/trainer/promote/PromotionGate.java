@@ -23,10 +23,12 @@ import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
 import java.time.Instant;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.HexFormat;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
+import java.util.Optional;
 import java.util.SortedMap;
 import java.util.TreeMap;
 
@@ -41,7 +43,9 @@ import java.util.TreeMap;
  * <p>Honest: the gate decides on a dev split ({@value #DEFAULT_SPLIT} by default: a folder's own
  * {@code qrels/dev.tsv}, or the part of its training judgements that {@link Splits} carves off) and
  * refuses sets of the test split, so that a model's test number ({@link TestReporter}) stays an
- * estimate nothing was chosen on. Each decision records the split of each set.
+ * estimate nothing was chosen on. Each decision records the split of each set. An expert rule
+ * ({@link GateRules.ExpertEval}) decides on the dev split of a judgments snapshot, and is refused
+ * for a candidate trained on any of its queries.
  */
 public final class PromotionGate {
   /** Tokens per text when scoring (the context engine's chunks are at most 256). */
@@ -89,12 +93,35 @@ public final class PromotionGate {
     requireNotTest("the evaluation set's split", evaluation.split());
     requireNotTest("the regression set's split", regression.split());
     SortedMap<String, Object> lineage = lineage(candidate);
-    double[] c = score(candidate, rules.metric(), evaluation, regression);
-    double[] s = score(serving, rules.metric(), evaluation, regression);
+    Optional<ExpertEvaluation> experts =
+        rules.expertEval().map(e -> ExpertEvaluation.prepare(e, candidate));
+    List<BeirDataset> sets = new ArrayList<>(List.of(evaluation, regression));
+    experts.ifPresent(e -> sets.add(e.set()));
+    List<SortedMap<String, Double>> c = score(candidate, sets);
+    List<SortedMap<String, Double>> s = score(serving, sets);
     GateDecision.Score eval =
-        new GateDecision.Score("evaluation", evaluation.split(), rules.metric(), c[0], s[0]);
+        new GateDecision.Score(
+            "evaluation",
+            evaluation.split(),
+            rules.metric(),
+            c.get(0).get(rules.metric()),
+            s.get(0).get(rules.metric()));
     GateDecision.Score reg =
-        new GateDecision.Score("regression", regression.split(), rules.metric(), c[1], s[1]);
+        new GateDecision.Score(
+            "regression",
+            regression.split(),
+            rules.metric(),
+            c.get(1).get(rules.metric()),
+            s.get(1).get(rules.metric()));
+    Optional<GateDecision.Score> expert =
+        experts.map(
+            e ->
+                new GateDecision.Score(
+                    "expert",
+                    e.split(),
+                    ExpertEvaluation.METRIC,
+                    c.get(2).get(ExpertEvaluation.METRIC),
+                    s.get(2).get(ExpertEvaluation.METRIC)));
 
     List<String> reasons = new ArrayList<>();
     if (eval.delta() < rules.minMargin()) {
@@ -120,6 +147,9 @@ public final class PromotionGate {
               reg.serving(),
               reg.delta(),
               rules.maxRegression()));
+    }
+    if (experts.isPresent()) {
+      experts.get().reason(expert.orElseThrow()).ifPresent(reasons::add);
     }
     rules
         .maxLineage()
@@ -155,6 +185,7 @@ public final class PromotionGate {
                 rules.toString(),
                 eval.toString(),
                 reg.toString(),
+                expert.toString(),
                 verdict.toString()));
     GateDecision d =
         new GateDecision(
@@ -166,8 +197,12 @@ public final class PromotionGate {
             eval,
             reg,
             lineage,
-            verdict);
+            verdict,
+            expert);
     audit(d);
+    if (experts.isPresent()) {
+      experts.get().recordInCard(candidate, d, expert.orElseThrow());
+    }
     if (d.promoted()
         && Files.isRegularFile(candidate.resolve("model.onnx"))
         && Files.isRegularFile(serving.resolve("model.onnx"))) {
@@ -214,12 +249,16 @@ public final class PromotionGate {
     }
   }
 
-  /** The metric of a model on the evaluation and the regression set. */
-  private static double[] score(Path dir, String metric, BeirDataset... sets) {
-    double[] out = new double[sets.length];
+  /**
+   * The metrics of a model on each set (the model loaded once, a set given twice scored once: the
+   * same expert set may be the evaluation set too).
+   */
+  private static List<SortedMap<String, Double>> score(Path dir, List<BeirDataset> sets) {
+    List<SortedMap<String, Double>> out = new ArrayList<>();
+    Map<BeirDataset, SortedMap<String, Double>> seen = new HashMap<>();
     try (EncoderModel model = EncoderModel.load(dir, Device.cpu(), MAX_TOKENS)) {
-      for (int i = 0; i < sets.length; i++) {
-        out[i] = RetrievalScores.of(model, sets[i]).get(metric);
+      for (BeirDataset set : sets) {
+        out.add(seen.computeIfAbsent(set, s -> RetrievalScores.of(model, s)));
       }
     }
     return out;
@@ -235,8 +274,9 @@ public final class PromotionGate {
     }
     data.put("evaluation", d.evaluation());
     data.put("regression", d.regression());
+    d.expert().ifPresent(e -> data.put("expert", e));
     data.put("candidate_lineage", d.candidateLineage());
-    data.put("rules", d.rules());
+    data.put("rules", rulesForAudit(d.rules()));
     EventEnvelope event =
         new EventEnvelope(
             d.id(),
@@ -256,6 +296,22 @@ public final class PromotionGate {
     } catch (IOException e) {
       throw new UncheckedIOException("cannot audit the gate decision to " + auditFile, e);
     }
+  }
+
+  /** The rules as the audit event shows them (a path as text, an absent rule left out). */
+  private static Map<String, Object> rulesForAudit(GateRules r) {
+    Map<String, Object> m = new LinkedHashMap<>();
+    m.put("metric", r.metric());
+    m.put("minMargin", r.minMargin());
+    m.put("maxRegression", r.maxRegression());
+    m.put("maxLineage", r.maxLineage());
+    r.expertEval()
+        .ifPresent(
+            e ->
+                m.put(
+                    "expertEval",
+                    Map.of("dataset", e.dataset().toString(), "minGainNdcg10", e.minGainNdcg10())));
+    return m;
   }
 
   private static String digest(String s) {

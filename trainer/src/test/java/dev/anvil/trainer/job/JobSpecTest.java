@@ -271,4 +271,71 @@ class JobSpecTest {
                         "spec.yaml: field 'data.synthetic.negative_depth': expected at most 1000,"
                             + " was 1000000"));
   }
+
+  @Test
+  void aJudgmentsSnapshotIsADataSourceWithDefaults() throws Exception {
+    Files.createDirectories(dir.resolve("snap"));
+    JobSpec s =
+        JobSpec.parse(
+            "spec.yaml",
+            """
+            name: experts
+            task: embedding
+            base_model: {packaged: all-minilm-l6-v2}
+            data:
+              judgments: {snapshot: snap}
+            """,
+            dir);
+    JobSpec.JudgmentData j = s.judgments().orElseThrow();
+    assertThat(j.snapshot()).isEqualTo(dir.resolve("snap"));
+    assertThat(j.split()).isEqualTo("train-minus-dev");
+    assertThat(j.minLabel()).isEqualTo(2);
+    assertThat(j.negativeMaxLabel()).isZero();
+    assertThat(s.train()).isEmpty();
+  }
+
+  @Test
+  void aJudgmentsSourceIsRefusedTheDevSplitAndBadThresholdsNamingEachField() throws Exception {
+    Files.createDirectories(dir.resolve("snap"));
+    Files.writeString(dir.resolve("train.jsonl"), "{}\n");
+    assertThatThrownBy(
+            () ->
+                JobSpec.parse(
+                    "spec.yaml",
+                    """
+                    name: experts
+                    task: classifier
+                    base_model: {packaged: all-minilm-l6-v2}
+                    data:
+                      train: train.jsonl
+                      judgments: {snapshot: snap, split: dev, min_label: 1, negative_max_label: 1, x: 1}
+                    """,
+                    dir))
+        .isInstanceOf(JobSpecException.class)
+        .hasMessageContaining("data.judgments.split")
+        .hasMessageContaining("the dev split is the expert evaluation set")
+        .hasMessageContaining("'data.judgments.negative_max_label': expected below min_label (1)")
+        .hasMessageContaining("'data.judgments.x': unknown field")
+        .hasMessageContaining("give one of train: FILE, engine: {...} or judgments: {...}")
+        .hasMessageContaining("judged pairs train embeddings");
+  }
+
+  @Test
+  void aConfinedJudgmentsSnapshotMustBeUploadedWithTheSpec() {
+    assertThatThrownBy(
+            () ->
+                JobSpec.parseConfined(
+                    "spec.yaml",
+                    """
+                    name: experts
+                    task: embedding
+                    base_model: {packaged: all-minilm-l6-v2}
+                    data:
+                      judgments: {snapshot: ../../etc}
+                    """,
+                    dir))
+        .isInstanceOf(JobSpecException.class)
+        .hasMessageContaining("data.judgments.snapshot")
+        .hasMessageContaining("must name a file uploaded with the job");
+  }
 }
