@@ -75,6 +75,10 @@ public final class FilterSelectivity {
   public static void main(String[] args) throws Exception {
     Path index = Path.of(args.length > 0 ? args[0] : "bench/target/selectivity-index");
     Path beir = Path.of(args.length > 1 ? args[1] : "../shared/data/beir/scifact");
+    int[] seen =
+        args.length > 2
+            ? Arrays.stream(args[2].split(",")).mapToInt(Integer::parseInt).toArray()
+            : SEEN_TEAMS;
     PolicyPack pack = new PolicyPack(writePack(Files.createTempDirectory("anvil-selectivity")));
     PolicySet set = pack.load();
     PrincipalDirectory people = PrincipalDirectory.load(pack.principalsFile());
@@ -103,7 +107,7 @@ public final class FilterSelectivity {
               time(queries, q -> RawHybrid.search(raw, q, vectors.get(q), null, CANDIDATES, K));
           System.out.printf(
               "raw Lucene hybrid, no filter: p50 %.3f p99 %.3f ms%n", noFilter.p50, noFilter.p99);
-          for (int teams : SEEN_TEAMS) {
+          for (int teams : seen) {
             Principal p = people.find("in-" + teams).orElseThrow();
             Query filter = LuceneFilters.toQuery(set.compile(p, Action.READ).filter());
             CachedBits bits = CachedBits.of(p.subject(), raw, filter);

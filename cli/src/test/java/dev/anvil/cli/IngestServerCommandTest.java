@@ -2,6 +2,8 @@ package dev.anvil.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import dev.anvil.rbac.TestJvm;
+import dev.anvil.rbac.TestUtils;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.time.Duration;
@@ -50,8 +52,12 @@ class IngestServerCommandTest {
       String port =
           TestUtils.waitFor(
               () -> {
-                Matcher m = started.matcher(Files.readString(log));
-                return m.find() ? m.group(1) : null;
+                try {
+                  Matcher m = started.matcher(Files.readString(log));
+                  return m.find() ? m.group(1) : null;
+                } catch (java.io.IOException e) {
+                  throw new java.io.UncheckedIOException(e);
+                }
               },
               p -> p != null || !serve.isAlive(),
               Duration.ofMinutes(2),
