@@ -90,7 +90,10 @@ public final class PromotedModelBenchmark {
     // Every decision is made: from here on, test is read once, to report.
     BeirDataset test = BeirDataset.load(beir, Splits.TEST);
     Principal reader = Principal.of("eval");
-    Principal writer = new Principal("eval-writer", Set.of("ingest-service"), Set.of(), Map.of());
+    // A connector of the documents without a source: the only writers the example pack admits.
+    Principal writer =
+        new Principal(
+            "eval-writer", Set.of("ingest-service"), Set.of(), Map.of("source", List.of("none")));
     Map<String, Object> tags =
         Map.of("classification", "public", "department", List.of("all-staff"));
     int threads = Runtime.getRuntime().availableProcessors();
@@ -109,6 +112,9 @@ public final class PromotedModelBenchmark {
       }
       for (int i = 0; i < docs.size(); i += 64) {
         engine.ingest(writer, docs.subList(i, Math.min(docs.size(), i + 64)));
+      }
+      if (engine.chunkCount() == 0) {
+        throw new IllegalStateException("the policy refused every document: nothing indexed");
       }
       System.out.printf(
           "indexed %d documents as %d chunks with %s in %.0f s%n",
