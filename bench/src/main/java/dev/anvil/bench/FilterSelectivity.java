@@ -28,6 +28,8 @@ import java.util.Set;
 import java.util.function.Consumer;
 import org.apache.lucene.index.DirectoryReader;
 import org.apache.lucene.index.FloatVectorValues;
+import org.apache.lucene.index.IndexWriter;
+import org.apache.lucene.index.IndexWriterConfig;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.VectorSimilarityFunction;
@@ -91,6 +93,10 @@ public final class FilterSelectivity {
         vectors.put(q, onnx.embedQuery(q));
       }
       boolean fresh = !Files.exists(index.resolve("done"));
+      int segments = Integer.getInteger("anvil.bench.segments", 0);
+      if (!fresh && segments > 0) {
+        mergeInto(index, segments);
+      }
       try (ContextEngine engine =
           ContextEngine.open(
               index, PolicyStore.open(pack), new SearchCost.Precomputed(onnx, vectors))) {
@@ -143,6 +149,20 @@ public final class FilterSelectivity {
         }
       }
     }
+  }
+
+  /** Merges the built index into at most {@code segments} segments (before the engine opens it). */
+  private static void mergeInto(Path index, int segments) throws IOException {
+    long t = System.nanoTime();
+    try (IndexWriter w =
+        new IndexWriter(
+            FSDirectory.open(index),
+            new IndexWriterConfig().setOpenMode(IndexWriterConfig.OpenMode.APPEND))) {
+      w.forceMerge(segments);
+      w.commit();
+    }
+    System.out.printf(
+        "merged into %d segment(s) in %.1f s%n", segments, (System.nanoTime() - t) / 1e9);
   }
 
   private static void engineSearch(
