@@ -3,14 +3,13 @@ package dev.anvil.console;
 import dev.anvil.console.spi.JobSource;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.audit.AuditLog;
+import dev.anvil.context.http.HttpListener;
 import dev.anvil.judge.Judging;
 import dev.anvil.rbac.PolicyPack;
-import dev.anvil.rpc.HttpsContext;
 import dev.anvil.rpc.ServerTransport;
 import jakarta.servlet.MultipartConfigElement;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.nio.file.Files;
 import java.nio.file.Path;
@@ -19,14 +18,6 @@ import java.util.Objects;
 import java.util.Optional;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.SecureRequestCustomizer;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The admin console: server-rendered pages over the engine's policies, policy diffs, decision
@@ -89,14 +80,10 @@ public final class ConsoleServer implements AutoCloseable {
     }
   }
 
-  private final Server server;
-  private final ServerConnector connector;
-  private final Optional<HttpsContext> tls;
+  private final HttpListener listener;
 
-  private ConsoleServer(Server server, ServerConnector connector, Optional<HttpsContext> tls) {
-    this.server = server;
-    this.connector = connector;
-    this.tls = tls;
+  private ConsoleServer(HttpListener listener) {
+    this.listener = listener;
   }
 
   /**
@@ -113,27 +100,7 @@ public final class ConsoleServer implements AutoCloseable {
       Backend backend,
       Options options,
       Clock clock) {
-    InetSocketAddress address = new InetSocketAddress(host, port);
-    Optional<HttpsContext> tls =
-        switch (transport) {
-          case ServerTransport.Plaintext p -> {
-            p.checkAddress(address);
-            yield Optional.empty();
-          }
-          case ServerTransport.Tls t -> Optional.of(HttpsContext.open(t));
-        };
-    QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 2);
-    threads.setName("anvil-console");
-    Server server = new Server(threads);
-    HttpConfiguration http = new HttpConfiguration();
-    http.setSendServerVersion(false);
-    ServerConnector connector =
-        tls.map(t -> new ServerConnector(server, https(t, http), new HttpConnectionFactory(http)))
-            .orElseGet(() -> new ServerConnector(server, new HttpConnectionFactory(http)));
-    connector.setHost(host);
-    connector.setPort(port);
-    server.addConnector(connector);
-
+    HttpListener listener = HttpListener.create("the console", host, port, transport, MAX_THREADS);
     ServletContextHandler context = new ServletContextHandler();
     context.setContextPath("/");
     context.setMaxFormContentSize((int) MAX_REQUEST_BYTES);
@@ -150,50 +117,18 @@ public final class ConsoleServer implements AutoCloseable {
         .setMultipartConfig(
             new MultipartConfigElement(uploads.toString(), 1L << 20, MAX_REQUEST_BYTES, 1 << 20));
     context.addServlet(pages, "/*");
-    server.setHandler(context);
-    try {
-      server.start();
-    } catch (Exception e) {
-      stopQuietly(server);
-      tls.ifPresent(HttpsContext::close);
-      throw new UncheckedIOException(
-          "cannot listen for the console on " + host + ":" + port + ": " + e.getMessage(),
-          e instanceof IOException io ? io : new IOException(e));
-    }
-    return new ConsoleServer(server, connector, tls);
-  }
-
-  private static SslConnectionFactory https(HttpsContext tls, HttpConfiguration http) {
-    SslContextFactory.Server ssl = new SslContextFactory.Server();
-    ssl.setSslContext(tls.sslContext());
-    ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
-    ssl.setNeedClientAuth(tls.needClientAuth());
-    ssl.setWantClientAuth(tls.wantClientAuth());
-    SecureRequestCustomizer secure = new SecureRequestCustomizer();
-    secure.setSniHostCheck(false); // reached by IP address as often as by name, as gRPC is
-    http.addCustomizer(secure);
-    return new SslConnectionFactory(ssl, "http/1.1");
+    listener.start(context);
+    return new ConsoleServer(listener);
   }
 
   /** The port the console listens on. */
   public int port() {
-    return connector.getLocalPort();
+    return listener.port();
   }
 
   /** Stops taking requests, lets running ones finish (up to 5 s), then stops. */
   @Override
   public void close() {
-    server.setStopTimeout(5_000);
-    stopQuietly(server);
-    tls.ifPresent(HttpsContext::close);
-  }
-
-  private static void stopQuietly(Server server) {
-    try {
-      server.stop();
-    } catch (Exception e) {
-      org.slf4j.LoggerFactory.getLogger(ConsoleServer.class)
-          .warn("stopping the console: {}", e.toString());
-    }
+    listener.close();
   }
 }

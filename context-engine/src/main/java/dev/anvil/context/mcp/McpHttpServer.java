@@ -1,8 +1,8 @@
 package dev.anvil.context.mcp;
 
+import dev.anvil.context.http.HttpListener;
 import dev.anvil.identity.Identity;
 import dev.anvil.identity.TokenVerifier;
-import dev.anvil.rpc.HttpsContext;
 import dev.anvil.rpc.ServerTransport;
 import io.modelcontextprotocol.common.McpTransportContext;
 import io.modelcontextprotocol.server.McpServer;
@@ -17,7 +17,6 @@ import jakarta.servlet.http.HttpServletRequest;
 import jakarta.servlet.http.HttpServletResponse;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.net.InetSocketAddress;
 import java.net.URI;
 import java.net.URISyntaxException;
 import java.security.cert.X509Certificate;
@@ -29,14 +28,6 @@ import java.util.Optional;
 import org.eclipse.jetty.ee11.servlet.FilterHolder;
 import org.eclipse.jetty.ee11.servlet.ServletContextHandler;
 import org.eclipse.jetty.ee11.servlet.ServletHolder;
-import org.eclipse.jetty.server.HttpConfiguration;
-import org.eclipse.jetty.server.HttpConnectionFactory;
-import org.eclipse.jetty.server.SecureRequestCustomizer;
-import org.eclipse.jetty.server.Server;
-import org.eclipse.jetty.server.ServerConnector;
-import org.eclipse.jetty.server.SslConnectionFactory;
-import org.eclipse.jetty.util.ssl.SslContextFactory;
-import org.eclipse.jetty.util.thread.QueuedThreadPool;
 
 /**
  * The context engine's MCP endpoint: {@link McpTools} over Streamable HTTP at {@value #PATH}, on a
@@ -84,20 +75,12 @@ public final class McpHttpServer implements AutoCloseable {
     }
   }
 
-  private final Server server;
-  private final ServerConnector connector;
+  private final HttpListener listener;
   private final McpStatelessSyncServer mcp;
-  private final Optional<HttpsContext> tls;
 
-  private McpHttpServer(
-      Server server,
-      ServerConnector connector,
-      McpStatelessSyncServer mcp,
-      Optional<HttpsContext> tls) {
-    this.server = server;
-    this.connector = connector;
+  private McpHttpServer(HttpListener listener, McpStatelessSyncServer mcp) {
+    this.listener = listener;
     this.mcp = mcp;
-    this.tls = tls;
   }
 
   /**
@@ -116,27 +99,7 @@ public final class McpHttpServer implements AutoCloseable {
       TokenVerifier verifier,
       McpTools tools,
       Options options) {
-    InetSocketAddress address = new InetSocketAddress(host, port);
-    Optional<HttpsContext> tls =
-        switch (transport) {
-          case ServerTransport.Plaintext p -> {
-            p.checkAddress(address);
-            yield Optional.empty();
-          }
-          case ServerTransport.Tls t -> Optional.of(HttpsContext.open(t));
-        };
-    QueuedThreadPool threads = new QueuedThreadPool(MAX_THREADS, 2);
-    threads.setName("anvil-mcp");
-    Server server = new Server(threads);
-    HttpConfiguration http = new HttpConfiguration();
-    http.setSendServerVersion(false);
-    ServerConnector connector =
-        tls.map(t -> new ServerConnector(server, https(t, http), new HttpConnectionFactory(http)))
-            .orElseGet(() -> new ServerConnector(server, new HttpConnectionFactory(http)));
-    connector.setHost(host);
-    connector.setPort(port);
-    server.addConnector(connector);
-
+    HttpListener listener = HttpListener.create("MCP", host, port, transport, MAX_THREADS);
     HttpServletStatelessServerTransport transportServlet =
         HttpServletStatelessServerTransport.builder()
             .messageEndpoint(PATH)
@@ -181,18 +144,13 @@ public final class McpHttpServer implements AutoCloseable {
         new FilterHolder(new BearerFilter(verifier, req -> resource(options, req))),
         PATH,
         EnumSet.of(DispatcherType.REQUEST));
-    server.setHandler(context);
     try {
-      server.start();
-    } catch (Exception e) {
-      stopQuietly(server);
+      listener.start(context);
+    } catch (RuntimeException e) {
       mcp.close();
-      tls.ifPresent(HttpsContext::close);
-      throw new UncheckedIOException(
-          "cannot listen for MCP on " + host + ":" + port + ": " + e.getMessage(),
-          e instanceof IOException io ? io : new IOException(e));
+      throw e;
     }
-    return new McpHttpServer(server, connector, mcp, tls);
+    return new McpHttpServer(listener, mcp);
   }
 
   /** The transport context key of the audit detail: the transport and any client certificate. */
@@ -207,20 +165,6 @@ public final class McpHttpServer implements AutoCloseable {
     }
     return McpTransportContext.create(
         Map.of(BearerFilter.IDENTITY, req.getAttribute(BearerFilter.IDENTITY), DETAIL, detail));
-  }
-
-  private static SslConnectionFactory https(HttpsContext tls, HttpConfiguration http) {
-    SslContextFactory.Server ssl = new SslContextFactory.Server();
-    ssl.setSslContext(tls.sslContext());
-    ssl.setIncludeProtocols("TLSv1.3", "TLSv1.2");
-    ssl.setNeedClientAuth(tls.needClientAuth());
-    ssl.setWantClientAuth(tls.wantClientAuth());
-    SecureRequestCustomizer secure = new SecureRequestCustomizer();
-    // Clients reach the engine by IP address as often as by name; the certificate is the
-    // client's to check, as with gRPC.
-    secure.setSniHostCheck(false);
-    http.addCustomizer(secure);
-    return new SslConnectionFactory(ssl, "http/1.1");
   }
 
   /** The endpoint's resource identifier: the configured URL, else the one the request named. */
@@ -267,23 +211,13 @@ public final class McpHttpServer implements AutoCloseable {
 
   /** The port the endpoint listens on. */
   public int port() {
-    return connector.getLocalPort();
+    return listener.port();
   }
 
   /** Stops taking requests, lets running ones finish (up to 5 s), then stops. */
   @Override
   public void close() {
-    server.setStopTimeout(5_000);
-    stopQuietly(server);
+    listener.close();
     mcp.close();
-    tls.ifPresent(HttpsContext::close);
-  }
-
-  private static void stopQuietly(Server server) {
-    try {
-      server.stop();
-    } catch (Exception e) {
-      org.slf4j.LoggerFactory.getLogger(McpHttpServer.class).warn("stopping MCP: {}", e.toString());
-    }
   }
 }
