@@ -48,7 +48,7 @@ class McpTypeScriptClientTest {
       assertThat(seen.getAsJsonObject("server").get("name").getAsString())
           .isEqualTo("anvil-context-engine");
       assertThat(seen.get("tools").toString())
-          .isEqualTo("[\"search\",\"get_document\",\"list_tags\"]");
+          .isEqualTo("[\"search\",\"get_document\",\"list_tags\",\"submit_feedback\"]");
       JsonObject search = seen.getAsJsonObject("search");
       assertThat(search.get("isError").getAsBoolean()).isFalse();
       assertThat(search.get("ids").toString()).isEqualTo("[\"eng-1\",\"pub-1\"]");
