@@ -368,7 +368,8 @@ public final class JobRunner {
       }
     }
     if (spec.distill().map(JobSpec.Distill::loss).orElse(null) == JobSpec.Distill.Loss.MARGIN_MSE) {
-      Distillation.requireNegatives(all);
+      // Only what it trains on: evaluation ranks passages and needs no negatives.
+      Distillation.requireNegatives(train);
     }
     store.log(
         id,

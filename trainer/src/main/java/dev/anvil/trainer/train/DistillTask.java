@@ -6,10 +6,12 @@ import ai.djl.ndarray.types.Shape;
 import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.model.EncoderModel;
 import java.util.ArrayList;
+import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalDouble;
 
 /**
  * Knowledge distillation: a student embedding model learns to embed as a bigger, frozen teacher
@@ -24,8 +26,11 @@ import java.util.Map;
  *       hard negative; the student may then differ from the teacher in width.
  * </ul>
  *
- * Evaluated as the embedding task is (retrieval over the held-out passages), plus the mean cosine
- * between the student's and the teacher's vectors of the held-out texts.
+ * Evaluated as the embedding task is (retrieval over the held-out passages), plus how close the
+ * student is to what it learns: with MSE the mean cosine between the student's and the teacher's
+ * vectors of the held-out texts ({@code teacher_cosine}); with MarginMSE the mean squared
+ * difference of the margins on the held-out pairs that have a negative ({@code margin_error}; the
+ * student's space is its own, so cosines to the teacher mean nothing there).
  */
 public final class DistillTask implements Task {
   /** What the student matches. */
@@ -187,20 +192,63 @@ public final class DistillTask implements Task {
   @Override
   public Map<String, Double> evaluate(List<Example> heldOut) {
     Map<String, Double> out = new LinkedHashMap<>(retrieval.evaluate(heldOut));
-    List<String> keys = List.copyOf(texts(heldOut));
-    float[][] s = student.embed(keys.stream().map(this::studentText).toList(), 32);
-    double cosine = 0;
-    boolean sameWidth = s.length > 0 && s[0].length == teacher.get(keys.getFirst()).length;
-    if (sameWidth) {
-      for (int i = 0; i < keys.size(); i++) {
-        float[] t = teacher.get(keys.get(i));
-        for (int j = 0; j < t.length; j++) {
-          cosine += s[i][j] * t[j];
-        }
-      }
-      out.put("teacher_cosine", cosine / keys.size());
+    switch (loss) {
+      case MSE -> teacherCosine(heldOut).ifPresent(c -> out.put("teacher_cosine", c));
+      case MARGIN_MSE -> marginError(heldOut).ifPresent(e -> out.put("margin_error", e));
     }
     return out;
+  }
+
+  /** The mean cosine of the student's and the teacher's vectors, if they are as wide. */
+  private OptionalDouble teacherCosine(List<Example> heldOut) {
+    List<String> keys = List.copyOf(texts(heldOut));
+    float[][] s = student.embed(keys.stream().map(this::studentText).toList(), 32);
+    if (s.length == 0 || s[0].length != teacher.get(keys.getFirst()).length) {
+      return OptionalDouble.empty();
+    }
+    double cosine = 0;
+    for (int i = 0; i < keys.size(); i++) {
+      cosine += dot(s[i], teacher.get(keys.get(i)));
+    }
+    return OptionalDouble.of(cosine / keys.size());
+  }
+
+  /** The mean squared margin difference over the held-out pairs with a negative, if any. */
+  private OptionalDouble marginError(List<Example> heldOut) {
+    List<Example.Pair> triples =
+        heldOut.stream()
+            .map(Example.Pair.class::cast)
+            .filter(p -> p.negative().isPresent())
+            .toList();
+    if (triples.isEmpty()) {
+      return OptionalDouble.empty();
+    }
+    List<String> keys = List.copyOf(texts(List.copyOf(triples)));
+    float[][] s = student.embed(keys.stream().map(this::studentText).toList(), 32);
+    Map<String, float[]> studentOf = new HashMap<>();
+    for (int i = 0; i < keys.size(); i++) {
+      studentOf.put(keys.get(i), s[i]);
+    }
+    double error = 0;
+    for (Example.Pair p : triples) {
+      String q = QUERY + p.query();
+      String pos = DOCUMENT + p.positive();
+      String neg = DOCUMENT + p.negative().orElseThrow();
+      double studentMargin =
+          dot(studentOf.get(q), studentOf.get(pos)) - dot(studentOf.get(q), studentOf.get(neg));
+      double teacherMargin =
+          dot(teacher.get(q), teacher.get(pos)) - dot(teacher.get(q), teacher.get(neg));
+      error += (studentMargin - teacherMargin) * (studentMargin - teacherMargin);
+    }
+    return OptionalDouble.of(error / triples.size());
+  }
+
+  private static double dot(float[] a, float[] b) {
+    double sum = 0;
+    for (int i = 0; i < a.length; i++) {
+      sum += a[i] * b[i];
+    }
+    return sum;
   }
 
   @Override

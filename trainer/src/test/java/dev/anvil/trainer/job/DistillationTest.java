@@ -14,6 +14,7 @@ import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.trainer.MiniLm;
 import dev.anvil.trainer.TinyModels;
+import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.model.BertConfig;
 import dev.anvil.trainer.model.BertEncoder;
 import dev.anvil.trainer.model.EncoderModel;
@@ -60,7 +61,11 @@ class DistillationTest {
   }
 
   private JsonObject run(String spec) throws Exception {
-    TinyModels.write(dir.resolve("pairs.jsonl"), TinyModels.pairs());
+    return run(spec, TinyModels.pairs());
+  }
+
+  private JsonObject run(String spec, List<Example> pairs) throws Exception {
+    TinyModels.write(dir.resolve("pairs.jsonl"), pairs);
     JobStore store = stores.open(dir.resolve("jobs"));
     Job job = store.submit("tiny-distill", spec, dir, mia);
     new JobRunner(store, PolicyStore.open(TestPacks.example()), dir.resolve("models"), Device.cpu())
@@ -137,6 +142,52 @@ class DistillationTest {
                 .get("failed")
                 .getAsString())
         .contains("distill.loss margin_mse needs a hard negative in every pair");
+  }
+
+  @Test
+  void marginMseTeachesANarrowerStudentTheTeachersMarginsAndEvaluatesWithoutNegatives()
+      throws Exception {
+    TinyModels.huggingFaceDir(dir.resolve("teacher"));
+    BertConfig narrow = new BertConfig(30522, 32, 1, 2, 64, 128, 2, 1e-12);
+    try (EncoderModel m =
+        EncoderModel.of(BertEncoder.random(narrow, 5, Device.cpu()), MiniLm.tokenizer(), 64)) {
+      m.saveHuggingFace(dir.resolve("narrow"), Map.of());
+    }
+    // Each pair's hard negative: the answer of the next pair, a passage on another subject.
+    List<Example> plain = TinyModels.pairs();
+    List<Example> triples = new java.util.ArrayList<>();
+    for (int i = 0; i < plain.size(); i++) {
+      Example.Pair p = (Example.Pair) plain.get(i);
+      Example.Pair next = (Example.Pair) plain.get((i + 1) % plain.size());
+      triples.add(
+          new Example.Pair(
+              p.where(),
+              p.query(),
+              p.positive(),
+              java.util.Optional.of(next.positive()),
+              p.tags()));
+    }
+    String spec =
+        spec(
+            "base_model: {huggingface: narrow}",
+            "{teacher: {huggingface: teacher}, loss: margin_mse}");
+    JsonObject card = run(spec, triples);
+    assertThat(card.has("failed")).as(card.toString()).isFalse();
+    assertThat(card.get("objective").getAsString()).isEqualTo("MarginMSELoss");
+    JsonObject metrics = card.getAsJsonObject("metrics");
+    // Narrower than the teacher: its space is its own, so no cosine to the teacher is reported.
+    assertThat(metrics.getAsJsonObject("best").has("teacher_cosine")).isFalse();
+    assertThat(metrics.getAsJsonObject("best").get("margin_error").getAsDouble())
+        .isLessThan(metrics.getAsJsonObject("base").get("margin_error").getAsDouble());
+
+    // Evaluation pairs rank passages: they need no negative, only the training pairs do.
+    TinyModels.write(dir.resolve("eval.jsonl"), plain.subList(0, 4));
+    JsonObject withEval =
+        run(
+            spec.replace("holdout: 0.25", "holdout: 0")
+                .replace("  train: pairs.jsonl", "  train: pairs.jsonl\n  eval: eval.jsonl"),
+            triples);
+    assertThat(withEval.has("failed")).as(withEval.toString()).isFalse();
   }
 
   @Test
