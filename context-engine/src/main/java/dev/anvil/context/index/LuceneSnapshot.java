@@ -24,7 +24,6 @@ import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
 import org.apache.lucene.search.BooleanQuery;
 import org.apache.lucene.search.IndexSearcher;
-import org.apache.lucene.search.KnnFloatVectorQuery;
 import org.apache.lucene.search.LRUQueryCache;
 import org.apache.lucene.search.Query;
 import org.apache.lucene.search.QueryCachingPolicy;
@@ -112,14 +111,15 @@ final class LuceneSnapshot implements IndexSnapshot {
   }
 
   /**
-   * The {@code k} nearest chunks to {@code vector} within {@code filter} (filtered inside HNSW).
+   * The {@code k} nearest chunks to {@code vector} within {@code filter}: filtered inside HNSW, or
+   * an exact scan of the admitted chunks of a segment where that is cheaper ({@link
+   * FilteredKnnQuery}).
    */
   @Override
   public Ranked knn(float[] vector, Filter filter, int k) throws IOException {
     TopDocs top =
         searcher.search(
-            new KnnFloatVectorQuery(IndexFields.VECTOR, vector, k, LuceneFilters.toQuery(filter)),
-            k);
+            new FilteredKnnQuery(IndexFields.VECTOR, vector, k, LuceneFilters.toQuery(filter)), k);
     stop.check();
     return ranked(top);
   }
