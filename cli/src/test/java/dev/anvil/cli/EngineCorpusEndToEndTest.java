@@ -16,9 +16,7 @@ import dev.anvil.context.grpc.ContextServer;
 import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
-import dev.anvil.rbac.TestJvm;
 import dev.anvil.rbac.TestPacks;
-import dev.anvil.rbac.TestUtils;
 import dev.anvil.rpc.ClientTransport;
 import dev.anvil.rpc.GrpcServer;
 import dev.anvil.rpc.ServerTransport;
@@ -38,8 +36,6 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
@@ -137,52 +133,35 @@ class EngineCorpusEndToEndTest {
       assertThat(engine.ingest(people.find("kafka-connector").orElseThrow(), docs))
           .allMatch(o -> o instanceof IngestOutcome.Indexed);
 
-      Path log = dir.resolve("trainer.log");
-      ProcessBuilder pb =
-          new ProcessBuilder(
-                  TestJvm.command(
-                      Main.class,
-                      "train",
-                      "serve",
-                      "--dev",
-                      "--port",
-                      "0",
-                      "--pack",
-                      PolicyCommandTest.examplePack().toString(),
-                      "--engine",
-                      "127.0.0.1:" + server.port(),
-                      "--engine-tls-ca",
-                      ca.pem().toString(),
-                      "--engine-tls-client-cert",
-                      trainerCert.certFile().toString(),
-                      "--engine-tls-client-key",
-                      trainerCert.keyFile().toString()))
-              .redirectErrorStream(true)
-              .redirectOutput(log.toFile());
-      pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_") || k.startsWith("ANVIL_"));
-      pb.environment().put("ANVIL_DATA", data.toString());
-      pb.environment().put("OTEL_SDK_DISABLED", "true");
-      Process trainer = pb.start();
-      try {
-        Pattern started =
-            Pattern.compile("anvil: trainer on 127\\.0\\.0\\.1:(\\d+) .*context engine");
+      try (AnvilProcess trainer =
+          AnvilProcess.start(
+              data,
+              "train",
+              "serve",
+              "--dev",
+              "--port",
+              "0",
+              "--pack",
+              PolicyCommandTest.examplePack().toString(),
+              "--engine",
+              "127.0.0.1:" + server.port(),
+              "--engine-tls-ca",
+              ca.pem().toString(),
+              "--engine-tls-client-cert",
+              trainerCert.certFile().toString(),
+              "--engine-tls-client-key",
+              trainerCert.keyFile().toString())) {
         String port =
-            TestUtils.waitFor(
-                () -> {
-                  Matcher m = started.matcher(read(log));
-                  return m.find() ? m.group(1) : null;
-                },
-                p -> p != null || !trainer.isAlive(),
-                Duration.ofMinutes(2),
+            trainer.await(
+                Pattern.compile("anvil: trainer on 127\\.0\\.0\\.1:(\\d+) .*context engine"),
                 "anvil train serve to listen");
-        assertThat(port).as(Files.readString(log)).isNotNull();
 
         JobView end;
         try (TrainerClient mia = client(issuer, people, "mia", port)) {
           JobView job = mia.submit(new Submission("spec.yaml", SPEC, Optional.empty(), Map.of()));
           end = mia.follow(job.id(), 0, e -> {});
         }
-        assertThat(end.state()).as(Files.readString(log)).isInstanceOf(JobState.Succeeded.class);
+        assertThat(end.state()).as(trainer.log()).isInstanceOf(JobState.Succeeded.class);
         Path model = Path.of(((JobState.Succeeded) end.state()).model());
         JsonObject card =
             JsonParser.parseString(Files.readString(model.resolve("anvil-model-card.json")))
@@ -215,9 +194,6 @@ class EngineCorpusEndToEndTest {
               .contains(
                   "has no documents with tags {department=[DEPARTMENT]} that you may train on");
         }
-      } finally {
-        trainer.destroy();
-        assertThat(trainer.waitFor(1, TimeUnit.MINUTES)).isTrue();
       }
     }
     // The engine audited the exports as the owners', through the trainer's certificate.
@@ -235,14 +211,6 @@ class EngineCorpusEndToEndTest {
                     .contains("\"engineering-0\""))
         .anySatisfy(l -> assertThat(l).contains("\"document_ids\":[]"))
         .allSatisfy(l -> assertThat(l).doesNotContain("hr-91").doesNotContain("engineering-90"));
-  }
-
-  private static String read(Path log) {
-    try {
-      return Files.readString(log);
-    } catch (java.io.IOException e) {
-      return "";
-    }
   }
 
   private static TrainerClient client(

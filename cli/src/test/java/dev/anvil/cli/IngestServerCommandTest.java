@@ -2,14 +2,9 @@ package dev.anvil.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.anvil.rbac.TestJvm;
-import dev.anvil.rbac.TestUtils;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
 import java.util.List;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -37,28 +32,11 @@ class IngestServerCommandTest {
 
   @Test
   void ingestsThroughTheServerAsThePrincipalOfTheToken() throws Exception {
-    Path log = data.resolve("serve.log");
-    ProcessBuilder pb =
-        new ProcessBuilder(TestJvm.command(Main.class, "serve", "--dev", "--port", "0"))
-            .directory(Path.of("..").toFile()) // the repository: examples/ is there
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_") || k.startsWith("ANVIL_"));
-    pb.environment().put("ANVIL_DATA", data.toString());
-    pb.environment().put("OTEL_SDK_DISABLED", "true");
-    Process serve = pb.start();
-    try {
-      Pattern started = Pattern.compile("serving \\d+ chunks on 127\\.0\\.0\\.1:(\\d+)");
+    try (AnvilProcess serve = AnvilProcess.start(data, "serve", "--dev", "--port", "0")) {
       String port =
-          TestUtils.waitFor(
-              () -> {
-                Matcher m = started.matcher(read(log));
-                return m.find() ? m.group(1) : null;
-              },
-              p -> p != null || !serve.isAlive(),
-              Duration.ofMinutes(2),
+          serve.await(
+              Pattern.compile("serving \\d+ chunks on 127\\.0\\.0\\.1:(\\d+)"),
               "anvil serve to listen");
-      assertThat(port).as(Files.readString(log)).isNotNull();
       String server = "127.0.0.1:" + port;
       String pack = PolicyCommandTest.examplePack().toString();
       List<String> corpus =
@@ -113,17 +91,6 @@ class IngestServerCommandTest {
               "127.0.0.1:9");
       assertThat(both.exit()).isNotZero();
       assertThat(both.err()).contains("choose one: --kafka", "--server");
-    } finally {
-      serve.destroy();
-      assertThat(serve.waitFor(1, TimeUnit.MINUTES)).isTrue();
-    }
-  }
-
-  private static String read(Path log) {
-    try {
-      return Files.readString(log);
-    } catch (java.io.IOException e) {
-      return "";
     }
   }
 

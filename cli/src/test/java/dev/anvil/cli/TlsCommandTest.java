@@ -2,14 +2,8 @@ package dev.anvil.cli;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
-import dev.anvil.rbac.TestJvm;
-import dev.anvil.rbac.TestUtils;
 import dev.anvil.rpc.TestCertificates;
-import java.nio.file.Files;
 import java.nio.file.Path;
-import java.time.Duration;
-import java.util.concurrent.TimeUnit;
-import java.util.regex.Matcher;
 import java.util.regex.Pattern;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeEach;
@@ -40,38 +34,21 @@ class TlsCommandTest {
   void searchReachesATlsServerThatItsCaVouchesFor() throws Exception {
     TestCertificates.Ca ca = TestCertificates.ca(data, "anvil-ca");
     TestCertificates.Leaf cert = ca.server(data, "engine");
-    Path log = data.resolve("serve.log");
-    ProcessBuilder pb =
-        new ProcessBuilder(
-                TestJvm.command(
-                    Main.class,
-                    "serve",
-                    "--dev",
-                    "--port",
-                    "0",
-                    "--tls-cert",
-                    cert.certFile().toString(),
-                    "--tls-key",
-                    cert.keyFile().toString()))
-            .directory(Path.of("..").toFile()) // the repository: examples/ is there
-            .redirectErrorStream(true)
-            .redirectOutput(log.toFile());
-    pb.environment().keySet().removeIf(k -> k.startsWith("OTEL_") || k.startsWith("ANVIL_"));
-    pb.environment().put("ANVIL_DATA", data.toString());
-    pb.environment().put("OTEL_SDK_DISABLED", "true");
-    Process serve = pb.start();
-    try {
-      Pattern started = Pattern.compile("serving \\d+ chunks on 127\\.0\\.0\\.1:(\\d+) \\(TLS,");
+    try (AnvilProcess serve =
+        AnvilProcess.start(
+            data,
+            "serve",
+            "--dev",
+            "--port",
+            "0",
+            "--tls-cert",
+            cert.certFile().toString(),
+            "--tls-key",
+            cert.keyFile().toString())) {
       String port =
-          TestUtils.waitFor(
-              () -> {
-                Matcher m = started.matcher(read(log));
-                return m.find() ? m.group(1) : null;
-              },
-              p -> p != null || !serve.isAlive(),
-              Duration.ofMinutes(2),
+          serve.await(
+              Pattern.compile("serving \\d+ chunks on 127\\.0\\.0\\.1:(\\d+) \\(TLS,"),
               "anvil serve to listen over TLS");
-      assertThat(port).as(read(log)).isNotNull();
       String server = "127.0.0.1:" + port;
       String pack = PolicyCommandTest.examplePack().toString();
 
@@ -110,9 +87,6 @@ class TlsCommandTest {
               "--tls-ca",
               other.pem().toString());
       assertThat(stranger.exit()).isNotZero();
-    } finally {
-      serve.destroy();
-      assertThat(serve.waitFor(1, TimeUnit.MINUTES)).isTrue();
     }
   }
 
@@ -132,13 +106,5 @@ class TlsCommandTest {
     assertThat(r.err())
         .contains("refusing to serve plaintext on 0.0.0.0")
         .contains("--tls-cert and --tls-key, or --insecure-plaintext");
-  }
-
-  private static String read(Path log) {
-    try {
-      return Files.exists(log) ? Files.readString(log) : "";
-    } catch (java.io.IOException e) {
-      return "";
-    }
   }
 }
