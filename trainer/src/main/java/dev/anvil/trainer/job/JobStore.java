@@ -10,24 +10,17 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
-import java.nio.file.StandardCopyOption;
-import java.security.SecureRandom;
 import java.sql.PreparedStatement;
 import java.sql.ResultSet;
 import java.sql.SQLException;
 import java.time.Clock;
 import java.time.Duration;
 import java.time.Instant;
-import java.time.ZoneOffset;
-import java.time.format.DateTimeFormatter;
 import java.util.ArrayList;
-import java.util.Comparator;
-import java.util.HexFormat;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.concurrent.ConcurrentHashMap;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -52,9 +45,6 @@ import org.slf4j.LoggerFactory;
  * over once its lease has run out. Thread-safe; several processes and replicas may share a store.
  */
 public final class JobStore implements AutoCloseable {
-  private static final SecureRandom RANDOM = new SecureRandom();
-  private static final DateTimeFormatter ID_TIME =
-      DateTimeFormatter.ofPattern("yyyyMMdd-HHmmss").withZone(ZoneOffset.UTC);
   private static final Logger LOG = LoggerFactory.getLogger(JobStore.class);
 
   /** The jobs' tables, as versioned steps. */
@@ -188,9 +178,8 @@ public final class JobStore implements AutoCloseable {
   }
 
   /**
-   * Writes the job's files in a hidden staging folder and renames it into place in one step (the
-   * rename fails rather than overwrite a folder that exists), then records the job: a worker never
-   * sees a job whose files are not all there.
+   * Writes the job's folder ({@link JobFolders}), then records the job: a worker never sees a job
+   * whose files are not all there.
    */
   private Job submit(
       String name,
@@ -200,82 +189,38 @@ public final class JobStore implements AutoCloseable {
       Map<String, byte[]> corpus,
       Principal owner) {
     Instant now = clock.instant();
-    while (true) {
-      // Unguessable (96 random bits) and never reused.
-      byte[] random = new byte[12];
-      RANDOM.nextBytes(random);
-      String id = name + "-" + ID_TIME.format(now) + "-" + HexFormat.of().formatHex(random);
-      Path d = dir.resolve(id);
-      Path staging = dir.resolve(".staging-" + id);
-      Path inputs = specDir;
-      try {
-        Files.createDirectory(staging);
-        if (inputs == null) {
-          inputs = d.resolve("input");
-          for (Map.Entry<String, byte[]> f : files.entrySet()) {
-            Path to = staging.resolve("input").resolve(f.getKey()).normalize();
-            Files.createDirectories(to.getParent());
-            Files.write(to, f.getValue());
-          }
-          Files.createDirectories(staging.resolve("input"));
-        }
-        for (Map.Entry<String, byte[]> f : corpus.entrySet()) {
-          // Named by the trainer itself (a data set's fixed file names), never by a submitter.
-          Files.createDirectories(staging.resolve(CORPUS));
-          Files.write(staging.resolve(CORPUS).resolve(f.getKey()), f.getValue());
-        }
-        Files.move(staging, d, StandardCopyOption.ATOMIC_MOVE);
-      } catch (java.nio.file.FileAlreadyExistsException taken) {
-        deleteQuietly(staging); // a collision of 96 random bits: draw again
-        continue;
-      } catch (IOException e) {
-        deleteQuietly(staging);
-        throw new UncheckedIOException("cannot write job " + name + " in " + dir, e);
-      }
-      JobState queued = new JobState.Queued(now);
-      String event = history.line(JobHistory.stateEvent(queued));
-      String specDirText = inputs.toAbsolutePath().toString();
-      try {
-        store.transaction(
-            c -> {
-              try (PreparedStatement s =
-                  c.prepareStatement(
-                      "INSERT INTO trainer_job (id, name, owner, submitted_s, submitted_ns, spec,"
-                          + " spec_dir, state_label, state, claims)"
-                          + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) {
-                s.setString(1, id);
-                s.setString(2, name);
-                s.setString(3, JobJson.principal(owner));
-                s.setLong(4, now.getEpochSecond());
-                s.setInt(5, now.getNano());
-                s.setString(6, specText);
-                s.setString(7, specDirText);
-                s.setString(8, queued.label());
-                s.setString(9, JobJson.state(queued));
-                s.executeUpdate();
-              }
-              return JobHistory.append(c, id, event);
-            });
-      } catch (RuntimeException e) {
-        deleteQuietly(d);
-        throw e;
-      }
-      notify(id, 0, event);
-      return find(id).orElseThrow();
+    JobFolders.Made made = JobFolders.make(dir, name, now, specDir, files, corpus);
+    String id = made.id();
+    JobState queued = new JobState.Queued(now);
+    String event = history.line(JobHistory.stateEvent(queued));
+    String specDirText = made.inputs().toAbsolutePath().toString();
+    try {
+      store.transaction(
+          c -> {
+            try (PreparedStatement s =
+                c.prepareStatement(
+                    "INSERT INTO trainer_job (id, name, owner, submitted_s, submitted_ns, spec,"
+                        + " spec_dir, state_label, state, claims)"
+                        + " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, 0)")) {
+              s.setString(1, id);
+              s.setString(2, name);
+              s.setString(3, JobJson.principal(owner));
+              s.setLong(4, now.getEpochSecond());
+              s.setInt(5, now.getNano());
+              s.setString(6, specText);
+              s.setString(7, specDirText);
+              s.setString(8, queued.label());
+              s.setString(9, JobJson.state(queued));
+              s.executeUpdate();
+            }
+            return JobHistory.append(c, id, event);
+          });
+    } catch (RuntimeException e) {
+      JobFolders.deleteQuietly(made.folder());
+      throw e;
     }
-  }
-
-  private static void deleteQuietly(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
-    } catch (IOException e) {
-      LOG.warn("cannot remove {}: {}", dir, e.toString());
-    }
+    notify(id, 0, event);
+    return find(id).orElseThrow();
   }
 
   /** Every job, oldest first. */
