@@ -65,6 +65,12 @@ public interface IndexSnapshot {
   ChunkRecord read(int doc, TagSchema schema) throws IOException;
 
   /**
+   * The id of the document a chunk named by a ranking of this snapshot belongs to: cheaper than
+   * {@link #read} (fusion asks it of every candidate).
+   */
+  String documentId(int doc) throws IOException;
+
+  /**
    * The stored vector of a chunk named by a ranking of this snapshot (unit length); empty if it has
    * none.
    */

@@ -14,11 +14,13 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import org.apache.lucene.analysis.Analyzer;
+import org.apache.lucene.index.DocValues;
 import org.apache.lucene.index.FloatVectorValues;
 import org.apache.lucene.index.KnnVectorValues;
 import org.apache.lucene.index.LeafReaderContext;
 import org.apache.lucene.index.QueryTimeout;
 import org.apache.lucene.index.ReaderUtil;
+import org.apache.lucene.index.SortedDocValues;
 import org.apache.lucene.index.StoredFields;
 import org.apache.lucene.index.Term;
 import org.apache.lucene.search.BooleanClause.Occur;
@@ -203,6 +205,19 @@ final class LuceneSnapshot implements IndexSnapshot {
       stored = searcher.storedFields();
     }
     return LuceneIndex.read(stored, doc, schema);
+  }
+
+  /** From the id's doc values: no stored fields are read. */
+  @Override
+  public String documentId(int doc) throws IOException {
+    List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+    LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
+    // Doc values iterate forward only and rankings are in score order: one iterator per chunk.
+    SortedDocValues ids = DocValues.getSorted(leaf.reader(), IndexFields.ID);
+    if (!ids.advanceExact(doc - leaf.docBase)) {
+      throw new IllegalStateException("chunk " + doc + " has no document id");
+    }
+    return ids.lookupOrd(ids.ordValue()).utf8ToString();
   }
 
   /**

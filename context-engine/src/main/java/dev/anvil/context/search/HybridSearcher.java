@@ -123,7 +123,9 @@ public final class HybridSearcher {
                         .spanIo("anvil.search.knn", () -> s.knn(vector, filter, candidates))
                         .docs());
               }
-              List<Rrf.Fused> fused = telemetry.span("anvil.search.fusion", () -> Rrf.fuse(ranked));
+              List<Rrf.Fused> fused =
+                  telemetry.spanIo(
+                      "anvil.search.fusion", () -> Rrf.fuseByDocument(ranked, s::documentId));
               List<SearchHit> hits =
                   telemetry.spanIo(
                       "anvil.search.pack", () -> pack(fused, s, set, principal, request));
@@ -198,7 +200,10 @@ public final class HybridSearcher {
                 lists.add(collect("bm25", bm25.get(), s, set, principal, retrievers, chunks, keys));
               }
               lists.add(collect("dense", knn, s, set, principal, retrievers, chunks, keys));
-              List<String> fused = Rrf.fuse(lists).stream().map(f -> keys.get(f.doc())).toList();
+              List<String> fused =
+                  Rrf.fuseByDocument(lists, s::documentId).stream()
+                      .map(f -> keys.get(f.doc()))
+                      .toList();
               return new Ranked(fused, retrievers, chunks, embedder.modelId(), set.version());
             });
   }

@@ -7,6 +7,7 @@ import dev.anvil.context.api.Cancellation;
 import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.SearchCancelledException;
 import dev.anvil.context.index.ChunkRecord;
+import dev.anvil.context.index.IndexFields;
 import dev.anvil.context.index.IndexSnapshot;
 import dev.anvil.rbac.diff.DiffIndex;
 import dev.anvil.rbac.filter.Filter;
@@ -174,6 +175,12 @@ final class ElasticSnapshot implements IndexSnapshot {
   public ChunkRecord read(int doc, TagSchema schema) {
     check();
     return record(chunks.get(doc), schema);
+  }
+
+  @Override
+  public String documentId(int doc) {
+    check();
+    return chunks.get(doc).get(IndexFields.ID).getAsString();
   }
 
   @Override
