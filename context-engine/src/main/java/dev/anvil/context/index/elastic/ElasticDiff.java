@@ -35,13 +35,6 @@ final class ElasticDiff implements DiffIndex {
    */
   static final int MAX_VALUES = 10_000;
 
-  /**
-   * Most clauses (leaves and bool nodes) of one diff query. A cluster refuses a query past its own
-   * clause limit (1,024 at the least, more on a larger heap) with an error that names no policy;
-   * this one says what the proposal did.
-   */
-  static final int MAX_CLAUSES = 1_024;
-
   private final UnaryOperator<JsonObject> search;
 
   /**
@@ -54,18 +47,9 @@ final class ElasticDiff implements DiffIndex {
 
   @Override
   public Breakdown breakdown(Filter filter, List<String> tags, int samples) {
-    JsonObject query = ElasticFilters.toQuery(filter);
-    int clauses = clauses(query);
-    if (clauses > MAX_CLAUSES) {
-      throw new ContextException(
-          "a policy diff cannot count a filter of "
-              + clauses
-              + " clauses (at most "
-              + MAX_CLAUSES
-              + "): the proposed or the in-force policies compile to too many conditions for"
-              + " one subject; merge conditions on one tag into a list (doc.tag in [...])");
-    }
-    JsonObject res = search.apply(body(query, tags, samples));
+    // The filter's size was checked by PolicyDiff (DiffIndex.MAX_NODES, MAX_DEPTH), within the
+    // clause and nesting limits a cluster applies.
+    JsonObject res = search.apply(body(ElasticFilters.toQuery(filter), tags, samples));
     long documents = res.getAsJsonObject("hits").getAsJsonObject("total").get("value").getAsLong();
     List<String> overall = new ArrayList<>();
     for (JsonElement h : res.getAsJsonObject("hits").getAsJsonArray("hits")) {
@@ -160,22 +144,5 @@ final class ElasticDiff implements DiffIndex {
       t.add("order", order);
     }
     return t;
-  }
-
-  /** The query's clauses: every JSON object under it that is a query (leaf or bool). */
-  static int clauses(JsonObject query) {
-    int n = 1;
-    JsonObject bool = query.getAsJsonObject("bool");
-    if (bool != null) {
-      for (String occur : List.of("filter", "should", "must_not")) {
-        JsonArray children = bool.getAsJsonArray(occur);
-        if (children != null) {
-          for (JsonElement c : children) {
-            n += clauses(c.getAsJsonObject());
-          }
-        }
-      }
-    }
-    return n;
   }
 }
