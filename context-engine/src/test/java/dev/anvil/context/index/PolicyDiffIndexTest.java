@@ -1,8 +1,10 @@
 package dev.anvil.context.index;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.anvil.context.api.Cancellation;
+import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.index.elastic.ElasticIndex;
 import dev.anvil.context.index.elastic.ElasticNode;
@@ -13,12 +15,15 @@ import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.RandomPolicies;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rbac.TestSeed;
+import dev.anvil.rbac.diff.Breakdown;
 import dev.anvil.rbac.diff.BruteForceDiff;
+import dev.anvil.rbac.diff.DiffIndex;
 import dev.anvil.rbac.diff.DiffOptions;
 import dev.anvil.rbac.diff.DiffReport;
 import dev.anvil.rbac.diff.DiffSubject;
 import dev.anvil.rbac.diff.DiffSubjects;
 import dev.anvil.rbac.diff.PolicyDiff;
+import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.input.PolicyLoadException;
 import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.schema.TagDefinition;
@@ -247,7 +252,7 @@ class PolicyDiffIndexTest {
         ElasticIndex.open(
             ElasticNode.shared().freshConfig(), ".", "test-model", 4, "test-chunking", schema)) {
       write(cluster, schema, docs, new Random(writes));
-      for (int round = 0; round < 12; round++) {
+      for (int round = 0; round < 10; round++) {
         PolicySet proposed = round == 0 ? inForce : edited(r);
         List<Action> actions =
             r.nextBoolean() ? List.of(Action.READ) : List.of(Action.READ, Action.TRAIN);
@@ -294,9 +299,62 @@ class PolicyDiffIndexTest {
                     docs));
         exposing += embedded.isEmpty() ? 0 : 1;
       }
+      // The largest filter a diff asks for is counted alike; a deeper one the cluster refuses,
+      // which is why PolicyDiff checks the size first.
+      List<String> tags = tagsWithValues(schema);
+      Filter largest = largest();
+      Breakdown onLucene =
+          LuceneIndex.readCommitted(lucene, s -> s.diffIndex().breakdown(largest, tags, 5));
+      assertThat(onLucene.documents()).isPositive();
+      Breakdown onCluster =
+          cluster.withSnapshot(Cancellation.NONE, s -> s.diffIndex().breakdown(largest, tags, 5));
+      assertThat(onCluster).isEqualTo(onLucene);
+      Filter deeper =
+          Filter.or(Filter.term("owner", "x"), Filter.and(Filter.exists("region"), largest));
+      for (int i = 0; i < 4; i++) {
+        deeper =
+            Filter.or(Filter.term("owner", "y" + i), Filter.and(Filter.exists("region"), deeper));
+      }
+      Filter tooDeep = deeper;
+      assertThatThrownBy(
+              () ->
+                  cluster.withSnapshot(
+                      Cancellation.NONE, s -> s.diffIndex().breakdown(tooDeep, tags, 5)))
+          .isInstanceOf(ContextException.class)
+          // nested past indices.query.bool.max_nested_depth (30): refused as it is parsed
+          .hasMessageContaining("Elasticsearch refused POST")
+          .hasMessageContaining(": 400 x_content_parse_exception");
     }
     assertThat(differences).as("differences between the backends").isEmpty();
     assertThat(exposing).as("rounds whose change exposed or hid something").isGreaterThan(3);
+  }
+
+  /**
+   * A filter of {@link DiffIndex#MAX_NODES} nodes and {@link DiffIndex#MAX_DEPTH} deep, the largest
+   * PolicyDiff sends: or/and alternating down to one owner, beside pairs of conditions that do not
+   * merge.
+   */
+  static Filter largest() {
+    Filter deep = Filter.term("owner", "alice");
+    int nodes = 1;
+    for (int depth = 2; depth < DiffIndex.MAX_DEPTH; depth++) {
+      deep =
+          depth % 2 == 0
+              ? Filter.or(Filter.term("owner", "o" + depth), deep)
+              : Filter.and(Filter.exists("department"), deep);
+      nodes += 2;
+    }
+    List<Filter> top = new ArrayList<>(List.of(deep));
+    nodes++; // the top or
+    for (int i = 0; nodes + 3 <= DiffIndex.MAX_NODES; i++, nodes += 3) {
+      top.add(Filter.and(Filter.term("owner", "p" + i), Filter.term("region", "eu")));
+    }
+    for (int i = 0; nodes < DiffIndex.MAX_NODES; i++, nodes++) {
+      top.add(Filter.exists(List.of("source", "topics").get(i)));
+    }
+    Filter f = Filter.or(top);
+    assertThat(f).isInstanceOf(Filter.Or.class);
+    return f;
   }
 
   /**

@@ -108,11 +108,10 @@ final class ElasticDiff implements DiffIndex {
     JsonObject aggs = new JsonObject();
     for (int i = 0; i < tags.size(); i++) {
       JsonObject agg = new JsonObject();
-      agg.add(
-          "terms", terms(ElasticFilters.TAGS + "." + tags.get(i), MAX_VALUES, /* byKey= */ false));
+      agg.add("terms", terms(ElasticFilters.TAGS + "." + tags.get(i), MAX_VALUES));
       if (samples > 0) {
         JsonObject ids = new JsonObject();
-        ids.add("terms", terms("id", samples, /* byKey= */ true));
+        ids.add("terms", terms("id", samples));
         JsonObject sub = new JsonObject();
         sub.add("ids", ids);
         agg.add("aggs", sub);
@@ -131,18 +130,17 @@ final class ElasticDiff implements DiffIndex {
   }
 
   /**
-   * A {@code terms} source over {@code field}; by key ascending when {@code byKey} (exact across
-   * shards: each returns its smallest keys), else by the default order, every value returned.
+   * A {@code terms} aggregation over {@code field}, by key ascending: exact across shards (each
+   * returns its smallest keys, among which are the smallest overall), and the same order whatever
+   * the counts.
    */
-  private static JsonObject terms(String field, int size, boolean byKey) {
+  private static JsonObject terms(String field, int size) {
     JsonObject t = new JsonObject();
     t.addProperty("field", field);
     t.addProperty("size", size);
-    if (byKey) {
-      JsonObject order = new JsonObject();
-      order.addProperty("_key", "asc");
-      t.add("order", order);
-    }
+    JsonObject order = new JsonObject();
+    order.addProperty("_key", "asc");
+    t.add("order", order);
     return t;
   }
 }
