@@ -26,8 +26,8 @@ import java.util.function.UnaryOperator;
  *
  * <p>The counts are exact across shards: each shard returns every value of a tag (the response
  * proves it, or the request is refused with the tag named), and the smallest ids in key order,
- * whose union holds the smallest overall. Ids are ordered as the index orders them (by UTF-8
- * bytes), which is {@link String} order for every id below U+E000 and may differ beyond it.
+ * whose union holds the smallest overall. Ids are ordered as the index orders them, by UTF-8 bytes:
+ * {@link Breakdown#ID_ORDER}, as the embedded index's samples.
  */
 final class ElasticDiff implements DiffIndex {
   /**
