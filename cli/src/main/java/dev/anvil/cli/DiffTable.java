@@ -23,8 +23,11 @@ final class DiffTable {
     this.all = all;
   }
 
-  void print(DiffReport r, Path oldPack, Path newPack, Path index) {
-    out.printf("policy diff over the index at %s%n", index);
+  /**
+   * @param index where the documents were counted, as people read it ({@code the index at DIR})
+   */
+  void print(DiffReport r, Path oldPack, Path newPack, String index) {
+    out.printf("policy diff over %s%n", index);
     out.printf("  in force: %s  %s%n", r.inForceVersion(), oldPack);
     out.printf("  proposed: %s  %s%n", r.proposedVersion(), newPack);
     out.printf(

@@ -3,9 +3,12 @@ package dev.anvil.cli;
 import com.google.protobuf.InvalidProtocolBufferException;
 import com.google.protobuf.MessageOrBuilder;
 import com.google.protobuf.util.JsonFormat;
+import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.grpc.PolicyDiffMessages;
 import dev.anvil.context.grpc.v1.PolicyDiffResponse;
+import dev.anvil.context.index.ChunkIndex;
 import dev.anvil.context.index.LuceneIndex;
+import dev.anvil.context.index.elastic.ElasticIndex;
 import dev.anvil.context.serving.ServingIndexes;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicyPack;
@@ -25,6 +28,7 @@ import java.util.List;
 import java.util.Optional;
 import java.util.concurrent.Callable;
 import picocli.CommandLine.Command;
+import picocli.CommandLine.Mixin;
 import picocli.CommandLine.Model.CommandSpec;
 import picocli.CommandLine.Option;
 import picocli.CommandLine.Parameters;
@@ -33,7 +37,9 @@ import picocli.CommandLine.Spec;
 /**
  * {@code anvil policy diff OLD_PACK NEW_PACK --index DIR}: what replacing the pack in force by a
  * proposed one would newly expose or hide, per principal and role/group combination, counted in the
- * index before anything is pushed. Exit codes let CI gate policy changes.
+ * index before anything is pushed: the embedded index, or with {@code --backend elasticsearch
+ * --es-url ...} the engine's index in a cluster, counted there. Exit codes let CI gate policy
+ * changes.
  */
 @Command(
     name = "diff",
@@ -66,8 +72,12 @@ final class PolicyDiffCommand implements Callable<Integer> {
       paramLabel = "DIR",
       description =
           "The engine's index directory, as anvil serve takes it (default: <data dir>/index). Read"
-              + " from its last commit, without a lock: a running engine may hold it.")
+              + " from its last commit, without a lock: a running engine may hold it. With"
+              + " --backend elasticsearch it holds only which index serves (after a model switch);"
+              + " the chunks are read from the cluster as its last refresh shows them.")
   Path index;
+
+  @Mixin BackendOptions backend;
 
   @Option(
       names = "--action",
@@ -122,21 +132,33 @@ final class PolicyDiffCommand implements Callable<Integer> {
     }
     DiffOptions options = options();
     Path root = index != null ? index : Identities.dataDir().resolve("index");
-    Path dir = ServingIndexes.servingIndex(root);
-    DiffReport report =
-        LuceneIndex.readCommitted(
-            dir,
-            s ->
-                PolicyDiff.compute(
-                    before.set(),
-                    after.set(),
-                    DiffSubjects.of(after.principals(), before.principals()),
-                    options,
-                    s.diffIndex()));
+    ChunkIndex.SnapshotFunction<DiffReport> diff =
+        s ->
+            PolicyDiff.compute(
+                before.set(),
+                after.set(),
+                DiffSubjects.of(after.principals(), before.principals()),
+                options,
+                s.diffIndex());
+    // The index the engine over --index serves from: its directory, or its index in the cluster.
+    String where;
+    DiffReport report;
+    switch (backend.backend()) {
+      case IndexBackend.Embedded e -> {
+        Path dir = ServingIndexes.servingIndex(root);
+        where = "the index at " + dir;
+        report = LuceneIndex.readCommitted(dir, diff);
+      }
+      case IndexBackend.Elasticsearch es -> {
+        String dir = ServingIndexes.servingDir(root);
+        where = "the index " + es.config().indexName(dir) + " in " + es.config().urls();
+        report = ElasticIndex.readExisting(es.config(), dir, diff);
+      }
+    }
     if (json) {
       print(out, PolicyDiffResponse.newBuilder().setReport(PolicyDiffMessages.report(report)));
     } else {
-      new DiffTable(out, all).print(report, oldPack, newPack, dir);
+      new DiffTable(out, all).print(report, oldPack, newPack, where);
     }
     return report.gateTripped() ? EXPOSES : 0;
   }

@@ -66,8 +66,12 @@ class PolicyDiffCommandTest {
 
   /** A copy of the example pack with one file edited. */
   Path packWith(String name, String file, UnaryOperator<String> edit) throws IOException {
+    return packWith(tmp.resolve(name), file, edit);
+  }
+
+  /** A copy of the example pack in {@code copy} with one file edited. */
+  static Path packWith(Path copy, String file, UnaryOperator<String> edit) throws IOException {
     Path src = examplePack();
-    Path copy = tmp.resolve(name);
     try (Stream<Path> files = Files.walk(src)) {
       for (Path f : files.toList()) {
         Path target = copy.resolve(src.relativize(f).toString());

@@ -4,6 +4,7 @@ import dev.anvil.context.ContextEngine;
 import dev.anvil.context.admin.PolicyReview;
 import dev.anvil.context.api.CorpusPage;
 import dev.anvil.context.api.Document;
+import dev.anvil.context.api.InvalidRequestException;
 import dev.anvil.context.api.Limits;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchResponse;
@@ -318,6 +319,9 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
                 proposal.subjects(),
                 proposal.options(),
                 Context.current()::isCancelled);
+      } catch (dev.anvil.rbac.diff.FilterTooLargeException e) {
+        // Refused before the index was asked: the proposal compiles to more than one query holds.
+        throw new InvalidRequestException("policies", e.getMessage());
       }
       // The audit names the proposal by version, and every document id the reply reveals.
       calls.record(who, "policy_diff", report.proposedVersion(), sampled(report), version, "OK");

@@ -44,7 +44,7 @@ final class TagBreakdown implements CollectorManager<TagBreakdown.Counter, Break
     // A document's live chunks sit in one segment (one update is one block), but collectors of
     // different slices are merged by id anyway, as TagFacets does, so nothing counts twice.
     Set<String> seen = new HashSet<>();
-    TreeSet<String> overall = new TreeSet<>();
+    TreeSet<String> overall = new TreeSet<>(Breakdown.ID_ORDER);
     Map<String, Map<String, Bucket>> byTag = new LinkedHashMap<>();
     tags.forEach(t -> byTag.put(t, new TreeMap<>()));
     for (Counter c : counters) {
@@ -78,7 +78,7 @@ final class TagBreakdown implements CollectorManager<TagBreakdown.Counter, Break
   private final class Bucket {
     final String value;
     long documents;
-    final TreeSet<String> sample = new TreeSet<>();
+    final TreeSet<String> sample = new TreeSet<>(Breakdown.ID_ORDER);
 
     Bucket(String value) {
       this.value = value;

@@ -96,8 +96,16 @@ public final class ServingIndexes implements AutoCloseable {
    * serving.json} names, or {@code root} itself before any switch. For tools that read it.
    */
   public static Path servingIndex(Path root) {
+    return root.resolve(servingDir(root)).normalize();
+  }
+
+  /**
+   * The index directory an engine over {@code root} serves from, relative to {@code root} ({@code
+   * "."} before any switch): what names its index in a cluster. For tools that read it.
+   */
+  public static String servingDir(Path root) {
     ServingState state = ServingState.read(root);
-    return state == null ? root : root.resolve(state.index()).normalize();
+    return state == null ? "." : state.index();
   }
 
   private Slot slot(String dir, String modelDir) {

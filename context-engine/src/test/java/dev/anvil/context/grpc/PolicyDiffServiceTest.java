@@ -52,14 +52,16 @@ class PolicyDiffServiceTest {
     return Map.of("classification", classification, "department", depts);
   }
 
+  /** The engine under test, over the example pack (the embedded index here). */
+  ContextEngine open(Path dir) {
+    return ContextEngine.open(
+        dir, PolicyStore.open(TestPacks.example()), HashEmbedder.of("hash", 32));
+  }
+
   @BeforeEach
   void start() {
     people = PrincipalDirectory.load(TestPacks.example().principalsFile());
-    engine =
-        ContextEngine.open(
-            data.resolve("index"),
-            PolicyStore.open(TestPacks.example()),
-            HashEmbedder.of("hash", 32));
+    engine = open(data.resolve("index"));
     engine.ingest(
         people.find("kafka-connector").orElseThrow(),
         List.of(
@@ -92,7 +94,7 @@ class PolicyDiffServiceTest {
   /** A copy of the example pack with one file edited. */
   PolicyPack examplePackWith(String file, UnaryOperator<String> edit) throws IOException {
     Path src = TestPacks.example().dir();
-    Path copy = data.resolve("proposed");
+    Path copy = Files.createTempDirectory(data, "proposed-");
     try (Stream<Path> files = Files.walk(src)) {
       for (Path f : files.toList()) {
         Path target = copy.resolve(src.relativize(f).toString());
@@ -258,6 +260,87 @@ class PolicyDiffServiceTest {
                 assertThat(p.getColumn()).isEqualTo(13);
                 assertThat(p.getMessage()).startsWith("undefined field 'clasification'");
               });
+    }
+  }
+
+  /**
+   * Values and ids that mean something to a query syntax (a wildcard, a boolean operator, JSON that
+   * would close the filter) are matched as terms: the probe exposes exactly the documents holding
+   * those literal owners, and its samples are their ids as they were written.
+   */
+  @Test
+  void valuesAndIdsSpecialToQuerySyntaxAreMatchedAsTerms() throws IOException {
+    Map<String, Object> legal = tags("confidential", List.of("legal"));
+    String json = "\"}}]},{\"match_all\":{}}";
+    engine.ingest(
+        people.find("kafka-connector").orElseThrow(),
+        List.of(
+            doc("a OR b", with(legal, "owner", "*")),
+            doc("x*", with(legal, "owner", "zz")),
+            doc("id:\"q\" \\ (", with(legal, "owner", json)),
+            doc("{\"match_all\":{}}", with(legal, "owner", "a OR b"))));
+    PolicyPack probe =
+        examplePackWith(
+            "policies/99-probe.yaml",
+            y ->
+                "- id: probe\n  effect: allow\n  actions: [read]\n  when: |\n"
+                    + "    has(doc.owner) && doc.owner in ['*', '"
+                    + json
+                    + "']\n");
+    try (ContextClient sam = client("sam")) {
+      PolicyDiffReport report = sam.policyDiff(request(probe)).getReport();
+      SubjectDiff alice = entry(report, "alice");
+      assertThat(alice.getExposed().getDocuments()).isEqualTo(2);
+      assertThat(alice.getExposed().getSamplesList()).containsExactly("a OR b", "id:\"q\" \\ (");
+      assertThat(alice.getExposed().getByTag(1).getBucketsList())
+          .containsExactly(
+              DiffBucket.newBuilder()
+                  .setValue("legal")
+                  .setDocuments(2)
+                  .addSamples("a OR b")
+                  .addSamples("id:\"q\" \\ (")
+                  .build());
+      assertThat(alice.getHidden().getDocuments()).isZero();
+    }
+  }
+
+  static Map<String, Object> with(Map<String, Object> tags, String tag, Object value) {
+    Map<String, Object> out = new java.util.LinkedHashMap<>(tags);
+    out.put(tag, value);
+    return out;
+  }
+
+  /**
+   * A proposal whose filter would be too wide or too deep for one query is refused, naming the
+   * subject and the limit, before the index is asked; the engine then answers the next diff.
+   */
+  @Test
+  void aProposalTooLargeForOneQueryIsRefusedNamingTheLimit() throws IOException {
+    StringBuilder wide = new StringBuilder();
+    for (int i = 0; i < 600; i++) {
+      wide.append("- id: wide-")
+          .append(i)
+          .append("\n  effect: allow\n  actions: [read]\n  when: \"doc.owner == 'u")
+          .append(i)
+          .append("' && doc.region == 'eu'\"\n");
+    }
+    StringBuilder deep = new StringBuilder("doc.owner == 'd0'");
+    for (int i = 1; i < 40; i++) {
+      deep.insert(0, "doc.owner == 'd" + i + "' " + (i % 2 == 0 ? "&&" : "||") + " (").append(')');
+    }
+    for (String policy :
+        List.of(
+            wide.toString(),
+            "- id: deep\n  effect: allow\n  actions: [read]\n  when: \"" + deep + "\"\n")) {
+      PolicyPack huge = examplePackWith("policies/99-huge.yaml", y -> policy);
+      try (ContextClient sam = client("sam")) {
+        StatusRuntimeException e = refused(() -> sam.policyDiff(request(huge)));
+        assertThat(e.getStatus().getCode()).isEqualTo(Status.Code.INVALID_ARGUMENT);
+        assertThat(e.getStatus().getDescription())
+            .startsWith("policies: cannot diff read for ")
+            .contains("at most 1024 conditions, 24 deep");
+        assertThat(sam.policyDiff(request(widened())).getReport().getGateTripped()).isTrue();
+      }
     }
   }
 

@@ -1,8 +1,13 @@
 package dev.anvil.context.index;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
+import dev.anvil.context.api.Cancellation;
+import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.Document;
+import dev.anvil.context.index.elastic.ElasticIndex;
+import dev.anvil.context.index.elastic.ElasticNode;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicyPack;
 import dev.anvil.rbac.PolicySet;
@@ -10,12 +15,15 @@ import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.RandomPolicies;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rbac.TestSeed;
+import dev.anvil.rbac.diff.Breakdown;
 import dev.anvil.rbac.diff.BruteForceDiff;
+import dev.anvil.rbac.diff.DiffIndex;
 import dev.anvil.rbac.diff.DiffOptions;
 import dev.anvil.rbac.diff.DiffReport;
 import dev.anvil.rbac.diff.DiffSubject;
 import dev.anvil.rbac.diff.DiffSubjects;
 import dev.anvil.rbac.diff.PolicyDiff;
+import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.input.PolicyLoadException;
 import dev.anvil.rbac.input.PolicySource;
 import dev.anvil.rbac.schema.TagDefinition;
@@ -28,6 +36,7 @@ import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.Random;
+import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
@@ -52,24 +61,33 @@ class PolicyDiffIndexTest {
    */
   static Path index(Path dir, TagSchema schema, Map<String, Map<String, Object>> docs, Random r) {
     try (LuceneIndex index = LuceneIndex.open(dir, "test-model", "test-chunking")) {
-      List<Map<String, Object>> all = List.copyOf(docs.values());
-      int n = 0;
-      for (Map.Entry<String, Map<String, Object>> e : docs.entrySet()) {
-        if (n % 5 == 0) {
-          write(index, schema, e.getKey(), 1, all.get(r.nextInt(all.size())), r);
-        }
-        write(index, schema, e.getKey(), 2, e.getValue(), r);
-        if (++n % 17 == 0) {
-          index.refresh(); // a new segment, without the cost of a durable commit
-        }
-      }
-      index.commit();
+      write(index, schema, docs, r);
     }
     return dir;
   }
 
+  /**
+   * Writes {@code docs} into {@code index} as {@link #index} does, and commits: the same random
+   * source writes the same chunks, refreshes and replacements into any backend.
+   */
+  static void write(
+      ChunkIndex index, TagSchema schema, Map<String, Map<String, Object>> docs, Random r) {
+    List<Map<String, Object>> all = List.copyOf(docs.values());
+    int n = 0;
+    for (Map.Entry<String, Map<String, Object>> e : docs.entrySet()) {
+      if (n % 5 == 0) {
+        write(index, schema, e.getKey(), 1, all.get(r.nextInt(all.size())), r);
+      }
+      write(index, schema, e.getKey(), 2, e.getValue(), r);
+      if (++n % 17 == 0) {
+        index.refresh(); // a new segment, without the cost of a durable commit
+      }
+    }
+    index.commit();
+  }
+
   private static void write(
-      LuceneIndex index,
+      ChunkIndex index,
       TagSchema schema,
       String id,
       long version,
@@ -175,6 +193,168 @@ class PolicyDiffIndexTest {
       tripped += report.gateTripped() ? 1 : 0;
     }
     assertThat(tripped).as("rounds that newly exposed restricted documents").isPositive();
+  }
+
+  /**
+   * Ids that mean something to Elasticsearch's query syntax, JSON or URLs, and ids whose code point
+   * order differs from UTF-16 order: a diff passes them as terms and reads them back as keys, never
+   * as syntax.
+   */
+  static final List<String> AWKWARD_IDS =
+      List.of(
+          "*",
+          "?",
+          "a OR b",
+          "NOT x AND y",
+          "id:\"quoted\"",
+          "back\\slash",
+          "(paren) [bracket] {brace}",
+          "^caret~1 +plus -minus",
+          "!bang && pipe || more",
+          "slash/es/../too",
+          "_id",
+          "_all",
+          "\"}}]},{\"match_all\":{}}",
+          "<script>alert(1)</script>",
+          " leading space",
+          "tab\tand\nnewline",
+          "ümlaut-é",
+          "中文-文档",
+          "emoji-\uD83D\uDE00",
+          "private-\uE000",
+          "\uFFFD-replacement",
+          "%2F%00-percent");
+
+  /**
+   * The cluster counts a diff exactly as the embedded index does: the same documents, chunks,
+   * refreshes and replacements written into both, random edits of the example pack diffed with
+   * random options, and every report identical, zero differences (and both equal to deciding every
+   * document). Ids include {@link #AWKWARD_IDS}.
+   */
+  @Test
+  @Tag("heavy")
+  void clusterDiffEqualsLuceneDiffForRandomEditsOfTheExamplePack() throws Exception {
+    PolicySet inForce = EXAMPLE.load();
+    TagSchema schema = inForce.schema();
+    List<DiffSubject> subjects = DiffSubjects.of(PrincipalDirectory.load(EXAMPLE.principalsFile()));
+    Random r = TestSeed.random("cluster-diff");
+    Map<String, Map<String, Object>> docs = new LinkedHashMap<>();
+    for (int i = 0; i < 300; i++) {
+      Map<String, Object> tags = exampleDoc(r);
+      String local = i < AWKWARD_IDS.size() ? AWKWARD_IDS.get(i) : "doc-" + i;
+      docs.put(TestPacks.idFor(tags, local), tags);
+    }
+    long writes = r.nextLong();
+    Path lucene = index(tmp.resolve("lucene"), schema, docs, new Random(writes));
+    List<String> differences = new ArrayList<>();
+    int exposing = 0;
+    try (ElasticIndex cluster =
+        ElasticIndex.open(
+            ElasticNode.shared().freshConfig(), ".", "test-model", 4, "test-chunking", schema)) {
+      write(cluster, schema, docs, new Random(writes));
+      for (int round = 0; round < 10; round++) {
+        PolicySet proposed = round == 0 ? inForce : edited(r);
+        List<Action> actions =
+            r.nextBoolean() ? List.of(Action.READ) : List.of(Action.READ, Action.TRAIN);
+        DiffOptions options =
+            new DiffOptions(
+                actions,
+                r.nextBoolean() ? List.of() : tagsWithValues(schema),
+                List.of(0, 1, 3, 100).get(r.nextInt(4)),
+                Optional.empty());
+        DiffReport embedded =
+            LuceneIndex.readCommitted(
+                lucene,
+                s -> PolicyDiff.compute(inForce, proposed, subjects, options, s.diffIndex()));
+        DiffReport counted =
+            cluster.withSnapshot(
+                Cancellation.NONE,
+                s -> PolicyDiff.compute(inForce, proposed, subjects, options, s.diffIndex()));
+        for (int i = 0; i < embedded.subjects().size(); i++) {
+          if (!embedded.subjects().get(i).equals(counted.subjects().get(i))) {
+            differences.add(
+                "seed "
+                    + TestSeed.RUN
+                    + " round "
+                    + round
+                    + ": lucene "
+                    + embedded.subjects().get(i)
+                    + "\n  cluster "
+                    + counted.subjects().get(i));
+          }
+        }
+        if (differences.isEmpty() && !counted.equals(embedded)) {
+          differences.add("round " + round + ": " + embedded + "\n  vs " + counted);
+        }
+        assertThat(embedded.subjects())
+            .as("seed %d round %d", TestSeed.RUN, round)
+            .isEqualTo(
+                BruteForceDiff.subjects(
+                    inForce,
+                    proposed,
+                    subjects,
+                    actions,
+                    embedded.byTags(),
+                    options.samples(),
+                    docs));
+        exposing += embedded.isEmpty() ? 0 : 1;
+      }
+      // The largest filter a diff asks for is counted alike; a deeper one the cluster refuses,
+      // which is why PolicyDiff checks the size first.
+      List<String> tags = tagsWithValues(schema);
+      Filter largest = largest();
+      Breakdown onLucene =
+          LuceneIndex.readCommitted(lucene, s -> s.diffIndex().breakdown(largest, tags, 5));
+      assertThat(onLucene.documents()).isPositive();
+      Breakdown onCluster =
+          cluster.withSnapshot(Cancellation.NONE, s -> s.diffIndex().breakdown(largest, tags, 5));
+      assertThat(onCluster).isEqualTo(onLucene);
+      Filter deeper =
+          Filter.or(Filter.term("owner", "x"), Filter.and(Filter.exists("region"), largest));
+      for (int i = 0; i < 4; i++) {
+        deeper =
+            Filter.or(Filter.term("owner", "y" + i), Filter.and(Filter.exists("region"), deeper));
+      }
+      Filter tooDeep = deeper;
+      assertThatThrownBy(
+              () ->
+                  cluster.withSnapshot(
+                      Cancellation.NONE, s -> s.diffIndex().breakdown(tooDeep, tags, 5)))
+          .isInstanceOf(ContextException.class)
+          // nested past indices.query.bool.max_nested_depth (30): refused as it is parsed
+          .hasMessageContaining("Elasticsearch refused POST")
+          .hasMessageContaining(": 400 x_content_parse_exception");
+    }
+    assertThat(differences).as("differences between the backends").isEmpty();
+    assertThat(exposing).as("rounds whose change exposed or hid something").isGreaterThan(3);
+  }
+
+  /**
+   * A filter of {@link DiffIndex#MAX_NODES} nodes and {@link DiffIndex#MAX_DEPTH} deep, the largest
+   * PolicyDiff sends: or/and alternating down to one owner, beside pairs of conditions that do not
+   * merge.
+   */
+  static Filter largest() {
+    Filter deep = Filter.term("owner", "alice");
+    int nodes = 1;
+    for (int depth = 2; depth < DiffIndex.MAX_DEPTH; depth++) {
+      deep =
+          depth % 2 == 0
+              ? Filter.or(Filter.term("owner", "o" + depth), deep)
+              : Filter.and(Filter.exists("department"), deep);
+      nodes += 2;
+    }
+    List<Filter> top = new ArrayList<>(List.of(deep));
+    nodes++; // the top or
+    for (int i = 0; nodes + 3 <= DiffIndex.MAX_NODES; i++, nodes += 3) {
+      top.add(Filter.and(Filter.term("owner", "p" + i), Filter.term("region", "eu")));
+    }
+    for (int i = 0; nodes < DiffIndex.MAX_NODES; i++, nodes++) {
+      top.add(Filter.exists(List.of("source", "topics").get(i)));
+    }
+    Filter f = Filter.or(top);
+    assertThat(f).isInstanceOf(Filter.Or.class);
+    return f;
   }
 
   /**

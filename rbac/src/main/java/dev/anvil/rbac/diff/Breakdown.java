@@ -1,5 +1,6 @@
 package dev.anvil.rbac.diff;
 
+import java.util.Comparator;
 import java.util.List;
 import java.util.Objects;
 import java.util.Optional;
@@ -10,10 +11,18 @@ import java.util.Optional;
  * holding several values of a set tag (two departments) counts under each of them.
  *
  * @param documents distinct documents matched
- * @param samples the smallest ids matched, in {@link String} order (at most the number asked for)
+ * @param samples the smallest ids matched, in {@link #ID_ORDER} (at most the number asked for)
  * @param byTag the counts of each tag asked for, in the order asked
  */
 public record Breakdown(long documents, List<String> samples, List<TagCounts> byTag) {
+  /**
+   * The order of sample ids: by Unicode code point, which is the order of their UTF-8 bytes, the
+   * order every index keeps its terms in (a Lucene index and an Elasticsearch cluster alike). It is
+   * {@link String#compareTo} for ids without characters above U+FFFF or from U+E000 up, and differs
+   * from it otherwise (UTF-16 puts surrogate pairs before U+E000).
+   */
+  public static final Comparator<String> ID_ORDER = Breakdown::compareCodePoints;
+
   public Breakdown {
     if (documents < 0) {
       throw new IllegalArgumentException("documents must be >= 0, was " + documents);
@@ -64,7 +73,7 @@ public record Breakdown(long documents, List<String> samples, List<TagCounts> by
    *
    * @param value the tag value
    * @param documents how many (at least 1)
-   * @param samples the smallest of their ids, in {@link String} order
+   * @param samples the smallest of their ids, in {@link #ID_ORDER}
    */
   public record Bucket(String value, long documents, List<String> samples) {
     public Bucket {
@@ -75,5 +84,20 @@ public record Breakdown(long documents, List<String> samples, List<TagCounts> by
             "a bucket holds at least one document, '" + value + "' had " + documents);
       }
     }
+  }
+
+  private static int compareCodePoints(String a, String b) {
+    int i = 0;
+    int j = 0;
+    while (i < a.length() && j < b.length()) {
+      int ca = a.codePointAt(i);
+      int cb = b.codePointAt(j);
+      if (ca != cb) {
+        return Integer.compare(ca, cb);
+      }
+      i += Character.charCount(ca);
+      j += Character.charCount(cb);
+    }
+    return Boolean.compare(i < a.length(), j < b.length());
   }
 }

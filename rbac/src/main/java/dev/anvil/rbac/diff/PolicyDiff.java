@@ -36,6 +36,8 @@ public final class PolicyDiff {
    *
    * @throws RbacException if an option does not fit the proposed set's schema (a tag to count by
    *     that it does not declare or whose values it does not list, a gate level it lacks)
+   * @throws FilterTooLargeException if, for some subject and action, the filter to count is larger
+   *     or deeper than an index runs as one query; no index is asked for that pair
    */
   public static DiffReport compute(
       PolicySet inForce,
@@ -66,8 +68,18 @@ public final class PolicyDiff {
                 : new SubjectDiff(
                     s,
                     a,
-                    count(index, Filter.and(after, Filter.not(before)), tags, options, schema),
-                    count(index, Filter.and(before, Filter.not(after)), tags, options, schema));
+                    count(
+                        index,
+                        fits(Filter.and(after, Filter.not(before)), s, a),
+                        tags,
+                        options,
+                        schema),
+                    count(
+                        index,
+                        fits(Filter.and(before, Filter.not(after)), s, a),
+                        tags,
+                        options,
+                        schema));
         counted.put(List.of(before, after), d);
         out.add(d);
       }
@@ -125,6 +137,64 @@ public final class PolicyDiff {
       }
     }
     return asked;
+  }
+
+  /**
+   * {@code f}, if an index can run it as one query.
+   *
+   * @throws FilterTooLargeException naming the subject, the action and the limit otherwise
+   */
+  private static Filter fits(Filter f, DiffSubject s, Action a) {
+    int nodes = nodes(f);
+    int depth = depth(f);
+    if (nodes > DiffIndex.MAX_NODES || depth > DiffIndex.MAX_DEPTH) {
+      throw new FilterTooLargeException(
+          "cannot diff "
+              + a
+              + " for "
+              + s.name()
+              + ": the policies compile to a filter of "
+              + nodes
+              + " conditions nested "
+              + depth
+              + " deep, beyond what an index counts in one query (at most "
+              + DiffIndex.MAX_NODES
+              + " conditions, "
+              + DiffIndex.MAX_DEPTH
+              + " deep); write conditions on one tag as one list (doc.tag in [...]) and nest"
+              + " fewer && and ||");
+    }
+    return f;
+  }
+
+  /** How many nodes {@code f} has, leaves and and/or/not alike. */
+  static int nodes(Filter f) {
+    return switch (f) {
+      case Filter.And a -> 1 + a.children().stream().mapToInt(PolicyDiff::nodes).sum();
+      case Filter.Or o -> 1 + o.children().stream().mapToInt(PolicyDiff::nodes).sum();
+      case Filter.Not n -> 1 + nodes(n.child());
+      case Filter.All a -> 1;
+      case Filter.None n -> 1;
+      case Filter.Term t -> 1;
+      case Filter.AnyOf a -> 1;
+      case Filter.Range r -> 1;
+      case Filter.Exists e -> 1;
+    };
+  }
+
+  /** How deep {@code f} nests: 1 for a leaf. */
+  static int depth(Filter f) {
+    return switch (f) {
+      case Filter.And a -> 1 + a.children().stream().mapToInt(PolicyDiff::depth).max().orElse(0);
+      case Filter.Or o -> 1 + o.children().stream().mapToInt(PolicyDiff::depth).max().orElse(0);
+      case Filter.Not n -> 1 + depth(n.child());
+      case Filter.All a -> 1;
+      case Filter.None n -> 1;
+      case Filter.Term t -> 1;
+      case Filter.AnyOf a -> 1;
+      case Filter.Range r -> 1;
+      case Filter.Exists e -> 1;
+    };
   }
 
   private static Breakdown count(

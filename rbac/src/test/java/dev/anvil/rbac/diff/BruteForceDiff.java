@@ -37,8 +37,8 @@ public final class BruteForceDiff {
     List<SubjectDiff> out = new ArrayList<>();
     for (DiffSubject s : subjects) {
       for (Action a : actions) {
-        SortedSet<String> exposed = new TreeSet<>();
-        SortedSet<String> hidden = new TreeSet<>();
+        SortedSet<String> exposed = new TreeSet<>(Breakdown.ID_ORDER);
+        SortedSet<String> hidden = new TreeSet<>(Breakdown.ID_ORDER);
         for (String id : docs.keySet()) {
           boolean was = inForce.decide(s.principal(), a, before.get(id)).permitted();
           boolean is = proposed.decide(s.principal(), a, after.get(id)).permitted();

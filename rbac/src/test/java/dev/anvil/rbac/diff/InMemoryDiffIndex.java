@@ -22,7 +22,8 @@ final class InMemoryDiffIndex implements DiffIndex {
   final AtomicInteger queries = new AtomicInteger();
 
   InMemoryDiffIndex(Map<String, DocTags> docs) {
-    this.docs = new TreeMap<>(docs);
+    this.docs = new TreeMap<>(Breakdown.ID_ORDER);
+    this.docs.putAll(docs);
   }
 
   @Override
@@ -38,7 +39,7 @@ final class InMemoryDiffIndex implements DiffIndex {
             .ifPresent(
                 v -> {
                   for (String value : values(v)) {
-                    holders.computeIfAbsent(value, k -> new TreeSet<>()).add(id);
+                    holders.computeIfAbsent(value, k -> new TreeSet<>(Breakdown.ID_ORDER)).add(id);
                   }
                 });
       }

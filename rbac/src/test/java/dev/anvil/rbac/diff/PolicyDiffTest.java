@@ -195,6 +195,45 @@ class PolicyDiffTest {
   }
 
   @Test
+  void aFilterTooLargeForOneQueryIsRefusedBeforeTheIndexIsAsked() {
+    PolicySet inForce = EXAMPLE.load();
+    StringBuilder wide = new StringBuilder();
+    for (int i = 0; i < 400; i++) {
+      wide.append("\n- id: wide-")
+          .append(i)
+          .append("\n  effect: allow\n  actions: [read]\n  when: \"doc.owner == 'u")
+          .append(i)
+          .append("' && doc.region == 'eu'\"\n");
+    }
+    PolicySet proposed = exampleWith("00-baseline.yaml", y -> y + wide);
+    InMemoryDiffIndex index = index(proposed.schema(), corpus());
+    List<DiffSubject> subjects = DiffSubjects.of(PrincipalDirectory.load(EXAMPLE.principalsFile()));
+    assertThatThrownBy(
+            () -> PolicyDiff.compute(inForce, proposed, subjects, DiffOptions.defaults(), index))
+        .isInstanceOf(FilterTooLargeException.class)
+        .hasMessageStartingWith("cannot diff read for " + subjects.getFirst().name() + ": ")
+        .hasMessageContaining("at most 1024 conditions, 24 deep");
+    assertThat(index.queries.get()).isZero();
+
+    // 300 conditions on one tag are one condition: a list.
+    PolicySet listed =
+        exampleWith(
+            "00-baseline.yaml",
+            y ->
+                y
+                    + "\n- id: listed\n  effect: allow\n  actions: [read]\n  when: \"doc.owner in ["
+                    + String.join(
+                        ", ",
+                        java.util.stream.IntStream.range(0, 300)
+                            .mapToObj(i -> "'u" + i + "'")
+                            .toList())
+                    + "]\"\n");
+    assertThat(
+            PolicyDiff.compute(inForce, listed, subjects, DiffOptions.defaults(), index).subjects())
+        .isNotEmpty();
+  }
+
+  @Test
   void theGateIsTheTopLevelOfTheSchemasOrderedTagWhateverItIsCalled() {
     TagSchema schema =
         TagSchema.parse(

@@ -99,6 +99,44 @@ public final class ElasticIndex implements ChunkIndex {
     }
   }
 
+  /**
+   * Runs {@code f} over a snapshot of the index of {@code dir} as it is, creating and changing
+   * nothing: for tools that only read it while an engine may write it ({@code anvil policy diff}).
+   *
+   * @throws ContextException if the cluster holds no such index (naming it), or one that is not an
+   *     Anvil chunk index, or cannot be reached
+   */
+  public static <T> T readExisting(ElasticConfig config, String dir, SnapshotFunction<T> f) {
+    String name = config.indexName(dir);
+    try (ElasticClient client = new ElasticClient(config)) {
+      ElasticClient.Response mapping = client.send("GET", "/" + name + "/_mapping", null);
+      if (mapping.status() == 404) {
+        throw new ContextException(
+            "no index "
+                + name
+                + " in the cluster at "
+                + config.urls()
+                + ": nothing was ingested with this --es-index-prefix and data directory");
+      }
+      if (!mapping.ok()) {
+        throw ElasticClient.refused("GET", "/" + name + "/_mapping", mapping);
+      }
+      JsonObject props =
+          mapping
+              .body()
+              .getAsJsonObject(name)
+              .getAsJsonObject("mappings")
+              .getAsJsonObject("properties");
+      if (props == null || !props.has("vector")) {
+        throw new ContextException(
+            "index " + name + " exists but is not an Anvil chunk index (no vector field)");
+      }
+      return f.apply(new ElasticSnapshot(client, name, Cancellation.NONE));
+    } catch (IOException e) {
+      throw new UncheckedIOException("reading " + name + " failed", e);
+    }
+  }
+
   private void openOrCreate(
       ElasticConfig config, int dimension, String chunking, TagSchema schema) {
     ElasticClient.Response existing = client.send("GET", "/" + index + "/_mapping", null);

@@ -4,7 +4,6 @@ import com.google.gson.JsonArray;
 import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import dev.anvil.context.api.Cancellation;
-import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.SearchCancelledException;
 import dev.anvil.context.index.ChunkRecord;
 import dev.anvil.context.index.IndexFields;
@@ -164,11 +163,14 @@ final class ElasticSnapshot implements IndexSnapshot {
     return ranked(search(body)).docs();
   }
 
+  /**
+   * This snapshot as the index of a policy diff: one request per filter, counted in the cluster
+   * (see {@link ElasticDiff}). Stops, with {@link SearchCancelledException}, once the cancellation
+   * fires.
+   */
   @Override
   public DiffIndex diffIndex() {
-    throw new ContextException(
-        "a policy diff counts over the embedded index; it is not available with the"
-            + " Elasticsearch backend yet");
+    return new ElasticDiff(this::search);
   }
 
   @Override
