@@ -2,6 +2,7 @@ package dev.anvil.context.backend;
 
 import dev.anvil.context.index.ChunkIndex;
 import dev.anvil.context.index.LuceneIndex;
+import dev.anvil.context.index.elastic.ClusterDialect;
 import dev.anvil.context.index.elastic.ElasticConfig;
 import dev.anvil.context.index.elastic.ElasticIndex;
 import dev.anvil.rbac.schema.TagSchema;
@@ -33,6 +34,18 @@ public sealed interface IndexBackend {
     }
   }
 
+  /**
+   * An index per directory in an existing OpenSearch cluster (2.x with the k-NN plugin): the same
+   * requests as {@link Elasticsearch} but where {@link ClusterDialect} says they differ.
+   *
+   * @param config the cluster and the index names
+   */
+  record OpenSearch(ElasticConfig config) implements IndexBackend {
+    public OpenSearch {
+      Objects.requireNonNull(config, "config");
+    }
+  }
+
   /** The embedded default. */
   static IndexBackend embedded() {
     return new Embedded();
@@ -55,7 +68,11 @@ public sealed interface IndexBackend {
     return switch (this) {
       case Embedded e -> LuceneIndex.open(root.resolve(dir).normalize(), modelId, chunking);
       case Elasticsearch es ->
-          ElasticIndex.open(es.config(), dir, modelId, dimension, chunking, schema);
+          ElasticIndex.open(
+              es.config(), ClusterDialect.ELASTICSEARCH, dir, modelId, dimension, chunking, schema);
+      case OpenSearch os ->
+          ElasticIndex.open(
+              os.config(), ClusterDialect.OPENSEARCH, dir, modelId, dimension, chunking, schema);
     };
   }
 
@@ -64,6 +81,7 @@ public sealed interface IndexBackend {
     switch (this) {
       case Embedded e -> deleteRecursively(root.resolve(dir));
       case Elasticsearch es -> ElasticIndex.drop(es.config(), dir);
+      case OpenSearch os -> ElasticIndex.drop(os.config(), dir);
     }
   }
 
