@@ -2,6 +2,7 @@ package dev.anvil.context.index.elastic;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.within;
 
 import dev.anvil.context.api.Cancellation;
 import dev.anvil.context.api.ContextException;
@@ -30,8 +31,8 @@ import org.junit.jupiter.api.extension.ExtendWith;
  * What the OpenSearch dialect changes, on a real OpenSearch node (the rest of the backend is the
  * same requests as on Elasticsearch, proven by {@code BackendDifferentialTest} and {@code
  * OpenSearchPolicyEnforcementTest}): the kNN query runs inside the policy filter, so chunks nearer
- * the query that the user may not see neither come back nor take a place of the k; and an index of
- * the other product is refused when opened, not query by query.
+ * the query that the user may not see neither come back nor take a place of the k, scored as on
+ * Elasticsearch; and an index of the other product is refused when opened, not query by query.
  */
 @Tag("heavy")
 @ExtendWith(TestSeed.class)
@@ -87,8 +88,12 @@ class OpenSearchIndexTest {
                 s -> {
                   IndexSnapshot.Ranked ranked = s.knn(query, f, K);
                   List<String> ids = new ArrayList<>();
-                  for (int doc : ranked.docs()) {
+                  for (int i = 0; i < ranked.docs().length; i++) {
+                    int doc = ranked.docs()[i];
                     ids.add(s.read(doc, set.schema()).id());
+                    // Scored as Elasticsearch's dot_product scores unit vectors: (1 + cos) / 2.
+                    assertThat(ranked.scores()[i])
+                        .isCloseTo((1 + dot(query, s.vector(doc))) / 2, within(1e-4f));
                   }
                   return ids;
                 });
@@ -99,6 +104,14 @@ class OpenSearchIndexTest {
       }
       assertThat(partly).as("principals who see some but not all").isGreaterThan(5);
     }
+  }
+
+  private static float dot(float[] a, float[] b) {
+    float d = 0;
+    for (int i = 0; i < a.length; i++) {
+      d += a[i] * b[i];
+    }
+    return d;
   }
 
   @Test
