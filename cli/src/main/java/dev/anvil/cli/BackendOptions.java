@@ -37,8 +37,9 @@ final class BackendOptions {
       paramLabel = "URL",
       split = ",",
       description =
-          "With --backend elasticsearch or opensearch: the cluster's HTTP endpoints (http:// or https://),"
-              + " comma-separated or repeated; the next is tried when one cannot be reached.")
+          "With --backend elasticsearch or opensearch: the cluster's HTTP endpoints (http:// or"
+              + " https://), comma-separated or repeated; the next is tried when one cannot be"
+              + " reached.")
   List<String> urls;
 
   @Option(
