@@ -5,6 +5,8 @@
 # with npm, for McpTypeScriptClientTest's agent (the official TypeScript MCP SDK, installed from
 # the lock file in context-engine/src/test/node/mcp-client with npm ci); and Chromium with its
 # chromedriver, the browser ConsoleBrowserTest drives through Selenium (the admin console).
+# A JDK 17, for OpenSearchNode: OpenSearch 2 installs a security manager, which the JDK that runs
+# Anvil (24 and later) no longer has.
 # iproute2 and iptables, for scripts/no-egress.sh (./test runs the demo in a network namespace
 # with only loopback). As root, podman, runc, mmdebstrap, uidmap and slirp4netns too, for
 # deploy/images/build.sh and OciImageTest (which build and run the images; they need root, and are
@@ -19,6 +21,7 @@ command -v node >/dev/null 2>&1 || missing+=(nodejs)
 command -v npm >/dev/null 2>&1 || missing+=(npm)
 [ -x /usr/bin/chromium ] || missing+=(chromium)
 [ -x /usr/bin/chromedriver ] || missing+=(chromium-driver)
+[ -x /usr/lib/jvm/java-17-openjdk-amd64/bin/java ] || missing+=(openjdk-17-jre-headless)
 command -v ip >/dev/null 2>&1 || missing+=(iproute2)
 command -v iptables >/dev/null 2>&1 || missing+=(iptables)
 if [ "$(id -u)" = 0 ]; then

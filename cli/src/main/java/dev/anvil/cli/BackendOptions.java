@@ -12,13 +12,15 @@ import picocli.CommandLine.Option;
 
 /**
  * Which search backend holds the chunks: the embedded index (default) or an existing Elasticsearch
- * cluster ({@code --backend elasticsearch --es-url ...}).
+ * or OpenSearch cluster ({@code --backend elasticsearch --es-url ...}, {@code --backend opensearch
+ * --es-url ...}; the {@code --es-*} options name the cluster of either).
  */
 final class BackendOptions {
   /** The backends {@code --backend} names. */
   enum Kind {
     embedded,
-    elasticsearch
+    elasticsearch,
+    opensearch
   }
 
   @Option(
@@ -26,8 +28,8 @@ final class BackendOptions {
       paramLabel = "KIND",
       defaultValue = "embedded",
       description =
-          "Where the chunks live: embedded (a Lucene index in --index) or elasticsearch (an"
-              + " existing cluster, --es-url); default: ${DEFAULT-VALUE}.")
+          "Where the chunks live: embedded (a Lucene index in --index), elasticsearch or"
+              + " opensearch (an existing cluster, --es-url); default: ${DEFAULT-VALUE}.")
   Kind kind;
 
   @Option(
@@ -35,8 +37,9 @@ final class BackendOptions {
       paramLabel = "URL",
       split = ",",
       description =
-          "With --backend elasticsearch: the cluster's HTTP endpoints (http:// or https://),"
-              + " comma-separated or repeated; the next is tried when one cannot be reached.")
+          "With --backend elasticsearch or opensearch: the cluster's HTTP endpoints (http:// or"
+              + " https://), comma-separated or repeated; the next is tried when one cannot be"
+              + " reached.")
   List<String> urls;
 
   @Option(
@@ -84,36 +87,40 @@ final class BackendOptions {
       case embedded -> {
         if (urls != null && !urls.isEmpty() || ca != null || credentials != null) {
           throw new ContextException(
-              "--es-url, --es-ca and --es-credentials-file need --backend elasticsearch");
+              "--es-url, --es-ca and --es-credentials-file need --backend elasticsearch or"
+                  + " opensearch");
         }
         yield IndexBackend.embedded();
       }
-      case elasticsearch -> {
-        if (urls == null || urls.isEmpty()) {
-          throw new ContextException(
-              "--backend elasticsearch needs --es-url (e.g. https://es.example:9200)");
-        }
-        List<URI> parsed = new ArrayList<>();
-        for (String u : urls) {
-          try {
-            parsed.add(URI.create(u.strip()));
-          } catch (IllegalArgumentException e) {
-            throw new ContextException("--es-url: '" + u + "' is not a URL: " + e.getMessage());
-          }
-        }
-        try {
-          yield new IndexBackend.Elasticsearch(
-              new ElasticConfig(
-                  parsed,
-                  Optional.ofNullable(ca),
-                  Optional.ofNullable(credentials),
-                  prefix,
-                  shards,
-                  replicas));
-        } catch (IllegalArgumentException e) {
-          throw new ContextException("--" + e.getMessage());
-        }
-      }
+      case elasticsearch -> new IndexBackend.Elasticsearch(cluster());
+      case opensearch -> new IndexBackend.OpenSearch(cluster());
     };
+  }
+
+  /** The cluster the {@code --es-*} options name. */
+  private ElasticConfig cluster() {
+    if (urls == null || urls.isEmpty()) {
+      throw new ContextException(
+          "--backend " + kind + " needs --es-url (e.g. https://search.example:9200)");
+    }
+    List<URI> parsed = new ArrayList<>();
+    for (String u : urls) {
+      try {
+        parsed.add(URI.create(u.strip()));
+      } catch (IllegalArgumentException e) {
+        throw new ContextException("--es-url: '" + u + "' is not a URL: " + e.getMessage());
+      }
+    }
+    try {
+      return new ElasticConfig(
+          parsed,
+          Optional.ofNullable(ca),
+          Optional.ofNullable(credentials),
+          prefix,
+          shards,
+          replicas);
+    } catch (IllegalArgumentException e) {
+      throw new ContextException("--" + e.getMessage());
+    }
   }
 }

@@ -7,8 +7,6 @@ import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.grpc.PolicyDiffMessages;
 import dev.anvil.context.grpc.v1.PolicyDiffResponse;
 import dev.anvil.context.index.ChunkIndex;
-import dev.anvil.context.index.LuceneIndex;
-import dev.anvil.context.index.elastic.ElasticIndex;
 import dev.anvil.context.serving.ServingIndexes;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicyPack;
@@ -141,20 +139,10 @@ final class PolicyDiffCommand implements Callable<Integer> {
                 options,
                 s.diffIndex());
     // The index the engine over --index serves from: its directory, or its index in the cluster.
-    String where;
-    DiffReport report;
-    switch (backend.backend()) {
-      case IndexBackend.Embedded e -> {
-        Path dir = ServingIndexes.servingIndex(root);
-        where = "the index at " + dir;
-        report = LuceneIndex.readCommitted(dir, diff);
-      }
-      case IndexBackend.Elasticsearch es -> {
-        String dir = ServingIndexes.servingDir(root);
-        where = "the index " + es.config().indexName(dir) + " in " + es.config().urls();
-        report = ElasticIndex.readExisting(es.config(), dir, diff);
-      }
-    }
+    IndexBackend index = backend.backend();
+    String dir = ServingIndexes.servingDir(root);
+    String where = index.describe(root, dir);
+    DiffReport report = index.readExisting(root, dir, diff);
     if (json) {
       print(out, PolicyDiffResponse.newBuilder().setReport(PolicyDiffMessages.report(report)));
     } else {

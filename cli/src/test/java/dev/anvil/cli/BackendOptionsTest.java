@@ -66,6 +66,29 @@ class BackendOptionsTest {
   }
 
   @Test
+  void anOpenSearchClusterTakesTheSameClusterOptions() {
+    assertThat(
+            backend(
+                Map.of(),
+                "serve",
+                "--backend",
+                "opensearch",
+                "--es-url",
+                "https://os.example:9200",
+                "--es-replicas",
+                "0"))
+        .isEqualTo(
+            new IndexBackend.OpenSearch(
+                new ElasticConfig(
+                    List.of(URI.create("https://os.example:9200")),
+                    Optional.empty(),
+                    Optional.empty(),
+                    "anvil-",
+                    1,
+                    0)));
+  }
+
+  @Test
   void aContainerConfiguresItThroughTheEnvironment() {
     IndexBackend b =
         backend(
@@ -121,7 +144,10 @@ class BackendOptionsTest {
                     Map.of(), "serve", "--backend", "elasticsearch", "--es-url", "es.example:9200"))
         .hasMessageContaining("--es-url");
     assertThatThrownBy(() -> backend(Map.of(), "serve", "--backend", "opensearch"))
+        .isInstanceOf(ContextException.class)
+        .hasMessageContaining("--backend opensearch needs --es-url");
+    assertThatThrownBy(() -> backend(Map.of(), "serve", "--backend", "solr"))
         .isInstanceOf(CommandLine.ParameterException.class)
-        .hasMessageContaining("embedded, elasticsearch");
+        .hasMessageContaining("embedded, elasticsearch, opensearch");
   }
 }

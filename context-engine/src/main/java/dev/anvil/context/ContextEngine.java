@@ -144,8 +144,8 @@ public final class ContextEngine implements AutoCloseable {
 
   /**
    * Opens the engine with its chunks in {@code backend}: the embedded index in {@code dataDir}, or
-   * an Elasticsearch cluster (then {@code dataDir} keeps only which index serves, {@code
-   * serving.json}). Searches, writes and counts behave the same on both.
+   * an Elasticsearch or OpenSearch cluster (then {@code dataDir} keeps only which index serves,
+   * {@code serving.json}). Searches, writes and counts behave the same on all.
    *
    * @throws ContextException if the index holds another model's vectors or chunks cut otherwise, or
    *     the backend cannot be reached

@@ -7,9 +7,8 @@ import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.api.WriteAudit;
-import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.embed.HashEmbedder;
-import dev.anvil.context.index.elastic.ElasticNode;
+import dev.anvil.context.index.elastic.TestCluster;
 import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
@@ -27,16 +26,18 @@ import java.util.Set;
 import java.util.TreeSet;
 import java.util.concurrent.atomic.AtomicReference;
 import org.junit.jupiter.api.Tag;
-import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.params.ParameterizedTest;
+import org.junit.jupiter.params.provider.EnumSource;
 
 /**
- * The two backends compiled from the one filter AST are equal where it matters: random policy sets
- * × random principals × random documents, the same documents in the embedded index and in a real
- * Elasticsearch node, and every search (BM25, dense, hybrid) returns the same visible set, the same
- * visible count and the same facets on both; every document is readable on both or on neither; a
- * delete by tags removes the same documents. Zero differences, or the seed to replay them.
+ * The backends compiled from the one filter AST are equal where it matters: random policy sets ×
+ * random principals × random documents, the same documents in the embedded index and in a real
+ * cluster node (Elasticsearch, then OpenSearch), and every search (BM25, dense, hybrid) returns the
+ * same visible set, the same visible count and the same facets on both; every document is readable
+ * on both or on neither; a delete by tags removes the same documents. Zero differences, or the seed
+ * to replay them.
  */
 @Tag("heavy")
 @ExtendWith(TestSeed.class)
@@ -56,8 +57,9 @@ class BackendDifferentialTest {
 
   @TempDir Path tmp;
 
-  @Test
-  void everySearchSeesTheSameChunksInTheEmbeddedIndexAndInElasticsearch() {
+  @ParameterizedTest
+  @EnumSource(TestCluster.class)
+  void everySearchSeesTheSameChunksInTheEmbeddedIndexAndInACluster(TestCluster cluster) {
     long base = TestSeed.RUN;
     List<String> differences = new ArrayList<>();
     int compared = 0;
@@ -77,10 +79,10 @@ class BackendDifferentialTest {
       try (ContextEngine lucene =
               ContextEngine.open(
                   tmp.resolve("lucene-" + round), store, embedder, OpenTelemetry.noop());
-          ContextEngine elastic =
+          ContextEngine clustered =
               ContextEngine.open(
-                  tmp.resolve("elastic-" + round),
-                  new IndexBackend.Elasticsearch(ElasticNode.shared().freshConfig()),
+                  tmp.resolve(cluster + "-" + round),
+                  cluster.freshBackend(),
                   store,
                   embedder,
                   d -> {
@@ -97,7 +99,7 @@ class BackendDifferentialTest {
           docs.add(new Document("doc-" + i, 1, "", body.toString().strip() + ".", "", gen.doc()));
         }
         List<IngestOutcome> inLucene = lucene.ingest(SETUP_PRINCIPAL, docs);
-        assertThat(elastic.ingest(SETUP_PRINCIPAL, docs)).isEqualTo(inLucene);
+        assertThat(clustered.ingest(SETUP_PRINCIPAL, docs)).isEqualTo(inLucene);
         inForce.set(random);
         store.reload();
         List<dev.anvil.rbac.schema.TagDefinition> tags = List.copyOf(random.schema().tags());
@@ -110,7 +112,7 @@ class BackendDifferentialTest {
             for (SearchRequest.Mode mode : SearchRequest.Mode.values()) {
               SearchRequest req = new SearchRequest(query, 200, 0, Map.of(), mode, List.of(facet));
               SearchResponse a = lucene.search(who, req);
-              SearchResponse b = elastic.search(who, req);
+              SearchResponse b = clustered.search(who, req);
               compared++;
               Set<String> seen = new TreeSet<>(a.documentIds());
               if (!seen.equals(new TreeSet<>(b.documentIds()))) {
@@ -122,7 +124,9 @@ class BackendDifferentialTest {
                         + query
                         + "': lucene "
                         + seen
-                        + ", elasticsearch "
+                        + ", "
+                        + cluster
+                        + " "
                         + new TreeSet<>(b.documentIds()));
               }
               if (a.visibleMatches() != b.visibleMatches()) {
@@ -158,7 +162,7 @@ class BackendDifferentialTest {
           }
           for (int g = 0; g < GETS; g++) {
             Document d = docs.get(r.nextInt(docs.size()));
-            if (lucene.get(who, d.id()).isEmpty() != elastic.get(who, d.id()).isEmpty()) {
+            if (lucene.get(who, d.id()).isEmpty() != clustered.get(who, d.id()).isEmpty()) {
               differences.add(label + ": get(" + d.id() + ") differs");
             }
           }
@@ -173,8 +177,8 @@ class BackendDifferentialTest {
                     ? List.of("u0", "s0")
                     : List.of(values.get(r.nextInt(values.size()))));
         long deletedInLucene = lucene.deleteWhere(deleter, query, WriteAudit.NONE);
-        long deletedInElastic = elastic.deleteWhere(deleter, query, WriteAudit.NONE);
-        if (deletedInLucene != deletedInElastic || lucene.chunkCount() != elastic.chunkCount()) {
+        long deletedInCluster = clustered.deleteWhere(deleter, query, WriteAudit.NONE);
+        if (deletedInLucene != deletedInCluster || lucene.chunkCount() != clustered.chunkCount()) {
           differences.add(
               "seed "
                   + seed
@@ -185,10 +189,10 @@ class BackendDifferentialTest {
                   + ": "
                   + deletedInLucene
                   + " vs "
-                  + deletedInElastic);
+                  + deletedInCluster);
         }
         assertThat(lucene.filterDisagreements()).isZero();
-        assertThat(elastic.filterDisagreements()).isZero();
+        assertThat(clustered.filterDisagreements()).isZero();
       }
     }
     assertThat(differences).as("differences between the backends").isEmpty();

@@ -1,7 +1,6 @@
 package dev.anvil.context;
 
-import dev.anvil.context.backend.IndexBackend;
-import dev.anvil.context.index.elastic.ElasticNode;
+import dev.anvil.context.index.elastic.TestCluster;
 import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.rbac.PolicyStore;
 import io.opentelemetry.api.OpenTelemetry;
@@ -19,11 +18,16 @@ class ElasticPolicyEnforcementTest extends PolicyEnforcementTest {
     return 30; // three requests each (BM25 with its count, facets, kNN) over HTTP
   }
 
+  /** The cluster product under test (a subclass runs the same tests on another). */
+  TestCluster cluster() {
+    return TestCluster.ELASTICSEARCH;
+  }
+
   @Override
   ContextEngine open(PolicyStore store) {
     return ContextEngine.open(
         indexDir,
-        new IndexBackend.Elasticsearch(ElasticNode.shared().freshConfig()),
+        cluster().freshBackend(),
         store,
         SharedEmbedder.get(),
         d -> {

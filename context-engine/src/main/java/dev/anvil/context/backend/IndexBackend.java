@@ -2,6 +2,7 @@ package dev.anvil.context.backend;
 
 import dev.anvil.context.index.ChunkIndex;
 import dev.anvil.context.index.LuceneIndex;
+import dev.anvil.context.index.elastic.ClusterDialect;
 import dev.anvil.context.index.elastic.ElasticConfig;
 import dev.anvil.context.index.elastic.ElasticIndex;
 import dev.anvil.rbac.schema.TagSchema;
@@ -33,6 +34,18 @@ public sealed interface IndexBackend {
     }
   }
 
+  /**
+   * An index per directory in an existing OpenSearch cluster (2.x with the k-NN plugin): the same
+   * requests as {@link Elasticsearch} but where {@link ClusterDialect} says they differ.
+   *
+   * @param config the cluster and the index names
+   */
+  record OpenSearch(ElasticConfig config) implements IndexBackend {
+    public OpenSearch {
+      Objects.requireNonNull(config, "config");
+    }
+  }
+
   /** The embedded default. */
   static IndexBackend embedded() {
     return new Embedded();
@@ -55,7 +68,37 @@ public sealed interface IndexBackend {
     return switch (this) {
       case Embedded e -> LuceneIndex.open(root.resolve(dir).normalize(), modelId, chunking);
       case Elasticsearch es ->
-          ElasticIndex.open(es.config(), dir, modelId, dimension, chunking, schema);
+          ElasticIndex.open(
+              es.config(), ClusterDialect.ELASTICSEARCH, dir, modelId, dimension, chunking, schema);
+      case OpenSearch os ->
+          ElasticIndex.open(
+              os.config(), ClusterDialect.OPENSEARCH, dir, modelId, dimension, chunking, schema);
+    };
+  }
+
+  /**
+   * Runs {@code f} over a snapshot of the index of {@code dir} as it is, creating and changing
+   * nothing: for tools that read an index an engine may be serving ({@code anvil policy diff}).
+   *
+   * @throws dev.anvil.context.api.ContextException if there is no such index (naming it)
+   */
+  default <T> T readExisting(Path root, String dir, ChunkIndex.SnapshotFunction<T> f) {
+    return switch (this) {
+      case Embedded e -> LuceneIndex.readCommitted(root.resolve(dir).normalize(), f);
+      case Elasticsearch es ->
+          ElasticIndex.readExisting(es.config(), ClusterDialect.ELASTICSEARCH, dir, f);
+      case OpenSearch os ->
+          ElasticIndex.readExisting(os.config(), ClusterDialect.OPENSEARCH, dir, f);
+    };
+  }
+
+  /** Where the index of {@code dir} is, in words: its directory, or its name in the cluster. */
+  default String describe(Path root, String dir) {
+    return switch (this) {
+      case Embedded e -> "the index at " + root.resolve(dir).normalize();
+      case Elasticsearch es ->
+          "the index " + es.config().indexName(dir) + " in " + es.config().urls();
+      case OpenSearch os -> "the index " + os.config().indexName(dir) + " in " + os.config().urls();
     };
   }
 
@@ -64,6 +107,7 @@ public sealed interface IndexBackend {
     switch (this) {
       case Embedded e -> deleteRecursively(root.resolve(dir));
       case Elasticsearch es -> ElasticIndex.drop(es.config(), dir);
+      case OpenSearch os -> ElasticIndex.drop(os.config(), dir);
     }
   }
 

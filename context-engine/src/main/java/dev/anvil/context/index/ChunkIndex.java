@@ -16,8 +16,8 @@ import java.util.OptionalLong;
  * filter AST and each backend compiles it into its own query, applied inside both retrievers.
  *
  * <p>Two implementations: {@link LuceneIndex}, the embedded default, and {@code ElasticIndex}, an
- * index in an existing Elasticsearch cluster; {@code dev.anvil.context.backend.IndexBackend} says
- * which one an engine opens.
+ * index in an existing Elasticsearch or OpenSearch cluster; {@code
+ * dev.anvil.context.backend.IndexBackend} says which one an engine opens.
  *
  * <p>An index remembers which embedding model wrote its vectors and how its chunks were cut, and
  * refuses to open with others. Writes are serialised by the caller; searches run on snapshots that

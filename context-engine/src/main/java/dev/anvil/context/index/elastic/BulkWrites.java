@@ -170,7 +170,7 @@ final class BulkWrites {
     JsonObject res = client.bulk("/" + index + "/_bulk", ndjson.toString());
     if (res.has("errors") && res.get("errors").getAsBoolean()) {
       throw new ContextException(
-          "Elasticsearch refused part of a bulk write to " + index + ": " + firstError(res));
+          "the cluster refused part of a bulk write to " + index + ": " + firstError(res));
     }
   }
 

@@ -27,9 +27,10 @@ import javax.net.ssl.SSLContext;
 import javax.net.ssl.TrustManagerFactory;
 
 /**
- * Elasticsearch's REST API as JSON in and out, over the JDK's HTTP client: the few endpoints the
- * backend calls (index creation and mapping, bulk, search, delete by query, refresh, stats). An
- * endpoint that cannot be reached is skipped for the next one of the configured list.
+ * The REST API Elasticsearch and OpenSearch share, as JSON in and out, over the JDK's HTTP client:
+ * the few endpoints the backend calls (index creation and mapping, bulk, search, delete by query,
+ * refresh, stats). An endpoint that cannot be reached is skipped for the next one of the configured
+ * list.
  *
  * <p>Why not the official Java client: the requests are a handful of small JSON bodies, and the JDK
  * client with Gson (already a dependency) adds no transport, JSON-binding or telemetry libraries to
@@ -118,12 +119,11 @@ final class ElasticClient implements AutoCloseable {
         last = e;
       } catch (InterruptedException e) {
         Thread.currentThread().interrupt();
-        throw new ContextException(
-            "interrupted while calling Elasticsearch: " + method + " " + path);
+        throw new ContextException("interrupted while calling the cluster: " + method + " " + path);
       }
     }
     throw new ContextException(
-        "cannot reach Elasticsearch at "
+        "cannot reach the cluster at "
             + urls
             + " ("
             + method
@@ -139,14 +139,7 @@ final class ElasticClient implements AutoCloseable {
   /** The cluster's refusal, with its error type and reason. */
   static ContextException refused(String method, String path, Response r) {
     return new ContextException(
-        "Elasticsearch refused "
-            + method
-            + " "
-            + path
-            + ": "
-            + r.status()
-            + " "
-            + reason(r.body()));
+        "the cluster refused " + method + " " + path + ": " + r.status() + " " + reason(r.body()));
   }
 
   /** The error type and reason of an Elasticsearch error body (its root cause where given). */

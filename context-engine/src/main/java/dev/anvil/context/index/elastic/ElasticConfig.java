@@ -14,7 +14,7 @@ import java.util.Optional;
 import java.util.regex.Pattern;
 
 /**
- * Where an engine keeps its chunks in an Elasticsearch cluster.
+ * Where an engine keeps its chunks in an Elasticsearch or OpenSearch cluster.
  *
  * @param urls the cluster's HTTP endpoints ({@code http} or {@code https}), tried in order when one
  *     cannot be reached

@@ -24,14 +24,15 @@ import java.util.TreeMap;
 import java.util.TreeSet;
 
 /**
- * The chunk index in an Elasticsearch cluster: one Elasticsearch document per chunk, written
- * through bulk requests, searched with the compiled policy filter inside BM25 and kNN.
+ * The chunk index in an Elasticsearch or OpenSearch cluster: one cluster document per chunk,
+ * written through bulk requests, searched with the compiled policy filter inside BM25 and kNN. The
+ * two products differ only where {@link ClusterDialect} says.
  *
  * <p>As the embedded index, it records in the index's mapping metadata ({@code _meta}) which model
  * wrote its vectors and how its chunks were cut, and refuses to open with others; the checkpoint of
  * a stream (Kafka offsets) is kept there too, written after the chunks it covers. The index
  * refreshes only when the engine says, so a search sees the old chunks of a document or the new
- * ones, never a mix. Elasticsearch acknowledges a write once it is in its translog, so a commit has
+ * ones, never a mix. The cluster acknowledges a write once it is in its translog, so a commit has
  * nothing left to make durable: after a crash the index may hold changes past its checkpoint, which
  * a stream then applies again; versions make that harmless.
  *
@@ -48,6 +49,7 @@ public final class ElasticIndex implements ChunkIndex {
   static final int MAX_READ = 10_000;
 
   private final ElasticClient client;
+  private final ClusterDialect dialect;
   private final String index;
   private final String modelId;
   private final Map<String, String> meta = new TreeMap<>();
@@ -55,20 +57,18 @@ public final class ElasticIndex implements ChunkIndex {
   private final Set<String> mappedRanks = new HashSet<>();
   private final BulkWrites writes;
 
-  private ElasticIndex(ElasticClient client, String index, String modelId) {
+  private ElasticIndex(ElasticClient client, ClusterDialect dialect, String index, String modelId) {
     this.client = client;
+    this.dialect = dialect;
     this.index = index;
     this.modelId = modelId;
     this.writes = new BulkWrites(client, index);
   }
 
   /**
-   * Opens (or creates) the index of the engine directory {@code dir} in the cluster, for vectors of
-   * {@code modelId} ({@code dimension} floats) and chunks cut with {@code chunking}; a new index
-   * maps every tag of {@code schema}.
-   *
-   * @throws ContextException if the index holds another model's vectors or other chunks, or the
-   *     cluster cannot be reached or refuses
+   * Opens (or creates) the index of the engine directory {@code dir} in an Elasticsearch cluster:
+   * {@link #open(ElasticConfig, ClusterDialect, String, String, int, String, TagSchema)} with
+   * {@link ClusterDialect#ELASTICSEARCH}.
    */
   public static ElasticIndex open(
       ElasticConfig config,
@@ -77,9 +77,28 @@ public final class ElasticIndex implements ChunkIndex {
       int dimension,
       String chunking,
       TagSchema schema) {
+    return open(config, ClusterDialect.ELASTICSEARCH, dir, modelId, dimension, chunking, schema);
+  }
+
+  /**
+   * Opens (or creates) the index of the engine directory {@code dir} in the cluster, for vectors of
+   * {@code modelId} ({@code dimension} floats) and chunks cut with {@code chunking}; a new index
+   * maps every tag of {@code schema}.
+   *
+   * @throws ContextException if the index holds another model's vectors or other chunks, maps its
+   *     vectors for the other product, or the cluster cannot be reached or refuses
+   */
+  public static ElasticIndex open(
+      ElasticConfig config,
+      ClusterDialect dialect,
+      String dir,
+      String modelId,
+      int dimension,
+      String chunking,
+      TagSchema schema) {
     ElasticClient client = new ElasticClient(config);
     try {
-      ElasticIndex idx = new ElasticIndex(client, config.indexName(dir), modelId);
+      ElasticIndex idx = new ElasticIndex(client, dialect, config.indexName(dir), modelId);
       idx.openOrCreate(config, dimension, chunking, schema);
       return idx;
     } catch (RuntimeException e) {
@@ -106,7 +125,8 @@ public final class ElasticIndex implements ChunkIndex {
    * @throws ContextException if the cluster holds no such index (naming it), or one that is not an
    *     Anvil chunk index, or cannot be reached
    */
-  public static <T> T readExisting(ElasticConfig config, String dir, SnapshotFunction<T> f) {
+  public static <T> T readExisting(
+      ElasticConfig config, ClusterDialect dialect, String dir, SnapshotFunction<T> f) {
     String name = config.indexName(dir);
     try (ElasticClient client = new ElasticClient(config)) {
       ElasticClient.Response mapping = client.send("GET", "/" + name + "/_mapping", null);
@@ -131,7 +151,7 @@ public final class ElasticIndex implements ChunkIndex {
         throw new ContextException(
             "index " + name + " exists but is not an Anvil chunk index (no vector field)");
       }
-      return f.apply(new ElasticSnapshot(client, name, Cancellation.NONE));
+      return f.apply(new ElasticSnapshot(client, dialect, name, Cancellation.NONE));
     } catch (IOException e) {
       throw new UncheckedIOException("reading " + name + " failed", e);
     }
@@ -143,7 +163,8 @@ public final class ElasticIndex implements ChunkIndex {
     if (existing.status() == 404) {
       Map<String, String> fresh = new TreeMap<>(Map.of(MODEL_KEY, modelId, CHUNKING_KEY, chunking));
       ElasticClient.Response created =
-          client.send("PUT", "/" + index, ElasticMapping.create(config, dimension, schema, fresh));
+          client.send(
+              "PUT", "/" + index, ElasticMapping.create(config, dialect, dimension, schema, fresh));
       if (created.ok()) {
         meta.putAll(fresh);
         rememberMapped(ElasticMapping.tagFields(schema));
@@ -194,6 +215,21 @@ public final class ElasticIndex implements ChunkIndex {
               + " choose another --es-index-prefix");
     }
     JsonObject props = mappings.getAsJsonObject("properties");
+    JsonElement vectorType = props.getAsJsonObject("vector").get("type");
+    if (vectorType == null || !vectorType.getAsString().equals(dialect.vectorType())) {
+      // Another product's index (a cluster migrated, or the wrong --backend): its kNN searches
+      // would be refused one by one; say so once, at open.
+      throw new ContextException(
+          "index "
+              + index
+              + " maps its vectors as "
+              + vectorType
+              + ", not as "
+              + dialect.vectorType()
+              + " as "
+              + dialect.product()
+              + " does: is --backend right?");
+    }
     for (String group : List.of(ElasticFilters.TAGS, ElasticFilters.RANKS)) {
       JsonObject g = props.has(group) ? props.getAsJsonObject(group) : new JsonObject();
       if (g.has("properties")) {
@@ -376,7 +412,7 @@ public final class ElasticIndex implements ChunkIndex {
   @Override
   public <T> T withSnapshot(Cancellation cancellation, SnapshotFunction<T> f) {
     try {
-      return f.apply(new ElasticSnapshot(client, index, cancellation));
+      return f.apply(new ElasticSnapshot(client, dialect, index, cancellation));
     } catch (IOException e) {
       throw new UncheckedIOException("search of " + index + " failed", e);
     }

@@ -17,13 +17,18 @@ final class ElasticMapping {
 
   /** The body that creates the index. */
   static JsonObject create(
-      ElasticConfig config, int dimension, TagSchema schema, Map<String, String> meta) {
+      ElasticConfig config,
+      ClusterDialect dialect,
+      int dimension,
+      TagSchema schema,
+      Map<String, String> meta) {
     JsonObject index = new JsonObject();
     index.addProperty("number_of_shards", config.shards());
     index.addProperty("number_of_replicas", config.replicas());
     // Writes become visible only when the engine refreshes: a search sees the old chunks of a
     // document or the new ones, never a mix, as with the embedded index.
     index.addProperty("refresh_interval", "-1");
+    dialect.vectorSettings(index);
     JsonObject settings = new JsonObject();
     settings.add("index", index);
 
@@ -38,17 +43,7 @@ final class ElasticMapping {
     JsonObject text = type("text");
     text.addProperty("analyzer", "whitespace"); // terms arrive analysed (TermAnalysis)
     props.add("text", text);
-    JsonObject vector = type("dense_vector");
-    vector.addProperty("dims", dimension);
-    vector.addProperty("index", true);
-    vector.addProperty("similarity", "dot_product");
-    JsonObject hnsw = new JsonObject();
-    // Full-precision HNSW with Lucene's defaults, as the embedded index (not a quantized default).
-    hnsw.addProperty("type", "hnsw");
-    hnsw.addProperty("m", 16);
-    hnsw.addProperty("ef_construction", 100);
-    vector.add("index_options", hnsw);
-    props.add("vector", vector);
+    props.add("vector", dialect.vectorField(dimension));
     props.add(ElasticFilters.PRESENT, type("keyword"));
     props.add(ElasticFilters.TAGS, object(new JsonObject()));
     props.add(ElasticFilters.RANKS, object(new JsonObject()));

@@ -33,14 +33,17 @@ final class ElasticSnapshot implements IndexSnapshot {
   private static final int MAX_FACET_VALUES = 10_000;
 
   private final ElasticClient client;
+  private final ClusterDialect dialect;
   private final String index;
   private final Cancellation cancellation;
   private final List<JsonObject> chunks = new ArrayList<>();
   private final List<String> ids = new ArrayList<>();
   private final Map<String, Integer> numbers = new HashMap<>();
 
-  ElasticSnapshot(ElasticClient client, String index, Cancellation cancellation) {
+  ElasticSnapshot(
+      ElasticClient client, ClusterDialect dialect, String index, Cancellation cancellation) {
     this.client = client;
+    this.dialect = dialect;
     this.index = index;
     this.cancellation = cancellation;
   }
@@ -124,21 +127,11 @@ final class ElasticSnapshot implements IndexSnapshot {
 
   @Override
   public Ranked knn(float[] vector, Filter filter, int k) {
-    JsonArray v = new JsonArray(vector.length);
-    for (float f : vector) {
-      v.add(f);
-    }
-    JsonObject knn = new JsonObject();
-    knn.addProperty("field", "vector");
-    knn.add("query_vector", v);
-    knn.addProperty("k", k);
-    // As many candidates per shard as results: the beam of the embedded index's HNSW search.
-    knn.addProperty("num_candidates", k);
-    knn.add("filter", ElasticFilters.toQuery(filter)); // inside the graph search: a pre-filter
     JsonObject body = new JsonObject();
     body.addProperty("size", k);
     body.add("_source", ElasticIndex.Json.parse(NO_VECTOR));
-    body.add("knn", knn);
+    // inside the graph search: a pre-filter
+    dialect.knn(body, "vector", vector, ElasticFilters.toQuery(filter), k);
     return ranked(search(body));
   }
 

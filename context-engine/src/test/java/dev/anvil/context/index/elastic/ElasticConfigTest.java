@@ -101,6 +101,6 @@ class ElasticConfigTest {
                         .current()
                         .schema()))
         .isInstanceOf(ContextException.class)
-        .hasMessageContaining("cannot reach Elasticsearch at [http://127.0.0.1:" + port);
+        .hasMessageContaining("cannot reach the cluster at [http://127.0.0.1:" + port);
   }
 }

@@ -37,7 +37,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 @Tag("heavy")
 @ExtendWith(TestSeed.class)
 class ElasticIndexTest {
-  private static final ElasticNode NODE = ElasticNode.shared();
+  private static final ClusterNode NODE = ElasticNode.shared();
 
   private static PolicySet randomSet(RandomPolicies gen) {
     return PolicySet.parse(
