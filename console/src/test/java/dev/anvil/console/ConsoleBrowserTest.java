@@ -25,7 +25,9 @@ import org.openqa.selenium.WebElement;
 import org.openqa.selenium.chrome.ChromeDriver;
 import org.openqa.selenium.chrome.ChromeDriverService;
 import org.openqa.selenium.chrome.ChromeOptions;
+import org.openqa.selenium.support.ui.ExpectedConditions;
 import org.openqa.selenium.support.ui.Select;
+import org.openqa.selenium.support.ui.WebDriverWait;
 
 /**
  * The console in a real browser: Debian's headless Chromium driven through Debian's chromedriver
@@ -120,6 +122,9 @@ class ConsoleBrowserTest {
     browser.findElement(By.id("principal")).sendKeys("alice");
     new Select(browser.findElement(By.id("decision"))).selectByValue("refused");
     browser.findElement(By.id("search")).click();
+    // The search is a GET: wait for its page, not the one it was sent from.
+    new WebDriverWait(browser, Duration.ofSeconds(30))
+        .until(ExpectedConditions.urlContains("decision=refused"));
     List<WebElement> denied =
         browser.findElements(By.cssSelector("#records tr")).stream()
             .filter(r -> r.getText().contains("hr-1"))

@@ -2,7 +2,7 @@ package dev.anvil.console;
 
 import dev.anvil.console.spi.JobSource;
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.api.Document;
+import dev.anvil.context.ThreeDocuments;
 import dev.anvil.context.api.Limits;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.HashEmbedder;
@@ -13,7 +13,6 @@ import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.identity.Identity;
 import dev.anvil.judge.Judging;
 import dev.anvil.rbac.PolicyPack;
-import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
 import dev.anvil.rbac.TestPacks;
 import dev.anvil.rpc.ServerTransport;
@@ -75,39 +74,16 @@ final class ConsoleFixture implements AutoCloseable {
           oidc) {
     this.dir = dir;
     this.tls = transport instanceof ServerTransport.Tls;
-    people = PrincipalDirectory.load(pack.principalsFile());
+    people = ThreeDocuments.people();
     engine =
-        ContextEngine.open(
-            dir.resolve("index"), PolicyStore.open(pack), HashEmbedder.of("hash", 16));
-    engine.ingest(
-        people.find("kafka-connector").orElseThrow(),
-        List.of(
-            doc(
-                "eng-1",
-                "Kernel upgrade runbook",
-                "Upgrade the kernel one node at a time.",
-                Map.of("classification", "internal", "department", List.of("engineering"))),
-            doc(
-                "hr-1",
-                "2027 salary bands",
-                "Salary bands and bonus targets for every level.",
-                Map.of(
-                    "classification",
-                    "confidential",
-                    "department",
-                    List.of("hr"),
-                    "topics",
-                    List.of("compensation"))),
-            doc(
-                "pub-1",
-                "Press release",
-                "Acme ships a faster kernel.",
-                Map.of("classification", "public", "department", List.of("sales"))),
-            doc(
+        ThreeDocuments.engine(
+            dir.resolve("index"),
+            HashEmbedder.of("hash", 16),
+            ThreeDocuments.document(
                 SCRIPT_ID,
                 "<b>bold</b> title",
                 "A document whose id is markup.",
-                Map.of("classification", "internal", "department", List.of("engineering")))));
+                Map.of("classification", "internal", "department", List.of("engineering"))));
     issuer = DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());
     audit = AuditLog.open(dir.resolve("audit.jsonl"));
     store = Store.open(StoreConfig.embedded(dir));
@@ -148,10 +124,6 @@ final class ConsoleFixture implements AutoCloseable {
         dev.anvil.rpc.TestCertificates.ca(dir, "console-test-ca").server(dir, "console");
     return new ConsoleFixture(
         dir, JobSource.NONE, ServerTransport.Tls.of(cert.certFile(), cert.keyFile()));
-  }
-
-  private static Document doc(String id, String title, String body, Map<String, Object> tags) {
-    return new Document(id, 1, title, body, "test://doc", tags);
   }
 
   /** Where proposed packs live: a copy of the example pack named {@code same}. */

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.SharedEmbedder;
+import dev.anvil.context.ThreeDocuments;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.grpc.v1.ContextServiceGrpc;
@@ -15,10 +16,8 @@ import dev.anvil.context.grpc.v1.SearchResponse;
 import dev.anvil.context.grpc.v1.TagValues;
 import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.rbac.LoopbackSockets;
-import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.PrincipalDirectory;
-import dev.anvil.rbac.TestPacks;
 import dev.anvil.rpc.GrpcServer;
 import io.grpc.ManagedChannel;
 import io.grpc.Status;
@@ -37,7 +36,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.TimeUnit;
 import org.junit.jupiter.api.AfterAll;
@@ -56,34 +54,8 @@ class ContextServerTest {
 
   @BeforeAll
   static void start() {
-    people = PrincipalDirectory.load(TestPacks.example().principalsFile());
-    engine =
-        ContextEngine.open(
-            data.resolve("index"), PolicyStore.open(TestPacks.example()), SharedEmbedder.get());
-    engine.ingest(
-        people.find("kafka-connector").orElseThrow(),
-        List.of(
-            doc(
-                "eng-1",
-                "Kernel upgrade runbook",
-                "Upgrade the kernel on the build cluster one node at a time.",
-                Map.of("classification", "internal", "department", List.of("engineering"))),
-            doc(
-                "hr-1",
-                "2027 salary bands",
-                "Salary bands and bonus targets for every level, kernel team included.",
-                Map.of(
-                    "classification",
-                    "confidential",
-                    "department",
-                    List.of("hr"),
-                    "topics",
-                    List.of("compensation"))),
-            doc(
-                "pub-1",
-                "Press release",
-                "Acme ships a faster kernel for its appliances.",
-                Map.of("classification", "public", "department", List.of("sales")))));
+    people = ThreeDocuments.people();
+    engine = ThreeDocuments.engine(data.resolve("index"), SharedEmbedder.get());
     issuer = DevTokenIssuer.openOrCreate(data.resolve("dev-key.json"), Clock.systemUTC());
     audit = AuditLog.open(data.resolve("audit.jsonl"));
     server = ContextServer.start("127.0.0.1", 0, engine, issuer.verifier(), audit);
@@ -94,10 +66,6 @@ class ContextServerTest {
     server.close();
     engine.close();
     audit.close();
-  }
-
-  private static Document doc(String id, String title, String body, Map<String, Object> tags) {
-    return new Document(id, 1, title, body, "test://" + id, tags);
   }
 
   private static String token(String who) {

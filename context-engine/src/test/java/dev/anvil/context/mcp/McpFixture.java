@@ -1,7 +1,7 @@
 package dev.anvil.context.mcp;
 
 import dev.anvil.context.ContextEngine;
-import dev.anvil.context.api.Document;
+import dev.anvil.context.ThreeDocuments;
 import dev.anvil.context.api.Limits;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.HashEmbedder;
@@ -9,9 +9,7 @@ import dev.anvil.context.grpc.Admission;
 import dev.anvil.context.judging.EngineCorpus;
 import dev.anvil.identity.DevTokenIssuer;
 import dev.anvil.judge.Judging;
-import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.PrincipalDirectory;
-import dev.anvil.rbac.TestPacks;
 import dev.anvil.rpc.ServerTransport;
 import dev.anvil.store.Store;
 import dev.anvil.store.StoreConfig;
@@ -27,7 +25,6 @@ import java.nio.file.Path;
 import java.time.Clock;
 import java.time.Duration;
 import java.util.List;
-import java.util.Map;
 import java.util.Optional;
 
 /**
@@ -52,36 +49,8 @@ final class McpFixture implements AutoCloseable {
   private McpFixture(Path dir, Limits limits, ServerTransport transport) {
     this.dir = dir;
     this.limits = limits;
-    people = PrincipalDirectory.load(TestPacks.example().principalsFile());
-    engine =
-        ContextEngine.open(
-            dir.resolve("index"),
-            PolicyStore.open(TestPacks.example()),
-            HashEmbedder.of("hash", 16));
-    engine.ingest(
-        people.find("kafka-connector").orElseThrow(),
-        List.of(
-            doc(
-                "eng-1",
-                "Kernel upgrade runbook",
-                "Upgrade the kernel on the build cluster one node at a time.",
-                Map.of("classification", "internal", "department", List.of("engineering"))),
-            doc(
-                "hr-1",
-                "2027 salary bands",
-                "Salary bands and bonus targets for every level, kernel team included.",
-                Map.of(
-                    "classification",
-                    "confidential",
-                    "department",
-                    List.of("hr"),
-                    "topics",
-                    List.of("compensation"))),
-            doc(
-                "pub-1",
-                "Press release",
-                "Acme ships a faster kernel for its appliances.",
-                Map.of("classification", "public", "department", List.of("sales")))));
+    people = ThreeDocuments.people();
+    engine = ThreeDocuments.engine(dir.resolve("index"), HashEmbedder.of("hash", 16));
     issuer = DevTokenIssuer.openOrCreate(dir.resolve("dev-key.json"), Clock.systemUTC());
     audit = AuditLog.open(dir.resolve("audit.jsonl"));
     admission = new Admission(limits);
@@ -113,10 +82,6 @@ final class McpFixture implements AutoCloseable {
 
   static McpFixture start(Path dir, Limits limits, ServerTransport transport) {
     return new McpFixture(dir, limits, transport);
-  }
-
-  private static Document doc(String id, String title, String body, Map<String, Object> tags) {
-    return new Document(id, 1, title, body, "test://" + id, tags);
   }
 
   /** A token for {@code who}, meant for the MCP endpoint. */
