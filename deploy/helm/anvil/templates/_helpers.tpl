@@ -317,3 +317,9 @@ livenessProbe:
 {{- define "anvil.storePassword" -}}
 {{- if and .Values.store.url .Values.store.passwordSecret.name -}}true{{- end -}}
 {{- end -}}
+
+{{/* Whether the context engine keeps its chunks in an Elasticsearch cluster
+     (contextEngine.backend elasticsearch): its settings, Secrets and egress exist only then. */}}
+{{- define "anvil.elasticsearch" -}}
+{{- if and .Values.contextEngine.enabled (eq .Values.contextEngine.backend "elasticsearch") -}}true{{- end -}}
+{{- end -}}
