@@ -24,9 +24,10 @@ import java.util.zip.ZipInputStream;
 /**
  * A real single-node Elasticsearch for the tests, from the distribution zip Maven resolved ({@code
  * org.elasticsearch.distribution.integ-test-zip:elasticsearch}, path in the system property {@code
- * anvil.elasticsearch.zip}), unpacked under {@code target/} and run on the test's own JDK (21+):
- * HTTP and transport bound to 127.0.0.1 only, security off (loopback only), a 512 MiB heap. Started
- * once per test JVM ({@link #shared()}) and stopped when it exits.
+ * anvil.elasticsearch.zip}), unpacked under {@code target/} ({@code anvil.elasticsearch.dir}) and
+ * run on the test's own JDK (21+): HTTP and transport bound to 127.0.0.1 only, security off
+ * (loopback only), a 512 MiB heap (the system property {@code anvil.elasticsearch.heap}, e.g.
+ * {@code 2g}, for a benchmark). Started once per JVM ({@link #shared()}) and stopped when it exits.
  *
  * <p>Elasticsearch refuses to run as root, and has no switch to allow it; as root the node runs as
  * the unprivileged user 65534 ({@code setpriv}), in a directory it owns.
@@ -76,7 +77,9 @@ public final class ElasticNode {
               + "): run the tests through Maven, which resolves the Elasticsearch zip");
     }
     try {
-      Path target = Path.of("target").toAbsolutePath();
+      // Under the module's target/ (the working directory of its tests), unless told otherwise.
+      Path target =
+          Path.of(System.getProperty("anvil.elasticsearch.dir", "target")).toAbsolutePath();
       Path home = unpack(Path.of(zip), target.resolve("elasticsearch"));
       Path run = Files.createTempDirectory(target, "es-run-");
       Path config = run.resolve("config");
@@ -116,7 +119,12 @@ public final class ElasticNode {
       pb.redirectOutput(run.resolve("console.log").toFile());
       Map<String, String> env = pb.environment();
       env.put("ES_JAVA_HOME", System.getProperty("java.home"));
-      env.put("ES_JAVA_OPTS", "-Xms512m -Xmx512m");
+      String heap = System.getProperty("anvil.elasticsearch.heap", "512m");
+      if (!heap.matches("[0-9]+[mg]")) {
+        throw new IllegalArgumentException(
+            "anvil.elasticsearch.heap: expected a size such as 512m or 2g, was '" + heap + "'");
+      }
+      env.put("ES_JAVA_OPTS", "-Xms" + heap + " -Xmx" + heap);
       env.put("ES_PATH_CONF", config.toString());
       env.put("ES_TMPDIR", run.resolve("tmp").toString());
       Process p = pb.start();
