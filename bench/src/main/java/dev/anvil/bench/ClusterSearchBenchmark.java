@@ -1,6 +1,5 @@
 package dev.anvil.bench;
 
-import com.google.gson.JsonParser;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.ContextException;
 import dev.anvil.context.api.SearchHit;
@@ -21,13 +20,9 @@ import dev.anvil.rbac.filter.Filter;
 import io.opentelemetry.api.OpenTelemetry;
 import java.io.IOException;
 import java.net.URI;
-import java.net.http.HttpClient;
-import java.net.http.HttpRequest;
-import java.net.http.HttpResponse;
 import java.nio.file.Files;
 import java.nio.file.Path;
 import java.nio.file.StandardCopyOption;
-import java.time.Duration;
 import java.util.ArrayList;
 import java.util.Arrays;
 import java.util.Comparator;
@@ -109,7 +104,7 @@ public final class ClusterSearchBenchmark {
 
     List<Target> targets = new ArrayList<>();
     targets.add(new Target("embedded Lucene", IndexBackend.embedded(), work.resolve("embedded")));
-    ElasticNode node = startNode();
+    ElasticNode node = BenchNode.start();
     for (int s : shards) {
       ElasticConfig config =
           new ElasticConfig(
@@ -205,7 +200,7 @@ public final class ClusterSearchBenchmark {
     }
     // Lucene's writer waits for its merges on close; the cluster merges on its own.
     if (t.backend() instanceof IndexBackend.Elasticsearch es) {
-      awaitNoMerges(node, es.config().indexName("."));
+      BenchNode.awaitNoMerges(node, es.config().indexName("."));
     }
     long settled = System.nanoTime();
     Indexing result = new Indexing((committed - t0) / 1e9, (settled - t0) / 1e9);
@@ -333,76 +328,6 @@ public final class ClusterSearchBenchmark {
 
   private static double ms(long nanos) {
     return nanos / 1e6;
-  }
-
-  /**
-   * The node from the Maven zip, as the tests start it: 127.0.0.1 only, security off (loopback
-   * only); its heap is {@code -Danvil.elasticsearch.heap} (default here 2g).
-   */
-  private static ElasticNode startNode() throws IOException {
-    if (System.getProperty("anvil.elasticsearch.zip") == null) {
-      Path versions =
-          Path.of(
-              System.getProperty("user.home"),
-              ".m2/repository/org/elasticsearch/distribution/integ-test-zip/elasticsearch");
-      List<Path> zips;
-      try (Stream<Path> files = Files.walk(versions, 2)) {
-        zips = files.filter(f -> f.toString().endsWith(".zip")).toList();
-      }
-      if (zips.size() != 1) {
-        throw new IllegalStateException(
-            "found "
-                + zips
-                + " under "
-                + versions
-                + ": name the Elasticsearch zip with -Danvil.elasticsearch.zip=FILE");
-      }
-      System.setProperty("anvil.elasticsearch.zip", zips.getFirst().toString());
-    }
-    if (System.getProperty("anvil.elasticsearch.heap") == null) {
-      System.setProperty("anvil.elasticsearch.heap", "2g");
-    }
-    if (System.getProperty("anvil.elasticsearch.dir") == null) {
-      System.setProperty("anvil.elasticsearch.dir", "bench/target");
-    }
-    long t0 = System.nanoTime();
-    ElasticNode node = ElasticNode.shared();
-    System.out.printf(
-        "Elasticsearch (%s, heap %s) answered at %s after %.1f s%n",
-        Path.of(System.getProperty("anvil.elasticsearch.zip")).getFileName(),
-        System.getProperty("anvil.elasticsearch.heap"),
-        node.url(),
-        (System.nanoTime() - t0) / 1e9);
-    return node;
-  }
-
-  /** Waits until the cluster runs no merge on {@code index}. */
-  private static void awaitNoMerges(URI node, String index) throws Exception {
-    try (HttpClient http = HttpClient.newHttpClient()) {
-      while (true) {
-        HttpResponse<String> r =
-            http.send(
-                HttpRequest.newBuilder(node.resolve("/" + index + "/_stats/merge"))
-                    .timeout(Duration.ofSeconds(30))
-                    .build(),
-                HttpResponse.BodyHandlers.ofString());
-        if (r.statusCode() != 200) {
-          throw new IllegalStateException(index + "/_stats/merge: " + r.statusCode() + r.body());
-        }
-        long current =
-            JsonParser.parseString(r.body())
-                .getAsJsonObject()
-                .getAsJsonObject("_all")
-                .getAsJsonObject("total")
-                .getAsJsonObject("merges")
-                .get("current")
-                .getAsLong();
-        if (current == 0) {
-          return;
-        }
-        Thread.sleep(200);
-      }
-    }
   }
 
   /**
