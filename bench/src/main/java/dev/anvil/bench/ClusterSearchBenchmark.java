@@ -73,8 +73,11 @@ public final class ClusterSearchBenchmark {
   /** One place the chunks live, with the engine's data directory for it. */
   private record Target(String name, IndexBackend backend, Path dataDir) {}
 
-  /** Indexing time of one target, in seconds since the first write. */
-  private record Indexing(double committed, double settled) {}
+  /**
+   * Indexing of one target: seconds since the first write until committed and until settled, and
+   * the settled index's segments and bytes.
+   */
+  private record Indexing(double committed, double settled, int segments, long bytes) {}
 
   public static void main(String[] args) throws Exception {
     int chunks = args.length > 0 ? Integer.parseInt(args[0]) : 200_000;
@@ -203,7 +206,20 @@ public final class ClusterSearchBenchmark {
       BenchNode.awaitNoMerges(node, es.config().indexName("."));
     }
     long settled = System.nanoTime();
-    Indexing result = new Indexing((committed - t0) / 1e9, (settled - t0) / 1e9);
+    ChunkIndex.Stats stats;
+    try (ChunkIndex index =
+        t.backend()
+            .open(
+                t.dataDir(),
+                ".",
+                SearchBenchmark.MODEL,
+                SearchBenchmark.DIM,
+                ContextEngine.chunking(embedder),
+                set.schema())) {
+      stats = index.stats();
+    }
+    Indexing result =
+        new Indexing((committed - t0) / 1e9, (settled - t0) / 1e9, stats.segments(), stats.bytes());
     System.out.printf(
         "  %s: committed after %.1f s (%.0f chunks/s), settled after %.1f s (%.0f chunks/s)%n",
         t.name(),
@@ -268,17 +284,35 @@ public final class ClusterSearchBenchmark {
 
     Target embedded = engines.keySet().iterator().next();
     Indexing base = indexing.get(embedded);
+    // Which retriever the backends disagree on: each alone, on the first 128 queries.
+    Map<String, Double> modeOverlap = new LinkedHashMap<>();
+    List<String> some = queries.subList(0, Math.min(128, queries.size()));
+    for (SearchRequest.Mode mode : List.of(SearchRequest.Mode.BM25, SearchRequest.Mode.DENSE)) {
+      for (var p : principals.entrySet()) {
+        List<List<String>> reference = ids(engines.get(embedded), p.getValue(), some, mode);
+        for (var e : engines.entrySet()) {
+          if (e.getKey() != embedded) {
+            modeOverlap.put(
+                e.getKey().name() + " | " + p.getKey() + " | " + mode,
+                overlap(ids(e.getValue(), p.getValue(), some, mode), reference));
+          }
+        }
+      }
+    }
     System.out.println();
     System.out.println(
-        "| backend | chunks/s, committed | chunks/s, settled | vs embedded (settled) |");
-    System.out.println("| --- | --- | --- | --- |");
+        "| backend | chunks/s, committed | chunks/s, settled | vs embedded (settled) | segments"
+            + " | MiB |");
+    System.out.println("| --- | --- | --- | --- | --- | --- |");
     for (var e : indexing.entrySet()) {
       System.out.printf(
-          "| %s | %.0f | %.0f | %.2f |%n",
+          "| %s | %.0f | %.0f | %.2f | %d | %d |%n",
           e.getKey().name(),
           chunks / e.getValue().committed(),
           chunks / e.getValue().settled(),
-          base.settled() / e.getValue().settled());
+          base.settled() / e.getValue().settled(),
+          e.getValue().segments(),
+          e.getValue().bytes() >> 20);
     }
     System.out.println();
     System.out.println(
@@ -301,6 +335,25 @@ public final class ClusterSearchBenchmark {
           overlap(top.get(e.getKey()), top.get(baseKey)),
           (double) visible.get(e.getKey()) / queries.size());
     }
+    System.out.println();
+    System.out.println("| backend | principal | retriever alone | top-10 overlap with embedded |");
+    System.out.println("| --- | --- | --- | --- |");
+    modeOverlap.forEach((k, v) -> System.out.printf("| %s | %.2f |%n", k, v));
+  }
+
+  private static List<List<String>> ids(
+      ContextEngine engine, Principal p, List<String> queries, SearchRequest.Mode mode) {
+    List<List<String>> out = new ArrayList<>();
+    for (String query : queries) {
+      out.add(
+          engine
+              .search(p, new SearchRequest(query, SearchBenchmark.TOP_K, 0, Map.of(), mode))
+              .hits()
+              .stream()
+              .map(SearchHit::documentId)
+              .toList());
+    }
+    return out;
   }
 
   private static SearchRequest request(String query) {
