@@ -317,3 +317,9 @@ livenessProbe:
 {{- define "anvil.storePassword" -}}
 {{- if and .Values.store.url .Values.store.passwordSecret.name -}}true{{- end -}}
 {{- end -}}
+
+{{/* Whether the context engine keeps its chunks in an Elasticsearch cluster
+     (contextEngine.backend elasticsearch or opensearch, the same API): its settings, Secrets and egress exist only then. */}}
+{{- define "anvil.elasticsearch" -}}
+{{- if and .Values.contextEngine.enabled (has .Values.contextEngine.backend (list "elasticsearch" "opensearch")) -}}true{{- end -}}
+{{- end -}}

@@ -118,6 +118,34 @@ class BackendOptionsTest {
             "ANVIL_ES_REPLICAS");
   }
 
+  /** What the Helm chart renders for contextEngine.elasticsearch (ElasticsearchValuesTest). */
+  @Test
+  void theChartsVariablesNameEveryUrlAndTheMountedSecrets() {
+    IndexBackend b =
+        backend(
+            Map.of(
+                "ANVIL_BACKEND", "elasticsearch",
+                "ANVIL_ES_URL", "https://10.30.0.5:9243,https://[fd00::5]:9243/",
+                "ANVIL_ES_CA", "/etc/anvil/elasticsearch/ca/ca.crt",
+                "ANVIL_ES_CREDENTIALS_FILE", "/etc/anvil/elasticsearch/credentials/credentials",
+                "ANVIL_ES_INDEX_PREFIX", "anvil-acme-",
+                "ANVIL_ES_SHARDS", "1024",
+                "ANVIL_ES_REPLICAS", "0"),
+            "serve");
+    assertThat(b)
+        .isEqualTo(
+            new IndexBackend.Elasticsearch(
+                new ElasticConfig(
+                    List.of(
+                        URI.create("https://10.30.0.5:9243"),
+                        URI.create("https://[fd00::5]:9243/")),
+                    Optional.of(Path.of("/etc/anvil/elasticsearch/ca/ca.crt")),
+                    Optional.of(Path.of("/etc/anvil/elasticsearch/credentials/credentials")),
+                    "anvil-acme-",
+                    1024,
+                    0)));
+  }
+
   @Test
   void anIncompleteOrMisplacedOptionIsAnErrorNamingIt() {
     assertThatThrownBy(() -> backend(Map.of(), "serve", "--backend", "elasticsearch"))

@@ -22,6 +22,10 @@ import java.util.regex.Pattern;
 final class Chart {
   static final Path DIR = Path.of("helm", "anvil");
   static final Path PRODUCTION_GPU = Path.of("helm", "examples", "production-gpu.yaml");
+
+  /** An overlay: the context engine's chunks in an external Elasticsearch cluster. */
+  static final Path ELASTICSEARCH = Path.of("helm", "examples", "elasticsearch.yaml");
+
   static final Path GOLDEN = Path.of("helm", "anvil-default.rendered.yaml");
   static final String RELEASE = "anvil";
   static final String NAMESPACE = "anvil";

@@ -30,15 +30,27 @@ class ChartLintTest {
    */
   @Test
   void lintsCleanWithTheProductionGpuValues(@TempDir Path dir) throws IOException {
+    assertClean(Chart.lint(withValues(dir, Chart.PRODUCTION_GPU)));
+  }
+
+  @Test
+  void lintsCleanWithTheProductionValuesOnAnElasticsearchCluster(@TempDir Path dir)
+      throws IOException {
+    assertClean(Chart.lint(withValues(dir, Chart.PRODUCTION_GPU, Chart.ELASTICSEARCH)));
+  }
+
+  /** A copy of the chart whose values.yaml has these values files merged in, in order. */
+  private static Path withValues(Path dir, Path... valuesFiles) throws IOException {
     Path chart = dir.resolve("anvil");
     copy(Chart.DIR, chart);
-    Map<String, Object> merged =
-        merge(load(Chart.DIR.resolve("values.yaml")), load(Chart.PRODUCTION_GPU));
+    Map<String, Object> merged = load(Chart.DIR.resolve("values.yaml"));
+    for (Path file : valuesFiles) {
+      merged = merge(merged, load(file));
+    }
     Files.writeString(
         chart.resolve("values.yaml"),
         new Dump(DumpSettings.builder().build()).dumpToString(merged));
-
-    assertClean(Chart.lint(chart));
+    return chart;
   }
 
   private static void assertClean(LintResult result) {

@@ -48,6 +48,14 @@ class ConfigurationDriftTest {
         kafka:
           bootstrap: kafka:9093
           clientConfigSecret: {name: kafka-client, key: client.properties}
+        backend: elasticsearch
+        elasticsearch:
+          urls: ["https://es-0.search:9200", "https://es-1.search:9200"]
+          caSecret: {name: es-ca, key: ca.pem}
+          credentialsSecret: {name: es-anvil, key: api-key}
+          indexPrefix: anvil-test-
+          shards: 2
+          replicas: 0
       trainer:
         gpu: {enabled: true}
         limits: {specBytes: 4096, uploadFiles: 2, uploadBytes: 66060288, concurrentSubmits: 2, jobsPerOwner: 1, queuedJobs: 8, concurrentStreams: 32, streamsPerCaller: 2, concurrentPromotions: 1, requestsPerSecond: 2.5, burst: 5}
@@ -67,6 +75,9 @@ class ConfigurationDriftTest {
         resourceAttributes: deployment.environment=test
       metrics:
         prometheus: {enabled: true}
+      networkPolicy:
+        egress:
+          elasticsearch: [{cidr: 10.30.0.0/16, ports: [{port: 9200}]}]
       """;
 
   @TempDir static Path dir;
@@ -133,6 +144,24 @@ class ConfigurationDriftTest {
     assertThat(r.configMap("anvil-trainer").getData())
         .containsEntry("ANVIL_TOKEN_EXCHANGE_CLIENT", "ml-trainer")
         .containsEntry("ANVIL_TOKEN_EXCHANGE_SECRET_FILE", "/etc/anvil/token-exchange/secret");
+  }
+
+  /**
+   * The chart has a value for every option of {@code anvil serve} that names the search backend,
+   * and the "everything" values set them all, so that the check above sees each one.
+   */
+  @Test
+  void everythingValuesSetEveryBackendOptionOfTheEngine() {
+    Set<String> backend = new TreeSet<>();
+    for (String v : Configuration.table("serve").keySet()) {
+      if (v.equals("ANVIL_BACKEND") || v.startsWith("ANVIL_ES_")) {
+        backend.add(v);
+      }
+    }
+
+    assertThat(backend).hasSizeGreaterThan(1);
+    assertThat(render("everything").configMap("anvil-context-engine").getData().keySet())
+        .containsAll(backend);
   }
 
   @Test

@@ -44,6 +44,10 @@ class NetworkPolicyTest {
   private static final External NODE = External.at("10.0.1.7");
   private static final External KAFKA = External.at("10.20.1.5");
   private static final External KAFKA_MANAGEMENT = External.at("10.20.99.7");
+  private static final Pod ELASTICSEARCH =
+      Pod.in("search", Map.of("elasticsearch.k8s.elastic.co/cluster-name", "corp"));
+  private static final Pod ELASTICSEARCH_LOOKALIKE =
+      Pod.in(Chart.NAMESPACE, Map.of("elasticsearch.k8s.elastic.co/cluster-name", "corp"));
 
   private record Connection(String name, Endpoint to, int port, String protocol) {
     @Override
@@ -77,7 +81,11 @@ class NetworkPolicyTest {
           new Connection("IPv6 internet", External.at("2001:4860:4860::8888"), 443, "TCP"),
           new Connection("IPv6 DNS", External.at("2606:4700:4700::1111"), 53, "UDP"),
           new Connection("pod in the same namespace", NEIGHBOUR, 8080, "TCP"),
-          new Connection("cloud metadata", External.at("169.254.169.254"), 80, "TCP"));
+          new Connection("cloud metadata", External.at("169.254.169.254"), 80, "TCP"),
+          new Connection("elasticsearch", ELASTICSEARCH, 9200, "TCP"),
+          new Connection("elasticsearch transport", ELASTICSEARCH, 9300, "TCP"),
+          new Connection(
+              "elasticsearch look-alike in anvil", ELASTICSEARCH_LOOKALIKE, 9200, "TCP"));
 
   @Test
   void productionContextEngineReachesOnlyDnsKafkaKeycloakAndTheCollector() {
@@ -124,6 +132,37 @@ class NetworkPolicyTest {
           .as(workload)
           .containsExactly("kube-dns 53/UDP", "kube-dns 53/TCP");
     }
+  }
+
+  @Test
+  void withTheClusterBackendOnlyTheEngineReachesTheClustersHttpPort() {
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU, Chart.ELASTICSEARCH);
+
+    assertThat(allowed(r, "anvil-context-engine"))
+        .containsExactly(
+            "kube-dns 53/UDP",
+            "kube-dns 53/TCP",
+            "kafka 9093/TCP",
+            "keycloak 8443/TCP",
+            "otlp collector 4318/TCP",
+            "elasticsearch 9200/TCP");
+    assertThat(allowed(r, "anvil-trainer"))
+        .as("the trainer reads chunks through the engine, never from the cluster")
+        .doesNotContain("elasticsearch 9200/TCP");
+  }
+
+  @Test
+  void clusterEgressIsRenderedOnlyWithTheClusterBackend(@TempDir Path dir) {
+    Path embedded = Chart.values(dir, "contextEngine: {backend: embedded}\n");
+    Rendering r = Chart.render(Chart.PRODUCTION_GPU, Chart.ELASTICSEARCH, embedded);
+
+    assertThat(allowed(r, "anvil-context-engine"))
+        .containsExactly(
+            "kube-dns 53/UDP",
+            "kube-dns 53/TCP",
+            "kafka 9093/TCP",
+            "keycloak 8443/TCP",
+            "otlp collector 4318/TCP");
   }
 
   @Test

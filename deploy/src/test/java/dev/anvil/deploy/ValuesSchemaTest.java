@@ -53,6 +53,27 @@ class ValuesSchemaTest {
           store password inline        | store: {password: s3cr3t}                                                  | /store                            | 'password'
           store secret name            | store: {passwordSecret: {name: DB_Secret}}                                 | /store/passwordSecret/name        | DB_Secret
           no trainer replica           | trainer: {replicas: 0}                                                     | /trainer/replicas                 | minimum
+          cluster backend without URLs | {contextEngine: {backend: elasticsearch}, networkPolicy: {egress: {elasticsearch: [{cidr: 10.30.0.0/16, ports: [{port: 9200}]}]}}} | /contextEngine/elasticsearch/urls | minItems
+          cluster backend, no egress   | contextEngine: {backend: elasticsearch, elasticsearch: {urls: ['https://es:9200']}} | /networkPolicy/egress/elasticsearch | minItems
+          unknown backend              | contextEngine: {backend: solr}                                             | /contextEngine/backend            | one of 'embedded', 'elasticsearch', 'opensearch'
+          opensearch without URLs      | {contextEngine: {backend: opensearch}, networkPolicy: {egress: {elasticsearch: [{cidr: 10.30.0.0/16, ports: [{port: 9200}]}]}}} | /contextEngine/elasticsearch/urls | minItems
+          cluster over plain http      | contextEngine: {elasticsearch: {urls: ['http://es.search.svc:9200']}}      | /contextEngine/elasticsearch/urls/0 | '^https://'
+          cluster password in its URL  | contextEngine: {elasticsearch: {urls: ['https://anvil:s3cr3t@es:9200']}}   | /contextEngine/elasticsearch/urls/0 | does not match pattern
+          cluster URL with a path      | contextEngine: {elasticsearch: {urls: ['https://proxy/es'], allowHttp: true}} | /contextEngine/elasticsearch/urls/0 | does not match pattern
+          cluster URL not a list       | contextEngine: {elasticsearch: {urls: 'https://es:9200'}}                  | /contextEngine/elasticsearch/urls | want array
+          cluster password as a value  | contextEngine: {elasticsearch: {password: s3cr3t}}                         | /contextEngine/elasticsearch      | 'password'
+          cluster API key as a value   | contextEngine: {elasticsearch: {apiKey: 'ApiKey Zm9vOmJhcg=='}}            | /contextEngine/elasticsearch      | 'apiKey'
+          cluster credentials inline   | contextEngine: {elasticsearch: {credentialsSecret: {name: es, value: 'anvil:s3cr3t'}}} | /contextEngine/elasticsearch/credentialsSecret | 'value'
+          credentials key leaving it   | contextEngine: {elasticsearch: {credentialsSecret: {name: es, key: ../token}}} | /contextEngine/elasticsearch/credentialsSecret/key | ../token
+          CA secret name               | contextEngine: {elasticsearch: {caSecret: {name: Corp_CA}}}                | /contextEngine/elasticsearch/caSecret/name | Corp_CA
+          index prefix in upper case   | contextEngine: {elasticsearch: {indexPrefix: Anvil-}}                      | /contextEngine/elasticsearch/indexPrefix | Anvil-
+          index prefix of a hidden one | contextEngine: {elasticsearch: {indexPrefix: .security-}}                  | /contextEngine/elasticsearch/indexPrefix | .security-
+          no primary shard             | contextEngine: {elasticsearch: {shards: 0}}                                | /contextEngine/elasticsearch/shards | minimum
+          too many shard replicas      | contextEngine: {elasticsearch: {replicas: 17}}                             | /contextEngine/elasticsearch/replicas | maximum
+          cluster settings in extras   | contextEngine: {extraConfig: {ANVIL_ES_URL: 'https://es:9200'}}            | /contextEngine/extraConfig/ANVIL_ES_URL | false schema
+          backend in extras            | contextEngine: {extraConfig: {ANVIL_BACKEND: elasticsearch}}               | /contextEngine/extraConfig/ANVIL_BACKEND | false schema
+          cluster egress everywhere    | networkPolicy: {egress: {elasticsearch: [{cidr: 0.0.0.0/0, ports: [{port: 9200}]}]}} | /networkPolicy/egress/elasticsearch/0/cidr | '0.0.0.0/0'
+          cluster egress without ports | networkPolicy: {egress: {elasticsearch: [{podSelector: {matchLabels: {app: es}}}]}} | /networkPolicy/egress/elasticsearch/0 | ports
           """)
   void refusesBadValuesNamingTheField(String what, String values, String field, String detail) {
     Path file = Chart.values(dir, values);

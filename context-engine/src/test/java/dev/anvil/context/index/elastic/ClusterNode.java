@@ -86,9 +86,8 @@ public final class ClusterNode {
    */
   static ClusterNode start(Launch launch, BiConsumer<Path, Path> prepare) {
     try {
-      Path target = Path.of("target").toAbsolutePath();
       Path run =
-          Files.createTempDirectory(target, launch.product().toLowerCase(Locale.ROOT) + "-run-");
+          Files.createTempDirectory(target(), launch.product().toLowerCase(Locale.ROOT) + "-run-");
       Path config = run.resolve("config");
       copyTree(launch.home().resolve("config"), config);
       prepare.accept(config, run);
@@ -137,6 +136,14 @@ public final class ClusterNode {
     } catch (IOException e) {
       throw new UncheckedIOException("starting " + launch.product() + " failed", e);
     }
+  }
+
+  /**
+   * Where nodes are unpacked and run: the module's {@code target/} (the working directory of its
+   * tests), unless the system property {@code anvil.node.dir} names another (a benchmark's).
+   */
+  static Path target() {
+    return Path.of(System.getProperty("anvil.node.dir", "target")).toAbsolutePath();
   }
 
   /** The zip a system property names, or an error saying how to get it. */

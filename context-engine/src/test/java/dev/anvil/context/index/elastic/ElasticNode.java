@@ -9,8 +9,9 @@ import java.util.Map;
 /**
  * The real single-node Elasticsearch of the tests, from the distribution zip Maven resolved ({@code
  * org.elasticsearch.distribution.integ-test-zip:elasticsearch}, path in the system property {@code
- * anvil.elasticsearch.zip}), run on the test's own JDK (21+) as {@link ClusterNode} says. Started
- * once per test JVM ({@link #shared()}) and stopped when it exits.
+ * anvil.elasticsearch.zip}), run on the test's own JDK (21+) as {@link ClusterNode} says, with a
+ * 512 MiB heap (the system property {@code anvil.elasticsearch.heap}, e.g. {@code 2g}, for a
+ * benchmark). Started once per test JVM ({@link #shared()}) and stopped when it exits.
  */
 public final class ElasticNode {
   private static ClusterNode shared;
@@ -30,7 +31,12 @@ public final class ElasticNode {
     try {
       Path home =
           ClusterNode.unpackHome(
-              zip, Path.of("target", "elasticsearch").toAbsolutePath(), "elasticsearch-");
+              zip, ClusterNode.target().resolve("elasticsearch"), "elasticsearch-");
+      String heap = System.getProperty("anvil.elasticsearch.heap", "512m");
+      if (!heap.matches("[0-9]+[mg]")) {
+        throw new IllegalArgumentException(
+            "anvil.elasticsearch.heap: expected a size such as 512m or 2g, was '" + heap + "'");
+      }
       return ClusterNode.start(
           new ClusterNode.Launch(
               "Elasticsearch",
@@ -40,7 +46,7 @@ public final class ElasticNode {
               run ->
                   Map.of(
                       "ES_JAVA_HOME", System.getProperty("java.home"),
-                      "ES_JAVA_OPTS", "-Xms512m -Xmx512m",
+                      "ES_JAVA_OPTS", "-Xms" + heap + " -Xmx" + heap,
                       "ES_PATH_CONF", run.resolve("config").toString(),
                       "ES_TMPDIR", run.resolve("tmp").toString())),
           (config, run) -> {});
