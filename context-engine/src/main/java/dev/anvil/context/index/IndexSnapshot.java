@@ -65,10 +65,10 @@ public interface IndexSnapshot {
   ChunkRecord read(int doc, TagSchema schema) throws IOException;
 
   /**
-   * The id of the document a chunk named by a ranking of this snapshot belongs to: cheaper than
-   * {@link #read} (fusion asks it of every candidate).
+   * The ids of the documents chunks named by rankings of this snapshot belong to, in the order of
+   * {@code docs}: cheaper than {@link #read} (fusion asks it of every candidate).
    */
-  String documentId(int doc) throws IOException;
+  String[] documentIds(int[] docs) throws IOException;
 
   /**
    * The stored vector of a chunk named by a ranking of this snapshot (unit length); empty if it has

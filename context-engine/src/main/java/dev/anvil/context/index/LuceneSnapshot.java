@@ -207,17 +207,31 @@ final class LuceneSnapshot implements IndexSnapshot {
     return LuceneIndex.read(stored, doc, schema);
   }
 
-  /** From the id's doc values: no stored fields are read. */
+  /** From the id's doc values, read forward once per segment: no stored fields are read. */
   @Override
-  public String documentId(int doc) throws IOException {
-    List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
-    LeafReaderContext leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
-    // Doc values iterate forward only and rankings are in score order: one iterator per chunk.
-    SortedDocValues ids = DocValues.getSorted(leaf.reader(), IndexFields.ID);
-    if (!ids.advanceExact(doc - leaf.docBase)) {
-      throw new IllegalStateException("chunk " + doc + " has no document id");
+  public String[] documentIds(int[] docs) throws IOException {
+    Integer[] order = new Integer[docs.length];
+    for (int i = 0; i < order.length; i++) {
+      order[i] = i;
     }
-    return ids.lookupOrd(ids.ordValue()).utf8ToString();
+    java.util.Arrays.sort(order, java.util.Comparator.comparingInt(i -> docs[i]));
+    List<LeafReaderContext> leaves = searcher.getIndexReader().leaves();
+    String[] out = new String[docs.length];
+    LeafReaderContext leaf = null;
+    SortedDocValues ids = null;
+    for (int i : order) {
+      int doc = docs[i];
+      if (leaf == null || doc >= leaf.docBase + leaf.reader().maxDoc()) {
+        leaf = leaves.get(ReaderUtil.subIndex(doc, leaves));
+        ids = DocValues.getSorted(leaf.reader(), IndexFields.ID); // iterates forward only
+      }
+      int local = doc - leaf.docBase;
+      if (ids.docID() != local && !ids.advanceExact(local)) {
+        throw new IllegalStateException("chunk " + doc + " has no document id");
+      }
+      out[i] = ids.lookupOrd(ids.ordValue()).utf8ToString();
+    }
+    return out;
   }
 
   /**

@@ -125,7 +125,7 @@ public final class HybridSearcher {
               }
               List<Rrf.Fused> fused =
                   telemetry.spanIo(
-                      "anvil.search.fusion", () -> Rrf.fuseByDocument(ranked, s::documentId));
+                      "anvil.search.fusion", () -> Rrf.fuseByDocument(ranked, s::documentIds));
               List<SearchHit> hits =
                   telemetry.spanIo(
                       "anvil.search.pack", () -> pack(fused, s, set, principal, request));
@@ -201,7 +201,7 @@ public final class HybridSearcher {
               }
               lists.add(collect("dense", knn, s, set, principal, retrievers, chunks, keys));
               List<String> fused =
-                  Rrf.fuseByDocument(lists, s::documentId).stream()
+                  Rrf.fuseByDocument(lists, s::documentIds).stream()
                       .map(f -> keys.get(f.doc()))
                       .toList();
               return new Ranked(fused, retrievers, chunks, embedder.modelId(), set.version());

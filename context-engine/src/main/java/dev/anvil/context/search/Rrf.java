@@ -26,10 +26,10 @@ public final class Rrf {
   /** A fused hit: a chunk number of the rankings' snapshot and its fused score. */
   public record Fused(int doc, double score) {}
 
-  /** The document a chunk number belongs to. */
+  /** The documents chunk numbers belong to, in their order. */
   @FunctionalInterface
-  public interface DocumentOf {
-    String of(int chunk) throws IOException;
+  public interface DocumentsOf {
+    String[] of(int[] chunks) throws IOException;
   }
 
   /**
@@ -52,17 +52,23 @@ public final class Rrf {
    * (those any list ranked) follow one another, ordered by their own fused score, each carrying its
    * document's score. Ties keep the order of first appearance. A single list is returned as it is.
    */
-  public static List<Fused> fuseByDocument(List<int[]> rankings, DocumentOf documentOf)
+  public static List<Fused> fuseByDocument(List<int[]> rankings, DocumentsOf documentsOf)
       throws IOException {
     if (rankings.size() < 2) {
       return fuse(rankings);
+    }
+    int[] all = rankings.stream().flatMapToInt(java.util.Arrays::stream).distinct().toArray();
+    String[] ids = documentsOf.of(all);
+    Map<Integer, String> documentOf = new java.util.HashMap<>();
+    for (int i = 0; i < all.length; i++) {
+      documentOf.put(all[i], ids[i]);
     }
     Map<String, Double> documentScores = new LinkedHashMap<>();
     Map<String, Map<Integer, Double>> chunksOf = new LinkedHashMap<>();
     for (int[] ranking : rankings) {
       Set<String> seen = new HashSet<>();
       for (int rank = 0; rank < ranking.length; rank++) {
-        String document = documentOf.of(ranking[rank]);
+        String document = documentOf.get(ranking[rank]);
         if (seen.add(document)) {
           documentScores.merge(document, 1.0 / (K + seen.size()), Double::sum);
         }

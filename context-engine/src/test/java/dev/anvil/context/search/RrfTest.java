@@ -12,6 +12,10 @@ class RrfTest {
   private static final Map<Integer, String> DOCUMENT =
       Map.of(0, "A", 1, "A", 2, "A", 3, "B", 4, "B", 5, "C");
 
+  private static String[] documents(int[] chunks) {
+    return java.util.Arrays.stream(chunks).mapToObj(DOCUMENT::get).toArray(String[]::new);
+  }
+
   private static List<Integer> chunks(List<Rrf.Fused> fused) {
     return fused.stream().map(Rrf.Fused::doc).toList();
   }
@@ -30,7 +34,7 @@ class RrfTest {
     // By chunk, B's single chunk ranked second twice beats A's two chunks ranked first once each.
     assertThat(chunks(Rrf.fuse(rankings)).getFirst()).isEqualTo(3);
     // By document, A is first in both lists: A's chunks first, then B's, then C's.
-    List<Rrf.Fused> fused = Rrf.fuseByDocument(rankings, DOCUMENT::get);
+    List<Rrf.Fused> fused = Rrf.fuseByDocument(rankings, RrfTest::documents);
     assertThat(chunks(fused)).containsExactly(0, 1, 2, 3, 5);
     assertThat(fused.get(0).score()).isEqualTo(2.0 / 61).isEqualTo(fused.get(2).score());
     assertThat(fused.get(3).score()).isEqualTo(2.0 / 62);
@@ -40,7 +44,7 @@ class RrfTest {
   void aDocumentRanksWhereItsFirstChunkDoesAmongDistinctDocuments() throws Exception {
     // List one: A, A, A, B: B is the second document, not the fourth chunk.
     List<Rrf.Fused> fused =
-        Rrf.fuseByDocument(List.of(new int[] {0, 1, 2, 3}, new int[] {5, 3}), DOCUMENT::get);
+        Rrf.fuseByDocument(List.of(new int[] {0, 1, 2, 3}, new int[] {5, 3}), RrfTest::documents);
     assertThat(fused.stream().filter(f -> f.doc() == 3).findFirst().orElseThrow().score())
         .isEqualTo(1.0 / 62 + 1.0 / 62);
     assertThat(chunks(fused).getFirst()).isEqualTo(3); // B: second in both
@@ -48,10 +52,11 @@ class RrfTest {
 
   @Test
   void aSingleListKeepsItsOrderAndTiesKeepFirstAppearance() throws Exception {
-    assertThat(chunks(Rrf.fuseByDocument(List.of(new int[] {3, 0, 4}), DOCUMENT::get)))
+    assertThat(chunks(Rrf.fuseByDocument(List.of(new int[] {3, 0, 4}), RrfTest::documents)))
         .containsExactly(3, 0, 4);
     // A (first list's first) and C (second list's first) tie: A appeared first.
-    assertThat(chunks(Rrf.fuseByDocument(List.of(new int[] {0}, new int[] {5}), DOCUMENT::get)))
+    assertThat(
+            chunks(Rrf.fuseByDocument(List.of(new int[] {0}, new int[] {5}), RrfTest::documents)))
         .containsExactly(0, 5);
   }
 }

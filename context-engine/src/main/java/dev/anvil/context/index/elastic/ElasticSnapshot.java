@@ -173,9 +173,13 @@ final class ElasticSnapshot implements IndexSnapshot {
   }
 
   @Override
-  public String documentId(int doc) {
+  public String[] documentIds(int[] docs) {
     check();
-    return chunks.get(doc).get(IndexFields.ID).getAsString();
+    String[] out = new String[docs.length];
+    for (int i = 0; i < docs.length; i++) {
+      out[i] = chunks.get(docs[i]).get(IndexFields.ID).getAsString();
+    }
+    return out;
   }
 
   @Override
