@@ -74,6 +74,15 @@ final class BackendOptions {
       description = "Replicas of each shard of an index Anvil creates (default: ${DEFAULT-VALUE}).")
   int replicas;
 
+  @Option(
+      names = "--es-serving-poll",
+      paramLabel = "SECONDS",
+      defaultValue = "5",
+      description =
+          "Seconds between reads of the cluster's serving alias, to follow a model switch or"
+              + " rollback made by another replica (default: ${DEFAULT-VALUE}).")
+  double servingPoll;
+
   /**
    * The backend the options name.
    *
@@ -109,7 +118,8 @@ final class BackendOptions {
                   Optional.ofNullable(credentials),
                   prefix,
                   shards,
-                  replicas));
+                  replicas),
+              java.time.Duration.ofMillis(Math.round(servingPoll * 1000)));
         } catch (IllegalArgumentException e) {
           throw new ContextException("--" + e.getMessage());
         }

@@ -9,6 +9,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.Objects;
 import java.util.stream.Stream;
@@ -23,13 +24,30 @@ public sealed interface IndexBackend {
   record Embedded() implements IndexBackend {}
 
   /**
-   * An index per directory in an existing Elasticsearch cluster.
+   * An index per directory in an existing Elasticsearch cluster, shared by every engine replica
+   * with the same index prefix; which one serves is the cluster's serving alias ({@link
+   * dev.anvil.context.index.elastic.ElasticServing}).
    *
    * @param config the cluster and the index names
+   * @param followEvery how often an engine reads the serving alias, to follow a switch or rollback
+   *     made by another replica
    */
-  record Elasticsearch(ElasticConfig config) implements IndexBackend {
+  record Elasticsearch(ElasticConfig config, Duration followEvery) implements IndexBackend {
+    /** How often an engine reads the serving alias unless told otherwise. */
+    public static final Duration DEFAULT_FOLLOW = Duration.ofSeconds(5);
+
     public Elasticsearch {
       Objects.requireNonNull(config, "config");
+      Objects.requireNonNull(followEvery, "followEvery");
+      if (followEvery.isNegative() || followEvery.isZero() || followEvery.toHours() >= 1) {
+        throw new IllegalArgumentException(
+            "es-serving-poll: expected more than 0 s and less than an hour, was " + followEvery);
+      }
+    }
+
+    /** {@code config}, following the serving alias every {@link #DEFAULT_FOLLOW}. */
+    public Elasticsearch(ElasticConfig config) {
+      this(config, DEFAULT_FOLLOW);
     }
   }
 
@@ -44,6 +62,8 @@ public sealed interface IndexBackend {
    * @param root the engine's data directory
    * @param dir the index directory, relative to {@code root}
    * @param modelId the model of the vectors
+   * @param modelDir the model's directory, recorded with a new cluster index for other replicas
+   *     (null: the model the engine opens with)
    * @param dimension the vectors' dimension
    * @param chunking how chunks are cut
    * @param schema the tag schema in force (a new cluster index maps its tags)
@@ -51,11 +71,17 @@ public sealed interface IndexBackend {
    *     chunks cut otherwise, or cannot be opened
    */
   default ChunkIndex open(
-      Path root, String dir, String modelId, int dimension, String chunking, TagSchema schema) {
+      Path root,
+      String dir,
+      String modelId,
+      String modelDir,
+      int dimension,
+      String chunking,
+      TagSchema schema) {
     return switch (this) {
       case Embedded e -> LuceneIndex.open(root.resolve(dir).normalize(), modelId, chunking);
       case Elasticsearch es ->
-          ElasticIndex.open(es.config(), dir, modelId, dimension, chunking, schema);
+          ElasticIndex.open(es.config(), dir, modelId, modelDir, dimension, chunking, schema);
     };
   }
 

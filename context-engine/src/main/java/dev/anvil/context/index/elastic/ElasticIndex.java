@@ -44,6 +44,12 @@ public final class ElasticIndex implements ChunkIndex {
   static final String CHUNKING_KEY = "anvil.chunking";
   static final String CHECKPOINT_PREFIX = "anvil.checkpoint.";
 
+  /** The engine index directory the index holds ({@code "."}, {@code models/ID}). */
+  static final String DIR_KEY = "anvil.dir";
+
+  /** The directory of the model of its vectors; absent for the model an engine opens with. */
+  static final String MODEL_DIR_KEY = "anvil.model-dir";
+
   /** Most chunks read back in one request (the cluster's default result window). */
   static final int MAX_READ = 10_000;
 
@@ -77,10 +83,34 @@ public final class ElasticIndex implements ChunkIndex {
       int dimension,
       String chunking,
       TagSchema schema) {
+    return open(config, dir, modelId, null, dimension, chunking, schema);
+  }
+
+  /**
+   * {@link #open(ElasticConfig, String, String, int, String, TagSchema)}, a new index recording
+   * {@code dir} and {@code modelDir} (null: the model an engine opens with) in its metadata, so
+   * that every replica following the cluster's serving alias ({@link ElasticServing}) loads the
+   * same model for it.
+   */
+  public static ElasticIndex open(
+      ElasticConfig config,
+      String dir,
+      String modelId,
+      String modelDir,
+      int dimension,
+      String chunking,
+      TagSchema schema) {
     ElasticClient client = new ElasticClient(config);
     try {
       ElasticIndex idx = new ElasticIndex(client, config.indexName(dir), modelId);
-      idx.openOrCreate(config, dimension, chunking, schema);
+      Map<String, String> fresh = new TreeMap<>();
+      fresh.put(MODEL_KEY, modelId);
+      fresh.put(CHUNKING_KEY, chunking);
+      fresh.put(DIR_KEY, dir);
+      if (modelDir != null) {
+        fresh.put(MODEL_DIR_KEY, modelDir);
+      }
+      idx.openOrCreate(config, dimension, chunking, schema, fresh);
       return idx;
     } catch (RuntimeException e) {
       client.close();
@@ -100,10 +130,13 @@ public final class ElasticIndex implements ChunkIndex {
   }
 
   private void openOrCreate(
-      ElasticConfig config, int dimension, String chunking, TagSchema schema) {
+      ElasticConfig config,
+      int dimension,
+      String chunking,
+      TagSchema schema,
+      Map<String, String> fresh) {
     ElasticClient.Response existing = client.send("GET", "/" + index + "/_mapping", null);
     if (existing.status() == 404) {
-      Map<String, String> fresh = new TreeMap<>(Map.of(MODEL_KEY, modelId, CHUNKING_KEY, chunking));
       ElasticClient.Response created =
           client.send("PUT", "/" + index, ElasticMapping.create(config, dimension, schema, fresh));
       if (created.ok()) {
@@ -253,7 +286,9 @@ public final class ElasticIndex implements ChunkIndex {
   public synchronized void commit(Map<String, String> checkpoint) {
     refresh();
     if (!checkpoint.isEmpty()) {
-      Map<String, String> next = new TreeMap<>(meta);
+      // Replicas sharing the index each commit the partitions they consume: merge into what the
+      // cluster holds now, not into this replica's last view of it.
+      Map<String, String> next = clusterMeta();
       checkpoint.forEach((k, v) -> next.put(CHECKPOINT_PREFIX + k, v));
       JsonObject body = new JsonObject();
       body.add("_meta", ElasticMapping.meta(next));
@@ -263,8 +298,30 @@ public final class ElasticIndex implements ChunkIndex {
     }
   }
 
+  /**
+   * The index's metadata as the cluster holds it now (another replica may have committed since).
+   */
+  private Map<String, String> clusterMeta() {
+    JsonObject mappings =
+        client
+            .call("GET", "/" + index + "/_mapping", null)
+            .getAsJsonObject(index)
+            .getAsJsonObject("mappings");
+    Map<String, String> out = new TreeMap<>();
+    if (mappings.has("_meta")) {
+      mappings
+          .getAsJsonObject("_meta")
+          .entrySet()
+          .forEach(e -> out.put(e.getKey(), e.getValue().getAsString()));
+    }
+    return out;
+  }
+
+  /** The checkpoint the cluster holds now: replicas sharing the index commit there too. */
   @Override
   public synchronized Map<String, String> checkpoint() {
+    meta.clear();
+    meta.putAll(clusterMeta());
     Map<String, String> out = new TreeMap<>();
     meta.forEach(
         (k, v) -> {
