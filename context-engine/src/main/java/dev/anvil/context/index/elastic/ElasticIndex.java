@@ -29,11 +29,11 @@ import java.util.TreeSet;
  *
  * <p>As the embedded index, it records in the index's mapping metadata ({@code _meta}) which model
  * wrote its vectors and how its chunks were cut, and refuses to open with others; the checkpoint of
- * a stream (Kafka offsets) is kept there too, written after the chunks it covers. The index
- * refreshes only when the engine says, so a search sees the old chunks of a document or the new
- * ones, never a mix. Elasticsearch acknowledges a write once it is in its translog, so a commit has
- * nothing left to make durable: after a crash the index may hold changes past its checkpoint, which
- * a stream then applies again; versions make that harmless.
+ * a stream (Kafka offsets) is kept beside it ({@link ElasticCheckpoints}), written after the chunks
+ * it covers. The index refreshes only when the engine says, so a search sees the old chunks of a
+ * document or the new ones, never a mix. Elasticsearch acknowledges a write once it is in its
+ * translog, so a commit has nothing left to make durable: after a crash the index may hold changes
+ * past its checkpoint, which a stream then applies again; versions make that harmless.
  *
  * <p>Writes are collected and sent as one bulk request when a refresh, a commit or a delete by
  * query needs them, or when {@value BulkWrites#BULK_DOCUMENTS} documents are waiting. Thread-safe:
@@ -60,12 +60,14 @@ public final class ElasticIndex implements ChunkIndex {
   private final Set<String> mappedTags = new HashSet<>();
   private final Set<String> mappedRanks = new HashSet<>();
   private final BulkWrites writes;
+  private final ElasticCheckpoints checkpoints;
 
-  private ElasticIndex(ElasticClient client, String index, String modelId) {
+  private ElasticIndex(ElasticClient client, ElasticConfig config, String index, String modelId) {
     this.client = client;
     this.index = index;
     this.modelId = modelId;
     this.writes = new BulkWrites(client, index);
+    this.checkpoints = new ElasticCheckpoints(client, config, index);
   }
 
   /**
@@ -102,7 +104,7 @@ public final class ElasticIndex implements ChunkIndex {
       TagSchema schema) {
     ElasticClient client = new ElasticClient(config);
     try {
-      ElasticIndex idx = new ElasticIndex(client, config.indexName(dir), modelId);
+      ElasticIndex idx = new ElasticIndex(client, config, config.indexName(dir), modelId);
       Map<String, String> fresh = new TreeMap<>();
       fresh.put(MODEL_KEY, modelId);
       fresh.put(CHUNKING_KEY, chunking);
@@ -126,6 +128,7 @@ public final class ElasticIndex implements ChunkIndex {
       if (!r.ok() && r.status() != 404) {
         throw ElasticClient.refused("DELETE", "/" + name, r);
       }
+      new ElasticCheckpoints(client, config, name).drop();
     }
   }
 
@@ -282,46 +285,23 @@ public final class ElasticIndex implements ChunkIndex {
     return List.copyOf(new TreeSet<>(idCounts(filtered(filter)).keySet()));
   }
 
+  /**
+   * Makes the writes visible, then records {@code checkpoint}'s keys, each a document of its own
+   * ({@link ElasticCheckpoints}): replicas sharing the index each commit the partitions they
+   * consume, and none overwrites another's.
+   */
   @Override
   public synchronized void commit(Map<String, String> checkpoint) {
     refresh();
-    if (!checkpoint.isEmpty()) {
-      // Replicas sharing the index each commit the partitions they consume: merge into what the
-      // cluster holds now, not into this replica's last view of it.
-      Map<String, String> next = clusterMeta();
-      checkpoint.forEach((k, v) -> next.put(CHECKPOINT_PREFIX + k, v));
-      JsonObject body = new JsonObject();
-      body.add("_meta", ElasticMapping.meta(next));
-      client.call("PUT", "/" + index + "/_mapping", body);
-      meta.clear();
-      meta.putAll(next);
-    }
+    checkpoints.put(checkpoint);
   }
 
   /**
-   * The index's metadata as the cluster holds it now (another replica may have committed since).
+   * The checkpoint the cluster holds now (replicas sharing the index commit there too): what an
+   * earlier version kept in the mapping's {@code _meta}, overridden by the keys committed since.
    */
-  private Map<String, String> clusterMeta() {
-    JsonObject mappings =
-        client
-            .call("GET", "/" + index + "/_mapping", null)
-            .getAsJsonObject(index)
-            .getAsJsonObject("mappings");
-    Map<String, String> out = new TreeMap<>();
-    if (mappings.has("_meta")) {
-      mappings
-          .getAsJsonObject("_meta")
-          .entrySet()
-          .forEach(e -> out.put(e.getKey(), e.getValue().getAsString()));
-    }
-    return out;
-  }
-
-  /** The checkpoint the cluster holds now: replicas sharing the index commit there too. */
   @Override
   public synchronized Map<String, String> checkpoint() {
-    meta.clear();
-    meta.putAll(clusterMeta());
     Map<String, String> out = new TreeMap<>();
     meta.forEach(
         (k, v) -> {
@@ -329,6 +309,7 @@ public final class ElasticIndex implements ChunkIndex {
             out.put(k.substring(CHECKPOINT_PREFIX.length()), v);
           }
         });
+    out.putAll(checkpoints.get());
     return out;
   }
 
