@@ -92,7 +92,36 @@ class BackendOptionsTest {
             "ANVIL_ES_CREDENTIALS_FILE",
             "ANVIL_ES_INDEX_PREFIX",
             "ANVIL_ES_SHARDS",
-            "ANVIL_ES_REPLICAS");
+            "ANVIL_ES_REPLICAS",
+            "ANVIL_ES_SERVING_POLL");
+  }
+
+  @Test
+  void replicasReadTheServingAliasAsOftenAsConfigured() {
+    assertThat(
+            backend(
+                Map.of("ANVIL_ES_SERVING_POLL", "0.5"),
+                "serve",
+                "--backend",
+                "elasticsearch",
+                "--es-url",
+                "http://127.0.0.1:9200"))
+        .isInstanceOfSatisfying(
+            IndexBackend.Elasticsearch.class,
+            es -> assertThat(es.followEvery()).isEqualTo(java.time.Duration.ofMillis(500)));
+    assertThatThrownBy(
+            () ->
+                backend(
+                    Map.of(),
+                    "serve",
+                    "--backend",
+                    "elasticsearch",
+                    "--es-url",
+                    "http://127.0.0.1:9200",
+                    "--es-serving-poll",
+                    "0"))
+        .isInstanceOf(ContextException.class)
+        .hasMessageContaining("--es-serving-poll: expected more than 0 s");
   }
 
   @Test
