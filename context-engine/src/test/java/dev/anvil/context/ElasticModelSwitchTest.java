@@ -294,6 +294,34 @@ class ElasticModelSwitchTest extends ModelSwitchTest {
     }
   }
 
+  @Test
+  void anIndexFromBeforeTheAliasIsNamedAndClaimedOnFirstStart() throws Exception {
+    try (ContextEngine one = open("index", MANUAL)) {
+      one.ingest(connector, runbooks(6));
+    }
+    // What an engine of the previous version left: no alias, no directory in the metadata.
+    http(
+        "POST",
+        "/_aliases",
+        "{\"actions\":[{\"remove\":{\"index\":\""
+            + config.indexName(".")
+            + "\",\"alias\":\""
+            + ElasticServing.servingAlias(config)
+            + "\"}}]}");
+    http(
+        "PUT",
+        "/" + config.indexName(".") + "/_mapping",
+        "{\"_meta\":{\"anvil.embedding-model\":\""
+            + SharedEmbedder.get().modelId()
+            + "\",\"anvil.chunking\":\""
+            + ContextEngine.chunking(SharedEmbedder.get())
+            + "\"}}");
+    try (ContextEngine again = open("index-2", MANUAL)) {
+      assertThat(again.chunkCount()).isEqualTo(6);
+      assertThat(aliases()).isEqualTo("serving=. rollback=(none) building=(none)");
+    }
+  }
+
   private void moveServing(String from, String to) throws Exception {
     String alias = ElasticServing.servingAlias(config);
     http(

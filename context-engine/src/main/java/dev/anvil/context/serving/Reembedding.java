@@ -76,6 +76,40 @@ public final class Reembedding {
     cancelled = true;
   }
 
+  /**
+   * The documents whose indexed version differs between the source and the target: what another
+   * replica wrote before it followed the record to the target, to copy again before the switch. One
+   * version read per document and index.
+   */
+  private List<String> differing() {
+    indexes.underWriteLock(
+        () -> {
+          source.index().refresh();
+          target.index().refresh();
+          return null;
+        });
+    java.util.Set<String> ids = new java.util.TreeSet<>(source.index().documents().keySet());
+    ids.addAll(target.index().documents().keySet());
+    List<String> out = new java.util.ArrayList<>();
+    for (String id : ids) {
+      if (!source.index().version(id).equals(target.index().version(id))) {
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  /** Deletes {@code id} from the target if the source has no such document (any more). */
+  private void deleteMissing(String id) {
+    indexes.underWriteLock(
+        () -> {
+          if (indexes.shadows(target) && source.index().version(id).isEmpty()) {
+            target.index().delete(id);
+          }
+          return null;
+        });
+  }
+
   /** Copies one document into the target; returns its chunks (0: it is not in the source). */
   private int copy(String id) {
     // Raw tags only: the schema check happens when the copy is written.
@@ -115,12 +149,12 @@ public final class Reembedding {
         throw new ContextException("re-embedding to " + modelId() + " cancelled");
       }
       if (!settle.isZero()) {
-        List<String> again = indexes.differing(source, target);
+        List<String> again = differing();
         LOG.info(
             "{} documents changed by other replicas meanwhile; copying them again", again.size());
         for (String id : again) {
           if (copy(id) == 0) {
-            indexes.deleteMissing(source, target, id);
+            deleteMissing(id);
           }
         }
       }

@@ -42,7 +42,7 @@ public final class ServingIndexes implements AutoCloseable {
   private final IndexBackend backend;
   private final ServingRecord record;
   private final Object writeLock = new Object();
-  private final Retired retired = new Retired();
+  private final Following following = new Following(this::close);
 
   private volatile Slot serving;
   private volatile Slot shadow;
@@ -96,8 +96,10 @@ public final class ServingIndexes implements AutoCloseable {
     try {
       ServingRecord.View view = record.read();
       if (record instanceof ServingRecord.Cluster c && view.serving().dir().equals(".")) {
-        slot(view.serving()).index().close(); // creates the first index, which the alias needs
-        c.claim();
+        // No alias yet: the first index, or what serving.json named before the cluster kept it.
+        ServingRecord.Place first = new ServingRecord.File(root).read().serving();
+        slot(first).index().close(); // creates (or names) the index, which the alias needs
+        c.claim(first);
         view = record.read(); // another replica may have claimed or switched first
       }
       this.serving = slot(view.serving());
@@ -167,7 +169,7 @@ public final class ServingIndexes implements AutoCloseable {
       return false;
     }
     synchronized (writeLock) {
-      retired.closeExpired();
+      following.closeExpired();
       Reembedding r = reembedding;
       if (r != null && !r.finished().isDone()) {
         return false; // this replica's own re-embedding changes the record, and nobody else
@@ -189,7 +191,7 @@ public final class ServingIndexes implements AutoCloseable {
       }
       for (Slot old : open) {
         if (old != nextServing && old != nextShadow) {
-          retired.add(old);
+          following.retire(old);
         }
       }
       serving = nextServing;
@@ -221,34 +223,8 @@ public final class ServingIndexes implements AutoCloseable {
    * retried.
    */
   public AutoCloseable followEvery(java.time.Duration interval) {
-    java.util.concurrent.ScheduledExecutorService timer =
-        java.util.concurrent.Executors.newSingleThreadScheduledExecutor(
-            r -> {
-              Thread t = new Thread(r, "anvil-serving-follow");
-              t.setDaemon(true);
-              return t;
-            });
-    long millis = Math.max(1, interval.toMillis());
-    followInterval = java.time.Duration.ofMillis(millis);
-    timer.scheduleWithFixedDelay(
-        () -> {
-          try {
-            follow();
-          } catch (RuntimeException e) {
-            LOG.error(
-                "cannot follow the cluster's serving index; serving as before: {}", e.toString());
-          }
-        },
-        millis,
-        millis,
-        java.util.concurrent.TimeUnit.MILLISECONDS);
-    followers.add(timer);
-    return timer::shutdownNow;
+    return following.every(interval, this::follow);
   }
-
-  private final List<java.util.concurrent.ExecutorService> followers =
-      new java.util.concurrent.CopyOnWriteArrayList<>();
-  private volatile java.time.Duration followInterval = java.time.Duration.ZERO;
 
   /**
    * How long a re-embedding waits, once the record names its index, before it reads the serving
@@ -256,64 +232,12 @@ public final class ServingIndexes implements AutoCloseable {
    * Zero for a record no other engine follows.
    */
   private java.time.Duration settle() {
-    return record.shared() ? followInterval.multipliedBy(2) : java.time.Duration.ZERO;
+    return record.shared() ? following.interval().multipliedBy(2) : java.time.Duration.ZERO;
   }
 
-  /**
-   * The documents whose indexed version differs between {@code source} and {@code target}: what
-   * another replica wrote before it followed the record to {@code target}, for the re-embedding to
-   * copy again before the switch.
-   */
-  List<String> differing(Slot source, Slot target) {
-    synchronized (writeLock) {
-      source.index().refresh();
-      target.index().refresh();
-    }
-    java.util.Set<String> ids = new java.util.TreeSet<>(source.index().documents().keySet());
-    ids.addAll(target.index().documents().keySet());
-    List<String> out = new java.util.ArrayList<>();
-    for (String id : ids) {
-      if (!source.index().version(id).equals(target.index().version(id))) {
-        out.add(id);
-      }
-    }
-    return out;
-  }
-
-  /** Deletes {@code id} from {@code target} if {@code source} has no such document (any more). */
-  void deleteMissing(Slot source, Slot target, String id) {
-    synchronized (writeLock) {
-      if (shadow == target && source.index().version(id).isEmpty()) {
-        target.index().delete(id);
-      }
-    }
-  }
-
-  /** Slots out of service, closed once no search can still hold them. */
-  private final class Retired {
-    private static final long GRACE_NANOS = java.util.concurrent.TimeUnit.MINUTES.toNanos(2);
-    private final List<Map.Entry<Slot, Long>> slots = new java.util.ArrayList<>();
-
-    void add(Slot s) {
-      slots.add(Map.entry(s, System.nanoTime()));
-    }
-
-    void closeExpired() {
-      long now = System.nanoTime();
-      slots.removeIf(
-          e -> {
-            if (now - e.getValue() < GRACE_NANOS) {
-              return false;
-            }
-            close(e.getKey());
-            return true;
-          });
-    }
-
-    void closeAll() {
-      slots.forEach(e -> close(e.getKey()));
-      slots.clear();
-    }
+  /** Whether {@code target} is still the shadow (not cancelled, not replaced). Under the lock. */
+  boolean shadows(Slot target) {
+    return shadow == target;
   }
 
   /** The slot searches use now. */
@@ -563,7 +487,7 @@ public final class ServingIndexes implements AutoCloseable {
   /** Cancels a re-embedding under way, then closes every index and every model it loaded. */
   @Override
   public void close() {
-    followers.forEach(java.util.concurrent.ExecutorService::shutdownNow);
+    following.stop();
     Reembedding running = reembedding;
     if (running != null) {
       running.cancel();
@@ -572,7 +496,7 @@ public final class ServingIndexes implements AutoCloseable {
       for (Slot slot : slots()) {
         close(slot);
       }
-      retired.closeAll();
+      following.close();
       record.close();
     }
   }

@@ -108,9 +108,9 @@ sealed interface ServingRecord extends AutoCloseable {
       return new Place(e.dir(), e.modelDir().orElse(null));
     }
 
-    /** Puts the serving alias on the first index if nothing serves yet (it must exist). */
-    void claim() {
-      aliases.claim();
+    /** Puts the serving alias on {@code first}'s index if nothing serves yet (it must exist). */
+    void claim(Place first) {
+      aliases.claim(config.indexName(first.dir()));
     }
 
     @Override

@@ -199,6 +199,14 @@ public final class ElasticIndex implements ChunkIndex {
         into.addAll(g.getAsJsonObject("properties").keySet());
       }
     }
+    if (!meta.containsKey(DIR_KEY)) { // an index from before the serving alias: name it
+      Map<String, String> next = new TreeMap<>(meta);
+      fresh.forEach((k, v) -> next.putIfAbsent(k, v));
+      JsonObject body = new JsonObject();
+      body.add("_meta", ElasticMapping.meta(next));
+      client.call("PUT", "/" + index + "/_mapping", body);
+      meta.putAll(next);
+    }
     JsonObject wanted = ElasticMapping.tagFields(schema);
     mapTags(
         wanted.getAsJsonObject(ElasticFilters.TAGS).keySet(),

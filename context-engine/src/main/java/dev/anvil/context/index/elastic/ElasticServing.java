@@ -172,12 +172,13 @@ public final class ElasticServing implements AutoCloseable {
   }
 
   /**
-   * Puts the serving alias on the index of directory {@code "."} if no index has it: what the first
-   * engine over a prefix does. Several engines doing so at once put it on the same index.
+   * Puts the serving alias on {@code index} if no index has it: what the first engine over a prefix
+   * does (with the index of directory {@code "."}). Several engines doing so at once put it on the
+   * same index.
    */
-  public void claim() {
+  public void claim(String index) {
     if (read().serving().isEmpty()) {
-      aliases(List.of(add(config.indexName("."), servingAlias(config))));
+      aliases(List.of(add(index, servingAlias(config))));
     }
   }
 
