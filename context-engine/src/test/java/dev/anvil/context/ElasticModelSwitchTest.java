@@ -332,6 +332,13 @@ class ElasticModelSwitchTest extends ModelSwitchTest {
           .isInstanceOf(ContextException.class)
           .hasMessageContaining("not an Anvil chunk index");
       assertThat(one.modelId()).isEqualTo(model);
+      // Nor counted by a policy diff, which reads the index the alias names.
+      assertThatThrownBy(
+              () ->
+                  ServingIndexes.servingDir(
+                      dir.resolve("index"), new IndexBackend.Cluster(cluster.dialect(), config)))
+          .isInstanceOf(ContextException.class)
+          .hasMessageContaining("not an Anvil chunk index");
     }
   }
 

@@ -123,15 +123,6 @@ public final class ServingIndexes implements AutoCloseable {
   }
 
   /**
-   * The directory of the index an engine over {@code root} serves from with the embedded index: the
-   * one {@code serving.json} names, or {@code root} itself before any switch. For tools that read
-   * it.
-   */
-  public static Path servingIndex(Path root) {
-    return root.resolve(servingDir(root, IndexBackend.embedded())).normalize();
-  }
-
-  /**
    * The index directory an engine over {@code root} and {@code backend} serves from, relative to
    * {@code root} ({@code "."} before any switch), read as it is, changing nothing: for tools that
    * read it ({@code anvil policy diff}). With a cluster, the one the cluster's serving alias names,
