@@ -7,6 +7,7 @@ import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
 import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.index.ChunkIndex;
+import dev.anvil.context.index.elastic.ClusterDialect;
 import dev.anvil.context.index.elastic.ClusterNode;
 import dev.anvil.context.index.elastic.ElasticConfig;
 import dev.anvil.context.serving.ModelRegistry;
@@ -115,7 +116,7 @@ public final class ClusterSearchBenchmark {
       targets.add(
           new Target(
               "Elasticsearch, " + s + " shard" + (s == 1 ? "" : "s"),
-              new IndexBackend.Elasticsearch(config),
+              new IndexBackend.Cluster(ClusterDialect.ELASTICSEARCH, config),
               work.resolve("es-" + s)));
     }
 
@@ -138,7 +139,8 @@ public final class ClusterSearchBenchmark {
             new Target("warm-up, embedded", IndexBackend.embedded(), work.resolve("warmup")),
             new Target(
                 "warm-up, Elasticsearch",
-                new IndexBackend.Elasticsearch(
+                new IndexBackend.Cluster(
+                    ClusterDialect.ELASTICSEARCH,
                     ElasticConfig.of(node.url()).withIndexPrefix("bench-warmup-")),
                 work.resolve("warmup-es")))) {
       System.out.printf("%s (%d chunks, not measured)%n", t.name(), warmup);
@@ -195,6 +197,7 @@ public final class ClusterSearchBenchmark {
                 t.dataDir(),
                 ".",
                 SearchBenchmark.MODEL,
+                null, // the model the engine opens with
                 SearchBenchmark.DIM,
                 ContextEngine.chunking(embedder),
                 set.schema())) {
@@ -202,7 +205,7 @@ public final class ClusterSearchBenchmark {
       committed = System.nanoTime();
     }
     // Lucene's writer waits for its merges on close; the cluster merges on its own.
-    if (t.backend() instanceof IndexBackend.Elasticsearch es) {
+    if (t.backend() instanceof IndexBackend.Cluster es) {
       BenchNode.awaitNoMerges(node, es.config().indexName("."));
     }
     long settled = System.nanoTime();
@@ -213,6 +216,7 @@ public final class ClusterSearchBenchmark {
                 t.dataDir(),
                 ".",
                 SearchBenchmark.MODEL,
+                null, // the model the engine opens with
                 SearchBenchmark.DIM,
                 ContextEngine.chunking(embedder),
                 set.schema())) {
@@ -232,7 +236,7 @@ public final class ClusterSearchBenchmark {
 
   /** Deletes the target's index and its data directory. */
   private static void drop(Target t) throws IOException {
-    if (t.backend() instanceof IndexBackend.Elasticsearch) {
+    if (t.backend() instanceof IndexBackend.Cluster) {
       t.backend().drop(t.dataDir(), ".");
     }
     if (Files.exists(t.dataDir())) {

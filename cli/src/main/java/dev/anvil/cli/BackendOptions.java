@@ -2,9 +2,11 @@ package dev.anvil.cli;
 
 import dev.anvil.context.api.ContextException;
 import dev.anvil.context.backend.IndexBackend;
+import dev.anvil.context.index.elastic.ClusterDialect;
 import dev.anvil.context.index.elastic.ElasticConfig;
 import java.net.URI;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Optional;
@@ -77,6 +79,15 @@ final class BackendOptions {
       description = "Replicas of each shard of an index Anvil creates (default: ${DEFAULT-VALUE}).")
   int replicas;
 
+  @Option(
+      names = "--es-serving-poll",
+      paramLabel = "SECONDS",
+      defaultValue = "5",
+      description =
+          "Seconds between reads of the cluster's serving alias, to follow a model switch or"
+              + " rollback made by another replica (default: ${DEFAULT-VALUE}).")
+  double servingPoll;
+
   /**
    * The backend the options name.
    *
@@ -92,13 +103,13 @@ final class BackendOptions {
         }
         yield IndexBackend.embedded();
       }
-      case elasticsearch -> new IndexBackend.Elasticsearch(cluster());
-      case opensearch -> new IndexBackend.OpenSearch(cluster());
+      case elasticsearch -> cluster(ClusterDialect.ELASTICSEARCH);
+      case opensearch -> cluster(ClusterDialect.OPENSEARCH);
     };
   }
 
-  /** The cluster the {@code --es-*} options name. */
-  private ElasticConfig cluster() {
+  /** A cluster of {@code dialect}, as the {@code --es-*} options name it. */
+  private IndexBackend cluster(ClusterDialect dialect) {
     if (urls == null || urls.isEmpty()) {
       throw new ContextException(
           "--backend " + kind + " needs --es-url (e.g. https://search.example:9200)");
@@ -112,13 +123,16 @@ final class BackendOptions {
       }
     }
     try {
-      return new ElasticConfig(
-          parsed,
-          Optional.ofNullable(ca),
-          Optional.ofNullable(credentials),
-          prefix,
-          shards,
-          replicas);
+      return new IndexBackend.Cluster(
+          dialect,
+          new ElasticConfig(
+              parsed,
+              Optional.ofNullable(ca),
+              Optional.ofNullable(credentials),
+              prefix,
+              shards,
+              replicas),
+          Duration.ofMillis(Math.round(servingPoll * 1000)));
     } catch (IllegalArgumentException e) {
       throw new ContextException("--" + e.getMessage());
     }

@@ -138,9 +138,10 @@ final class PolicyDiffCommand implements Callable<Integer> {
                 DiffSubjects.of(after.principals(), before.principals()),
                 options,
                 s.diffIndex());
-    // The index the engine over --index serves from: its directory, or its index in the cluster.
+    // The index the engine over --index serves from: its directory, or in a cluster the index the
+    // serving alias names (replicas share it, and any of them may have switched).
     IndexBackend index = backend.backend();
-    String dir = ServingIndexes.servingDir(root);
+    String dir = ServingIndexes.servingDir(root, index);
     String where = index.describe(root, dir);
     DiffReport report = index.readExisting(root, dir, diff);
     if (json) {

@@ -65,7 +65,10 @@ final class ServeCommand implements Callable<Integer> {
       paramLabel = "GROUP",
       description =
           "Consumer group of this replica (default: anvil-context-engine-<host name>). Every"
-              + " replica reads every partition into its own full index.")
+              + " replica reads every partition into its own full index. With --backend"
+              + " elasticsearch or opensearch the replicas share one index and one group for the documents"
+              + " topics, anvil-context-engine-<es-index-prefix>chunks, so each record is indexed"
+              + " once; this group then names only the audit shipper.")
   String group;
 
   @Option(
@@ -167,12 +170,16 @@ final class ServeCommand implements Callable<Integer> {
       PrincipalDirectory people = PrincipalDirectory.load(pack.pack().principalsFile());
       List<TopicBinding> bindings = TopicBinding.parse(topics, people);
       String replica = group != null ? group : "anvil-context-engine-" + hostName();
+      String documents =
+          engine.sharedIndex()
+              ? KafkaIngestor.sharedGroup(engineOptions.backend.prefix)
+              : replica; // one writer per shared cluster index; every replica its own index
       for (TopicBinding b : bindings) {
         ingestors.add(
             KafkaIngestor.start(
                 engine,
                 new KafkaIngestor.Config(
-                    kafka.client(), b.topic(), b.topic() + ".dlq", replica, 128),
+                    kafka.client(), b.topic(), b.topic() + ".dlq", documents, 128),
                 b.principal(),
                 audit.recorder(
                     b.principal().subject(),
@@ -183,7 +190,7 @@ final class ServeCommand implements Callable<Integer> {
         pack.out()
             .printf(
                 "anvil: consuming %s from %s as group %s, written by %s%n",
-                b.topic(), kafka.bootstrap, replica, b.principal().subject());
+                b.topic(), kafka.bootstrap, documents, b.principal().subject());
       }
       shipper = AuditShipper.start(audit, kafka.client(), auditTopic, replica);
       pack.out().printf("anvil: audit events to %s%n", auditTopic);

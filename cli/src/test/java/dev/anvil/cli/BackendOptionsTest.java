@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import dev.anvil.context.api.ContextException;
 import dev.anvil.context.backend.IndexBackend;
+import dev.anvil.context.index.elastic.ClusterDialect;
 import dev.anvil.context.index.elastic.ElasticConfig;
 import java.net.URI;
 import java.nio.file.Path;
@@ -53,7 +54,8 @@ class BackendOptionsTest {
             "2");
     assertThat(b)
         .isEqualTo(
-            new IndexBackend.Elasticsearch(
+            new IndexBackend.Cluster(
+                ClusterDialect.ELASTICSEARCH,
                 new ElasticConfig(
                     List.of(
                         URI.create("https://es-0.example:9200"),
@@ -78,7 +80,8 @@ class BackendOptionsTest {
                 "--es-replicas",
                 "0"))
         .isEqualTo(
-            new IndexBackend.OpenSearch(
+            new IndexBackend.Cluster(
+                ClusterDialect.OPENSEARCH,
                 new ElasticConfig(
                     List.of(URI.create("https://os.example:9200")),
                     Optional.empty(),
@@ -99,8 +102,9 @@ class BackendOptionsTest {
             "serve");
     assertThat(b)
         .isInstanceOfSatisfying(
-            IndexBackend.Elasticsearch.class,
+            IndexBackend.Cluster.class,
             es -> {
+              assertThat(es.dialect()).isEqualTo(ClusterDialect.ELASTICSEARCH);
               assertThat(es.config().urls()).containsExactly(URI.create("http://127.0.0.1:9200"));
               assertThat(es.config().indexPrefix()).isEqualTo("anvil-");
               assertThat(es.config().replicas()).isEqualTo(1);
@@ -115,7 +119,39 @@ class BackendOptionsTest {
             "ANVIL_ES_CREDENTIALS_FILE",
             "ANVIL_ES_INDEX_PREFIX",
             "ANVIL_ES_SHARDS",
-            "ANVIL_ES_REPLICAS");
+            "ANVIL_ES_REPLICAS",
+            "ANVIL_ES_SERVING_POLL");
+  }
+
+  @Test
+  void replicasReadTheServingAliasAsOftenAsConfigured() {
+    assertThat(
+            backend(
+                Map.of("ANVIL_ES_SERVING_POLL", "0.5"),
+                "serve",
+                "--backend",
+                "opensearch",
+                "--es-url",
+                "http://127.0.0.1:9200"))
+        .isInstanceOfSatisfying(
+            IndexBackend.Cluster.class,
+            c -> {
+              assertThat(c.dialect()).isEqualTo(ClusterDialect.OPENSEARCH);
+              assertThat(c.followEvery()).isEqualTo(java.time.Duration.ofMillis(500));
+            });
+    assertThatThrownBy(
+            () ->
+                backend(
+                    Map.of(),
+                    "serve",
+                    "--backend",
+                    "elasticsearch",
+                    "--es-url",
+                    "http://127.0.0.1:9200",
+                    "--es-serving-poll",
+                    "0"))
+        .isInstanceOf(ContextException.class)
+        .hasMessageContaining("--es-serving-poll: expected more than 0 s");
   }
 
   /** What the Helm chart renders for contextEngine.elasticsearch (ElasticsearchValuesTest). */
@@ -134,7 +170,8 @@ class BackendOptionsTest {
             "serve");
     assertThat(b)
         .isEqualTo(
-            new IndexBackend.Elasticsearch(
+            new IndexBackend.Cluster(
+                ClusterDialect.ELASTICSEARCH,
                 new ElasticConfig(
                     List.of(
                         URI.create("https://10.30.0.5:9243"),

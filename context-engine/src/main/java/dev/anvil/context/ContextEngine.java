@@ -85,6 +85,9 @@ public final class ContextEngine implements AutoCloseable {
     this.telemetry = new Telemetry(otel);
     this.chunking = chunking(base);
     this.indexes = new ServingIndexes(root, backend, policies, base, models, chunking);
+    if (backend instanceof IndexBackend.Cluster c) {
+      indexes.followEvery(c.followEvery()); // other replicas may switch the shared index
+    }
     SearchesFirst first = new SearchesFirst(INGEST_MAX_WAIT_MILLIS);
     this.ingest = new IngestPipeline(policies, indexes, base, first, telemetry);
     this.searcher = new HybridSearcher(policies, first, telemetry);
@@ -199,6 +202,27 @@ public final class ContextEngine implements AutoCloseable {
   /** SHA-256 of the serving model's file, as a gate verdict names it. */
   public Optional<String> modelDigest() {
     return indexes.serving().embedder().digest();
+  }
+
+  /**
+   * Serves what the cluster's serving alias names now, if another replica switched, rolled back or
+   * started a re-embedding (the engine also does so on its own every {@link
+   * IndexBackend.Cluster#followEvery}). Nothing to do with the embedded index.
+   *
+   * @return whether what this engine serves or writes to changed
+   * @throws ContextException if the alias names an index that cannot be served; the engine keeps
+   *     serving what it served
+   */
+  public boolean followServing() {
+    return indexes.follow();
+  }
+
+  /**
+   * Whether other engine replicas share this engine's index (a cluster index): then each Kafka
+   * record must be indexed by one of them only.
+   */
+  public boolean sharedIndex() {
+    return indexes.shared();
   }
 
   /** The model a rollback would return to, if one is kept. */

@@ -2,6 +2,7 @@ package dev.anvil.context;
 
 import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.embed.Embedder;
+import dev.anvil.context.index.elastic.ClusterDialect;
 import dev.anvil.context.index.elastic.ElasticConfig;
 import dev.anvil.context.index.elastic.ElasticIndex;
 import dev.anvil.context.index.elastic.ElasticNode;
@@ -24,7 +25,7 @@ class ElasticContextEngineTest extends ContextEngineTest {
   ContextEngine open(Embedder embedder) {
     return ContextEngine.open(
         dir,
-        new IndexBackend.Elasticsearch(config),
+        new IndexBackend.Cluster(ClusterDialect.ELASTICSEARCH, config),
         PolicyStore.open(TestPacks.example()),
         embedder,
         d -> {

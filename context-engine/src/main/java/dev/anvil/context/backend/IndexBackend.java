@@ -10,6 +10,7 @@ import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Files;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.Comparator;
 import java.util.Objects;
 import java.util.stream.Stream;
@@ -24,25 +25,34 @@ public sealed interface IndexBackend {
   record Embedded() implements IndexBackend {}
 
   /**
-   * An index per directory in an existing Elasticsearch cluster.
+   * An index per directory in an existing Elasticsearch or OpenSearch cluster, shared by every
+   * engine replica with the same index prefix; which one serves is the cluster's serving alias
+   * ({@link dev.anvil.context.index.elastic.ElasticServing}). Both products get the same requests
+   * but where {@link ClusterDialect} says they differ.
    *
+   * @param dialect which product the cluster is
    * @param config the cluster and the index names
+   * @param followEvery how often an engine reads the serving alias, to follow a switch or rollback
+   *     made by another replica
    */
-  record Elasticsearch(ElasticConfig config) implements IndexBackend {
-    public Elasticsearch {
-      Objects.requireNonNull(config, "config");
-    }
-  }
+  record Cluster(ClusterDialect dialect, ElasticConfig config, Duration followEvery)
+      implements IndexBackend {
+    /** How often an engine reads the serving alias unless told otherwise. */
+    public static final Duration DEFAULT_FOLLOW = Duration.ofSeconds(5);
 
-  /**
-   * An index per directory in an existing OpenSearch cluster (2.x with the k-NN plugin): the same
-   * requests as {@link Elasticsearch} but where {@link ClusterDialect} says they differ.
-   *
-   * @param config the cluster and the index names
-   */
-  record OpenSearch(ElasticConfig config) implements IndexBackend {
-    public OpenSearch {
+    public Cluster {
+      Objects.requireNonNull(dialect, "dialect");
       Objects.requireNonNull(config, "config");
+      Objects.requireNonNull(followEvery, "followEvery");
+      if (followEvery.isNegative() || followEvery.isZero() || followEvery.toHours() >= 1) {
+        throw new IllegalArgumentException(
+            "es-serving-poll: expected more than 0 s and less than an hour, was " + followEvery);
+      }
+    }
+
+    /** {@code config}, following the serving alias every {@link #DEFAULT_FOLLOW}. */
+    public Cluster(ClusterDialect dialect, ElasticConfig config) {
+      this(dialect, config, DEFAULT_FOLLOW);
     }
   }
 
@@ -57,6 +67,8 @@ public sealed interface IndexBackend {
    * @param root the engine's data directory
    * @param dir the index directory, relative to {@code root}
    * @param modelId the model of the vectors
+   * @param modelDir the model's directory, recorded with a new cluster index for other replicas
+   *     (null: the model the engine opens with)
    * @param dimension the vectors' dimension
    * @param chunking how chunks are cut
    * @param schema the tag schema in force (a new cluster index maps its tags)
@@ -64,15 +76,18 @@ public sealed interface IndexBackend {
    *     chunks cut otherwise, or cannot be opened
    */
   default ChunkIndex open(
-      Path root, String dir, String modelId, int dimension, String chunking, TagSchema schema) {
+      Path root,
+      String dir,
+      String modelId,
+      String modelDir,
+      int dimension,
+      String chunking,
+      TagSchema schema) {
     return switch (this) {
       case Embedded e -> LuceneIndex.open(root.resolve(dir).normalize(), modelId, chunking);
-      case Elasticsearch es ->
+      case Cluster es ->
           ElasticIndex.open(
-              es.config(), ClusterDialect.ELASTICSEARCH, dir, modelId, dimension, chunking, schema);
-      case OpenSearch os ->
-          ElasticIndex.open(
-              os.config(), ClusterDialect.OPENSEARCH, dir, modelId, dimension, chunking, schema);
+              es.config(), es.dialect(), dir, modelId, modelDir, dimension, chunking, schema);
     };
   }
 
@@ -85,10 +100,7 @@ public sealed interface IndexBackend {
   default <T> T readExisting(Path root, String dir, ChunkIndex.SnapshotFunction<T> f) {
     return switch (this) {
       case Embedded e -> LuceneIndex.readCommitted(root.resolve(dir).normalize(), f);
-      case Elasticsearch es ->
-          ElasticIndex.readExisting(es.config(), ClusterDialect.ELASTICSEARCH, dir, f);
-      case OpenSearch os ->
-          ElasticIndex.readExisting(os.config(), ClusterDialect.OPENSEARCH, dir, f);
+      case Cluster c -> ElasticIndex.readExisting(c.config(), c.dialect(), dir, f);
     };
   }
 
@@ -96,9 +108,7 @@ public sealed interface IndexBackend {
   default String describe(Path root, String dir) {
     return switch (this) {
       case Embedded e -> "the index at " + root.resolve(dir).normalize();
-      case Elasticsearch es ->
-          "the index " + es.config().indexName(dir) + " in " + es.config().urls();
-      case OpenSearch os -> "the index " + os.config().indexName(dir) + " in " + os.config().urls();
+      case Cluster c -> "the index " + c.config().indexName(dir) + " in " + c.config().urls();
     };
   }
 
@@ -106,8 +116,7 @@ public sealed interface IndexBackend {
   default void drop(Path root, String dir) {
     switch (this) {
       case Embedded e -> deleteRecursively(root.resolve(dir));
-      case Elasticsearch es -> ElasticIndex.drop(es.config(), dir);
-      case OpenSearch os -> ElasticIndex.drop(os.config(), dir);
+      case Cluster c -> ElasticIndex.drop(c.config(), dir);
     }
   }
 

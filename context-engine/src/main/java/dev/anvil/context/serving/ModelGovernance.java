@@ -119,6 +119,8 @@ public final class ModelGovernance {
    * @throws ModelDeniedException naming the deciding policy, not the model's lineage
    */
   public String rollback(Principal principal, WriteAudit audit) {
+    // Decide on the model the cluster serves now, not on the one this replica saw last.
+    indexes.follow();
     PolicySet set = policies.current();
     Optional<ModelCard> card;
     try {

@@ -22,12 +22,26 @@ public final class Reembedding {
   private final Slot source;
   private final Slot target;
   private final double chunksPerSecond;
+  private final java.time.Duration settle;
   private final AtomicLong done = new AtomicLong();
   private volatile long total;
   private volatile boolean cancelled;
   private final CompletableFuture<String> finished = new CompletableFuture<>();
 
-  Reembedding(ServingIndexes indexes, Slot source, Slot target, double chunksPerSecond) {
+  /**
+   * Starts the thread.
+   *
+   * @param settle how long to wait before reading the source: other replicas sharing the index
+   *     start writing to the target meanwhile; non-zero also compares both indexes at the end and
+   *     copies again what another replica changed in between
+   */
+  Reembedding(
+      ServingIndexes indexes,
+      Slot source,
+      Slot target,
+      double chunksPerSecond,
+      java.time.Duration settle) {
+    this.settle = settle;
     this.indexes = indexes;
     this.source = source;
     this.target = target;
@@ -62,8 +76,58 @@ public final class Reembedding {
     cancelled = true;
   }
 
+  /**
+   * The documents whose indexed version differs between the source and the target: what another
+   * replica wrote before it followed the record to the target, to copy again before the switch. One
+   * version read per document and index.
+   */
+  private List<String> differing() {
+    indexes.underWriteLock(
+        () -> {
+          source.index().refresh();
+          target.index().refresh();
+          return null;
+        });
+    java.util.Set<String> ids = new java.util.TreeSet<>(source.index().documents().keySet());
+    ids.addAll(target.index().documents().keySet());
+    List<String> out = new java.util.ArrayList<>();
+    for (String id : ids) {
+      if (!source.index().version(id).equals(target.index().version(id))) {
+        out.add(id);
+      }
+    }
+    return out;
+  }
+
+  /** Deletes {@code id} from the target if the source has no such document (any more). */
+  private void deleteMissing(String id) {
+    indexes.underWriteLock(
+        () -> {
+          if (indexes.shadows(target) && source.index().version(id).isEmpty()) {
+            target.index().delete(id);
+          }
+          return null;
+        });
+  }
+
+  /** Copies one document into the target; returns its chunks (0: it is not in the source). */
+  private int copy(String id) {
+    // Raw tags only: the schema check happens when the copy is written.
+    List<ChunkRecord> chunks = indexes.chunksOf(source, id);
+    if (chunks.isEmpty()) {
+      return 0; // deleted since it was listed
+    }
+    float[][] vectors =
+        target.embedder().embedDocuments(chunks.stream().map(ChunkRecord::embeddedText).toList());
+    indexes.copy(source, target, chunks, vectors);
+    return chunks.size();
+  }
+
   private void run() {
     try {
+      if (!settle.isZero()) {
+        Thread.sleep(settle.toMillis());
+      }
       Map<String, Long> docs = source.index().documents();
       total = docs.values().stream().mapToLong(Long::longValue).sum();
       LOG.info("re-embedding {} chunks with {}", total, modelId());
@@ -72,17 +136,7 @@ public final class Reembedding {
         if (cancelled) {
           throw new ContextException("re-embedding to " + modelId() + " cancelled");
         }
-        // Raw tags only: the schema check happens when the copy is written.
-        List<ChunkRecord> chunks = indexes.chunksOf(source, id);
-        if (chunks.isEmpty()) {
-          continue; // deleted since it was listed
-        }
-        float[][] vectors =
-            target
-                .embedder()
-                .embedDocuments(chunks.stream().map(ChunkRecord::embeddedText).toList());
-        indexes.copy(source, target, chunks, vectors);
-        long n = done.addAndGet(chunks.size());
+        long n = done.addAndGet(copy(id));
         if (chunksPerSecond > 0) { // throttle: never ahead of the allowed rate
           long due = started + (long) (n / chunksPerSecond * 1e9);
           long wait = due - System.nanoTime();
@@ -94,12 +148,27 @@ public final class Reembedding {
       if (cancelled) {
         throw new ContextException("re-embedding to " + modelId() + " cancelled");
       }
+      if (!settle.isZero()) {
+        List<String> again = differing();
+        LOG.info(
+            "{} documents changed by other replicas meanwhile; copying them again", again.size());
+        for (String id : again) {
+          if (copy(id) == 0) {
+            deleteMissing(id);
+          }
+        }
+      }
       indexes.switchTo(source, target);
       finished.complete(modelId());
     } catch (Exception | Error e) {
       LOG.error("re-embedding to {} stopped; the serving model stays: {}", modelId(), e.toString());
-      indexes.abandon(target);
-      finished.completeExceptionally(e);
+      try {
+        indexes.abandon(target);
+      } catch (RuntimeException cleanup) {
+        e.addSuppressed(cleanup); // e.g. the engine closed: a redo drops what is left
+      } finally {
+        finished.completeExceptionally(e);
+      }
     }
   }
 }

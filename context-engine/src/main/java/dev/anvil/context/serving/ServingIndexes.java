@@ -23,8 +23,10 @@ import org.slf4j.LoggerFactory;
 /**
  * The indexes an engine serves from: the serving slot, which every search takes once, and a shadow
  * slot that receives every write too — the previous model's index (for an instant {@link
- * #rollback}) or the index a {@link Reembedding} is building. {@code serving.json} in the root
- * records which is which, replaced atomically at each switch.
+ * #rollback}) or the index a {@link Reembedding} is building. A {@link ServingRecord} records which
+ * is which: {@code serving.json} in the root, replaced atomically at each switch, for the embedded
+ * index; the cluster's aliases for a cluster index, which every replica over it {@link #follow
+ * follows}.
  *
  * <p>Every write and every switch runs under one lock ({@link #underWriteLock}), so a switch never
  * happens between the writes of one change to both slots. Thread-safe.
@@ -38,10 +40,13 @@ public final class ServingIndexes implements AutoCloseable {
   private final Function<Path, Embedder> models;
   private final String chunking;
   private final IndexBackend backend;
+  private final ServingRecord record;
   private final Object writeLock = new Object();
+  private final Following following = new Following(this::close);
 
   private volatile Slot serving;
   private volatile Slot shadow;
+  private volatile boolean shadowBuilding;
   private volatile Reembedding reembedding;
 
   /**
@@ -83,39 +88,177 @@ public final class ServingIndexes implements AutoCloseable {
     this.base = base;
     this.models = models;
     this.chunking = chunking;
-    ServingState state = ServingState.read(root);
-    this.serving = state == null ? slot(".", null) : slot(state.index(), state.modelDir());
-    this.shadow =
-        state == null || state.previousIndex() == null
-            ? null
-            : slot(state.previousIndex(), state.previousModelDir());
+    this.record = record(root, backend);
+    try {
+      ServingRecord.View view = record.read();
+      if (record instanceof ServingRecord.Cluster c && c.unclaimed()) {
+        ServingRecord.Place first = unclaimed(root);
+        slot(first).index().close(); // creates (or names) the index, which the alias needs
+        c.claim(first);
+        view = record.read(); // another replica may have claimed or switched first
+      }
+      this.serving = slot(view.serving());
+      this.shadow = view.shadow().map(this::slot).orElse(null);
+      this.shadowBuilding = view.building();
+    } catch (RuntimeException e) {
+      record.close();
+      throw e;
+    }
+  }
+
+  private static ServingRecord record(Path root, IndexBackend backend) {
+    return switch (backend) {
+      case IndexBackend.Embedded e -> new ServingRecord.File(root);
+      case IndexBackend.Cluster c -> new ServingRecord.Cluster(c.config());
+    };
   }
 
   /**
-   * The directory of the index an engine over {@code root} serves from: the one {@code
-   * serving.json} names, or {@code root} itself before any switch. For tools that read it.
+   * What an engine claims for the serving alias of a cluster where none is: the first index, or
+   * what {@code serving.json} named before the cluster kept the record (an engine of an earlier
+   * version).
    */
-  public static Path servingIndex(Path root) {
-    return root.resolve(servingDir(root)).normalize();
+  private static ServingRecord.Place unclaimed(Path root) {
+    return new ServingRecord.File(root).read().serving();
   }
 
   /**
-   * The index directory an engine over {@code root} serves from, relative to {@code root} ({@code
-   * "."} before any switch): what names its index in a cluster. For tools that read it.
+   * The index directory an engine over {@code root} and {@code backend} serves from, relative to
+   * {@code root} ({@code "."} before any switch), read as it is, changing nothing: for tools that
+   * read it ({@code anvil policy diff}). With a cluster, the one the cluster's serving alias names,
+   * whatever any {@code serving.json} says (another replica may have switched); before any engine
+   * put the alias, the index an engine would claim.
+   *
+   * @throws ContextException if the cluster cannot be reached or its serving alias is on an index
+   *     that is not an Anvil index of the prefix
    */
-  public static String servingDir(Path root) {
-    ServingState state = ServingState.read(root);
-    return state == null ? "." : state.index();
+  public static String servingDir(Path root, IndexBackend backend) {
+    try (ServingRecord r = record(root, backend)) {
+      if (r instanceof ServingRecord.Cluster c && c.unclaimed()) {
+        return unclaimed(root).dir();
+      }
+      return r.read().serving().dir();
+    }
   }
 
-  private Slot slot(String dir, String modelDir) {
+  private Slot slot(ServingRecord.Place place) {
+    String modelDir = place.modelDir();
     Embedder e = modelDir == null ? base : models.apply(Path.of(modelDir));
-    return new Slot(dir, modelDir, open(dir, e), e);
+    try {
+      return new Slot(place.dir(), modelDir, open(place.dir(), modelDir, e), e);
+    } catch (RuntimeException ex) {
+      if (e != base) {
+        e.close();
+      }
+      throw ex;
+    }
   }
 
-  private ChunkIndex open(String dir, Embedder e) {
+  private ChunkIndex open(String dir, String modelDir, Embedder e) {
     return backend.open(
-        root, dir, e.modelId(), e.dimension(), chunking, policies.current().schema());
+        root, dir, e.modelId(), modelDir, e.dimension(), chunking, policies.current().schema());
+  }
+
+  private static ServingRecord.Place place(Slot slot) {
+    return new ServingRecord.Place(slot.dir(), slot.modelDir());
+  }
+
+  private ServingRecord.View view() {
+    Slot s = shadow;
+    return new ServingRecord.View(
+        place(serving), s == null ? Optional.empty() : Optional.of(place(s)), shadowBuilding);
+  }
+
+  /** Whether other replicas share the index and may switch it (a cluster index). */
+  public boolean shared() {
+    return record.shared();
+  }
+
+  /**
+   * Reads the record and, if another replica switched, rolled back or started a re-embedding,
+   * serves and writes as it says: the slots of the model now serving and of the index shadowing it,
+   * reusing those already open. A slot that leaves service is closed a while later, so a search
+   * that took it just before finishes. Nothing to do for a record that only this engine changes.
+   *
+   * @return whether the slots changed
+   * @throws dev.anvil.context.api.ContextException if the record names an index that cannot be
+   *     served (another model's vectors than its model directory loads, an index outside the
+   *     prefix): the engine keeps serving what it served
+   */
+  public boolean follow() {
+    if (!record.shared()) {
+      return false;
+    }
+    synchronized (writeLock) {
+      following.closeExpired();
+      Reembedding r = reembedding;
+      if (r != null && !r.finished().isDone()) {
+        return false; // this replica's own re-embedding changes the record, and nobody else
+      }
+      ServingRecord.View v = record.read();
+      if (v.equals(view())) {
+        return false;
+      }
+      List<Slot> open = slots();
+      Slot nextServing = reuse(v.serving(), open);
+      Slot nextShadow;
+      try {
+        nextShadow = v.shadow().map(p -> reuse(p, open)).orElse(null);
+      } catch (RuntimeException e) {
+        if (!open.contains(nextServing)) {
+          close(nextServing);
+        }
+        throw e;
+      }
+      for (Slot old : open) {
+        if (old != nextServing && old != nextShadow) {
+          following.retire(old);
+        }
+      }
+      serving = nextServing;
+      shadow = nextShadow;
+      shadowBuilding = v.building();
+      LOG.info(
+          "following the cluster: serving {}{}",
+          nextServing.embedder().modelId(),
+          nextShadow == null
+              ? ""
+              : (v.building() ? ", re-embedding into " : ", rollback to ")
+                  + nextShadow.embedder().modelId());
+      return true;
+    }
+  }
+
+  private Slot reuse(ServingRecord.Place p, List<Slot> open) {
+    for (Slot s : open) {
+      if (place(s).equals(p)) {
+        return s;
+      }
+    }
+    return slot(p);
+  }
+
+  /**
+   * Follows the record every {@code interval} (see {@link #follow}) on a daemon thread, until the
+   * returned handle or {@link #close} stops it; a record that cannot be served is logged and
+   * retried.
+   */
+  public AutoCloseable followEvery(java.time.Duration interval) {
+    return following.every(interval, this::follow);
+  }
+
+  /**
+   * How long a re-embedding waits, once the record names its index, before it reads the serving
+   * index: two follow intervals, by which every replica that follows as often writes to it too.
+   * Zero for a record no other engine follows.
+   */
+  private java.time.Duration settle() {
+    return record.shared() ? following.interval().multipliedBy(2) : java.time.Duration.ZERO;
+  }
+
+  /** Whether {@code target} is still the shadow (not cancelled, not replaced). Under the lock. */
+  boolean shadows(Slot target) {
+    return shadow == target;
   }
 
   /** The slot searches use now. */
@@ -167,7 +310,7 @@ public final class ServingIndexes implements AutoCloseable {
   public Optional<String> previousModelId() {
     Slot s = shadow;
     Reembedding r = reembedding;
-    boolean rollbackTarget = s != null && (r == null || r.finished().isDone());
+    boolean rollbackTarget = s != null && !shadowBuilding && (r == null || r.finished().isDone());
     return rollbackTarget ? Optional.of(s.embedder().modelId()) : Optional.empty();
   }
 
@@ -197,6 +340,7 @@ public final class ServingIndexes implements AutoCloseable {
       if (reembedding != null && !reembedding.finished().isDone()) {
         throw new ContextException("a re-embedding to " + reembedding.modelId() + " is under way");
       }
+      follow(); // switch from what the cluster serves now, not from what this replica saw last
       Embedder next = models.apply(modelDir);
       String probe = "Anvil re-embeds every chunk with the new model: één, 2027, naïve.";
       if (next.maxTokens() != base.maxTokens()
@@ -219,6 +363,13 @@ public final class ServingIndexes implements AutoCloseable {
         next.close();
         throw e;
       }
+      try {
+        // A re-embedding another replica left unfinished (killed) is redone from the start.
+        record.release(view());
+      } catch (RuntimeException e) {
+        next.close();
+        throw e;
+      }
       Slot previous = shadow;
       if (previous != null) { // the rollback target gives way to the new model
         shadow = null;
@@ -226,9 +377,17 @@ public final class ServingIndexes implements AutoCloseable {
       }
       String dir = "models/" + next.modelId().replaceAll("[^A-Za-z0-9._-]", "_");
       backend.drop(root, dir); // what a killed re-embedding left
-      Slot target = new Slot(dir, modelDir.toAbsolutePath().toString(), open(dir, next), next);
+      String nextDir = modelDir.toAbsolutePath().toString();
+      Slot target = new Slot(dir, nextDir, open(dir, nextDir, next), next);
+      try {
+        record.building(place(target));
+      } catch (RuntimeException e) {
+        close(target);
+        throw e;
+      }
       shadow = target;
-      reembedding = new Reembedding(this, serving, target, chunksPerSecond);
+      shadowBuilding = true;
+      reembedding = new Reembedding(this, serving, target, chunksPerSecond, settle());
       return reembedding;
     }
   }
@@ -282,10 +441,10 @@ public final class ServingIndexes implements AutoCloseable {
       }
       target.index().refresh();
       target.index().commit(source.index().checkpoint());
-      new ServingState(target.dir(), target.modelDir(), source.dir(), source.modelDir())
-          .write(root);
+      record.swap(place(source), place(target), true);
       serving = target;
       shadow = source;
+      shadowBuilding = false;
       LOG.info("serving {} (was {})", target.embedder().modelId(), source.embedder().modelId());
     }
   }
@@ -295,8 +454,17 @@ public final class ServingIndexes implements AutoCloseable {
     synchronized (writeLock) {
       if (shadow == target) {
         shadow = null;
+        shadowBuilding = false;
         target.index().close();
         target.embedder().close();
+        if (record.shared()) {
+          ServingRecord.View now = record.read();
+          if (now.serving().dir().equals(target.dir())
+              || now.shadow().map(p -> p.dir().equals(target.dir())).orElse(false)) {
+            return; // another replica's switch to the same model made it serve: keep it
+          }
+          record.unbuilt(place(target));
+        }
         backend.drop(root, target.dir());
       }
     }
@@ -314,13 +482,22 @@ public final class ServingIndexes implements AutoCloseable {
       if (reembedding != null && !reembedding.finished().isDone()) {
         throw new ContextException("a re-embedding is under way; cancel it first");
       }
+      if (follow()) {
+        previous = shadow; // another replica changed what serves: roll back from there
+      }
+      if (shadowBuilding) {
+        throw new ContextException(
+            "no previous model to roll back to: a re-embedding to "
+                + previous.embedder().modelId()
+                + " is under way on another replica (or was left by one that stopped), and the"
+                + " previous index stopped receiving writes when it started; finish or redo it");
+      }
       if (previous == null) {
         throw new ContextException("no previous model to roll back to");
       }
       Slot current = serving;
       previous.index().commit(current.index().checkpoint());
-      new ServingState(previous.dir(), previous.modelDir(), current.dir(), current.modelDir())
-          .write(root);
+      record.swap(place(current), place(previous), false);
       serving = previous;
       shadow = current;
       LOG.info("rolled back to {}", previous.embedder().modelId());
@@ -331,6 +508,7 @@ public final class ServingIndexes implements AutoCloseable {
   /** Cancels a re-embedding under way, then closes every index and every model it loaded. */
   @Override
   public void close() {
+    following.stop();
     Reembedding running = reembedding;
     if (running != null) {
       running.cancel();
@@ -339,6 +517,8 @@ public final class ServingIndexes implements AutoCloseable {
       for (Slot slot : slots()) {
         close(slot);
       }
+      following.close();
+      record.close();
     }
   }
 

@@ -1,5 +1,6 @@
 package dev.anvil.context.serving;
 
+import dev.anvil.context.api.ContextException;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.index.ChunkIndex;
 
@@ -12,4 +13,20 @@ import dev.anvil.context.index.ChunkIndex;
  * @param index the index
  * @param embedder the model
  */
-public record Slot(String dir, String modelDir, ChunkIndex index, Embedder embedder) {}
+public record Slot(String dir, String modelDir, ChunkIndex index, Embedder embedder) {
+  /**
+   * @throws ContextException if the index holds another model's vectors than {@code embedder}'s: a
+   *     query embedded by one model is never searched against another's vectors
+   */
+  public Slot {
+    if (!index.modelId().equals(embedder.modelId())) {
+      throw new ContextException(
+          "index "
+              + dir
+              + " holds vectors of model "
+              + index.modelId()
+              + ", but queries would be embedded by "
+              + embedder.modelId());
+    }
+  }
+}

@@ -3,6 +3,7 @@ package dev.anvil.context.grpc;
 import dev.anvil.context.ContextEngine;
 import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.embed.HashEmbedder;
+import dev.anvil.context.index.elastic.ClusterDialect;
 import dev.anvil.context.index.elastic.ElasticNode;
 import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.rbac.PolicyStore;
@@ -22,7 +23,7 @@ class ElasticPolicyDiffServiceTest extends PolicyDiffServiceTest {
   ContextEngine open(Path dir) {
     return ContextEngine.open(
         dir,
-        new IndexBackend.Elasticsearch(ElasticNode.shared().freshConfig()),
+        new IndexBackend.Cluster(ClusterDialect.ELASTICSEARCH, ElasticNode.shared().freshConfig()),
         PolicyStore.open(TestPacks.example()),
         HashEmbedder.of("hash", 32),
         d -> {

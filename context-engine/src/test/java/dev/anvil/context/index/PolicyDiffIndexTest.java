@@ -322,7 +322,7 @@ class PolicyDiffIndexTest {
                       Cancellation.NONE, s -> s.diffIndex().breakdown(tooDeep, tags, 5)))
           .isInstanceOf(ContextException.class)
           // nested past indices.query.bool.max_nested_depth (30): refused as it is parsed
-          .hasMessageContaining("Elasticsearch refused POST")
+          .hasMessageContaining("the cluster refused POST")
           .hasMessageContaining(": 400 x_content_parse_exception");
     }
     assertThat(differences).as("differences between the backends").isEmpty();

@@ -30,11 +30,11 @@ import java.util.TreeSet;
  *
  * <p>As the embedded index, it records in the index's mapping metadata ({@code _meta}) which model
  * wrote its vectors and how its chunks were cut, and refuses to open with others; the checkpoint of
- * a stream (Kafka offsets) is kept there too, written after the chunks it covers. The index
- * refreshes only when the engine says, so a search sees the old chunks of a document or the new
- * ones, never a mix. The cluster acknowledges a write once it is in its translog, so a commit has
- * nothing left to make durable: after a crash the index may hold changes past its checkpoint, which
- * a stream then applies again; versions make that harmless.
+ * a stream (Kafka offsets) is kept beside it ({@link ElasticCheckpoints}), written after the chunks
+ * it covers. The index refreshes only when the engine says, so a search sees the old chunks of a
+ * document or the new ones, never a mix. The cluster acknowledges a write once it is in its
+ * translog, so a commit has nothing left to make durable: after a crash the index may hold changes
+ * past its checkpoint, which a stream then applies again; versions make that harmless.
  *
  * <p>Writes are collected and sent as one bulk request when a refresh, a commit or a delete by
  * query needs them, or when {@value BulkWrites#BULK_DOCUMENTS} documents are waiting. Thread-safe:
@@ -44,6 +44,12 @@ public final class ElasticIndex implements ChunkIndex {
   static final String MODEL_KEY = "anvil.embedding-model";
   static final String CHUNKING_KEY = "anvil.chunking";
   static final String CHECKPOINT_PREFIX = "anvil.checkpoint.";
+
+  /** The engine index directory the index holds ({@code "."}, {@code models/ID}). */
+  static final String DIR_KEY = "anvil.dir";
+
+  /** The directory of the model of its vectors; absent for the model an engine opens with. */
+  static final String MODEL_DIR_KEY = "anvil.model-dir";
 
   /** Most chunks read back in one request (the cluster's default result window). */
   static final int MAX_READ = 10_000;
@@ -56,13 +62,20 @@ public final class ElasticIndex implements ChunkIndex {
   private final Set<String> mappedTags = new HashSet<>();
   private final Set<String> mappedRanks = new HashSet<>();
   private final BulkWrites writes;
+  private final ElasticCheckpoints checkpoints;
 
-  private ElasticIndex(ElasticClient client, ClusterDialect dialect, String index, String modelId) {
+  private ElasticIndex(
+      ElasticClient client,
+      ElasticConfig config,
+      ClusterDialect dialect,
+      String index,
+      String modelId) {
     this.client = client;
     this.dialect = dialect;
     this.index = index;
     this.modelId = modelId;
     this.writes = new BulkWrites(client, index);
+    this.checkpoints = new ElasticCheckpoints(client, config, index);
   }
 
   /**
@@ -81,12 +94,8 @@ public final class ElasticIndex implements ChunkIndex {
   }
 
   /**
-   * Opens (or creates) the index of the engine directory {@code dir} in the cluster, for vectors of
-   * {@code modelId} ({@code dimension} floats) and chunks cut with {@code chunking}; a new index
-   * maps every tag of {@code schema}.
-   *
-   * @throws ContextException if the index holds another model's vectors or other chunks, maps its
-   *     vectors for the other product, or the cluster cannot be reached or refuses
+   * {@link #open(ElasticConfig, ClusterDialect, String, String, String, int, String, TagSchema)}
+   * for the model an engine opens with (no model directory).
    */
   public static ElasticIndex open(
       ElasticConfig config,
@@ -96,10 +105,39 @@ public final class ElasticIndex implements ChunkIndex {
       int dimension,
       String chunking,
       TagSchema schema) {
+    return open(config, dialect, dir, modelId, null, dimension, chunking, schema);
+  }
+
+  /**
+   * Opens (or creates) the index of the engine directory {@code dir} in the cluster, for vectors of
+   * {@code modelId} ({@code dimension} floats) and chunks cut with {@code chunking}; a new index
+   * maps every tag of {@code schema} and records {@code dir} and {@code modelDir} (null: the model
+   * an engine opens with) in its metadata, so that every replica following the cluster's serving
+   * alias ({@link ElasticServing}) loads the same model for it.
+   *
+   * @throws ContextException if the index holds another model's vectors or other chunks, maps its
+   *     vectors for the other product, or the cluster cannot be reached or refuses
+   */
+  public static ElasticIndex open(
+      ElasticConfig config,
+      ClusterDialect dialect,
+      String dir,
+      String modelId,
+      String modelDir,
+      int dimension,
+      String chunking,
+      TagSchema schema) {
     ElasticClient client = new ElasticClient(config);
     try {
-      ElasticIndex idx = new ElasticIndex(client, dialect, config.indexName(dir), modelId);
-      idx.openOrCreate(config, dimension, chunking, schema);
+      ElasticIndex idx = new ElasticIndex(client, config, dialect, config.indexName(dir), modelId);
+      Map<String, String> fresh = new TreeMap<>();
+      fresh.put(MODEL_KEY, modelId);
+      fresh.put(CHUNKING_KEY, chunking);
+      fresh.put(DIR_KEY, dir);
+      if (modelDir != null) {
+        fresh.put(MODEL_DIR_KEY, modelDir);
+      }
+      idx.openOrCreate(config, dimension, chunking, schema, fresh);
       return idx;
     } catch (RuntimeException e) {
       client.close();
@@ -115,6 +153,7 @@ public final class ElasticIndex implements ChunkIndex {
       if (!r.ok() && r.status() != 404) {
         throw ElasticClient.refused("DELETE", "/" + name, r);
       }
+      new ElasticCheckpoints(client, config, name).drop();
     }
   }
 
@@ -158,10 +197,13 @@ public final class ElasticIndex implements ChunkIndex {
   }
 
   private void openOrCreate(
-      ElasticConfig config, int dimension, String chunking, TagSchema schema) {
+      ElasticConfig config,
+      int dimension,
+      String chunking,
+      TagSchema schema,
+      Map<String, String> fresh) {
     ElasticClient.Response existing = client.send("GET", "/" + index + "/_mapping", null);
     if (existing.status() == 404) {
-      Map<String, String> fresh = new TreeMap<>(Map.of(MODEL_KEY, modelId, CHUNKING_KEY, chunking));
       ElasticClient.Response created =
           client.send(
               "PUT", "/" + index, ElasticMapping.create(config, dialect, dimension, schema, fresh));
@@ -236,6 +278,14 @@ public final class ElasticIndex implements ChunkIndex {
         Set<String> into = group.equals(ElasticFilters.TAGS) ? mappedTags : mappedRanks;
         into.addAll(g.getAsJsonObject("properties").keySet());
       }
+    }
+    if (!meta.containsKey(DIR_KEY)) { // an index from before the serving alias: name it
+      Map<String, String> next = new TreeMap<>(meta);
+      fresh.forEach((k, v) -> next.putIfAbsent(k, v));
+      JsonObject body = new JsonObject();
+      body.add("_meta", ElasticMapping.meta(next));
+      client.call("PUT", "/" + index + "/_mapping", body);
+      meta.putAll(next);
     }
     JsonObject wanted = ElasticMapping.tagFields(schema);
     mapTags(
@@ -323,20 +373,21 @@ public final class ElasticIndex implements ChunkIndex {
     return List.copyOf(new TreeSet<>(idCounts(filtered(filter)).keySet()));
   }
 
+  /**
+   * Makes the writes visible, then records {@code checkpoint}'s keys, each a document of its own
+   * ({@link ElasticCheckpoints}): replicas sharing the index each commit the partitions they
+   * consume, and none overwrites another's.
+   */
   @Override
   public synchronized void commit(Map<String, String> checkpoint) {
     refresh();
-    if (!checkpoint.isEmpty()) {
-      Map<String, String> next = new TreeMap<>(meta);
-      checkpoint.forEach((k, v) -> next.put(CHECKPOINT_PREFIX + k, v));
-      JsonObject body = new JsonObject();
-      body.add("_meta", ElasticMapping.meta(next));
-      client.call("PUT", "/" + index + "/_mapping", body);
-      meta.clear();
-      meta.putAll(next);
-    }
+    checkpoints.put(checkpoint);
   }
 
+  /**
+   * The checkpoint the cluster holds now (replicas sharing the index commit there too): what an
+   * earlier version kept in the mapping's {@code _meta}, overridden by the keys committed since.
+   */
   @Override
   public synchronized Map<String, String> checkpoint() {
     Map<String, String> out = new TreeMap<>();
@@ -346,6 +397,7 @@ public final class ElasticIndex implements ChunkIndex {
             out.put(k.substring(CHECKPOINT_PREFIX.length()), v);
           }
         });
+    out.putAll(checkpoints.get());
     return out;
   }
 

@@ -43,9 +43,14 @@ import org.slf4j.LoggerFactory;
  * a replica with an empty disk reads the topic from the beginning whatever its group committed.
  * Redelivered upserts are ignored by (id, version); redelivered deletes find nothing to delete.
  *
- * <p><b>Every replica reads every partition.</b> Replicas keep full copies of the index, so the
- * consumer assigns itself all partitions (no group rebalancing; new partitions are picked up within
- * {@link #PARTITION_REFRESH}). The group id only names where offsets are committed.
+ * <p><b>Every replica reads every partition</b> of its own embedded index: replicas keep full
+ * copies, so the consumer assigns itself all partitions (no group rebalancing; new partitions are
+ * picked up within {@link #PARTITION_REFRESH}), and the group id only names where offsets are
+ * committed. <b>Replicas sharing a cluster index</b> ({@link ContextEngine#sharedIndex}) share the
+ * work instead: they subscribe as one group ({@link #sharedGroup}), Kafka gives each partition to
+ * one of them, and each record is indexed once. A partition changes hands only after its owner
+ * indexed what it polled and committed the index, and the next owner reads from the offset the
+ * index holds.
  *
  * <p><b>Back-pressure.</b> A poll thread hands batches to an indexing thread through a queue of
  * {@link #QUEUED_BATCHES}; when the queue is full, the partitions are paused (the poll thread keeps
@@ -78,7 +83,8 @@ public final class KafkaIngestor implements AutoCloseable {
    * @param client Kafka client settings: {@code bootstrap.servers} and any security settings
    * @param topic the documents topic
    * @param deadLetterTopic where records that cannot be indexed go
-   * @param groupId the consumer group offsets are committed under; one per replica
+   * @param groupId the consumer group offsets are committed under; one per replica of an embedded
+   *     index, one for all replicas sharing a cluster index ({@link #sharedGroup})
    * @param maxBatch most records in one batch (one embedding pass, one index commit)
    */
   public record Config(
@@ -240,9 +246,15 @@ public final class KafkaIngestor implements AutoCloseable {
     boolean paused = false;
     Duration backoff = Duration.ofMillis(100);
     try {
+      if (engine.sharedIndex()) {
+        consumer.subscribe(List.of(config.topic()), positions.rebalance(this::drain));
+      }
       while (!stopping) {
         try {
-          if (assigned.isEmpty() || System.nanoTime() > nextRefresh) {
+          if (engine.sharedIndex()) {
+            assigned.clear();
+            assigned.addAll(consumer.assignment());
+          } else if (assigned.isEmpty() || System.nanoTime() > nextRefresh) {
             positions.assignNew(assigned);
             nextRefresh = System.nanoTime() + PARTITION_REFRESH.toNanos();
           }
@@ -289,6 +301,13 @@ public final class KafkaIngestor implements AutoCloseable {
       }
       pollerDone = true;
       consumer.close(Duration.ofSeconds(5));
+    }
+  }
+
+  /** Waits until the indexing thread indexed and committed every record polled (a rebalance). */
+  private void drain() {
+    while (buffered.get() > 0 && indexer.isAlive()) {
+      sleep(Duration.ofMillis(20));
     }
   }
 
@@ -405,6 +424,14 @@ public final class KafkaIngestor implements AutoCloseable {
       }
     }
     return false;
+  }
+
+  /**
+   * The consumer group of every replica over the cluster index with prefix {@code indexPrefix}: one
+   * group per shared index, so each record is indexed by one replica.
+   */
+  public static String sharedGroup(String indexPrefix) {
+    return "anvil-context-engine-" + indexPrefix + "chunks";
   }
 
   /** The key under which the index checkpoint holds a partition's next offset. */

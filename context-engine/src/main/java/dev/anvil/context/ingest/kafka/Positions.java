@@ -2,12 +2,14 @@ package dev.anvil.context.ingest.kafka;
 
 import dev.anvil.context.ContextEngine;
 import java.time.Duration;
+import java.util.Collection;
 import java.util.HashMap;
 import java.util.HashSet;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
 import java.util.concurrent.ConcurrentHashMap;
+import org.apache.kafka.clients.consumer.ConsumerRebalanceListener;
 import org.apache.kafka.clients.consumer.KafkaConsumer;
 import org.apache.kafka.clients.consumer.OffsetAndMetadata;
 import org.apache.kafka.common.KafkaException;
@@ -66,19 +68,63 @@ final class Positions {
       if (assigned.contains(tp)) {
         continue;
       }
-      String next = checkpoint.get(KafkaIngestor.checkpointKey(tp));
-      if (next != null) {
-        consumer.seek(tp, Long.parseLong(next));
-      } else {
-        consumer.seekToBeginning(List.of(tp)); // the index has nothing of this partition yet
-      }
-      LOG.info(
-          "consuming {} from {}",
-          tp,
-          next == null ? "the beginning" : "offset " + next + " (index)");
+      seek(tp, checkpoint.get(KafkaIngestor.checkpointKey(tp)));
     }
     assigned.clear();
     assigned.addAll(all);
+  }
+
+  /**
+   * For a consumer of the group that replicas sharing one cluster index form: each partition
+   * assigned is read from the offset the index holds (whoever consumed it before committed there);
+   * before partitions are taken away, {@code drain} indexes what was polled and the offsets are
+   * committed, so the next owner starts where this one stopped and nothing is indexed twice.
+   */
+  ConsumerRebalanceListener rebalance(Runnable drain) {
+    return new ConsumerRebalanceListener() {
+      @Override
+      public void onPartitionsRevoked(Collection<TopicPartition> partitions) {
+        drain.run();
+        try {
+          commit();
+        } catch (KafkaException e) {
+          LOG.warn(
+              "offset commit before a rebalance failed ({}); the index holds them", e.toString());
+        }
+        partitions.forEach(
+            tp -> {
+              durable.remove(tp);
+              committed.remove(tp);
+            });
+      }
+
+      @Override
+      public void onPartitionsLost(Collection<TopicPartition> partitions) {
+        partitions.forEach(
+            tp -> {
+              durable.remove(tp);
+              committed.remove(tp);
+            });
+      }
+
+      @Override
+      public void onPartitionsAssigned(Collection<TopicPartition> partitions) {
+        Map<String, String> checkpoint = engine.checkpoint();
+        for (TopicPartition tp : partitions) {
+          seek(tp, checkpoint.get(KafkaIngestor.checkpointKey(tp)));
+        }
+      }
+    };
+  }
+
+  private void seek(TopicPartition tp, String next) {
+    if (next != null) {
+      consumer.seek(tp, Long.parseLong(next));
+    } else {
+      consumer.seekToBeginning(List.of(tp)); // the index has nothing of this partition yet
+    }
+    LOG.info(
+        "consuming {} from {}", tp, next == null ? "the beginning" : "offset " + next + " (index)");
   }
 
   /** Commits to Kafka what the index holds and Kafka does not have yet. */

@@ -15,12 +15,16 @@ public enum TestCluster {
     };
   }
 
+  /** The dialect the backend speaks to the product. */
+  public ClusterDialect dialect() {
+    return switch (this) {
+      case ELASTICSEARCH -> ClusterDialect.ELASTICSEARCH;
+      case OPENSEARCH -> ClusterDialect.OPENSEARCH;
+    };
+  }
+
   /** A backend on the product's node with an index prefix no other caller of this JVM gets. */
   public IndexBackend freshBackend() {
-    ElasticConfig config = node().freshConfig();
-    return switch (this) {
-      case ELASTICSEARCH -> new IndexBackend.Elasticsearch(config);
-      case OPENSEARCH -> new IndexBackend.OpenSearch(config);
-    };
+    return new IndexBackend.Cluster(dialect(), node().freshConfig());
   }
 }

@@ -6,6 +6,7 @@ import dev.anvil.context.ContextEngine;
 import dev.anvil.context.api.Document;
 import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.embed.HashEmbedder;
+import dev.anvil.context.index.elastic.ClusterDialect;
 import dev.anvil.context.index.elastic.ElasticConfig;
 import dev.anvil.context.index.elastic.ElasticNode;
 import dev.anvil.context.serving.ModelRegistry;
@@ -30,7 +31,8 @@ import org.junit.jupiter.api.io.TempDir;
 /**
  * Kafka ingestion into an Elasticsearch index: valid records become searchable through bulk writes,
  * refused ones go to the dead-letter topic and never into the index, and the offsets the index
- * holds in its metadata are those Kafka has committed, after a restart too.
+ * holds in its metadata are those Kafka has committed, after a restart too. Replicas sharing the
+ * cluster index consume as one group, so each record is indexed once.
  */
 @Tag("heavy")
 class ElasticKafkaIngestTest {
@@ -42,9 +44,14 @@ class ElasticKafkaIngestTest {
   private final ElasticConfig cluster = ElasticNode.shared().freshConfig();
 
   private ContextEngine open() {
+    return open("data");
+  }
+
+  /** An engine replica over the shared cluster index, with a data directory of its own. */
+  private ContextEngine open(String dataDir) {
     return ContextEngine.open(
-        dir.resolve("data"),
-        new IndexBackend.Elasticsearch(cluster),
+        dir.resolve(dataDir),
+        new IndexBackend.Cluster(ClusterDialect.ELASTICSEARCH, cluster),
         PolicyStore.open(TestPacks.example()),
         HashEmbedder.of("hash", 16),
         d -> {
@@ -52,6 +59,61 @@ class ElasticKafkaIngestTest {
         },
         ModelRegistry.none(),
         OpenTelemetry.noop());
+  }
+
+  @Test
+  void replicasSharingTheClusterIndexIndexEachRecordOnce() throws Exception {
+    List<Map.Entry<byte[], byte[]>> first = new ArrayList<>();
+    List<Map.Entry<byte[], byte[]>> second = new ArrayList<>();
+    for (int i = 0; i < 400; i++) {
+      String id = "doc-" + i;
+      byte[] value =
+          new DocumentRecord.Upsert(
+                  new Document(
+                      id,
+                      1,
+                      "Note " + i,
+                      "Kafka note k" + i + "z.",
+                      "test://" + id,
+                      Map.of("classification", "internal", "department", List.of("engineering"))))
+              .toJson();
+      (i < 200 ? first : second).add(Map.entry(id.getBytes(StandardCharsets.UTF_8), value));
+    }
+    String group = KafkaIngestor.sharedGroup(cluster.indexPrefix());
+    Principal connector = people.find("kafka-connector").orElseThrow();
+    try (LocalKafka kafka = LocalKafka.start(dir.resolve("kafka"), 0);
+        ContextEngine one = open("data-1");
+        ContextEngine two = open("data-2")) {
+      assertThat(one.sharedIndex()).isTrue();
+      KafkaTestSupport k = new KafkaTestSupport(kafka.bootstrapServers());
+      k.createTopic("docs", 2);
+      k.produce("docs", first);
+      KafkaIngestor.Config config =
+          KafkaIngestor.Config.defaults(kafka.bootstrapServers(), group)
+              .withTopic("docs")
+              .withMaxBatch(16);
+      KafkaIngestor.Stats a;
+      KafkaIngestor.Stats b;
+      try (KafkaIngestor ingestorOne =
+          KafkaIngestor.start(one, config, connector, OpenTelemetry.noop())) {
+        dev.anvil.rbac.TestUtils.waitForCondition(
+            () -> ingestorOne.stats().indexed() > 0, Duration.ofMinutes(1), "replica 1 indexing");
+        // Replica 2 joins mid-stream: replica 1 hands a partition over after indexing what it
+        // polled, and replica 2 reads it from the offset the shared index holds.
+        try (KafkaIngestor ingestorTwo =
+            KafkaIngestor.start(two, config, connector, OpenTelemetry.noop())) {
+          k.produce("docs", second);
+          k.awaitCaughtUp("docs", two::checkpoint, Duration.ofMinutes(3));
+          a = ingestorOne.stats();
+          b = ingestorTwo.stats();
+        }
+      }
+      assertThat(a.indexed() + b.indexed()).as("every record indexed").isEqualTo(400);
+      assertThat(a.ignored() + b.ignored()).as("no record indexed twice").isZero();
+      assertThat(one.chunkCount()).isEqualTo(400);
+      assertThat(two.get(people.find("alice").orElseThrow(), "doc-399")).hasSize(1);
+      assertThat(k.committed(group)).isEqualTo(k.endOffsets("docs"));
+    }
   }
 
   @Test
