@@ -103,6 +103,18 @@ class ConsoleBrowserTest {
     assertThat(browser.getCurrentUrl()).endsWith("/signin");
     new Select(browser.findElement(By.id("principal"))).selectByValue(who);
     browser.findElement(By.id("sign-in")).click();
+    // Signed in, the browser is sent back to the page it asked for (or refused there).
+    new WebDriverWait(browser, Duration.ofSeconds(30))
+        .until(ExpectedConditions.not(ExpectedConditions.urlContains("/signin")));
+  }
+
+  /**
+   * Waits for an element of the page a click led to: the driver waits for pages it opens itself,
+   * not for one a form's submission loads.
+   */
+  private static WebElement await(By element) {
+    return new WebDriverWait(browser, Duration.ofSeconds(30))
+        .until(ExpectedConditions.presenceOfElementLocated(element));
   }
 
   @Test
@@ -157,7 +169,7 @@ class ConsoleBrowserTest {
     browser.findElement(By.id("policies")).sendKeys(policies);
     browser.findElement(By.id("principals")).sendKeys(widen.resolve("principals.yaml").toString());
     browser.findElement(By.id("run-diff")).click();
-    String diff = browser.findElement(By.id("diff")).getText();
+    String diff = await(By.id("diff")).getText();
     assertThat(diff).contains("eng-1").contains("harry");
     shot("05-diff");
 

@@ -13,13 +13,11 @@ import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.TagSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
-import java.util.HashSet;
 import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
 import java.util.OptionalLong;
-import java.util.Set;
 import java.util.TreeMap;
 import java.util.TreeSet;
 
@@ -58,9 +56,7 @@ public final class ElasticIndex implements ChunkIndex {
   private final ClusterDialect dialect;
   private final String index;
   private final String modelId;
-  private final Map<String, String> meta = new TreeMap<>();
-  private final Set<String> mappedTags = new HashSet<>();
-  private final Set<String> mappedRanks = new HashSet<>();
+  private IndexMapping mapping; // set once, at open
   private final BulkWrites writes;
   private final ElasticCheckpoints checkpoints;
 
@@ -137,7 +133,9 @@ public final class ElasticIndex implements ChunkIndex {
       if (modelDir != null) {
         fresh.put(MODEL_DIR_KEY, modelDir);
       }
-      idx.openOrCreate(config, dimension, chunking, schema, fresh);
+      idx.mapping =
+          IndexMapping.openOrCreate(
+              client, dialect, idx.index, modelId, config, dimension, chunking, schema, fresh);
       return idx;
     } catch (RuntimeException e) {
       client.close();
@@ -180,136 +178,12 @@ public final class ElasticIndex implements ChunkIndex {
       if (!mapping.ok()) {
         throw ElasticClient.refused("GET", "/" + name + "/_mapping", mapping);
       }
-      JsonObject props =
-          mapping
-              .body()
-              .getAsJsonObject(name)
-              .getAsJsonObject("mappings")
-              .getAsJsonObject("properties");
-      if (props == null || !props.has("vector")) {
-        throw new ContextException(
-            "index " + name + " exists but is not an Anvil chunk index (no vector field)");
-      }
+      IndexMapping.requireChunkIndex(
+          name, mapping.body().getAsJsonObject(name).getAsJsonObject("mappings"), "");
       return f.apply(new ElasticSnapshot(client, dialect, name, Cancellation.NONE));
     } catch (IOException e) {
       throw new UncheckedIOException("reading " + name + " failed", e);
     }
-  }
-
-  private void openOrCreate(
-      ElasticConfig config,
-      int dimension,
-      String chunking,
-      TagSchema schema,
-      Map<String, String> fresh) {
-    ElasticClient.Response existing = client.send("GET", "/" + index + "/_mapping", null);
-    if (existing.status() == 404) {
-      ElasticClient.Response created =
-          client.send(
-              "PUT", "/" + index, ElasticMapping.create(config, dialect, dimension, schema, fresh));
-      if (created.ok()) {
-        meta.putAll(fresh);
-        rememberMapped(ElasticMapping.tagFields(schema));
-        return;
-      }
-      if (!created.body().toString().contains("resource_already_exists_exception")) {
-        throw ElasticClient.refused("PUT", "/" + index, created);
-      }
-      existing = client.send("GET", "/" + index + "/_mapping", null); // created meanwhile
-    }
-    if (!existing.ok()) {
-      throw ElasticClient.refused("GET", "/" + index + "/_mapping", existing);
-    }
-    JsonObject mappings = existing.body().getAsJsonObject(index).getAsJsonObject("mappings");
-    if (mappings.has("_meta")) {
-      mappings
-          .getAsJsonObject("_meta")
-          .entrySet()
-          .forEach(e -> meta.put(e.getKey(), e.getValue().getAsString()));
-    }
-    String written = meta.get(MODEL_KEY);
-    if (written != null && !written.equals(modelId)) {
-      throw new ContextException(
-          "index "
-              + index
-              + " holds vectors of model "
-              + written
-              + ", not "
-              + modelId
-              + ": re-embed it or open it with that model");
-    }
-    String cut = meta.get(CHUNKING_KEY);
-    if (cut != null && !cut.equals(chunking)) {
-      throw new ContextException(
-          "index "
-              + index
-              + " holds chunks cut with '"
-              + cut
-              + "', not '"
-              + chunking
-              + "': rebuild it (re-ingest its documents) with this version's chunking");
-    }
-    if (!mappings.has("properties") || !mappings.getAsJsonObject("properties").has("vector")) {
-      throw new ContextException(
-          "index "
-              + index
-              + " exists but is not an Anvil chunk index (no vector field);"
-              + " choose another --es-index-prefix");
-    }
-    JsonObject props = mappings.getAsJsonObject("properties");
-    JsonElement vectorType = props.getAsJsonObject("vector").get("type");
-    if (vectorType == null || !vectorType.getAsString().equals(dialect.vectorType())) {
-      // Another product's index (a cluster migrated, or the wrong --backend): its kNN searches
-      // would be refused one by one; say so once, at open.
-      throw new ContextException(
-          "index "
-              + index
-              + " maps its vectors as "
-              + vectorType
-              + ", not as "
-              + dialect.vectorType()
-              + " as "
-              + dialect.product()
-              + " does: is --backend right?");
-    }
-    for (String group : List.of(ElasticFilters.TAGS, ElasticFilters.RANKS)) {
-      JsonObject g = props.has(group) ? props.getAsJsonObject(group) : new JsonObject();
-      if (g.has("properties")) {
-        Set<String> into = group.equals(ElasticFilters.TAGS) ? mappedTags : mappedRanks;
-        into.addAll(g.getAsJsonObject("properties").keySet());
-      }
-    }
-    if (!meta.containsKey(DIR_KEY)) { // an index from before the serving alias: name it
-      Map<String, String> next = new TreeMap<>(meta);
-      fresh.forEach((k, v) -> next.putIfAbsent(k, v));
-      JsonObject body = new JsonObject();
-      body.add("_meta", ElasticMapping.meta(next));
-      client.call("PUT", "/" + index + "/_mapping", body);
-      meta.putAll(next);
-    }
-    JsonObject wanted = ElasticMapping.tagFields(schema);
-    mapTags(
-        wanted.getAsJsonObject(ElasticFilters.TAGS).keySet(),
-        wanted.getAsJsonObject(ElasticFilters.RANKS).keySet());
-  }
-
-  private void rememberMapped(JsonObject tagFields) {
-    mappedTags.addAll(tagFields.getAsJsonObject(ElasticFilters.TAGS).keySet());
-    mappedRanks.addAll(tagFields.getAsJsonObject(ElasticFilters.RANKS).keySet());
-  }
-
-  /** Adds the fields of tags the mapping lacks (a schema that gained a tag since). */
-  private void mapTags(Set<String> tags, Set<String> ranks) {
-    Set<String> newTags = new TreeSet<>(tags);
-    newTags.removeAll(mappedTags);
-    Set<String> newRanks = new TreeSet<>(ranks);
-    newRanks.removeAll(mappedRanks);
-    if (newTags.isEmpty() && newRanks.isEmpty()) {
-      return;
-    }
-    client.call("PUT", "/" + index + "/_mapping", ElasticMapping.addTags(newTags, newRanks));
-    mappedTags.addAll(newTags);
-    mappedRanks.addAll(newRanks);
   }
 
   /** The index's name in the cluster. */
@@ -332,7 +206,7 @@ public final class ElasticIndex implements ChunkIndex {
       Document doc, DocTags tags, List<String> chunks, int[] tokens, float[][] vectors) {
     before(doc.id());
     BulkWrites.Chunks c = BulkWrites.chunks(doc, tags, chunks, tokens, vectors);
-    mapTags(c.tags(), c.ranks());
+    mapping.mapTags(c.tags(), c.ranks());
     if (writes.upsert(doc.id(), c.sources())) {
       writes.flush();
     }
@@ -391,12 +265,14 @@ public final class ElasticIndex implements ChunkIndex {
   @Override
   public synchronized Map<String, String> checkpoint() {
     Map<String, String> out = new TreeMap<>();
-    meta.forEach(
-        (k, v) -> {
-          if (k.startsWith(CHECKPOINT_PREFIX)) {
-            out.put(k.substring(CHECKPOINT_PREFIX.length()), v);
-          }
-        });
+    mapping
+        .meta()
+        .forEach(
+            (k, v) -> {
+              if (k.startsWith(CHECKPOINT_PREFIX)) {
+                out.put(k.substring(CHECKPOINT_PREFIX.length()), v);
+              }
+            });
     out.putAll(checkpoints.get());
     return out;
   }
