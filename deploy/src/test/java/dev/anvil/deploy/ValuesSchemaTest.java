@@ -60,6 +60,7 @@ class ValuesSchemaTest {
           cluster over plain http      | contextEngine: {elasticsearch: {urls: ['http://es.search.svc:9200']}}      | /contextEngine/elasticsearch/urls/0 | '^https://'
           cluster password in its URL  | contextEngine: {elasticsearch: {urls: ['https://anvil:s3cr3t@es:9200']}}   | /contextEngine/elasticsearch/urls/0 | does not match pattern
           cluster URL with a path      | contextEngine: {elasticsearch: {urls: ['https://proxy/es'], allowHttp: true}} | /contextEngine/elasticsearch/urls/0 | does not match pattern
+          serving poll of 0 s          | contextEngine: {elasticsearch: {servingPollSeconds: 0}}                   | /contextEngine/elasticsearch/servingPollSeconds | exclusiveMinimum
           cluster URL not a list       | contextEngine: {elasticsearch: {urls: 'https://es:9200'}}                  | /contextEngine/elasticsearch/urls | want array
           cluster password as a value  | contextEngine: {elasticsearch: {password: s3cr3t}}                         | /contextEngine/elasticsearch      | 'password'
           cluster API key as a value   | contextEngine: {elasticsearch: {apiKey: 'ApiKey Zm9vOmJhcg=='}}            | /contextEngine/elasticsearch      | 'apiKey'
