@@ -236,10 +236,8 @@ public final class ClusterSearchBenchmark {
 
   /** Deletes the target's index and its data directory. */
   private static void drop(Target t) throws IOException {
-    if (t.backend() instanceof IndexBackend.Cluster) {
-      t.backend().drop(t.dataDir(), ".");
-    }
-    if (Files.exists(t.dataDir())) {
+    t.backend().drop(t.dataDir(), "."); // embedded: the data directory itself
+    if (Files.exists(t.dataDir())) { // a cluster's: what the engine keeps beside its index
       try (Stream<Path> paths = Files.walk(t.dataDir())) {
         for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
           Files.delete(p);

@@ -115,7 +115,7 @@ public sealed interface IndexBackend {
   /** Deletes the index of {@code dir} and everything in it; absent is fine. */
   default void drop(Path root, String dir) {
     switch (this) {
-      case Embedded e -> deleteRecursively(root.resolve(dir));
+      case Embedded e -> deleteRecursively(root.resolve(dir).normalize());
       case Cluster c -> ElasticIndex.drop(c.config(), dir);
     }
   }
