@@ -182,6 +182,19 @@ public final class ClusterSearchBenchmark {
     System.out.printf("load average at the end: %s%n", loadAverage());
   }
 
+  /** The index of {@code t}'s data directory, for the benchmark's model. */
+  private static ChunkIndex open(Target t, PolicySet set, SearchBenchmark.LookupEmbedder embedder) {
+    return t.backend()
+        .open(
+            t.dataDir(),
+            ".",
+            SearchBenchmark.MODEL,
+            null, // the model the engine opens with
+            SearchBenchmark.DIM,
+            ContextEngine.chunking(embedder),
+            set.schema());
+  }
+
   /** Writes the corpus into a fresh index of {@code t}. */
   private static Indexing index(
       Target t, PolicySet set, int chunks, SearchBenchmark.LookupEmbedder embedder, URI node)
@@ -191,16 +204,7 @@ public final class ClusterSearchBenchmark {
     Files.createDirectories(t.dataDir());
     long t0 = System.nanoTime();
     long committed;
-    try (ChunkIndex index =
-        t.backend()
-            .open(
-                t.dataDir(),
-                ".",
-                SearchBenchmark.MODEL,
-                null, // the model the engine opens with
-                SearchBenchmark.DIM,
-                ContextEngine.chunking(embedder),
-                set.schema())) {
+    try (ChunkIndex index = open(t, set, embedder)) {
       SearchBenchmark.corpus(set, chunks, new Random(42), index, t0);
       committed = System.nanoTime();
     }
@@ -210,16 +214,7 @@ public final class ClusterSearchBenchmark {
     }
     long settled = System.nanoTime();
     ChunkIndex.Stats stats;
-    try (ChunkIndex index =
-        t.backend()
-            .open(
-                t.dataDir(),
-                ".",
-                SearchBenchmark.MODEL,
-                null, // the model the engine opens with
-                SearchBenchmark.DIM,
-                ContextEngine.chunking(embedder),
-                set.schema())) {
+    try (ChunkIndex index = open(t, set, embedder)) {
       stats = index.stats();
     }
     Indexing result =

@@ -65,7 +65,15 @@ public final class SciFactDistill {
     // Every choice first (training, the checkpoints kept on dev); test is read only after.
     long t = System.nanoTime();
     Path distilled = distill(beir, student, epochs, docs, loss, work);
-    Path fineTuned = fineTuneEpochs > 0 ? fineTune(beir, distilled, fineTuneEpochs, work) : null;
+    Path fineTuned =
+        fineTuneEpochs > 0
+            ? SciFactFineTune.fineTune(
+                beir,
+                "{registry: " + distilled.getFileName() + "}",
+                "scifact-distilled-finetune",
+                fineTuneEpochs,
+                work)
+            : null;
     double trainSeconds = (System.nanoTime() - t) / 1e9;
 
     BeirDataset test = BeirDataset.load(beir, Splits.TEST);
@@ -182,47 +190,6 @@ public final class SciFactDistill {
         devPairs,
         metrics.get("base"),
         metrics.get("best"));
-    return ran.model();
-  }
-
-  /** Fine-tunes the distilled model on the labelled pairs through a second real job. */
-  private static Path fineTune(Path beir, Path distilled, int epochs, Path work) throws Exception {
-    int pairs =
-        SciFactFineTune.writePairs(
-            BeirDataset.load(beir, Splits.TRAIN_MINUS_DEV), work.resolve("scifact-labelled.jsonl"));
-    Files.writeString(
-        work.resolve("scifact-finetune.yaml"),
-        """
-        name: scifact-distilled-finetune
-        task: embedding
-        base_model: {registry: %s}
-        data:
-          train: scifact-labelled.jsonl
-          eval: scifact-dev.jsonl
-          tags: {classification: public, department: [engineering]}
-        hyperparameters:
-          epochs: %d
-          batch_size: 16
-          learning_rate: 2.0e-5
-          warmup_steps: 6
-          max_seq_length: 128
-          eval_every: 15
-          checkpoint_every: 15
-          seed: 42
-        """
-            .formatted(distilled.getFileName(), epochs));
-    SciFactFineTune.Ran ran =
-        SciFactFineTune.runJob(work, "scifact-distilled-finetune", "scifact-finetune.yaml");
-    System.out.printf(
-        "fine-tuned the distilled model on %d train-minus-dev pairs, %d epoch(s), in %.0f s (job"
-            + " %s); kept step %s, dev pairs %s -> %s%n",
-        pairs,
-        epochs,
-        ran.seconds(),
-        ran.jobId(),
-        ran.metrics().get("best_step"),
-        ran.metrics().get("base"),
-        ran.metrics().get("best"));
     return ran.model();
   }
 

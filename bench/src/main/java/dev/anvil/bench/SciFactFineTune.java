@@ -88,20 +88,29 @@ public final class SciFactFineTune {
    * Nothing of the test split is read.
    */
   static Path fineTune(Path beir, int epochs, Path work) throws Exception {
+    return fineTune(beir, "{packaged: all-minilm-l6-v2}", "scifact-minilm", epochs, work);
+  }
+
+  /**
+   * Like {@link #fineTune(Path, int, Path)} from {@code baseModel} (a spec's {@code base_model}
+   * value, e.g. {@code {registry: ID}}), as job {@code name}.
+   */
+  static Path fineTune(Path beir, String baseModel, String name, int epochs, Path work)
+      throws Exception {
     int pairs =
         writePairs(
-            BeirDataset.load(beir, Splits.TRAIN_MINUS_DEV), work.resolve("scifact-train.jsonl"));
+            BeirDataset.load(beir, Splits.TRAIN_MINUS_DEV), work.resolve("scifact-labelled.jsonl"));
     int devPairs =
         writePairs(BeirDataset.load(beir, Splits.DEV), work.resolve("scifact-dev.jsonl"));
+    String spec = name + ".yaml";
     Files.writeString(
-        work.resolve("scifact.yaml"),
+        work.resolve(spec),
         """
-        name: scifact-minilm
+        name: %s
         task: embedding
-        base_model:
-          packaged: all-minilm-l6-v2
+        base_model: %s
         data:
-          train: scifact-train.jsonl
+          train: scifact-labelled.jsonl
           eval: scifact-dev.jsonl
           tags: {classification: public, department: [engineering]}
         hyperparameters:
@@ -114,13 +123,14 @@ public final class SciFactFineTune {
           checkpoint_every: 15
           seed: 42
         """
-            .formatted(epochs));
+            .formatted(name, baseModel, epochs));
 
-    Ran ran = runJob(work, "scifact-minilm", "scifact.yaml");
+    Ran ran = runJob(work, name, spec);
     JsonObject metrics = ran.metrics();
     System.out.printf(
-        "fine-tuned on %d train-minus-dev pairs, %d epoch(s), in %.0f s (job %s); kept step %s,"
+        "fine-tuned %s on %d train-minus-dev pairs, %d epoch(s), in %.0f s (job %s); kept step %s,"
             + " dev pairs (%d) %s -> %s%n",
+        baseModel,
         pairs,
         epochs,
         ran.seconds(),
