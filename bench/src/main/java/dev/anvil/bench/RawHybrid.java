@@ -1,6 +1,7 @@
 package dev.anvil.bench;
 
 import dev.anvil.context.index.IndexFields;
+import dev.anvil.context.search.Fusion;
 import dev.anvil.context.search.Rrf;
 import java.io.IOException;
 import java.io.UncheckedIOException;
@@ -44,7 +45,7 @@ final class RawHybrid {
               new KnnFloatVectorQuery(IndexFields.VECTOR, vector, candidates, filter), candidates);
       List<Document> out = new ArrayList<>();
       StoredFields stored = searcher.storedFields();
-      for (Rrf.Fused f : Rrf.fuse(List.of(docs(a), docs(b)))) {
+      for (Rrf.Fused f : Rrf.fuse(List.of(docs(a), docs(b)), Fusion.DEFAULT.k())) {
         if (out.size() == k) {
           break;
         }

@@ -6,6 +6,7 @@ import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.audit.AuditLog;
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.context.search.Fusion;
 import dev.anvil.context.serving.ModelRegistry;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
@@ -60,6 +61,29 @@ final class EngineOptions {
       description = "ONNX Runtime threads (default: ${DEFAULT-VALUE}).")
   int threads;
 
+  @Option(
+      names = "--fusion-k",
+      defaultValue = "60",
+      paramLabel = "K",
+      description =
+          "Hybrid search's reciprocal rank fusion constant, 1 to 10000: smaller trusts each"
+              + " retriever's top ranks more; choose it with anvil eval fusion on your experts'"
+              + " judgments (default: ${DEFAULT-VALUE}).")
+  int fusionK;
+
+  /**
+   * The fusion {@code --fusion-k} names.
+   *
+   * @throws ContextException if it is out of range, naming the option
+   */
+  Fusion fusion() {
+    try {
+      return new Fusion(fusionK);
+    } catch (IllegalArgumentException e) {
+      throw new ContextException("--fusion-k: " + e.getMessage());
+    }
+  }
+
   Path indexDir() {
     return index != null ? index : Identities.dataDir().resolve("index");
   }
@@ -108,13 +132,17 @@ final class EngineOptions {
 
   /** Opens the engine; a model it switched to (anvil model switch) loads from its directory. */
   ContextEngine open(PolicyCommand.PackOption pack, OnnxEmbedder embedder) {
-    return ContextEngine.open(
-        indexDir(),
-        backend.backend(),
-        PolicyStore.open(pack.pack()),
-        embedder,
-        dir -> OnnxEmbedder.open(ModelSource.directory(dir), threads),
-        registry(),
-        io.opentelemetry.api.GlobalOpenTelemetry.get());
+    Fusion fusion = fusion(); // refused before anything opens
+    ContextEngine engine =
+        ContextEngine.open(
+            indexDir(),
+            backend.backend(),
+            PolicyStore.open(pack.pack()),
+            embedder,
+            dir -> OnnxEmbedder.open(ModelSource.directory(dir), threads),
+            registry(),
+            io.opentelemetry.api.GlobalOpenTelemetry.get());
+    engine.fuseWith(fusion);
+    return engine;
   }
 }

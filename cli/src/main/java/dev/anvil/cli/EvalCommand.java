@@ -26,7 +26,7 @@ import picocli.CommandLine.Parameters;
     name = "eval",
     description = "Evaluate retrieval.",
     mixinStandardHelpOptions = true,
-    subcommands = {EvalCommand.Beir.class})
+    subcommands = {EvalCommand.Beir.class, FusionCommand.class})
 final class EvalCommand {
 
   @Command(
@@ -93,6 +93,7 @@ final class EvalCommand {
                 ContextEngine.chunking(embedder));
         try (ContextEngine engine =
             ContextEngine.open(index, PolicyStore.open(pack.pack()), embedder)) {
+          engine.fuseWith(engineOptions.fusion());
           switch (plan) {
             case CorpusIndex.Plan.Reuse r ->
                 out.printf(

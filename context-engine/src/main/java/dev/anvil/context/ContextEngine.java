@@ -18,6 +18,7 @@ import dev.anvil.context.api.WriteAudit;
 import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.ingest.IngestPipeline;
+import dev.anvil.context.search.Fusion;
 import dev.anvil.context.search.HybridSearcher;
 import dev.anvil.context.serving.ModelGovernance;
 import dev.anvil.context.serving.ModelRegistry;
@@ -290,6 +291,19 @@ public final class ContextEngine implements AutoCloseable {
   /** The checkpoint of the last commit (empty before the first {@link #commit} that set one). */
   public Map<String, String> checkpoint() {
     return indexes.checkpoint();
+  }
+
+  /**
+   * Fuses hybrid searches' rankings with {@code fusion} from the next search on (a deployment
+   * setting: {@code --fusion-k}, chosen with {@code anvil eval fusion}).
+   */
+  public void fuseWith(Fusion fusion) {
+    searcher.fuseWith(fusion);
+  }
+
+  /** How hybrid searches fuse their retrievers' rankings. */
+  public Fusion fusion() {
+    return searcher.fusion();
   }
 
   /** Searches as {@code principal}. */

@@ -7,6 +7,7 @@ import dev.anvil.context.api.IngestOutcome;
 import dev.anvil.context.api.SearchHit;
 import dev.anvil.context.api.SearchRequest;
 import dev.anvil.context.api.SearchResponse;
+import dev.anvil.context.index.IndexSnapshot;
 import dev.anvil.rbac.Action;
 import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
@@ -210,7 +211,9 @@ class PolicyEnforcementTest {
   @Test
   void everyPermittedDocumentIsFoundByItsVectorAndNoOtherIsReturned() {
     Random r = new Random(seed);
+    assertThat(engine.chunkCount()).as("one chunk per document").isEqualTo(docs.size());
     for (Principal p : principals()) {
+      long maySee = docs.stream().filter(d -> permitted(p, d)).count();
       for (int k = 0; k < 25; k++) {
         Document d = docs.get(r.nextInt(docs.size()));
         SearchResponse res =
@@ -219,6 +222,12 @@ class PolicyEnforcementTest {
                 new SearchRequest(
                     d.title() + ". " + d.body(), 10, 0, Map.of(), SearchRequest.Mode.DENSE));
         res.hits().forEach(h -> assertThat(permitted(p, docs.get(index(h.documentId())))).isTrue());
+        // A dense search counts every chunk the user may see, hidden ones never.
+        assertThat(res.visibleMatches())
+            .as("seed %d: chunks %s may see", seed, p.subject())
+            .isEqualTo(Math.min(maySee, IndexSnapshot.COUNTED_EXACTLY_UP_TO));
+        assertThat(res.visibleMatchesExact())
+            .isEqualTo(maySee <= IndexSnapshot.COUNTED_EXACTLY_UP_TO);
         if (permitted(p, d)) {
           assertThat(res.hits().getFirst().documentId())
               .as("seed %d: nearest for %s", seed, p.subject())

@@ -7,8 +7,9 @@ import java.util.Map;
  * The answer to a search.
  *
  * @param hits chunks, best first, within the token budget
- * @param visibleMatches how many chunks the user may see match the keywords (never counts hidden
- *     ones); exact up to 1,000, a lower bound above
+ * @param visibleMatches how many chunks the user may see match the keywords, or in a dense search
+ *     how many the user may see at all (never counts hidden ones); exact up to 1,000, a lower bound
+ *     above
  * @param visibleMatchesExact whether {@code visibleMatches} is exact
  * @param policyVersion the policy set version that filtered the search
  * @param modelId the embedding model of both the query and the index

@@ -45,6 +45,12 @@ public interface IndexSnapshot {
   Map<String, Map<String, Long>> facets(String text, Filter filter, List<String> tags)
       throws IOException;
 
+  /**
+   * How many chunks {@code filter} admits, counted as {@link Ranked#visible} is (exactly up to
+   * 1,000): what a dense search may rank, every visible chunk being a candidate. An empty ranking.
+   */
+  Ranked admitted(Filter filter) throws IOException;
+
   /** The {@code k} nearest chunks to {@code vector} within {@code filter} (filtered inside ANN). */
   Ranked knn(float[] vector, Filter filter, int k) throws IOException;
 

@@ -113,6 +113,18 @@ final class LuceneSnapshot implements IndexSnapshot {
   }
 
   /**
+   * How many chunks {@code filter} admits, from the filter's bit set cached per segment (Lucene
+   * keeps each cached set's count), capped as BM25's count is so that every backend answers alike.
+   */
+  @Override
+  public Ranked admitted(Filter filter) throws IOException {
+    int count = searcher.count(LuceneFilters.toQuery(filter));
+    stop.check();
+    boolean exact = count <= COUNTED_EXACTLY_UP_TO;
+    return new Ranked(new int[0], new float[0], exact ? count : COUNTED_EXACTLY_UP_TO, exact);
+  }
+
+  /**
    * The {@code k} nearest chunks to {@code vector} within {@code filter}: filtered inside HNSW, or
    * an exact scan of the admitted chunks of a segment where that is cheaper ({@link
    * FilteredKnnQuery}).

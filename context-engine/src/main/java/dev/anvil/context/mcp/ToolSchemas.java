@@ -126,7 +126,8 @@ final class ToolSchemas {
             "visible_matches",
             described(
                 Map.of("type", "integer"),
-                "Chunks you may see that match the keywords (exact up to 1,000)."),
+                "Chunks you may see that match the keywords; in a dense search, every chunk you may"
+                    + " see (exact up to 1,000)."),
             "visible_matches_exact",
             Map.of("type", "boolean"),
             "tokens",

@@ -48,6 +48,7 @@ public final class HybridSearcher {
   private final SearchesFirst first;
   private final Telemetry telemetry;
   private final LongAdder disagreements = new LongAdder();
+  private volatile Fusion fusion = Fusion.DEFAULT;
 
   /**
    * @param first where searches take their turn ahead of ingest's embedding
@@ -56,6 +57,16 @@ public final class HybridSearcher {
     this.policies = policies;
     this.first = first;
     this.telemetry = telemetry;
+  }
+
+  /** Fuses the retrievers' rankings with {@code fusion} from the next search on. */
+  public void fuseWith(Fusion fusion) {
+    this.fusion = java.util.Objects.requireNonNull(fusion, "fusion");
+  }
+
+  /** How searches fuse their retrievers' rankings. */
+  public Fusion fusion() {
+    return fusion;
   }
 
   /**
@@ -105,17 +116,20 @@ public final class HybridSearcher {
             cancellation,
             s -> {
               List<int[]> ranked = new ArrayList<>();
-              // The BM25 pass also counts what the user may see, without a second pass.
-              int bm25Wanted = request.mode() == SearchRequest.Mode.DENSE ? 1 : candidates;
-              Optional<IndexSnapshot.Ranked> bm25 =
-                  telemetry.spanIo(
-                      "anvil.search.bm25", () -> s.bm25(request.query(), filter, bm25Wanted));
+              // The BM25 pass also counts what the user may see, without a second pass; a dense
+              // search counts every visible chunk (each is a candidate), from the filter's bits.
+              Optional<IndexSnapshot.Ranked> counted =
+                  request.mode() == SearchRequest.Mode.DENSE
+                      ? Optional.of(
+                          telemetry.spanIo("anvil.search.count", () -> s.admitted(filter)))
+                      : telemetry.spanIo(
+                          "anvil.search.bm25", () -> s.bm25(request.query(), filter, candidates));
               Map<String, Map<String, Long>> facets =
                   request.facets().isEmpty()
                       ? Map.of()
                       : s.facets(request.query(), filter, request.facets());
-              if (bm25.isPresent() && request.mode() != SearchRequest.Mode.DENSE) {
-                ranked.add(bm25.get().docs());
+              if (counted.isPresent() && request.mode() != SearchRequest.Mode.DENSE) {
+                ranked.add(counted.get().docs());
               }
               if (vector != null) {
                 ranked.add(
@@ -125,15 +139,16 @@ public final class HybridSearcher {
               }
               List<Rrf.Fused> fused =
                   telemetry.spanIo(
-                      "anvil.search.fusion", () -> Rrf.fuseByDocument(ranked, s::documentIds));
+                      "anvil.search.fusion",
+                      () -> Rrf.fuseByDocument(ranked, fusion.k(), s::documentIds));
               List<SearchHit> hits =
                   telemetry.spanIo(
                       "anvil.search.pack", () -> pack(fused, s, set, principal, request));
               Span.current().setAttribute(Telemetry.HITS, hits.size());
               return new SearchResponse(
                   hits,
-                  bm25.map(IndexSnapshot.Ranked::visible).orElse(0L),
-                  bm25.map(IndexSnapshot.Ranked::exact).orElse(true),
+                  counted.map(IndexSnapshot.Ranked::visible).orElse(0L),
+                  counted.map(IndexSnapshot.Ranked::exact).orElse(true),
                   set.version(),
                   embedder.modelId(),
                   facets);
@@ -201,7 +216,7 @@ public final class HybridSearcher {
               }
               lists.add(collect("dense", knn, s, set, principal, retrievers, chunks, keys));
               List<String> fused =
-                  Rrf.fuseByDocument(lists, s::documentIds).stream()
+                  Rrf.fuseByDocument(lists, fusion.k(), s::documentIds).stream()
                       .map(f -> keys.get(f.doc()))
                       .toList();
               return new Ranked(fused, retrievers, chunks, embedder.modelId(), set.version());

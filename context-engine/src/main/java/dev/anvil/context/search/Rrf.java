@@ -10,7 +10,8 @@ import java.util.Map;
 import java.util.Set;
 
 /**
- * Reciprocal rank fusion: each list adds {@code 1 / (k + rank)} for every hit it ranks.
+ * Reciprocal rank fusion: each list adds {@code 1 / (k + rank)} for every hit it ranks ({@link
+ * Fusion} says which {@code k} a deployment uses).
  *
  * <p>Hybrid search fuses by document ({@link #fuseByDocument}): each retriever's list is collapsed
  * to documents first, a document ranked where its best chunk is. Fusing chunks instead lets a
@@ -18,9 +19,6 @@ import java.util.Set;
  * is one document both retrievers rank first.
  */
 public final class Rrf {
-  /** The usual constant (Cormack et al., 2009). */
-  public static final int K = 60;
-
   private Rrf() {}
 
   /** A fused hit: a chunk number of the rankings' snapshot and its fused score. */
@@ -36,11 +34,11 @@ public final class Rrf {
    * Fuses rankings (chunk numbers, best first); ties keep the order of first appearance, so results
    * are deterministic.
    */
-  public static List<Fused> fuse(List<int[]> rankings) {
+  public static List<Fused> fuse(List<int[]> rankings, int k) {
     Map<Integer, Double> scores = new LinkedHashMap<>();
     for (int[] ranking : rankings) {
       for (int rank = 0; rank < ranking.length; rank++) {
-        scores.merge(ranking[rank], 1.0 / (K + rank + 1), Double::sum);
+        scores.merge(ranking[rank], 1.0 / (k + rank + 1), Double::sum);
       }
     }
     return sorted(scores);
@@ -52,10 +50,10 @@ public final class Rrf {
    * (those any list ranked) follow one another, ordered by their own fused score, each carrying its
    * document's score. Ties keep the order of first appearance. A single list is returned as it is.
    */
-  public static List<Fused> fuseByDocument(List<int[]> rankings, DocumentsOf documentsOf)
+  public static List<Fused> fuseByDocument(List<int[]> rankings, int k, DocumentsOf documentsOf)
       throws IOException {
     if (rankings.size() < 2) {
-      return fuse(rankings);
+      return fuse(rankings, k);
     }
     int[] all = rankings.stream().flatMapToInt(java.util.Arrays::stream).distinct().toArray();
     String[] ids = documentsOf.of(all);
@@ -70,11 +68,11 @@ public final class Rrf {
       for (int rank = 0; rank < ranking.length; rank++) {
         String document = documentOf.get(ranking[rank]);
         if (seen.add(document)) {
-          documentScores.merge(document, 1.0 / (K + seen.size()), Double::sum);
+          documentScores.merge(document, 1.0 / (k + seen.size()), Double::sum);
         }
         chunksOf
             .computeIfAbsent(document, d -> new LinkedHashMap<>())
-            .merge(ranking[rank], 1.0 / (K + rank + 1), Double::sum);
+            .merge(ranking[rank], 1.0 / (k + rank + 1), Double::sum);
       }
     }
     List<Map.Entry<String, Double>> documents = new ArrayList<>(documentScores.entrySet());

@@ -126,6 +126,15 @@ final class ElasticSnapshot implements IndexSnapshot {
   }
 
   @Override
+  public Ranked admitted(Filter filter) {
+    JsonObject body = new JsonObject();
+    body.addProperty("size", 0);
+    body.addProperty("track_total_hits", COUNTED_EXACTLY_UP_TO);
+    body.add("query", ElasticIndex.filtered(filter));
+    return ranked(search(body));
+  }
+
+  @Override
   public Ranked knn(float[] vector, Filter filter, int k) {
     JsonObject body = new JsonObject();
     body.addProperty("size", k);
