@@ -54,6 +54,16 @@ final class ServeCommand implements Callable<Integer> {
   @Mixin ConsoleOptions console;
 
   @Option(
+      names = "--rollback-hours",
+      defaultValue = "24",
+      paramLabel = "HOURS",
+      description =
+          "How long the previous model is kept for anvil model rollback after a switch: while it"
+              + " is, every write is embedded twice (0: until the next switch; default:"
+              + " ${DEFAULT-VALUE}).")
+  double rollbackHours;
+
+  @Option(
       names = "--judgments-topic",
       paramLabel = "TOPIC",
       defaultValue = "anvil.judgments",
@@ -96,12 +106,19 @@ final class ServeCommand implements Callable<Integer> {
     // Bad TLS or issuer options fail before anything loads. The verifier maps attributes as the
     // policies in force say, once the engine holds them.
     ServerTransport transport = listen.transport();
+    if (!(rollbackHours >= 0)) {
+      throw new dev.anvil.context.api.ContextException(
+          "--rollback-hours: expected 0 or more, not " + rollbackHours);
+    }
     Limits serverLimits = limits.limits();
     AtomicReference<ContextEngine> opened = new AtomicReference<>();
     TokenVerifier verifier = issuer.verifier(() -> opened.get().policies().current().schema());
     OnnxEmbedder embedder = engineOptions.embedder();
     ContextEngine engine = engineOptions.open(pack, embedder);
     opened.set(engine);
+    if (rollbackHours > 0) {
+      engine.keepRollbackFor(java.time.Duration.ofMillis((long) (rollbackHours * 3_600_000)));
+    }
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
     // One admission for both listeners: a caller's rate and the searches at once are one budget.
     Admission admission = new Admission(serverLimits);

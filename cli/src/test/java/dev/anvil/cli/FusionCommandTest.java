@@ -19,7 +19,8 @@ import org.junit.jupiter.api.io.TempDir;
 
 /**
  * {@code anvil eval fusion}: the fusion constant chosen on a judgment snapshot's dev split through
- * the real search, and {@code --fusion-k} refused out of range.
+ * the real search, and {@code --fusion-k} (like serve's {@code --rollback-hours}) refused out of
+ * range.
  */
 @org.junit.jupiter.api.Tag("heavy")
 class FusionCommandTest {
@@ -173,6 +174,13 @@ class FusionCommandTest {
     assertThat(new FusionCommand.Sweep(3, better, 60).best()).isEqualTo(1); // first of equals
     // The current constant not among those tried: the best tried.
     assertThat(new FusionCommand.Sweep(3, Map.of(20, 0.1), 60).best()).isEqualTo(20);
+  }
+
+  @Test
+  void aNegativeRollbackWindowIsRefusedBeforeTheServerStarts() {
+    PolicyCommandTest.Run serve = anvil("serve", "--dev", "--port", "0", "--rollback-hours", "-1");
+    assertThat(serve.exit()).isEqualTo(Main.USAGE);
+    assertThat(serve.err()).contains("--rollback-hours: expected 0 or more, not -1.0");
   }
 
   @Test

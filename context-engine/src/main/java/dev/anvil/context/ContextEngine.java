@@ -435,6 +435,31 @@ public final class ContextEngine implements AutoCloseable {
   }
 
   /**
+   * Stops keeping the previous model for a rollback: writes are embedded once again, and its index
+   * is deleted. Returns the model that was kept.
+   *
+   * @throws ContextException if no previous model is kept, or a re-embedding is under way
+   */
+  public String dropRollback() {
+    return indexes.dropRollback();
+  }
+
+  /**
+   * Keeps the previous model for a rollback for {@code window} after each switch or rollback, then
+   * drops it ({@link #dropRollback}): while it is kept, every write is embedded twice.
+   */
+  public void keepRollbackFor(java.time.Duration window) {
+    java.time.Duration every = window.dividedBy(10);
+    indexes.keepRollbackFor(
+        window,
+        every.compareTo(java.time.Duration.ofMinutes(1)) > 0
+            ? java.time.Duration.ofMinutes(1)
+            : every.compareTo(java.time.Duration.ofMillis(100)) < 0
+                ? java.time.Duration.ofMillis(100)
+                : every);
+  }
+
+  /**
    * {@link #rollback} as {@code principal}, who must be allowed to {@code promote} the model taken
    * out of service (whoever may put a model in service may take it out again).
    */

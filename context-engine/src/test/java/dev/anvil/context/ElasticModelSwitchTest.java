@@ -193,6 +193,20 @@ class ElasticModelSwitchTest extends ModelSwitchTest {
         assertThat(again.modelId()).isEqualTo(oldModel);
         assertThat(again.previousModelId()).contains(newModel);
       }
+
+      // Dropping the rollback (no second embedding of each write): its alias goes at once, its
+      // index once the replicas followed, and no later write brings it back.
+      String kept = config.indexName("models/reversed-tuned-1_1");
+      assertThat(status("HEAD", "/" + kept)).isEqualTo(200);
+      assertThat(one.dropRollback()).isEqualTo(newModel);
+      assertThat(aliases()).isEqualTo("serving=. rollback=(none) building=(none)");
+      assertThat(status("HEAD", "/" + kept)).isEqualTo(404);
+      try (ContextEngine again = open("index-4", MANUAL)) {
+        assertThat(again.previousModelId()).isEmpty();
+        again.ingest(connector, List.of(doc("late-2", 1, "After the drop: keys rotated.")));
+        assertThat(again.get(alice, "late-2")).hasSize(1);
+      }
+      assertThat(status("HEAD", "/" + kept)).isEqualTo(404);
     }
   }
 
@@ -384,6 +398,18 @@ class ElasticModelSwitchTest extends ModelSwitchTest {
             + "\",\"alias\":\""
             + alias
             + "\"}}]}");
+  }
+
+  private int status(String method, String path) throws Exception {
+    try (HttpClient client = HttpClient.newHttpClient()) {
+      return client
+          .send(
+              HttpRequest.newBuilder(cluster.node().url().resolve(path))
+                  .method(method, HttpRequest.BodyPublishers.noBody())
+                  .build(),
+              HttpResponse.BodyHandlers.discarding())
+          .statusCode();
+    }
   }
 
   private void http(String method, String path, String body) throws Exception {

@@ -258,6 +258,26 @@ public final class LuceneIndex implements ChunkIndex {
     }
   }
 
+  /**
+   * Empties the index in {@code dir} (no process has it open): Lucene deletes its files, and
+   * nothing else in the directory is touched (the first index shares the engine's data directory
+   * with the indexes of later models and {@code serving.json}).
+   */
+  public static void clear(Path dir) {
+    try (FSDirectory d = FSDirectory.open(dir)) {
+      if (!DirectoryReader.indexExists(d)) {
+        return;
+      }
+      try (IndexWriter w =
+          new IndexWriter(
+              d, new IndexWriterConfig().setOpenMode(IndexWriterConfig.OpenMode.CREATE))) {
+        w.commit();
+      }
+    } catch (IOException e) {
+      throw new UncheckedIOException("cannot empty the index at " + dir, e);
+    }
+  }
+
   private static Map<String, String> checkpointOf(Iterable<Map.Entry<String, String>> data) {
     Map<String, String> out = new TreeMap<>();
     for (Map.Entry<String, String> e : data) {

@@ -182,9 +182,16 @@ public final class IngestPipeline {
       outcomes[a.slot()] = new IngestOutcome.Indexed(a.doc().id(), a.doc().version(), c.size());
     }
     Span.current().setAttribute(Telemetry.CHUNKS, texts.size());
-    for (Slot slot : indexes.slots()) { // each index with vectors of its own model
+    List<Slot> slots = indexes.slots();
+    for (Slot slot : slots) { // each index with vectors of its own model
       float[][] vectors =
           telemetry.span("anvil.embed", () -> first.embedDocuments(slot.embedder(), texts));
+      // What a kept rollback costs shows: its chunks are counted apart from the serving ones.
+      telemetry.embedded(
+          slot == slots.getFirst()
+              ? "serving"
+              : indexes.previousModelId().isPresent() ? "rollback" : "building",
+          texts.size());
       int v = 0;
       for (int i = 0; i < accepted.size(); i++) {
         int n = chunks.get(i).size();

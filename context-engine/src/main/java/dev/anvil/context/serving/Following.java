@@ -35,6 +35,17 @@ final class Following implements AutoCloseable {
 
   /** Runs {@code follow} every {@code every} on a daemon thread; a failure is logged, retried. */
   AutoCloseable every(Duration every, Runnable follow) {
+    AutoCloseable timer =
+        repeat(every, "cannot follow the cluster's serving index; serving as before", follow);
+    interval = Duration.ofMillis(Math.max(1, every.toMillis()));
+    return timer;
+  }
+
+  /**
+   * Runs {@code task} every {@code every} on a daemon thread until {@link #stop}; a failure is
+   * logged after {@code failing}, and retried.
+   */
+  AutoCloseable repeat(Duration every, String failing, Runnable task) {
     ScheduledExecutorService timer =
         Executors.newSingleThreadScheduledExecutor(
             r -> {
@@ -43,14 +54,12 @@ final class Following implements AutoCloseable {
               return t;
             });
     long millis = Math.max(1, every.toMillis());
-    interval = Duration.ofMillis(millis);
     timer.scheduleWithFixedDelay(
         () -> {
           try {
-            follow.run();
+            task.run();
           } catch (RuntimeException e) {
-            LOG.error(
-                "cannot follow the cluster's serving index; serving as before: {}", e.toString());
+            LOG.error("{}: {}", failing, e.toString());
           }
         },
         millis,

@@ -6,6 +6,7 @@ import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.index.ChunkIndex;
 import dev.anvil.context.index.ChunkRecord;
+import dev.anvil.context.index.LuceneIndex;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.InvalidTagsException;
@@ -47,6 +48,7 @@ public final class ServingIndexes implements AutoCloseable {
   private volatile Slot serving;
   private volatile Slot shadow;
   private volatile boolean shadowBuilding;
+  private volatile long shadowSince = System.nanoTime();
   private volatile Reembedding reembedding;
 
   /**
@@ -216,6 +218,9 @@ public final class ServingIndexes implements AutoCloseable {
         }
       }
       serving = nextServing;
+      if (nextShadow != shadow) {
+        shadowSince = System.nanoTime();
+      }
       shadow = nextShadow;
       shadowBuilding = v.building();
       LOG.info(
@@ -445,6 +450,7 @@ public final class ServingIndexes implements AutoCloseable {
       serving = target;
       shadow = source;
       shadowBuilding = false;
+      shadowSince = System.nanoTime();
       LOG.info("serving {} (was {})", target.embedder().modelId(), source.embedder().modelId());
     }
   }
@@ -500,9 +506,70 @@ public final class ServingIndexes implements AutoCloseable {
       record.swap(place(current), place(previous), false);
       serving = previous;
       shadow = current;
+      shadowSince = System.nanoTime();
       LOG.info("rolled back to {}", previous.embedder().modelId());
       return previous.embedder().modelId();
     }
+  }
+
+  /**
+   * Stops keeping the previous model for a rollback: its index no longer receives writes (each
+   * write is embedded once again, not twice) and is deleted. On a cluster its alias goes first, and
+   * the index once every replica has followed (two follow intervals), so that none writes to it
+   * after.
+   *
+   * @return the model that was kept
+   * @throws ContextException if no previous model is kept, or a re-embedding is under way
+   */
+  public String dropRollback() {
+    Slot previous;
+    synchronized (writeLock) {
+      if (reembedding != null && !reembedding.finished().isDone()) {
+        throw new ContextException("a re-embedding is under way; cancel it first");
+      }
+      follow(); // drop what the cluster keeps now
+      previous = shadow;
+      if (previous == null || shadowBuilding) {
+        throw new ContextException("no previous model is kept for a rollback");
+      }
+      record.release(view());
+      shadow = null;
+      close(previous);
+      LOG.info("dropped the rollback to {}", previous.embedder().modelId());
+    }
+    try {
+      Thread.sleep(settle().toMillis());
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+    if (backend instanceof IndexBackend.Embedded && previous.dir().equals(".")) {
+      LuceneIndex.clear(root); // the first index shares the data directory: empty it, only it
+    } else {
+      backend.drop(root, previous.dir());
+    }
+    return previous.embedder().modelId();
+  }
+
+  /**
+   * Drops the rollback target once it has been kept for {@code window} ({@link #dropRollback}),
+   * checked every {@code every} on a daemon thread until {@link #close}; the window starts again at
+   * every switch and rollback.
+   */
+  public void keepRollbackFor(java.time.Duration window, java.time.Duration every) {
+    following.repeat(
+        every,
+        "cannot drop the rollback kept past its window; kept",
+        () -> {
+          if (previousModelId().isPresent()
+              && System.nanoTime() - shadowSince >= window.toNanos()) {
+            try {
+              LOG.info("the rollback was kept for {}: dropping it", window);
+              dropRollback();
+            } catch (ContextException e) {
+              LOG.debug("nothing to drop: {}", e.getMessage()); // another replica dropped it
+            }
+          }
+        });
   }
 
   /** Cancels a re-embedding under way, then closes every index and every model it loaded. */

@@ -34,7 +34,10 @@ sealed interface ServingRecord extends AutoCloseable {
   /** Whether other engines may change the record, so that this one must follow it. */
   boolean shared();
 
-  /** Before a re-embedding replaces {@code now}'s shadow: the shadow is no longer recorded. */
+  /**
+   * {@code now}'s shadow is no longer recorded: a re-embedding replaces it, or the rollback target
+   * is dropped.
+   */
   void release(View now);
 
   /** A re-embedding fills {@code target} (its index exists). */
@@ -74,7 +77,12 @@ sealed interface ServingRecord extends AutoCloseable {
     }
 
     @Override
-    public void release(View now) {} // serving.json changes only when the serving index does
+    public void release(View now) {
+      ServingState s = ServingState.read(root);
+      if (s != null && s.previousIndex() != null) {
+        new ServingState(s.index(), s.modelDir(), null, null).write(root);
+      }
+    }
 
     @Override
     public void building(Place target) {}

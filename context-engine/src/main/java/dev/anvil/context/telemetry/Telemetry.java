@@ -39,6 +39,7 @@ public final class Telemetry {
   private final LongCounter ingestOutcomes;
   private final LongCounter disagreements;
   private final LongCounter compileCache;
+  private final LongCounter embeddedChunks;
   private final Meter meter;
 
   public Telemetry(OpenTelemetry otel) {
@@ -64,6 +65,13 @@ public final class Telemetry {
         meter
             .counterBuilder("anvil.policy.compile.cache")
             .setDescription("Policy compilations answered from the cache (hit) or compiled (miss)")
+            .build();
+    this.embeddedChunks =
+        meter
+            .counterBuilder("anvil.ingest.embedded_chunks")
+            .setDescription(
+                "Chunks written embedded, by the index they went to: serving, rollback (the previous"
+                    + " model's, kept for a rollback) or building (a re-embedding's)")
             .build();
   }
 
@@ -140,6 +148,14 @@ public final class Telemetry {
 
   public void searched(long nanos, String mode) {
     searchMillis.record(nanos / 1e6, Attributes.of(MODE, mode));
+  }
+
+  /** Which index a write's chunks were embedded for (see {@code anvil.ingest.embedded_chunks}). */
+  public static final AttributeKey<String> INDEX_ROLE = AttributeKey.stringKey("anvil.index.role");
+
+  /** {@code chunks} embedded for the index of {@code role}: serving, rollback or building. */
+  public void embedded(String role, long chunks) {
+    embeddedChunks.add(chunks, Attributes.of(INDEX_ROLE, role));
   }
 
   public void ingested(String outcome, long count) {
