@@ -4,6 +4,7 @@ import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
+import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.Random;
@@ -27,7 +28,9 @@ import org.openjdk.jmh.annotations.Warmup;
 /**
  * Embedding throughput of all-MiniLM-L6-v2: Anvil's {@link OnnxEmbedder} against langchain4j's
  * {@code AllMiniLmL6V2EmbeddingModel} (same ONNX file, same ONNX Runtime) on the same batch of 32
- * sentences (~12–30 words). Scores are sentences per second.
+ * sentences (~12–30 words); with {@code model=int8}, the int8 export on both sides ({@code
+ * all-minilm-l6-v2-q} against {@code AllMiniLmL6V2QuantizedEmbeddingModel}). Scores are sentences
+ * per second.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -43,8 +46,11 @@ public class EmbedderBenchmark {
   @Param({"1", "2"})
   public int threads;
 
+  @Param({"fp32", "int8"})
+  public String model;
+
   private OnnxEmbedder ours;
-  private AllMiniLmL6V2EmbeddingModel theirs;
+  private dev.langchain4j.model.embedding.EmbeddingModel theirs;
   private ExecutorService theirExecutor;
   private List<String> sentences;
   private List<TextSegment> segments;
@@ -53,11 +59,20 @@ public class EmbedderBenchmark {
   public void setup() {
     sentences = sentences(BATCH, 7);
     segments = sentences.stream().map(TextSegment::from).toList();
-    ours = OnnxEmbedder.open(ModelSource.packagedMiniLm(), threads);
+    boolean int8 = model.equals("int8");
+    ours =
+        OnnxEmbedder.open(
+            int8
+                ? ModelSource.packaged(ModelSource.ALL_MINILM_L6_V2_Q)
+                : ModelSource.packagedMiniLm(),
+            threads);
     // langchain4j parallelises a batch over an executor, one text per task; give it as many
     // threads as ONNX Runtime gets on our side.
     theirExecutor = Executors.newFixedThreadPool(threads);
-    theirs = new AllMiniLmL6V2EmbeddingModel(theirExecutor);
+    theirs =
+        int8
+            ? new AllMiniLmL6V2QuantizedEmbeddingModel(theirExecutor)
+            : new AllMiniLmL6V2EmbeddingModel(theirExecutor);
   }
 
   @TearDown

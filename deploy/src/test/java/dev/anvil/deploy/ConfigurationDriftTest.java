@@ -49,6 +49,7 @@ class ConfigurationDriftTest {
           bootstrap: kafka:9093
           clientConfigSecret: {name: kafka-client, key: client.properties}
         search: {fusionK: 5}
+        model: all-minilm-l6-v2-q
         rollbackHours: 0.5
         backend: elasticsearch
         elasticsearch:
@@ -196,11 +197,13 @@ class ConfigurationDriftTest {
         .containsEntry("ANVIL_INDEX", "/var/lib/anvil/index")
         .containsEntry("ANVIL_PACK", "/etc/anvil/policy-pack")
         .containsEntry("ANVIL_FUSION_K", "60")
+        .containsEntry("ANVIL_MODEL", "all-minilm-l6-v2")
         .containsEntry("ANVIL_ROLLBACK_HOURS", "24")
         .doesNotContainKey("ANVIL_DEV");
     assertThat(render("everything").configMap("anvil-context-engine").getData())
         .as("the fusion constant chosen with anvil eval fusion")
         .containsEntry("ANVIL_FUSION_K", "5")
+        .containsEntry("ANVIL_MODEL", "all-minilm-l6-v2-q")
         .containsEntry("ANVIL_ROLLBACK_HOURS", "0.5");
   }
 

@@ -61,6 +61,7 @@ class ValuesSchemaTest {
           cluster password in its URL  | contextEngine: {elasticsearch: {urls: ['https://anvil:s3cr3t@es:9200']}}   | /contextEngine/elasticsearch/urls/0 | does not match pattern
           cluster URL with a path      | contextEngine: {elasticsearch: {urls: ['https://proxy/es'], allowHttp: true}} | /contextEngine/elasticsearch/urls/0 | does not match pattern
           serving poll of 0 s          | contextEngine: {elasticsearch: {servingPollSeconds: 0}}                   | /contextEngine/elasticsearch/servingPollSeconds | exclusiveMinimum
+          unknown packaged model       | contextEngine: {model: /models/mine}                                       | /contextEngine/model              | one of 'all-minilm-l6-v2'
           negative rollback window     | contextEngine: {rollbackHours: -1}                                         | /contextEngine/rollbackHours      | minimum
           fusion constant of 0         | contextEngine: {search: {fusionK: 0}}                                      | /contextEngine/search/fusionK     | minimum
           fusion constant too large    | contextEngine: {search: {fusionK: 20000}}                                  | /contextEngine/search/fusionK     | maximum

@@ -47,6 +47,12 @@ public sealed interface ModelSource {
   String ALL_MINILM_L6_V2 = "all-minilm-l6-v2";
 
   /**
+   * The name of all-MiniLM-L6-v2 quantized to int8 (langchain4j's {@code -q} export), packaged: the
+   * same tokenizer, pooling and dimensions, a quarter of the file, its own vectors.
+   */
+  String ALL_MINILM_L6_V2_Q = "all-minilm-l6-v2-q";
+
+  /**
    * The name of bge-small-en-v1.5, packaged: 12 layers, 384 dimensions, CLS pooling and a query
    * instruction; a teacher for distillation into smaller models.
    */

@@ -32,6 +32,9 @@ import java.util.stream.IntStream;
  * longest text, the model's {@link Pooling} (mean over the attention mask, or the first token), and
  * L2 normalisation. The prefixes and pooling come from the model's {@link EncoderConfig}.
  *
+ * <p>A dynamically quantized model (int8, e.g. {@code all-minilm-l6-v2-q}) is found out at open and
+ * embeds one text at a time: its vectors would otherwise depend on the batch.
+ *
  * <p>The model id names the {@code .onnx} bytes only, as a gate verdict does: the same file opened
  * with other pooling or prompts keeps its id although its vectors differ, so an index must be
  * rebuilt by hand after such a change.
@@ -74,7 +77,6 @@ public final class OnnxEmbedder implements Embedder {
             ? Optional.of(d.dir().toAbsolutePath())
             : Optional.empty();
     this.maxTokens = maxTokens;
-    this.batchSize = batchSize;
     this.env = OrtEnvironment.getEnvironment();
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(threads);
@@ -106,7 +108,35 @@ public final class OnnxEmbedder implements Embedder {
               + maxTokens
               + " tokens: need at least 8 left for the text");
     }
-    this.dimension = embedBatch(List.of("dimension probe"))[0].length;
+    float[] alone = embedBatch(List.of("dimension probe"))[0];
+    this.dimension = alone.length;
+    this.batchSize = dependsOnBatch(alone) ? 1 : batchSize;
+  }
+
+  /**
+   * Whether the model's vector of a text changes with the texts batched with it: a dynamically
+   * quantized model (int8 activations, one scale per batch tensor) gives a text another vector
+   * beside a longer one. Such a model embeds one text at a time, so a chunk's vector never depends
+   * on what was ingested with it. A float model differs by rounding only (under 1e-5).
+   */
+  private boolean dependsOnBatch(float[] alone) {
+    float[] beside =
+        embedBatch(
+            List.of(
+                "dimension probe",
+                "A much longer companion text, padded against, with numbers 42 and 3.14 and rarer"
+                    + " words: photosynthesis, epistemology, thermodynamics."))[0];
+    for (int d = 0; d < alone.length; d++) {
+      if (Math.abs(alone[d] - beside[d]) > 1e-3f) {
+        return true;
+      }
+    }
+    return false;
+  }
+
+  /** Texts embedded in one run of the model: 1 for a model whose vectors depend on the batch. */
+  public int batchSize() {
+    return batchSize;
   }
 
   /**

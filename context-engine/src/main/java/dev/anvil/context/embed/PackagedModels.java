@@ -15,7 +15,11 @@ final class PackagedModels {
 
   private static Map<String, ModelSource.Classpath> models() {
     Map<String, ModelSource.Classpath> m = new LinkedHashMap<>();
-    for (String name : List.of(ModelSource.ALL_MINILM_L6_V2, ModelSource.BGE_SMALL_EN_V15)) {
+    for (String name :
+        List.of(
+            ModelSource.ALL_MINILM_L6_V2,
+            ModelSource.ALL_MINILM_L6_V2_Q,
+            ModelSource.BGE_SMALL_EN_V15)) {
       // langchain4j's jars name their resources after the model: NAME.onnx, NAME-tokenizer.json.
       m.put(
           name,

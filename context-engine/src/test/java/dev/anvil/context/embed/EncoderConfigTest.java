@@ -118,6 +118,7 @@ class EncoderConfigTest {
     assertThatThrownBy(() -> ModelSource.packaged("bge-large"))
         .isInstanceOf(ContextException.class)
         .hasMessage(
-            "no packaged model 'bge-large' (packaged: all-minilm-l6-v2, bge-small-en-v1.5)");
+            "no packaged model 'bge-large' (packaged: all-minilm-l6-v2, all-minilm-l6-v2-q,"
+                + " bge-small-en-v1.5)");
   }
 }
