@@ -542,10 +542,17 @@ public final class ServingIndexes implements AutoCloseable {
     } catch (InterruptedException e) {
       Thread.currentThread().interrupt();
     }
-    if (backend instanceof IndexBackend.Embedded && previous.dir().equals(".")) {
-      LuceneIndex.clear(root); // the first index shares the data directory: empty it, only it
-    } else {
-      backend.drop(root, previous.dir());
+    synchronized (writeLock) {
+      follow();
+      if (slots().stream().anyMatch(s -> s.dir().equals(previous.dir()))) {
+        // A switch back to that model began meanwhile and is building its index anew.
+        return previous.embedder().modelId();
+      }
+      if (backend instanceof IndexBackend.Embedded && previous.dir().equals(".")) {
+        LuceneIndex.clear(root); // the first index shares the data directory: empty it, only it
+      } else {
+        backend.drop(root, previous.dir());
+      }
     }
     return previous.embedder().modelId();
   }
