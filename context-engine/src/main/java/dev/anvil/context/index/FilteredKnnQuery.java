@@ -22,12 +22,18 @@ import org.apache.lucene.search.knn.KnnCollectorManager;
  * passes are not admitted. The scan reads {@code s·n}. So the scan is cheaper, and the graph pass
  * would run out anyway, when {@code admitted² < k·n·ln n}. The answer is then exact: recall can
  * only improve.
+ *
+ * <p>Public for the benchmarks that compare it with Lucene's own query on the same filter.
  */
-final class FilteredKnnQuery extends KnnFloatVectorQuery {
+public final class FilteredKnnQuery extends KnnFloatVectorQuery {
   private static final TopDocs SCAN_INSTEAD =
       new TopDocs(new TotalHits(0, TotalHits.Relation.GREATER_THAN_OR_EQUAL_TO), new ScoreDoc[0]);
 
-  FilteredKnnQuery(String field, float[] target, int k, Query filter) {
+  /**
+   * The {@code k} nearest to {@code target} in {@code field} among the chunks {@code filter}
+   * admits.
+   */
+  public FilteredKnnQuery(String field, float[] target, int k, Query filter) {
     super(field, target, k, filter);
   }
 
