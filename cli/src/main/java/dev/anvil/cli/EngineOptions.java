@@ -29,7 +29,8 @@ final class EngineOptions {
       names = "--model",
       paramLabel = "NAME|DIR",
       description =
-          "Embedding model: a packaged one by name (all-minilm-l6-v2, bge-small-en-v1.5), or a"
+          "Embedding model: a packaged one by name (all-minilm-l6-v2, all-minilm-l6-v2-q (int8),"
+              + " bge-small-en-v1.5), or a"
               + " model directory (model.onnx, tokenizer.json, and sentence-transformers'"
               + " 1_Pooling/config.json and config_sentence_transformers.json for pooling and"
               + " prompts); default: all-minilm-l6-v2.")

@@ -138,7 +138,7 @@ class EvalCommandTest {
     assertThat(unknown.exit()).isEqualTo(Main.USAGE);
     assertThat(unknown.err())
         .contains(
-            "--model: expected a packaged model (all-minilm-l6-v2, bge-small-en-v1.5) or a model"
+            "--model: expected a packaged model (all-minilm-l6-v2, all-minilm-l6-v2-q, bge-small-en-v1.5) or a model"
                 + " directory, but 'bge-large' is neither");
   }
 
