@@ -9,11 +9,9 @@ import java.nio.file.Path;
 import java.util.ArrayList;
 import java.util.List;
 import java.util.stream.Stream;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Tag;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code anvil ingest}, {@code search} and {@code delete} with {@code --backend elasticsearch}
@@ -22,23 +20,7 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @Tag("heavy")
 class ElasticBackendCommandTest {
-  @TempDir Path tmp;
-  private String previousData;
-
-  @BeforeEach
-  void data() {
-    previousData = System.getProperty("anvil.data");
-    System.setProperty("anvil.data", tmp.resolve("data").toString());
-  }
-
-  @AfterEach
-  void restore() {
-    if (previousData == null) {
-      System.clearProperty("anvil.data");
-    } else {
-      System.setProperty("anvil.data", previousData);
-    }
-  }
+  @RegisterExtension final LocalData data = new LocalData();
 
   /** The outputs of one scenario of commands, run with {@code backend}'s options. */
   private static List<String> scenario(String... backend) {
@@ -71,7 +53,7 @@ class ElasticBackendCommandTest {
 
   @Test
   void commandsOnTheClusterAnswerAsOnTheEmbeddedIndex() {
-    List<String> embedded = scenario("--index", tmp.resolve("index").toString());
+    List<String> embedded = scenario("--index", data.resolve("index").toString());
     List<String> cluster =
         scenario(
             "--backend",
@@ -109,7 +91,7 @@ class ElasticBackendCommandTest {
       "--es-replicas",
       "0"
     };
-    String embedded = tmp.resolve("index").toString();
+    String embedded = data.resolve("index").toString();
     PolicyCommandTest.anvil(
         "ingest",
         corpus.toString(),
@@ -128,7 +110,7 @@ class ElasticBackendCommandTest {
     // exit 3), and company-wide internal material no longer for everyone (hidden).
     Path proposed =
         PolicyDiffCommandTest.packWith(
-            tmp.resolve("proposed"),
+            data.resolve("proposed"),
             "policies/99-engineering-for-all.yaml",
             y ->
                 "- id: engineering-for-all\n  effect: allow\n  actions: [read, train]\n"

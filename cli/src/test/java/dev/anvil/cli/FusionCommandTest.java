@@ -12,10 +12,8 @@ import java.util.LinkedHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.OptionalDouble;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code anvil eval fusion}: the fusion constant chosen on a judgment snapshot's dev split through
@@ -24,33 +22,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @org.junit.jupiter.api.Tag("heavy")
 class FusionCommandTest {
-  @TempDir Path data;
-  private String previous;
-
-  @BeforeEach
-  void dataDir() {
-    previous = System.getProperty("anvil.data");
-    System.setProperty("anvil.data", data.toString());
-  }
-
-  @AfterEach
-  void restore() {
-    if (previous == null) {
-      System.clearProperty("anvil.data");
-    } else {
-      System.setProperty("anvil.data", previous);
-    }
-  }
+  @RegisterExtension final LocalData data = new LocalData();
 
   private PolicyCommandTest.Run anvil(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(
-        List.of(
-            "--index",
-            data.resolve("index").toString(),
-            "--pack",
-            PolicyCommandTest.examplePack().toString()));
-    return PolicyCommandTest.anvil(all.toArray(String[]::new));
+    return data.anvil(args);
   }
 
   /** Questions about engineering's documents, each with the document it is about. */

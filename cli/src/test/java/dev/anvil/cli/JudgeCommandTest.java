@@ -21,10 +21,8 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.regex.Matcher;
 import java.util.regex.Pattern;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
-import org.junit.jupiter.api.io.TempDir;
+import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code anvil judge} in the terminal: on the local index and store as a named principal, and
@@ -32,33 +30,10 @@ import org.junit.jupiter.api.io.TempDir;
  */
 @org.junit.jupiter.api.Tag("heavy")
 class JudgeCommandTest {
-  @TempDir Path data;
-  private String previous;
-
-  @BeforeEach
-  void dataDir() {
-    previous = System.getProperty("anvil.data");
-    System.setProperty("anvil.data", data.toString());
-  }
-
-  @AfterEach
-  void restore() {
-    if (previous == null) {
-      System.clearProperty("anvil.data");
-    } else {
-      System.setProperty("anvil.data", previous);
-    }
-  }
+  @RegisterExtension final LocalData data = new LocalData();
 
   private PolicyCommandTest.Run anvil(String... args) {
-    List<String> all = new ArrayList<>(List.of(args));
-    all.addAll(
-        List.of(
-            "--index",
-            data.resolve("index").toString(),
-            "--pack",
-            PolicyCommandTest.examplePack().toString()));
-    return PolicyCommandTest.anvil(all.toArray(String[]::new));
+    return data.anvil(args);
   }
 
   private static final Pattern ITEM = Pattern.compile("(it-[0-9a-f]{32})  value [0-9.]+  (\\S+)#");
@@ -185,7 +160,7 @@ class JudgeCommandTest {
     try (OnnxEmbedder embedder = OnnxEmbedder.open(ModelSource.packagedMiniLm(), 1);
         ContextEngine engine =
             ContextEngine.open(data.resolve("index"), PolicyStore.open(pack), embedder);
-        Store store = Store.open(StoreConfig.embedded(data));
+        Store store = Store.open(StoreConfig.embedded(data.dir()));
         AuditLog audit = AuditLog.open(data.resolve("audit.jsonl"));
         GrpcServer server =
             ContextServer.start(

@@ -1,5 +1,6 @@
 package dev.anvil.context.embed;
 
+import static dev.anvil.context.embed.OnnxEmbedderTest.dot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -27,14 +28,6 @@ class BgeSmallTest {
   @AfterAll
   static void close() {
     bge.close();
-  }
-
-  private static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
   }
 
   @Test

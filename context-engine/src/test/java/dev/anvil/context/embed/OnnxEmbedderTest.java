@@ -26,7 +26,8 @@ class OnnxEmbedderTest {
     embedder.close();
   }
 
-  private static double dot(float[] a, float[] b) {
+  /** The dot product (the cosine of unit vectors); the embed package's tests share it. */
+  static double dot(float[] a, float[] b) {
     double s = 0;
     for (int i = 0; i < a.length; i++) {
       s += a[i] * b[i];

@@ -1,5 +1,6 @@
 package dev.anvil.context.embed;
 
+import static dev.anvil.context.embed.OnnxEmbedderTest.dot;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.within;
 
@@ -36,14 +37,6 @@ class QuantizedMiniLmTest {
   static void close() {
     int8.close();
     fp32.close();
-  }
-
-  private static double dot(float[] a, float[] b) {
-    double s = 0;
-    for (int i = 0; i < a.length; i++) {
-      s += a[i] * b[i];
-    }
-    return s;
   }
 
   @Test
