@@ -449,14 +449,9 @@ public final class ContextEngine implements AutoCloseable {
    * drops it ({@link #dropRollback}): while it is kept, every write is embedded twice.
    */
   public void keepRollbackFor(java.time.Duration window) {
-    java.time.Duration every = window.dividedBy(10);
+    // Checked ten times a window, at least every minute and at most every 100 ms.
     indexes.keepRollbackFor(
-        window,
-        every.compareTo(java.time.Duration.ofMinutes(1)) > 0
-            ? java.time.Duration.ofMinutes(1)
-            : every.compareTo(java.time.Duration.ofMillis(100)) < 0
-                ? java.time.Duration.ofMillis(100)
-                : every);
+        window, java.time.Duration.ofMillis(Math.clamp(window.toMillis() / 10, 100, 60_000)));
   }
 
   /**
