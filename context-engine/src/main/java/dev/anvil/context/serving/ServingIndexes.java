@@ -568,7 +568,9 @@ public final class ServingIndexes implements AutoCloseable {
         "cannot drop the rollback kept past its window; kept",
         () -> {
           if (previousModelId().isPresent()
-              && System.nanoTime() - shadowSince >= window.toNanos()) {
+              // As durations: a window of centuries has no nanosecond count in a long.
+              && java.time.Duration.ofNanos(System.nanoTime() - shadowSince).compareTo(window)
+                  >= 0) {
             try {
               LOG.info("the rollback was kept for {}: dropping it", window);
               dropRollback();
