@@ -143,6 +143,7 @@ final class CorpusIndex {
       engine.ingest(writer, docs.subList(i, Math.min(docs.size(), i + BATCH)));
       progress.accept(Math.min(docs.size(), i + BATCH));
     }
+    engine.mergeSegments(); // searched as the engine serves it after a bulk load: one segment
     engine.commit(Map.of(COMPLETE, "true"));
   }
 

@@ -160,6 +160,7 @@ final class IngestCommand implements Callable<Integer> {
         }
         bar.stepTo(Math.min(docs.size(), i + batch));
       }
+      engine.mergeSegments(); // a bulk load: searches cost least on one segment
     }
     return outcomes;
   }

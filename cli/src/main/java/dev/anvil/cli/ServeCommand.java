@@ -64,6 +64,16 @@ final class ServeCommand implements Callable<Integer> {
   double rollbackHours;
 
   @Option(
+      names = "--merge-quiet-seconds",
+      defaultValue = "60",
+      paramLabel = "SECONDS",
+      description =
+          "Once no write came for this long, the embedded index merges the segments a bulk load"
+              + " left into one, where filtered searches cost least (0: never; a cluster merges"
+              + " its own; default: ${DEFAULT-VALUE}).")
+  long mergeQuietSeconds;
+
+  @Option(
       names = "--judgments-topic",
       paramLabel = "TOPIC",
       defaultValue = "anvil.judgments",
@@ -110,6 +120,10 @@ final class ServeCommand implements Callable<Integer> {
       throw new dev.anvil.context.api.ContextException(
           "--rollback-hours: expected 0 or more, not " + rollbackHours);
     }
+    if (mergeQuietSeconds < 0) {
+      throw new dev.anvil.context.api.ContextException(
+          "--merge-quiet-seconds: expected 0 or more, not " + mergeQuietSeconds);
+    }
     Limits serverLimits = limits.limits();
     AtomicReference<ContextEngine> opened = new AtomicReference<>();
     TokenVerifier verifier = issuer.verifier(() -> opened.get().policies().current().schema());
@@ -118,6 +132,9 @@ final class ServeCommand implements Callable<Integer> {
     opened.set(engine);
     if (rollbackHours > 0) {
       engine.keepRollbackFor(java.time.Duration.ofMillis((long) (rollbackHours * 3_600_000)));
+    }
+    if (mergeQuietSeconds > 0) {
+      engine.mergeWhenQuiet(java.time.Duration.ofSeconds(mergeQuietSeconds));
     }
     AuditLog audit = AuditLog.open(Identities.dataDir().resolve("audit.jsonl"));
     // One admission for both listeners: a caller's rate and the searches at once are one budget.

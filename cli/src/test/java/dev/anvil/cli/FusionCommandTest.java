@@ -17,8 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code anvil eval fusion}: the fusion constant chosen on a judgment snapshot's dev split through
- * the real search, and {@code --fusion-k} (like serve's {@code --rollback-hours}) refused out of
- * range.
+ * the real search, and {@code --fusion-k} (like serve's {@code --rollback-hours} and {@code
+ * --merge-quiet-seconds}) refused out of range.
  */
 @org.junit.jupiter.api.Tag("heavy")
 class FusionCommandTest {
@@ -152,10 +152,13 @@ class FusionCommandTest {
   }
 
   @Test
-  void aNegativeRollbackWindowIsRefusedBeforeTheServerStarts() {
+  void negativeServingWindowsAreRefusedBeforeTheServerStarts() {
     PolicyCommandTest.Run serve = anvil("serve", "--dev", "--port", "0", "--rollback-hours", "-1");
     assertThat(serve.exit()).isEqualTo(Main.USAGE);
     assertThat(serve.err()).contains("--rollback-hours: expected 0 or more, not -1.0");
+    serve = anvil("serve", "--dev", "--port", "0", "--merge-quiet-seconds", "-5");
+    assertThat(serve.exit()).isEqualTo(Main.USAGE);
+    assertThat(serve.err()).contains("--merge-quiet-seconds: expected 0 or more, not -5");
   }
 
   @Test

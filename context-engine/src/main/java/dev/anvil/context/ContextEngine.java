@@ -33,6 +33,7 @@ import io.opentelemetry.api.GlobalOpenTelemetry;
 import io.opentelemetry.api.OpenTelemetry;
 import io.opentelemetry.api.metrics.BatchCallback;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Objects;
@@ -448,10 +449,28 @@ public final class ContextEngine implements AutoCloseable {
    * Keeps the previous model for a rollback for {@code window} after each switch or rollback, then
    * drops it ({@link #dropRollback}): while it is kept, every write is embedded twice.
    */
-  public void keepRollbackFor(java.time.Duration window) {
+  public void keepRollbackFor(Duration window) {
     // Checked ten times a window, at least every minute and at most every 100 ms.
     indexes.keepRollbackFor(
-        window, java.time.Duration.ofMillis(Math.clamp(window.toMillis() / 10, 100, 60_000)));
+        window, Duration.ofMillis(Math.clamp(window.toMillis() / 10, 100, 60_000)));
+  }
+
+  /**
+   * Merges the serving index into one segment once no write came for {@code quiet} after a bulk
+   * load (see {@link dev.anvil.context.index.ChunkIndex#mergeWhenQuiet}): filtered searches cost
+   * least on one segment.
+   */
+  public void mergeWhenQuiet(Duration quiet) {
+    // Checked four times a quiet period, at least every minute and at most every 100 ms.
+    indexes.mergeWhenQuiet(quiet, Duration.ofMillis(Math.clamp(quiet.toMillis() / 4, 100, 60_000)));
+  }
+
+  /**
+   * Merges the serving index into one segment now, if a bulk load left it spread over several;
+   * returns whether it merged.
+   */
+  public boolean mergeSegments() {
+    return indexes.mergeServing(Duration.ZERO);
   }
 
   /**

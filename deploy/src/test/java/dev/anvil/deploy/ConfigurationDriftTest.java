@@ -51,6 +51,7 @@ class ConfigurationDriftTest {
         search: {fusionK: 5}
         model: all-minilm-l6-v2-q
         rollbackHours: 0.5
+        mergeQuietSeconds: 0
         backend: elasticsearch
         elasticsearch:
           urls: ["https://es-0.search:9200", "https://es-1.search:9200"]
@@ -199,12 +200,14 @@ class ConfigurationDriftTest {
         .containsEntry("ANVIL_FUSION_K", "60")
         .containsEntry("ANVIL_MODEL", "all-minilm-l6-v2")
         .containsEntry("ANVIL_ROLLBACK_HOURS", "24")
+        .containsEntry("ANVIL_MERGE_QUIET_SECONDS", "60")
         .doesNotContainKey("ANVIL_DEV");
     assertThat(render("everything").configMap("anvil-context-engine").getData())
         .as("the fusion constant chosen with anvil eval fusion")
         .containsEntry("ANVIL_FUSION_K", "5")
         .containsEntry("ANVIL_MODEL", "all-minilm-l6-v2-q")
-        .containsEntry("ANVIL_ROLLBACK_HOURS", "0.5");
+        .containsEntry("ANVIL_ROLLBACK_HOURS", "0.5")
+        .containsEntry("ANVIL_MERGE_QUIET_SECONDS", "0");
   }
 
   @Test

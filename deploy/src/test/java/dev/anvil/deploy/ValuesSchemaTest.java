@@ -63,6 +63,7 @@ class ValuesSchemaTest {
           serving poll of 0 s          | contextEngine: {elasticsearch: {servingPollSeconds: 0}}                   | /contextEngine/elasticsearch/servingPollSeconds | exclusiveMinimum
           unknown packaged model       | contextEngine: {model: /models/mine}                                       | /contextEngine/model              | one of 'all-minilm-l6-v2'
           negative rollback window     | contextEngine: {rollbackHours: -1}                                         | /contextEngine/rollbackHours      | minimum
+          negative merge pause         | contextEngine: {mergeQuietSeconds: -1}                                     | /contextEngine/mergeQuietSeconds  | minimum
           fusion constant of 0         | contextEngine: {search: {fusionK: 0}}                                      | /contextEngine/search/fusionK     | minimum
           fusion constant too large    | contextEngine: {search: {fusionK: 20000}}                                  | /contextEngine/search/fusionK     | maximum
           fusion constant not a number | contextEngine: {search: {fusionK: small}}                                  | /contextEngine/search/fusionK     | want integer

@@ -5,6 +5,7 @@ import dev.anvil.rbac.filter.Filter;
 import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.TagSchema;
 import java.io.IOException;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -67,6 +68,19 @@ public interface ChunkIndex extends AutoCloseable {
 
   /** Makes writes visible to searches without the cost of a durable commit. */
   void refresh();
+
+  /**
+   * Merges the index's segments into one once no write came for {@code quiet}, if a bulk load left
+   * them spread: a filtered search does its work (the filter's bits, the graph search, the exact
+   * scan) once per segment, so one segment is the cheapest to search. Writes and searches go on
+   * while it merges. The embedded index does it; a cluster merges its shards by its own policy, so
+   * this does nothing there.
+   *
+   * @return whether it merged
+   */
+  default boolean mergeWhenQuiet(Duration quiet) {
+    return false;
+  }
 
   /** Work with a snapshot; may fail with an I/O error. */
   interface SnapshotFunction<T> {

@@ -8,6 +8,7 @@ import dev.anvil.rbac.schema.TagSchema;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.ArrayList;
 import java.util.HashMap;
 import java.util.LinkedHashMap;
@@ -57,12 +58,21 @@ public final class LuceneIndex implements ChunkIndex {
   private static final String CHUNKING_KEY = "anvil.chunking";
   private static final String CHECKPOINT_PREFIX = "anvil.checkpoint.";
 
+  /**
+   * The share of the live chunks in one segment from which {@link #mergeWhenQuiet} leaves the index
+   * as it is: a trickle of writes after a merge adds small segments, and rewriting the whole index
+   * for them would cost far more than the few extra segments do.
+   */
+  static final double MERGED_SHARE = 0.9;
+
   private final FSDirectory directory;
   private final IndexWriter writer;
   private final SearcherManager searchers;
   private final Analyzer analyzer = new EnglishAnalyzer();
   private final PolicyFilterCache filters = PolicyFilterCache.withDefaultSize();
   private final String modelId;
+  // When the last write was made (System.nanoTime): a merge waits for writes to pause.
+  private volatile long lastWrite = System.nanoTime();
 
   private LuceneIndex(Path dir, String modelId, String chunking) throws IOException {
     this.directory = FSDirectory.open(dir);
@@ -178,6 +188,7 @@ public final class LuceneIndex implements ChunkIndex {
       IndexFields.addTags(d, tags);
       docs.add(d);
     }
+    lastWrite = System.nanoTime();
     try {
       writer.updateDocuments(new Term(IndexFields.ID, doc.id()), docs);
     } catch (IOException e) {
@@ -188,6 +199,7 @@ public final class LuceneIndex implements ChunkIndex {
   /** Deletes a document's chunks (nothing happens if it is not indexed). */
   @Override
   public synchronized void delete(String id) {
+    lastWrite = System.nanoTime();
     try {
       writer.deleteDocuments(new Term(IndexFields.ID, id));
     } catch (IOException e) {
@@ -198,6 +210,7 @@ public final class LuceneIndex implements ChunkIndex {
   /** Deletes every chunk {@code filter} admits. */
   @Override
   public synchronized void deleteMatching(Filter filter) {
+    lastWrite = System.nanoTime();
     try {
       writer.deleteDocuments(LuceneFilters.toQuery(filter));
     } catch (IOException e) {
@@ -297,6 +310,41 @@ public final class LuceneIndex implements ChunkIndex {
     } catch (IOException e) {
       throw new UncheckedIOException("commit failed", e);
     }
+  }
+
+  /**
+   * Merges the index into one segment once no write came for {@code quiet}, unless one segment
+   * already holds {@link #MERGED_SHARE} of the live chunks. Writes go on into new segments while it
+   * merges (they are not held up), and searches see the merged segment as soon as it is written. It
+   * is not committed here: the next commit makes it durable with the checkpoint of the writes it
+   * holds, so a commit never covers writes its checkpoint does not name.
+   */
+  @Override
+  public boolean mergeWhenQuiet(Duration quiet) {
+    if (System.nanoTime() - lastWrite < quiet.toNanos()) {
+      return false;
+    }
+    boolean spread =
+        withSearcher(
+            s -> {
+              long live = 0;
+              long largest = 0;
+              for (var leaf : s.getIndexReader().leaves()) {
+                live += leaf.reader().numDocs();
+                largest = Math.max(largest, leaf.reader().numDocs());
+              }
+              return largest < MERGED_SHARE * live;
+            });
+    if (!spread) {
+      return false;
+    }
+    try {
+      writer.forceMerge(1);
+      searchers.maybeRefreshBlocking();
+    } catch (IOException e) {
+      throw new UncheckedIOException("merging the index's segments failed", e);
+    }
+    return true;
   }
 
   /** Makes writes visible to searches without the cost of a durable commit. */

@@ -11,6 +11,7 @@ import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.schema.DocTags;
 import dev.anvil.rbac.schema.InvalidTagsException;
 import java.nio.file.Path;
+import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
@@ -248,7 +249,7 @@ public final class ServingIndexes implements AutoCloseable {
    * returned handle or {@link #close} stops it; a record that cannot be served is logged and
    * retried.
    */
-  public AutoCloseable followEvery(java.time.Duration interval) {
+  public AutoCloseable followEvery(Duration interval) {
     return following.every(interval, this::follow);
   }
 
@@ -257,8 +258,8 @@ public final class ServingIndexes implements AutoCloseable {
    * index: two follow intervals, by which every replica that follows as often writes to it too.
    * Zero for a record no other engine follows.
    */
-  private java.time.Duration settle() {
-    return record.shared() ? following.interval().multipliedBy(2) : java.time.Duration.ZERO;
+  private Duration settle() {
+    return record.shared() ? following.interval().multipliedBy(2) : Duration.ZERO;
   }
 
   /** Whether {@code target} is still the shadow (not cancelled, not replaced). Under the lock. */
@@ -562,15 +563,14 @@ public final class ServingIndexes implements AutoCloseable {
    * checked every {@code every} on a daemon thread until {@link #close}; the window starts again at
    * every switch and rollback.
    */
-  public void keepRollbackFor(java.time.Duration window, java.time.Duration every) {
+  public void keepRollbackFor(Duration window, Duration every) {
     following.repeat(
         every,
         "cannot drop the rollback kept past its window; kept",
         () -> {
           if (previousModelId().isPresent()
               // As durations: a window of centuries has no nanosecond count in a long.
-              && java.time.Duration.ofNanos(System.nanoTime() - shadowSince).compareTo(window)
-                  >= 0) {
+              && Duration.ofNanos(System.nanoTime() - shadowSince).compareTo(window) >= 0) {
             try {
               LOG.info("the rollback was kept for {}: dropping it", window);
               dropRollback();
@@ -579,6 +579,33 @@ public final class ServingIndexes implements AutoCloseable {
             }
           }
         });
+  }
+
+  /**
+   * Merges the serving index's segments once no write came for {@code quiet} ({@link
+   * ChunkIndex#mergeWhenQuiet}), checked every {@code every} on a daemon thread until {@link
+   * #close}.
+   */
+  public void mergeWhenQuiet(Duration quiet, Duration every) {
+    following.repeat(
+        every,
+        "cannot merge the serving index's segments; searching them as they are",
+        () -> {
+          try {
+            mergeServing(quiet);
+          } catch (org.apache.lucene.util.ThreadInterruptedException e) {
+            // closing: the merge goes on in Lucene's merge thread and the index waits for it
+          }
+        });
+  }
+
+  /** Merges the serving index's segments now if no write came for {@code quiet}; whether it did. */
+  public boolean mergeServing(Duration quiet) {
+    boolean merged = serving.index().mergeWhenQuiet(quiet);
+    if (merged) {
+      LOG.info("merged the serving index into one segment after writes paused for {}", quiet);
+    }
+    return merged;
   }
 
   /** Cancels a re-embedding under way, then closes every index and every model it loaded. */
