@@ -222,8 +222,7 @@ public final class FilterSelectivity {
   }
 
   /** The exact top K among the admitted chunks: every admitted vector scored. */
-  private static Set<Integer> exactTop(IndexSearcher raw, CachedBits bits, float[] v)
-      throws IOException {
+  static Set<Integer> exactTop(IndexSearcher raw, CachedBits bits, float[] v) throws IOException {
     PriorityQueue<ScoreDoc> best = new PriorityQueue<>((a, b) -> Float.compare(a.score, b.score));
     for (LeafReaderContext leaf : raw.getIndexReader().leaves()) {
       FloatVectorValues values = leaf.reader().getFloatVectorValues(IndexFields.VECTOR);
@@ -256,7 +255,7 @@ public final class FilterSelectivity {
   record Stats(double p50, double p99) {}
 
   /** One warm-up pass, then PASSES timed passes over every query. */
-  private static Stats time(List<String> queries, Consumer<String> search) {
+  static Stats time(List<String> queries, Consumer<String> search) {
     queries.forEach(search);
     double[] ms = new double[queries.size() * PASSES];
     int i = 0;
@@ -326,7 +325,7 @@ public final class FilterSelectivity {
   }
 
   /** A policy pack like the example's baseline, over 100 teams. */
-  private static Path writePack(Path dir) throws IOException {
+  static Path writePack(Path dir) throws IOException {
     StringBuilder teams = new StringBuilder();
     for (int i = 0; i < TEAMS; i++) {
       teams.append(i == 0 ? "" : ", ").append(team(i));

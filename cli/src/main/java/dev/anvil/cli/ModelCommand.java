@@ -404,7 +404,9 @@ final class ModelCommand {
       name = "rollback",
       description = {
         "Serve the previous model again (no re-embedding): the local index, or a running engine",
-        "(--engine, as a principal allowed to promote the model taken out of service)."
+        "(--engine, as a principal allowed to promote the model taken out of service).",
+        "With --drop, stop keeping the previous model instead: writes are embedded once again",
+        "and its index is deleted (allowed to whoever may promote the model kept)."
       })
   static final class Rollback implements Callable<Integer> {
     @Mixin PolicyCommand.PackOption pack;
@@ -413,16 +415,25 @@ final class ModelCommand {
     @Mixin Engines engines;
     @Mixin ClientTlsOptions tls;
 
+    @Option(
+        names = "--drop",
+        description = "Drop the model kept for a rollback instead of returning to it.")
+    boolean drop;
+
     @Override
     public Integer call() {
       if (engines.given()) {
         List<ContextClient> replicas = engines.connect(principal.bearer(pack.pack()), tls);
         try {
           for (int i = 0; i < replicas.size(); i++) {
+            ContextClient replica = replicas.get(i);
             pack.out()
                 .printf(
-                    "%s: serving %s%n",
-                    engines.addresses.get(i), replicas.get(i).rollbackModel().getModelId());
+                    "%s: %s%n",
+                    engines.addresses.get(i),
+                    drop
+                        ? "no rollback kept; serving " + replica.dropRollback().getModelId()
+                        : "serving " + replica.rollbackModel().getModelId());
           }
           return 0;
         } finally {
@@ -434,14 +445,26 @@ final class ModelCommand {
           ContextEngine local = engineOptions.open(pack, embedder)) {
         if (principal.named()) { // decided by the policies, as over gRPC
           Principal who = principal.resolve(pack.pack());
+          WriteAudit audit = EngineOptions.recorder(log, who, local);
           pack.out()
-              .println("serving " + local.rollback(who, EngineOptions.recorder(log, who, local)));
+              .println(
+                  drop
+                      ? "dropped the rollback to " + local.dropRollback(who, audit)
+                      : "serving " + local.rollback(who, audit));
           return 0;
         }
         // The operator, who holds the index's files: recorded as such, before it is done.
         log.recorder("operator", "operator", "anvil-cli", local::modelId)
-            .record("rollback_model", List.of(), local.policies().current().version(), "OK");
-        pack.out().println("serving " + local.rollback());
+            .record(
+                drop ? "drop_rollback" : "rollback_model",
+                List.of(),
+                local.policies().current().version(),
+                "OK");
+        pack.out()
+            .println(
+                drop
+                    ? "dropped the rollback to " + local.dropRollback()
+                    : "serving " + local.rollback());
         return 0;
       }
     }

@@ -110,6 +110,12 @@ class ModelPromoteCommandTest {
     assertThat(run("search", "who owns the kernel", "--as", "alice", engine).out())
         .contains("model " + model + "@");
     assertThat(run("model", "rollback", engine).out()).contains("serving base@");
+    // The way back to the model taken out is given up: its index goes.
+    assertThat(run("model", "rollback", "--drop", engine).out())
+        .contains("dropped the rollback to " + model);
+    PolicyCommandTest.Run none = run("model", "rollback", "--drop", engine);
+    assertThat(none.exit()).isNotZero();
+    assertThat(none.err()).contains("no previous model is kept for a rollback");
   }
 
   /** Runs anvil with the given words and arrays of words, flattened. */

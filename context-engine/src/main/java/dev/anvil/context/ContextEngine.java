@@ -481,6 +481,14 @@ public final class ContextEngine implements AutoCloseable {
     return governance.rollback(principal, audit);
   }
 
+  /**
+   * {@link #dropRollback()} as {@code principal}, who must be allowed to {@code promote} the model
+   * kept for the rollback.
+   */
+  public String dropRollback(Principal principal, WriteAudit audit) {
+    return governance.dropRollback(principal, audit);
+  }
+
   /** Policy changes reviewed against this engine's index, by admins (see {@link PolicyReview}). */
   public PolicyReview policyReview() {
     return review;

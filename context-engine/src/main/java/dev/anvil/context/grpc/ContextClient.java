@@ -7,6 +7,7 @@ import dev.anvil.context.grpc.v1.CorpusPart;
 import dev.anvil.context.grpc.v1.DeleteRequest;
 import dev.anvil.context.grpc.v1.DeleteResponse;
 import dev.anvil.context.grpc.v1.Document;
+import dev.anvil.context.grpc.v1.DropRollbackRequest;
 import dev.anvil.context.grpc.v1.ExportCorpusRequest;
 import dev.anvil.context.grpc.v1.GetModelRequest;
 import dev.anvil.context.grpc.v1.GetRequest;
@@ -117,6 +118,11 @@ public final class ContextClient implements AutoCloseable {
   /** Serves the previous model again. */
   public ModelStatus rollbackModel() {
     return blocking().rollbackModel(RollbackModelRequest.getDefaultInstance());
+  }
+
+  /** Stops keeping the previous model for a rollback (its index is deleted). */
+  public ModelStatus dropRollback() {
+    return blocking().dropRollback(DropRollbackRequest.getDefaultInstance());
   }
 
   /**

@@ -14,6 +14,7 @@ import dev.anvil.context.grpc.v1.CorpusEnd;
 import dev.anvil.context.grpc.v1.CorpusPart;
 import dev.anvil.context.grpc.v1.DeleteRequest;
 import dev.anvil.context.grpc.v1.DeleteResponse;
+import dev.anvil.context.grpc.v1.DropRollbackRequest;
 import dev.anvil.context.grpc.v1.ExportCorpusRequest;
 import dev.anvil.context.grpc.v1.GetModelRequest;
 import dev.anvil.context.grpc.v1.GetRequest;
@@ -289,6 +290,18 @@ public final class ContextGrpcService extends ContextServiceGrpc.ContextServiceI
       out.onCompleted();
     } catch (RuntimeException e) {
       calls.fail(out, who, "rollback_model", "", List.of(), GrpcErrors.refusedModel(e));
+    }
+  }
+
+  @Override
+  public void dropRollback(DropRollbackRequest request, StreamObserver<ModelStatus> out) {
+    Identity who = AuthInterceptor.IDENTITY.get();
+    try {
+      engine.dropRollback(who.principal(), calls.writes(who)); // recorded before the drop
+      out.onNext(status());
+      out.onCompleted();
+    } catch (RuntimeException e) {
+      calls.fail(out, who, "drop_rollback", "", List.of(), GrpcErrors.refusedModel(e));
     }
   }
 

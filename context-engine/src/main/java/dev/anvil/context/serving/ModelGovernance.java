@@ -28,7 +28,8 @@ import java.util.Optional;
  * the exact bytes loaded, measured against the exact model in service, so the gate's baseline is
  * what serves whatever a caller told the trainer; {@code override_gate} on the lineage switches
  * without one (the caller's audit record says so). Rolling back needs {@code promote} on the model
- * taken out of service (a model without a card: {@code admin}).
+ * taken out of service, dropping the rollback {@code promote} on the model kept for it (a model
+ * without a card: {@code admin}).
  */
 public final class ModelGovernance {
   private final PolicyStore policies;
@@ -121,12 +122,43 @@ public final class ModelGovernance {
   public String rollback(Principal principal, WriteAudit audit) {
     // Decide on the model the cluster serves now, not on the one this replica saw last.
     indexes.follow();
+    Optional<Path> leaving = indexes.modelDir();
+    PolicySet set = requireTakeOut(principal, leaving, "take the model in service out");
+    audit.record(
+        "rollback_model", leaving.flatMap(registry::idOf).stream().toList(), set.version(), "OK");
+    return indexes.rollback();
+  }
+
+  /**
+   * {@link ServingIndexes#dropRollback} as {@code principal}, who must be allowed to promote the
+   * model kept for the rollback (whoever may put it in service may give up the way back to it).
+   *
+   * @throws ModelDeniedException naming the deciding policy, not the model's lineage
+   * @throws ContextException if no previous model is kept
+   */
+  public String dropRollback(Principal principal, WriteAudit audit) {
+    indexes.follow();
+    if (indexes.previousModelId().isEmpty()) {
+      throw new ContextException("no previous model is kept for a rollback");
+    }
+    Optional<Path> kept = indexes.previousModelDir();
+    PolicySet set = requireTakeOut(principal, kept, "drop the model kept for a rollback");
+    audit.record(
+        "drop_rollback", kept.flatMap(registry::idOf).stream().toList(), set.version(), "OK");
+    return indexes.dropRollback();
+  }
+
+  /**
+   * Requires {@code promote} on the lineage of the model in {@code modelDir} (a model without a
+   * card: {@code admin}); returns the policy set that decided.
+   */
+  private PolicySet requireTakeOut(Principal principal, Optional<Path> modelDir, String what) {
     PolicySet set = policies.current();
     Optional<ModelCard> card;
     try {
-      card = indexes.modelDir().flatMap(ModelCard::read);
+      card = modelDir.flatMap(ModelCard::read);
     } catch (ModelCardException e) {
-      throw new ContextException("the model in service has a card that cannot be read", e);
+      throw new ContextException("the model has a card that cannot be read", e);
     }
     Decision d;
     if (card.isPresent()) {
@@ -141,16 +173,12 @@ public final class ModelGovernance {
     if (d instanceof Decision.Deny deny) {
       throw new ModelDeniedException(
           principal.subject()
-              + " may not take the model in service out"
+              + " may not "
+              + what
               + (card.isPresent() ? " (promote on its lineage)" : " (no model card: admin only)")
               + ": denied by "
               + deny.policy());
     }
-    audit.record(
-        "rollback_model",
-        indexes.modelDir().flatMap(registry::idOf).stream().toList(),
-        set.version(),
-        "OK");
-    return indexes.rollback();
+    return set;
   }
 }

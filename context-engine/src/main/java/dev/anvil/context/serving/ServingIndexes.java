@@ -312,6 +312,15 @@ public final class ServingIndexes implements AutoCloseable {
     return s.modelDir() != null ? Optional.of(Path.of(s.modelDir())) : s.embedder().directory();
   }
 
+  /** The directory of the model kept for a rollback; empty if none, or it is packaged. */
+  public Optional<Path> previousModelDir() {
+    Slot s = shadow;
+    if (previousModelId().isEmpty()) {
+      return Optional.empty();
+    }
+    return s.modelDir() != null ? Optional.of(Path.of(s.modelDir())) : s.embedder().directory();
+  }
+
   /** The model a rollback would return to, if one is kept. */
   public Optional<String> previousModelId() {
     Slot s = shadow;

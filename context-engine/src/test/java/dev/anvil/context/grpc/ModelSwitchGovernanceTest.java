@@ -257,6 +257,25 @@ class ModelSwitchGovernanceTest {
       assertThat(olivia.model().getRegistryModelId()).isEqualTo("base");
       olivia.switchModel("good", 0, false);
       waitForSwitch(olivia, "good");
+
+      // Giving up the way back to base needs promote on base: not the auditor's.
+      try (ContextClient audrey = client("audrey")) {
+        StatusRuntimeException kept = refused(audrey::dropRollback);
+        assertThat(kept.getStatus().getCode()).isEqualTo(Status.Code.PERMISSION_DENIED);
+        assertThat(kept.getStatus().getDescription())
+            .startsWith(
+                "audrey may not drop the model kept for a rollback (promote on its lineage)");
+      }
+      assertThat(olivia.model().getPreviousModelId()).isNotEmpty();
+      ModelStatus dropped = olivia.dropRollback();
+      assertThat(dropped.getPreviousModelId()).isEmpty();
+      assertThat(dropped.getRegistryModelId()).isEqualTo("good");
+      StatusRuntimeException none = refused(olivia::rollbackModel);
+      assertThat(none.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+      none = refused(olivia::dropRollback);
+      assertThat(none.getStatus().getCode()).isEqualTo(Status.Code.FAILED_PRECONDITION);
+      assertThat(none.getStatus().getDescription())
+          .isEqualTo("no previous model is kept for a rollback");
     }
 
     List<String> lines = Files.readAllLines(data.resolve("audit.jsonl"));
@@ -265,6 +284,11 @@ class ModelSwitchGovernanceTest {
         .anySatisfy(
             l -> assertThat(l).contains("\"oscar\"").contains("\"unverdicted\"").contains("\"OK\""))
         .anySatisfy(l -> assertThat(l).contains("\"olivia\"").contains("\"PERMISSION_DENIED\""));
+    assertThat(lines)
+        .filteredOn(l -> l.contains("\"action\":\"drop_rollback\""))
+        .anySatisfy(
+            l -> assertThat(l).contains("\"olivia\"").contains("\"base\"").contains("\"OK\""))
+        .anySatisfy(l -> assertThat(l).contains("\"audrey\"").contains("\"PERMISSION_DENIED\""));
     assertThat(lines)
         .filteredOn(l -> l.contains("\"action\":\"switch_model\""))
         .anySatisfy(l -> assertThat(l).contains("\"tampered\"").contains("\"FAILED_PRECONDITION\""))
