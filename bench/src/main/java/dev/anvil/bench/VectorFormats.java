@@ -49,8 +49,9 @@ import org.apache.lucene.store.FSDirectory;
  * <p>For each format and principal it measures the filtered kNN (100 candidates, the best 10 kept)
  * as the graph scores them, and re-scored with the float vectors (which every format keeps on disk:
  * the re-scoring reads 100 of them per query). Recall@10 is against the exact filtered top 10 by
- * the float vectors (every admitted vector scored). The size of the vectors' files says what a
- * search keeps in memory: the graph and the vectors it compares.
+ * the float vectors (every admitted vector scored). The sizes of the vector files say what a graph
+ * search keeps in memory: the graph and the vectors it compares (the quantized ones where there
+ * are; the float ones stay on disk for merges and re-scoring).
  *
  * <p>{@code java --add-modules jdk.incubator.vector ... -cp bench/target/benchmarks.jar
  * dev.anvil.bench.VectorFormats SELECTIVITY_INDEX [BEIR_DIR] [WORK_DIR]}: SELECTIVITY_INDEX is the
@@ -142,7 +143,7 @@ public final class VectorFormats {
 
   /**
    * The source index rewritten in one segment whose vectors are stored and searched in {@code f}
-   * (built once per work directory); prints the build time and the size of the vectors' files.
+   * (built once per work directory); prints the build time and the sizes of the vector files.
    */
   static Path copy(Path source, Path work, Format f) throws IOException {
     Path dir = work.resolve(f.name());
@@ -171,21 +172,32 @@ public final class VectorFormats {
       Files.writeString(dir.resolve("done"), "built\n");
       System.out.printf("%s: built in %.1f s%n", f.name(), (System.nanoTime() - t) / 1e9);
     }
-    long vectors = 0;
-    long all = 0;
+    long raw = 0;
+    long graph = 0;
+    long quantized = 0;
     try (var files = Files.list(dir)) {
       for (Path file : files.toList()) {
-        long size = Files.size(file);
-        all += size;
         String name = file.getFileName().toString();
-        // .vec raw floats, .vex graph, .veq/.veb quantized vectors, .vem* metadata
-        if (name.matches(".*\\.(vec|vex|veq|veb|vem.*)$")) {
-          vectors += size;
+        long size = Files.size(file);
+        // .vec the float vectors (every format keeps them), .vex the graph, .veq / .veb the
+        // int7-int4 / binary vectors the graph search compares
+        if (name.endsWith(".vec")) {
+          raw += size;
+        } else if (name.endsWith(".vex")) {
+          graph += size;
+        } else if (name.endsWith(".veq") || name.endsWith(".veb")) {
+          quantized += size;
         }
       }
     }
     System.out.printf(
-        "%s: index %.1f MB, of which vector files %.1f MB%n", f.name(), all / 1e6, vectors / 1e6);
+        "%s: float vectors %.1f MB, graph %.1f MB, quantized vectors %.1f MB; a graph search"
+            + " reads %.1f MB%n",
+        f.name(),
+        raw / 1e6,
+        graph / 1e6,
+        quantized / 1e6,
+        (graph + (quantized > 0 ? quantized : raw)) / 1e6);
     return dir;
   }
 

@@ -23,12 +23,15 @@ final class Distillation {
   record Student(EncoderModel model, DistillTask task) {}
 
   /**
+   * @param examples every example of the job (the teacher embeds them all)
+   * @param train those it trains on (MarginMSE scales the teacher's margins on them)
    * @param load loads a model of the spec (the teacher, or the base model)
    * @param log where progress is told
    */
   static Student prepare(
       JobSpec spec,
       List<Example> examples,
+      List<Example> train,
       Function<JobSpec.BaseModel, EncoderModel> load,
       Device device,
       Consumer<String> log) {
@@ -57,10 +60,15 @@ final class Distillation {
     if (!d.layers().isEmpty()) {
       card.put("student_layers_from_teacher", d.layers());
     }
+    DistillTask.Loss loss = DistillTask.Loss.valueOf(d.loss().name());
+    double scale = 1;
+    if (d.scaleMargins()) {
+      scale = DistillTask.marginScale(student, vectors, train);
+      log.accept(
+          String.format("the teacher's margins are scaled by %.3f to the student's spread", scale));
+    }
     try {
-      return new Student(
-          student,
-          new DistillTask(student, vectors, DistillTask.Loss.valueOf(d.loss().name()), card));
+      return new Student(student, new DistillTask(student, vectors, loss, scale, card));
     } catch (IllegalArgumentException e) {
       student.close();
       throw new DatasetException(List.of(e.getMessage()));

@@ -391,7 +391,12 @@ public final class JobRunner {
     Distillation.Student distilled =
         spec.distill().isPresent()
             ? Distillation.prepare(
-                spec, all, m -> baseModels.load(m, maxLen), device, line -> store.log(id, line))
+                spec,
+                all,
+                train,
+                m -> baseModels.load(m, maxLen),
+                device,
+                line -> store.log(id, line))
             : null;
     try (EncoderModel model =
         distilled != null ? distilled.model() : baseModels.load(spec.baseModel(), maxLen)) {

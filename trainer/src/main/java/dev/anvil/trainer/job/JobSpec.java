@@ -111,8 +111,10 @@ public record JobSpec(
    * @param layers if not empty, the student is these layers of the teacher (and the job names no
    *     base model); else the student is the base model
    * @param loss what the student matches
+   * @param scaleMargins with MarginMSE, give the teacher's margins the student's spread first
+   *     ({@code scale_margins}; see {@code DistillTask.marginScale})
    */
-  public record Distill(BaseModel teacher, List<Integer> layers, Loss loss) {
+  public record Distill(BaseModel teacher, List<Integer> layers, Loss loss, boolean scaleMargins) {
     /** What the student matches. */
     public enum Loss {
       /** The teacher's embedding of every query and passage (needs only text). */

@@ -27,7 +27,7 @@ final class SpecSections {
   private static final Set<String> ENGINE = Set.of("tags", "max_passages");
   private static final Set<String> SYNTHETIC =
       Set.of("titles", "inverse_cloze", "crops", "negative_skip_top", "negative_depth");
-  private static final Set<String> DISTILL = Set.of("teacher", "layers", "loss");
+  private static final Set<String> DISTILL = Set.of("teacher", "layers", "loss", "scale_margins");
   private static final Set<String> LORA = Set.of("rank", "alpha", "dropout", "targets");
   private static final Set<String> JUDGMENTS =
       Set.of("snapshot", "split", "min_label", "negative_max_label");
@@ -108,7 +108,11 @@ final class SpecSections {
     } catch (IllegalArgumentException e) {
       f.problem("distill.loss", "expected mse or margin_mse, was '" + loss + "'");
     }
-    return new Distill(teacher, List.copyOf(layers), l);
+    boolean scale = d.containsKey("scale_margins") && f.flag(d, "scale_margins", "distill.");
+    if (scale && l != Distill.Loss.MARGIN_MSE) {
+      f.problem("distill.scale_margins", "only margin_mse has margins to scale");
+    }
+    return new Distill(teacher, List.copyOf(layers), l, scale);
   }
 
   static EngineData engineData(SpecFields f, Map<String, Object> data, long seed) {

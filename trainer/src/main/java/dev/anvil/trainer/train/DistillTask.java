@@ -6,7 +6,6 @@ import ai.djl.ndarray.types.Shape;
 import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.model.EncoderModel;
 import java.util.ArrayList;
-import java.util.HashMap;
 import java.util.LinkedHashMap;
 import java.util.LinkedHashSet;
 import java.util.List;
@@ -23,7 +22,11 @@ import java.util.OptionalDouble;
  *       of every query and passage of the batch (needs only text, no labels);
  *   <li>{@link Loss#MARGIN_MSE}: the squared difference between the student's and the teacher's
  *       margins {@code cos(q, positive) - cos(q, negative)} (Hofstätter et al.), for pairs with a
- *       hard negative; the student may then differ from the teacher in width.
+ *       hard negative; the student may then differ from the teacher in width. The teacher's margins
+ *       may first be scaled to the student's spread ({@link #marginScale}): two models' cosines
+ *       live on different scales (bge's are packed into a narrow band), and matching them unscaled
+ *       may teach the student to shrink its margins rather than to order passages as the teacher
+ *       does.
  * </ul>
  *
  * Evaluated as the embedding task is (retrieval over the held-out passages), plus how close the
@@ -42,16 +45,23 @@ public final class DistillTask implements Task {
   private final EncoderModel student;
   private final Map<String, float[]> teacher;
   private final Loss loss;
+  private final double marginScale;
   private final EmbeddingTask retrieval;
   private final Map<String, Object> card;
 
   /**
    * @param teacher the teacher's unit vector of every text the job uses ({@link #teach})
+   * @param marginScale what the teacher's margins are multiplied by (MarginMSE; see {@link
+   *     #marginScale})
    * @param card what the model card says of the teacher
    * @throws IllegalArgumentException if {@code loss} is MSE and the widths differ
    */
   public DistillTask(
-      EncoderModel student, Map<String, float[]> teacher, Loss loss, Map<String, Object> card) {
+      EncoderModel student,
+      Map<String, float[]> teacher,
+      Loss loss,
+      double marginScale,
+      Map<String, Object> card) {
     int width = student.encoder().config().hiddenSize();
     int teacherWidth = teacher.values().stream().findFirst().map(v -> v.length).orElse(width);
     if (loss == Loss.MSE && teacherWidth != width) {
@@ -65,6 +75,7 @@ public final class DistillTask implements Task {
     this.student = student;
     this.teacher = Map.copyOf(teacher);
     this.loss = loss;
+    this.marginScale = marginScale;
     this.retrieval = new EmbeddingTask(student, 1);
     this.card = new LinkedHashMap<>(card);
   }
@@ -75,21 +86,53 @@ public final class DistillTask implements Task {
    * instruction), keyed by {@link #QUERY} or {@link #DOCUMENT} and the text.
    */
   public static Map<String, float[]> teach(EncoderModel teacher, List<Example> examples) {
-    List<String> keys = new ArrayList<>(texts(examples));
-    List<String> prompted =
-        keys.stream()
-            .map(
-                k ->
-                    k.startsWith(QUERY)
-                        ? teacher.query(k.substring(QUERY.length()))
-                        : teacher.document(k.substring(DOCUMENT.length())))
+    return vectorsOf(teacher, examples);
+  }
+
+  /** How many training triples {@link #marginScale} measures the spreads on. */
+  static final int CALIBRATION_TRIPLES = 512;
+
+  /**
+   * The factor that gives the teacher's margins the student's spread: the standard deviation of the
+   * student's margins over the first {@link #CALIBRATION_TRIPLES} training triples (before any
+   * step) divided by the teacher's. 1 if there are no triples or the teacher's margins do not vary.
+   * Deterministic: the same triples in the same order give the same factor.
+   */
+  public static double marginScale(
+      EncoderModel student, Map<String, float[]> teacher, List<Example> train) {
+    List<Example.Pair> triples =
+        train.stream()
+            .map(Example.Pair.class::cast)
+            .filter(p -> p.negative().isPresent())
+            .limit(CALIBRATION_TRIPLES)
             .toList();
-    float[][] vectors = teacher.embed(prompted, 32);
-    Map<String, float[]> out = new LinkedHashMap<>();
-    for (int i = 0; i < keys.size(); i++) {
-      out.put(keys.get(i), vectors[i]);
+    if (triples.size() < 2) {
+      return 1;
     }
-    return out;
+    Map<String, float[]> studentOf = vectorsOf(student, List.copyOf(triples));
+    double[] studentMargins = new double[triples.size()];
+    double[] teacherMargins = new double[triples.size()];
+    for (int i = 0; i < triples.size(); i++) {
+      studentMargins[i] = margin(studentOf, triples.get(i));
+      teacherMargins[i] = margin(teacher, triples.get(i));
+    }
+    double spread = deviation(teacherMargins);
+    return spread > 0 ? deviation(studentMargins) / spread : 1;
+  }
+
+  private static double margin(Map<String, float[]> vectors, Example.Pair p) {
+    float[] q = vectors.get(QUERY + p.query());
+    return dot(q, vectors.get(DOCUMENT + p.positive()))
+        - dot(q, vectors.get(DOCUMENT + p.negative().orElseThrow()));
+  }
+
+  private static double deviation(double[] values) {
+    double mean = java.util.Arrays.stream(values).average().orElse(0);
+    double sum = 0;
+    for (double v : values) {
+      sum += (v - mean) * (v - mean);
+    }
+    return Math.sqrt(sum / values.length);
   }
 
   /** The key of a query's vector: the same text may be a query and a passage, embedded apart. */
@@ -109,11 +152,26 @@ public final class DistillTask implements Task {
     return texts;
   }
 
-  /** A key's text as the student embeds it: with its own prompt for the kind. */
-  private String studentText(String key) {
+  /** A key's text as {@code model} embeds it: with its own prompt for the kind. */
+  private static String textFor(EncoderModel model, String key) {
     return key.startsWith(QUERY)
-        ? student.query(key.substring(QUERY.length()))
-        : student.document(key.substring(DOCUMENT.length()));
+        ? model.query(key.substring(QUERY.length()))
+        : model.document(key.substring(DOCUMENT.length()));
+  }
+
+  private String studentText(String key) {
+    return textFor(student, key);
+  }
+
+  /** {@code model}'s vectors of every text of {@code examples}, by key, without dropout. */
+  private static Map<String, float[]> vectorsOf(EncoderModel model, List<Example> examples) {
+    List<String> keys = List.copyOf(texts(examples));
+    float[][] vectors = model.embed(keys.stream().map(k -> textFor(model, k)).toList(), 32);
+    Map<String, float[]> out = new LinkedHashMap<>();
+    for (int i = 0; i < keys.size(); i++) {
+      out.put(keys.get(i), vectors[i]);
+    }
+    return out;
   }
 
   @Override
@@ -165,7 +223,8 @@ public final class DistillTask implements Task {
     NDArray studentMargin =
         margin(embed(queries, manager), embed(positives, manager), embed(negatives, manager));
     NDArray teacherMargin =
-        margin(vectors(queries, manager), vectors(positives, manager), vectors(negatives, manager));
+        margin(vectors(queries, manager), vectors(positives, manager), vectors(negatives, manager))
+            .mul(marginScale);
     return studentMargin.sub(teacherMargin).square().mean();
   }
 
@@ -223,22 +282,11 @@ public final class DistillTask implements Task {
     if (triples.isEmpty()) {
       return OptionalDouble.empty();
     }
-    List<String> keys = List.copyOf(texts(List.copyOf(triples)));
-    float[][] s = student.embed(keys.stream().map(this::studentText).toList(), 32);
-    Map<String, float[]> studentOf = new HashMap<>();
-    for (int i = 0; i < keys.size(); i++) {
-      studentOf.put(keys.get(i), s[i]);
-    }
+    Map<String, float[]> studentOf = vectorsOf(student, List.copyOf(triples));
     double error = 0;
     for (Example.Pair p : triples) {
-      String q = QUERY + p.query();
-      String pos = DOCUMENT + p.positive();
-      String neg = DOCUMENT + p.negative().orElseThrow();
-      double studentMargin =
-          dot(studentOf.get(q), studentOf.get(pos)) - dot(studentOf.get(q), studentOf.get(neg));
-      double teacherMargin =
-          dot(teacher.get(q), teacher.get(pos)) - dot(teacher.get(q), teacher.get(neg));
-      error += (studentMargin - teacherMargin) * (studentMargin - teacherMargin);
+      double difference = margin(studentOf, p) - marginScale * margin(teacher, p);
+      error += difference * difference;
     }
     return OptionalDouble.of(error / triples.size());
   }
@@ -255,6 +303,9 @@ public final class DistillTask implements Task {
   public Map<String, Object> card() {
     Map<String, Object> out = new LinkedHashMap<>(card);
     out.put("objective", loss == Loss.MSE ? "MSELoss to the teacher" : "MarginMSELoss");
+    if (loss == Loss.MARGIN_MSE) {
+      out.put("teacher_margin_scale", marginScale);
+    }
     out.put(
         "pooling", student.pooling().name().toLowerCase(java.util.Locale.ROOT) + ", normalized");
     return out;

@@ -188,6 +188,13 @@ class DistillationTest {
                 .replace("  train: pairs.jsonl", "  train: pairs.jsonl\n  eval: eval.jsonl"),
             triples);
     assertThat(withEval.has("failed")).as(withEval.toString()).isFalse();
+
+    // With scale_margins the teacher's margins take the student's spread, recorded in the card.
+    JsonObject scaled =
+        run(spec.replace("loss: margin_mse}", "loss: margin_mse, scale_margins: true}"), triples);
+    assertThat(scaled.has("failed")).as(scaled.toString()).isFalse();
+    assertThat(scaled.get("teacher_margin_scale").getAsDouble()).isPositive().isNotEqualTo(1.0);
+    assertThat(card.get("teacher_margin_scale").getAsDouble()).isEqualTo(1.0);
   }
 
   @Test
@@ -238,6 +245,18 @@ class DistillationTest {
                             dir))
                 .problems())
         .anyMatch(p -> p.contains("'base_model': not with distill.layers"));
+    assertThat(
+            org.assertj.core.api.Assertions.catchThrowableOfType(
+                    JobSpecException.class,
+                    () ->
+                        JobSpec.parse(
+                            "spec.yaml",
+                            spec(
+                                "base_model: {packaged: a}",
+                                "{teacher: {packaged: x}, scale_margins: true}"),
+                            dir))
+                .problems())
+        .anyMatch(p -> p.contains("'distill.scale_margins': only margin_mse has margins to scale"));
     assertThat(
             org.assertj.core.api.Assertions.catchThrowableOfType(
                     JobSpecException.class,

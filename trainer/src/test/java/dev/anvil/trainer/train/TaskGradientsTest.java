@@ -114,7 +114,8 @@ class TaskGradientsTest {
       assertSameGradientsWhenGarbageIsCollected(model, new EmbeddingTask(model, 20), batch);
       assertSameGradientsWhenGarbageIsCollected(
           model,
-          new DistillTask(model, DistillTask.teach(teacher, batch), DistillTask.Loss.MSE, Map.of()),
+          new DistillTask(
+              model, DistillTask.teach(teacher, batch), DistillTask.Loss.MSE, 1, Map.of()),
           batch);
     }
   }
