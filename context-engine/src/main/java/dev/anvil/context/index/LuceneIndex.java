@@ -341,6 +341,10 @@ public final class LuceneIndex implements ChunkIndex {
     try {
       writer.forceMerge(1);
       searchers.maybeRefreshBlocking();
+    } catch (org.apache.lucene.util.ThreadInterruptedException e) {
+      // The engine is closing: the merge goes on in Lucene's merge thread and close waits for it.
+      Thread.currentThread().interrupt();
+      return false;
     } catch (IOException e) {
       throw new UncheckedIOException("merging the index's segments failed", e);
     }

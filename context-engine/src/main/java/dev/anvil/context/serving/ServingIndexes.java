@@ -599,13 +599,7 @@ public final class ServingIndexes implements AutoCloseable {
     following.repeat(
         every,
         "cannot merge the serving index's segments; searching them as they are",
-        () -> {
-          try {
-            mergeServing(quiet);
-          } catch (org.apache.lucene.util.ThreadInterruptedException e) {
-            // closing: the merge goes on in Lucene's merge thread and the index waits for it
-          }
-        });
+        () -> mergeServing(quiet));
   }
 
   /** Merges the serving index's segments now if no write came for {@code quiet}; whether it did. */
