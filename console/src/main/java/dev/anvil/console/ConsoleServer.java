@@ -81,9 +81,11 @@ public final class ConsoleServer implements AutoCloseable {
   }
 
   private final HttpListener listener;
+  private final Path uploads;
 
-  private ConsoleServer(HttpListener listener) {
+  private ConsoleServer(HttpListener listener, Path uploads) {
     this.listener = listener;
+    this.uploads = uploads;
   }
 
   /**
@@ -118,7 +120,7 @@ public final class ConsoleServer implements AutoCloseable {
             new MultipartConfigElement(uploads.toString(), 1L << 20, MAX_REQUEST_BYTES, 1 << 20));
     context.addServlet(pages, "/*");
     listener.start(context);
-    return new ConsoleServer(listener);
+    return new ConsoleServer(listener, uploads);
   }
 
   /** The port the console listens on. */
@@ -130,5 +132,13 @@ public final class ConsoleServer implements AutoCloseable {
   @Override
   public void close() {
     listener.close();
+    // Large parts of a request in flight were spooled here; none is once the listener stopped.
+    try (var files = Files.walk(uploads)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // best effort: the directory is in the system's temporary directory
+    }
   }
 }

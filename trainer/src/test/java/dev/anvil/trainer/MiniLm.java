@@ -20,6 +20,20 @@ public final class MiniLm {
     if (dir == null) {
       try {
         dir = Files.createTempDirectory("anvil-minilm");
+        Path unpacked = dir;
+        // 90 MB per test JVM: removed when the JVM exits, so test runs do not fill /tmp.
+        Runtime.getRuntime()
+            .addShutdownHook(
+                new Thread(
+                    () -> {
+                      try (var files = Files.walk(unpacked)) {
+                        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+                          Files.deleteIfExists(p);
+                        }
+                      } catch (IOException e) {
+                        // best effort
+                      }
+                    }));
         copy("all-minilm-l6-v2.onnx", dir.resolve("model.onnx"));
         copy("all-minilm-l6-v2-tokenizer.json", dir.resolve("tokenizer.json"));
       } catch (IOException e) {
