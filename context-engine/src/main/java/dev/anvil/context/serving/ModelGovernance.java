@@ -158,7 +158,7 @@ public final class ModelGovernance {
     try {
       card = modelDir.flatMap(ModelCard::read);
     } catch (ModelCardException e) {
-      throw new ContextException("the model has a card that cannot be read", e);
+      throw new ContextException("cannot " + what + ": its model card cannot be read", e);
     }
     Decision d;
     if (card.isPresent()) {

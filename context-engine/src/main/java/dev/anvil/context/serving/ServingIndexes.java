@@ -308,16 +308,16 @@ public final class ServingIndexes implements AutoCloseable {
 
   /** The serving model's directory; empty for a model packaged with Anvil. */
   public Optional<Path> modelDir() {
-    Slot s = serving;
-    return s.modelDir() != null ? Optional.of(Path.of(s.modelDir())) : s.embedder().directory();
+    return modelDirOf(serving);
   }
 
   /** The directory of the model kept for a rollback; empty if none, or it is packaged. */
   public Optional<Path> previousModelDir() {
     Slot s = shadow;
-    if (previousModelId().isEmpty()) {
-      return Optional.empty();
-    }
+    return previousModelId().isPresent() ? modelDirOf(s) : Optional.empty();
+  }
+
+  private static Optional<Path> modelDirOf(Slot s) {
     return s.modelDir() != null ? Optional.of(Path.of(s.modelDir())) : s.embedder().directory();
   }
 

@@ -217,56 +217,33 @@ class DistillationTest {
     }
   }
 
+  /** The problems {@code specText} is refused with. */
+  private List<String> problems(String specText) {
+    return org.assertj.core.api.Assertions.catchThrowableOfType(
+            JobSpecException.class, () -> JobSpec.parse("spec.yaml", specText, dir))
+        .problems();
+  }
+
   @Test
   void aDistillSpecNamesItsProblems() {
     assertThat(
-            org.assertj.core.api.Assertions.catchThrowableOfType(
-                    JobSpecException.class,
-                    () ->
-                        JobSpec.parse(
-                            "spec.yaml",
-                            spec(
-                                "base_model: {packaged: all-minilm-l6-v2}",
-                                "{teacher: {packaged: x}, layers: [1, 1], loss: kl, what: 1}"),
-                            dir))
-                .problems())
+            problems(
+                spec(
+                    "base_model: {packaged: all-minilm-l6-v2}",
+                    "{teacher: {packaged: x}, layers: [1, 1], loss: kl, what: 1}")))
         .anyMatch(p -> p.contains("'distill.layers': expected distinct layer indexes"))
         .anyMatch(p -> p.contains("'distill.loss': expected mse or margin_mse, was 'kl'"))
         .anyMatch(p -> p.contains("'distill.what': unknown field"));
-    assertThat(
-            org.assertj.core.api.Assertions.catchThrowableOfType(
-                    JobSpecException.class,
-                    () ->
-                        JobSpec.parse(
-                            "spec.yaml",
-                            spec(
-                                "base_model: {packaged: a}",
-                                "{teacher: {packaged: x}, layers: [0]}"),
-                            dir))
-                .problems())
+    assertThat(problems(spec("base_model: {packaged: a}", "{teacher: {packaged: x}, layers: [0]}")))
         .anyMatch(p -> p.contains("'base_model': not with distill.layers"));
     assertThat(
-            org.assertj.core.api.Assertions.catchThrowableOfType(
-                    JobSpecException.class,
-                    () ->
-                        JobSpec.parse(
-                            "spec.yaml",
-                            spec(
-                                "base_model: {packaged: a}",
-                                "{teacher: {packaged: x}, scale_margins: true}"),
-                            dir))
-                .problems())
+            problems(
+                spec("base_model: {packaged: a}", "{teacher: {packaged: x}, scale_margins: true}")))
         .anyMatch(p -> p.contains("'distill.scale_margins': only margin_mse has margins to scale"));
     assertThat(
-            org.assertj.core.api.Assertions.catchThrowableOfType(
-                    JobSpecException.class,
-                    () ->
-                        JobSpec.parse(
-                            "spec.yaml",
-                            spec("base_model: {packaged: a}", "{}")
-                                .replace("task: distill", "task: embedding"),
-                            dir))
-                .problems())
+            problems(
+                spec("base_model: {packaged: a}", "{}")
+                    .replace("task: distill", "task: embedding")))
         .anyMatch(p -> p.contains("'distill': only with task: distill"));
   }
 
