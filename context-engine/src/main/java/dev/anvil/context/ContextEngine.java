@@ -461,8 +461,13 @@ public final class ContextEngine implements AutoCloseable {
    * least on one segment.
    */
   public void mergeWhenQuiet(Duration quiet) {
-    // Checked four times a quiet period, at least every minute and at most every 100 ms.
-    indexes.mergeWhenQuiet(quiet, Duration.ofMillis(Math.clamp(quiet.toMillis() / 4, 100, 60_000)));
+    // Checked four times a quiet period, at least every minute and at most every 100 ms (as
+    // durations: a pause of centuries has no millisecond count in a long).
+    Duration every = quiet.dividedBy(4);
+    Duration often = Duration.ofMillis(100);
+    Duration rarely = Duration.ofMinutes(1);
+    indexes.mergeWhenQuiet(
+        quiet, every.compareTo(often) < 0 ? often : every.compareTo(rarely) > 0 ? rarely : every);
   }
 
   /**

@@ -321,7 +321,8 @@ public final class LuceneIndex implements ChunkIndex {
    */
   @Override
   public boolean mergeWhenQuiet(Duration quiet) {
-    if (System.nanoTime() - lastWrite < quiet.toNanos()) {
+    // As durations: a pause of centuries has no nanosecond count in a long.
+    if (Duration.ofNanos(System.nanoTime() - lastWrite).compareTo(quiet) < 0) {
       return false;
     }
     boolean spread =

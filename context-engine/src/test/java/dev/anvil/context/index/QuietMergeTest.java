@@ -62,6 +62,9 @@ class QuietMergeTest {
       }
       assertThat(index.stats().segments()).isEqualTo(4);
       assertThat(index.mergeWhenQuiet(Duration.ofHours(1))).as("written just now").isFalse();
+      assertThat(index.mergeWhenQuiet(Duration.ofSeconds(Long.MAX_VALUE)))
+          .as("a pause of centuries")
+          .isFalse();
       assertThat(index.stats().segments()).isEqualTo(4);
 
       // A write its checkpoint does not cover yet, then the merge.
@@ -103,6 +106,7 @@ class QuietMergeTest {
                 PolicyStore.open(TestPacks.example()),
                 SharedEmbedder.get(),
                 otel)) {
+      engine.mergeWhenQuiet(Duration.ofSeconds(Long.MAX_VALUE)); // never: no overflow either
       engine.mergeWhenQuiet(Duration.ofMillis(400));
       for (int batch = 0; batch < 3; batch++) { // each ingest commits: a segment each
         List<Document> docs = new ArrayList<>();
