@@ -1,9 +1,15 @@
 package dev.anvil.context.serving;
 
 import dev.anvil.context.api.ContextException;
+import dev.anvil.context.api.Document;
+import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.index.ChunkRecord;
+import dev.anvil.rbac.PolicyStore;
+import dev.anvil.rbac.schema.DocTags;
+import dev.anvil.rbac.schema.InvalidTagsException;
 import java.util.List;
 import java.util.Map;
+import java.util.OptionalLong;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.atomic.AtomicLong;
 import org.slf4j.Logger;
@@ -19,6 +25,7 @@ public final class Reembedding {
   private static final Logger LOG = LoggerFactory.getLogger(Reembedding.class);
 
   private final ServingIndexes indexes;
+  private final PolicyStore policies;
   private final Slot source;
   private final Slot target;
   private final double chunksPerSecond;
@@ -37,18 +44,39 @@ public final class Reembedding {
    */
   Reembedding(
       ServingIndexes indexes,
+      PolicyStore policies,
       Slot source,
       Slot target,
       double chunksPerSecond,
       java.time.Duration settle) {
     this.settle = settle;
     this.indexes = indexes;
+    this.policies = policies;
     this.source = source;
     this.target = target;
     this.chunksPerSecond = chunksPerSecond;
     Thread t = new Thread(this::run, "anvil-reembed");
     t.setDaemon(true);
     t.start();
+  }
+
+  /**
+   * Refuses a model that would cut other chunks than the index holds: a re-embedding keeps the
+   * chunks, so {@code next} must use {@code base}'s tokenizer and token limit.
+   *
+   * @throws ContextException naming both models, if it does not
+   */
+  static void requireSameChunks(Embedder next, Embedder base) {
+    String probe = "Anvil re-embeds every chunk with the new model: één, 2027, naïve.";
+    if (next.maxTokens() != base.maxTokens()
+        || next.countTokens(probe) != base.countTokens(probe)) {
+      throw new ContextException(
+          next.modelId()
+              + ": re-embedding keeps the index's chunks, so the model must use the same"
+              + " tokenizer and token limit as "
+              + base.modelId()
+              + "; re-ingest the documents to change them");
+    }
   }
 
   /** The model being switched to. */
@@ -113,14 +141,51 @@ public final class Reembedding {
   /** Copies one document into the target; returns its chunks (0: it is not in the source). */
   private int copy(String id) {
     // Raw tags only: the schema check happens when the copy is written.
-    List<ChunkRecord> chunks = indexes.chunksOf(source, id);
+    List<ChunkRecord> chunks = source.index().chunksOf(id, policies.current().schema());
     if (chunks.isEmpty()) {
       return 0; // deleted since it was listed
     }
     float[][] vectors =
         target.embedder().embedDocuments(chunks.stream().map(ChunkRecord::embeddedText).toList());
-    indexes.copy(source, target, chunks, vectors);
+    write(chunks, vectors);
     return chunks.size();
+  }
+
+  /**
+   * Writes one document's chunks into the target with their new vectors, unless it changed
+   * meanwhile (the dual write then gave the target its state) or the re-embedding was cancelled.
+   */
+  private void write(List<ChunkRecord> chunks, float[][] vectors) {
+    ChunkRecord first = chunks.getFirst();
+    DocTags tags;
+    try {
+      tags = policies.current().schema().validate(first.rawTags());
+    } catch (InvalidTagsException e) {
+      return; // tags the schema no longer accepts: not served either way
+    }
+    indexes.underWriteLock(
+        () -> {
+          if (!indexes.shadows(target)) {
+            return null; // cancelled
+          }
+          source.index().refresh();
+          OptionalLong now = source.index().version(first.id());
+          if (now.isEmpty() || now.getAsLong() != first.version()) {
+            return null; // deleted or replaced since: the dual write gave the target its state
+          }
+          Document doc =
+              new Document(
+                  first.id(), first.version(), first.title(), "", first.source(), first.rawTags());
+          target
+              .index()
+              .upsert(
+                  doc,
+                  tags,
+                  chunks.stream().map(ChunkRecord::text).toList(),
+                  chunks.stream().mapToInt(ChunkRecord::tokens).toArray(),
+                  vectors);
+          return null;
+        });
   }
 
   private void run() {

@@ -1,21 +1,15 @@
 package dev.anvil.context.serving;
 
 import dev.anvil.context.api.ContextException;
-import dev.anvil.context.api.Document;
 import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.embed.Embedder;
 import dev.anvil.context.index.ChunkIndex;
-import dev.anvil.context.index.ChunkRecord;
-import dev.anvil.context.index.LuceneIndex;
 import dev.anvil.rbac.PolicyStore;
-import dev.anvil.rbac.schema.DocTags;
-import dev.anvil.rbac.schema.InvalidTagsException;
 import java.nio.file.Path;
 import java.time.Duration;
 import java.util.List;
 import java.util.Map;
 import java.util.Optional;
-import java.util.OptionalLong;
 import java.util.function.BiConsumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
@@ -36,15 +30,10 @@ import org.slf4j.LoggerFactory;
 public final class ServingIndexes implements AutoCloseable {
   private static final Logger LOG = LoggerFactory.getLogger(ServingIndexes.class);
 
-  private final Path root;
-  private final PolicyStore policies;
-  private final Embedder base;
-  private final Function<Path, Embedder> models;
-  private final String chunking;
-  private final IndexBackend backend;
+  private final SlotOpener opener;
   private final ServingRecord record;
   private final Object writeLock = new Object();
-  private final Following following = new Following(this::close);
+  private final Following following;
 
   private volatile Slot serving;
   private volatile Slot shadow;
@@ -79,50 +68,24 @@ public final class ServingIndexes implements AutoCloseable {
       Embedder base,
       Function<Path, Embedder> models,
       String chunking) {
-    this.root = root;
-    this.backend = backend;
-    try {
-      // serving.json lives here whatever the backend (a cluster keeps no files of ours).
-      java.nio.file.Files.createDirectories(root);
-    } catch (java.io.IOException e) {
-      throw new ContextException("cannot create the data directory " + root + ": " + e, e);
-    }
-    this.policies = policies;
-    this.base = base;
-    this.models = models;
-    this.chunking = chunking;
-    this.record = record(root, backend);
+    this.opener = new SlotOpener(root, backend, policies, base, models, chunking);
+    this.following = new Following(opener::close);
+    this.record = ServingRecord.of(root, backend);
     try {
       ServingRecord.View view = record.read();
       if (record instanceof ServingRecord.Cluster c && c.unclaimed()) {
-        ServingRecord.Place first = unclaimed(root);
-        slot(first).index().close(); // creates (or names) the index, which the alias needs
+        ServingRecord.Place first = ServingRecord.unclaimed(root);
+        opener.open(first).index().close(); // creates (or names) the index, which the alias needs
         c.claim(first);
         view = record.read(); // another replica may have claimed or switched first
       }
-      this.serving = slot(view.serving());
-      this.shadow = view.shadow().map(this::slot).orElse(null);
+      this.serving = opener.open(view.serving());
+      this.shadow = view.shadow().map(opener::open).orElse(null);
       this.shadowBuilding = view.building();
     } catch (RuntimeException e) {
       record.close();
       throw e;
     }
-  }
-
-  private static ServingRecord record(Path root, IndexBackend backend) {
-    return switch (backend) {
-      case IndexBackend.Embedded e -> new ServingRecord.File(root);
-      case IndexBackend.Cluster c -> new ServingRecord.Cluster(c.config());
-    };
-  }
-
-  /**
-   * What an engine claims for the serving alias of a cluster where none is: the first index, or
-   * what {@code serving.json} named before the cluster kept the record (an engine of an earlier
-   * version).
-   */
-  private static ServingRecord.Place unclaimed(Path root) {
-    return new ServingRecord.File(root).read().serving();
   }
 
   /**
@@ -136,40 +99,18 @@ public final class ServingIndexes implements AutoCloseable {
    *     that is not an Anvil index of the prefix
    */
   public static String servingDir(Path root, IndexBackend backend) {
-    try (ServingRecord r = record(root, backend)) {
+    try (ServingRecord r = ServingRecord.of(root, backend)) {
       if (r instanceof ServingRecord.Cluster c && c.unclaimed()) {
-        return unclaimed(root).dir();
+        return ServingRecord.unclaimed(root).dir();
       }
       return r.read().serving().dir();
     }
   }
 
-  private Slot slot(ServingRecord.Place place) {
-    String modelDir = place.modelDir();
-    Embedder e = modelDir == null ? base : models.apply(Path.of(modelDir));
-    try {
-      return new Slot(place.dir(), modelDir, open(place.dir(), modelDir, e), e);
-    } catch (RuntimeException ex) {
-      if (e != base) {
-        e.close();
-      }
-      throw ex;
-    }
-  }
-
-  private ChunkIndex open(String dir, String modelDir, Embedder e) {
-    return backend.open(
-        root, dir, e.modelId(), modelDir, e.dimension(), chunking, policies.current().schema());
-  }
-
-  private static ServingRecord.Place place(Slot slot) {
-    return new ServingRecord.Place(slot.dir(), slot.modelDir());
-  }
-
   private ServingRecord.View view() {
     Slot s = shadow;
     return new ServingRecord.View(
-        place(serving), s == null ? Optional.empty() : Optional.of(place(s)), shadowBuilding);
+        SlotOpener.place(serving), Optional.ofNullable(s).map(SlotOpener::place), shadowBuilding);
   }
 
   /** Whether other replicas share the index and may switch it (a cluster index). */
@@ -209,7 +150,7 @@ public final class ServingIndexes implements AutoCloseable {
         nextShadow = v.shadow().map(p -> reuse(p, open)).orElse(null);
       } catch (RuntimeException e) {
         if (!open.contains(nextServing)) {
-          close(nextServing);
+          opener.close(nextServing);
         }
         throw e;
       }
@@ -237,11 +178,11 @@ public final class ServingIndexes implements AutoCloseable {
 
   private Slot reuse(ServingRecord.Place p, List<Slot> open) {
     for (Slot s : open) {
-      if (place(s).equals(p)) {
+      if (SlotOpener.place(s).equals(p)) {
         return s;
       }
     }
-    return slot(p);
+    return opener.open(p);
   }
 
   /**
@@ -356,29 +297,13 @@ public final class ServingIndexes implements AutoCloseable {
         throw new ContextException("a re-embedding to " + reembedding.modelId() + " is under way");
       }
       follow(); // switch from what the cluster serves now, not from what this replica saw last
-      Embedder next = models.apply(modelDir);
-      String probe = "Anvil re-embeds every chunk with the new model: één, 2027, naïve.";
-      if (next.maxTokens() != base.maxTokens()
-          || next.countTokens(probe) != base.countTokens(probe)) {
-        next.close();
-        throw new ContextException(
-            next.modelId()
-                + ": re-embedding keeps the index's chunks, so the model must use the same"
-                + " tokenizer and token limit as "
-                + base.modelId()
-                + "; re-ingest the documents to change them");
-      }
-      if (next.modelId().equals(serving.embedder().modelId())) {
-        next.close();
-        throw new ContextException(next.modelId() + " is the model in service already");
-      }
+      Embedder next = opener.models().apply(modelDir);
       try {
+        Reembedding.requireSameChunks(next, opener.base());
+        if (next.modelId().equals(serving.embedder().modelId())) {
+          throw new ContextException(next.modelId() + " is the model in service already");
+        }
         admit.accept(next, serving.embedder());
-      } catch (RuntimeException e) {
-        next.close();
-        throw e;
-      }
-      try {
         // A re-embedding another replica left unfinished (killed) is redone from the start.
         record.release(view());
       } catch (RuntimeException e) {
@@ -388,64 +313,23 @@ public final class ServingIndexes implements AutoCloseable {
       Slot previous = shadow;
       if (previous != null) { // the rollback target gives way to the new model
         shadow = null;
-        close(previous);
+        opener.close(previous);
       }
-      String dir = "models/" + next.modelId().replaceAll("[^A-Za-z0-9._-]", "_");
-      backend.drop(root, dir); // what a killed re-embedding left
-      String nextDir = modelDir.toAbsolutePath().toString();
-      Slot target = new Slot(dir, nextDir, open(dir, nextDir, next), next);
+      String dir = SlotOpener.dirFor(next);
+      opener.delete(dir); // what a killed re-embedding left
+      Slot target = opener.open(dir, modelDir.toAbsolutePath().toString(), next);
       try {
-        record.building(place(target));
+        record.building(SlotOpener.place(target));
       } catch (RuntimeException e) {
-        close(target);
+        opener.close(target);
         throw e;
       }
       shadow = target;
       shadowBuilding = true;
-      reembedding = new Reembedding(this, serving, target, chunksPerSecond, settle());
+      reembedding =
+          new Reembedding(this, opener.policies(), serving, target, chunksPerSecond, settle());
       return reembedding;
     }
-  }
-
-  /**
-   * Copies one document into {@code target} with new vectors, unless it changed meanwhile (the dual
-   * write then gave {@code target} its state) or the re-embedding was cancelled.
-   */
-  boolean copy(Slot source, Slot target, List<ChunkRecord> chunks, float[][] vectors) {
-    ChunkRecord first = chunks.getFirst();
-    DocTags tags;
-    try {
-      tags = policies.current().schema().validate(first.rawTags());
-    } catch (InvalidTagsException e) {
-      return false; // tags the schema no longer accepts: not served either way
-    }
-    synchronized (writeLock) {
-      if (shadow != target) {
-        return false; // cancelled
-      }
-      source.index().refresh();
-      OptionalLong now = source.index().version(first.id());
-      if (now.isEmpty() || now.getAsLong() != first.version()) {
-        return false; // deleted or replaced since: the dual write already gave target its state
-      }
-      Document doc =
-          new Document(
-              first.id(), first.version(), first.title(), "", first.source(), first.rawTags());
-      target
-          .index()
-          .upsert(
-              doc,
-              tags,
-              chunks.stream().map(ChunkRecord::text).toList(),
-              chunks.stream().mapToInt(ChunkRecord::tokens).toArray(),
-              vectors);
-      return true;
-    }
-  }
-
-  /** The chunks of a document in {@code slot}, read with the schema in force. */
-  List<ChunkRecord> chunksOf(Slot slot, String id) {
-    return slot.index().chunksOf(id, policies.current().schema());
   }
 
   /** Makes a complete re-embedding the serving index, and the serving one the previous. */
@@ -456,7 +340,7 @@ public final class ServingIndexes implements AutoCloseable {
       }
       target.index().refresh();
       target.index().commit(source.index().checkpoint());
-      record.swap(place(source), place(target), true);
+      record.swap(SlotOpener.place(source), SlotOpener.place(target), true);
       serving = target;
       shadow = source;
       shadowBuilding = false;
@@ -471,17 +355,16 @@ public final class ServingIndexes implements AutoCloseable {
       if (shadow == target) {
         shadow = null;
         shadowBuilding = false;
-        target.index().close();
-        target.embedder().close();
+        opener.close(target);
         if (record.shared()) {
           ServingRecord.View now = record.read();
           if (now.serving().dir().equals(target.dir())
               || now.shadow().map(p -> p.dir().equals(target.dir())).orElse(false)) {
             return; // another replica's switch to the same model made it serve: keep it
           }
-          record.unbuilt(place(target));
+          record.unbuilt(SlotOpener.place(target));
         }
-        backend.drop(root, target.dir());
+        opener.delete(target.dir());
       }
     }
   }
@@ -513,7 +396,7 @@ public final class ServingIndexes implements AutoCloseable {
       }
       Slot current = serving;
       previous.index().commit(current.index().checkpoint());
-      record.swap(place(current), place(previous), false);
+      record.swap(SlotOpener.place(current), SlotOpener.place(previous), false);
       serving = previous;
       shadow = current;
       shadowSince = System.nanoTime();
@@ -544,7 +427,7 @@ public final class ServingIndexes implements AutoCloseable {
       }
       record.release(view());
       shadow = null;
-      close(previous);
+      opener.close(previous);
       LOG.info("dropped the rollback to {}", previous.embedder().modelId());
     }
     try {
@@ -558,11 +441,7 @@ public final class ServingIndexes implements AutoCloseable {
         // A switch back to that model began meanwhile and is building its index anew.
         return previous.embedder().modelId();
       }
-      if (backend instanceof IndexBackend.Embedded && previous.dir().equals(".")) {
-        LuceneIndex.clear(root); // the first index shares the data directory: empty it, only it
-      } else {
-        backend.drop(root, previous.dir());
-      }
+      opener.delete(previous.dir());
     }
     return previous.embedder().modelId();
   }
@@ -621,17 +500,10 @@ public final class ServingIndexes implements AutoCloseable {
     }
     synchronized (writeLock) {
       for (Slot slot : slots()) {
-        close(slot);
+        opener.close(slot);
       }
       following.close();
       record.close();
-    }
-  }
-
-  private void close(Slot slot) {
-    slot.index().close();
-    if (slot.embedder() != base) {
-      slot.embedder().close();
     }
   }
 }

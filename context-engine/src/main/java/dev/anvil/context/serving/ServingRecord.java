@@ -1,5 +1,6 @@
 package dev.anvil.context.serving;
 
+import dev.anvil.context.backend.IndexBackend;
 import dev.anvil.context.index.elastic.ElasticConfig;
 import dev.anvil.context.index.elastic.ElasticServing;
 import java.nio.file.Path;
@@ -27,6 +28,23 @@ sealed interface ServingRecord extends AutoCloseable {
    * @param building whether {@code shadow} is a re-embedding's target (else: the rollback target)
    */
   record View(Place serving, Optional<Place> shadow, boolean building) {}
+
+  /** The record of an engine over {@code root} and {@code backend}. */
+  static ServingRecord of(Path root, IndexBackend backend) {
+    return switch (backend) {
+      case IndexBackend.Embedded e -> new File(root);
+      case IndexBackend.Cluster c -> new Cluster(c.config());
+    };
+  }
+
+  /**
+   * What an engine claims for the serving alias of a cluster where none is: the first index, or
+   * what {@code serving.json} named before the cluster kept the record (an engine of an earlier
+   * version).
+   */
+  static Place unclaimed(Path root) {
+    return new File(root).read().serving();
+  }
 
   /** Reads the record: the first index of the engine's model when nothing was recorded yet. */
   View read();
