@@ -30,7 +30,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code AllMiniLmL6V2EmbeddingModel} (same ONNX file, same ONNX Runtime) on the same batch of 32
  * sentences (~12–30 words); with {@code model=int8}, the int8 export on both sides ({@code
  * all-minilm-l6-v2-q} against {@code AllMiniLmL6V2QuantizedEmbeddingModel}). Scores are sentences
- * per second.
+ * per second. {@code parallelism} sets how Anvil uses its threads: {@code sessions} (the default:
+ * one single-threaded session per thread, batches side by side) or {@code intraop} (one session
+ * whose operators use all the threads); it does not change langchain4j's side.
  */
 @State(Scope.Benchmark)
 @BenchmarkMode(Mode.Throughput)
@@ -49,6 +51,9 @@ public class EmbedderBenchmark {
   @Param({"fp32", "int8"})
   public String model;
 
+  @Param({"sessions", "intraop"})
+  public String parallelism;
+
   private OnnxEmbedder ours;
   private dev.langchain4j.model.embedding.EmbeddingModel theirs;
   private ExecutorService theirExecutor;
@@ -60,12 +65,17 @@ public class EmbedderBenchmark {
     sentences = sentences(BATCH, 7);
     segments = sentences.stream().map(TextSegment::from).toList();
     boolean int8 = model.equals("int8");
+    ModelSource source =
+        int8 ? ModelSource.packaged(ModelSource.ALL_MINILM_L6_V2_Q) : ModelSource.packagedMiniLm();
     ours =
         OnnxEmbedder.open(
-            int8
-                ? ModelSource.packaged(ModelSource.ALL_MINILM_L6_V2_Q)
-                : ModelSource.packagedMiniLm(),
-            threads);
+            source,
+            source.config(),
+            parallelism.equals("intraop")
+                ? OnnxEmbedder.Parallelism.intraOp(threads)
+                : OnnxEmbedder.Parallelism.sessions(threads),
+            OnnxEmbedder.DEFAULT_MAX_TOKENS,
+            OnnxEmbedder.DEFAULT_BATCH_SIZE);
     // langchain4j parallelises a batch over an executor, one text per task; give it as many
     // threads as ONNX Runtime gets on our side.
     theirExecutor = Executors.newFixedThreadPool(threads);

@@ -59,7 +59,10 @@ final class EngineOptions {
   @Option(
       names = "--threads",
       defaultValue = "1",
-      description = "ONNX Runtime threads (default: ${DEFAULT-VALUE}).")
+      description =
+          "Cores the embedding model uses: as many single-threaded ONNX Runtime sessions, each"
+              + " holding its own copy of the model, embed batches side by side"
+              + " (default: ${DEFAULT-VALUE}).")
   int threads;
 
   @Option(

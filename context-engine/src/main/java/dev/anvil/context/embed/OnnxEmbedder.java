@@ -39,7 +39,10 @@ import java.util.stream.IntStream;
  * with other pooling or prompts keeps its id although its vectors differ, so an index must be
  * rebuilt by hand after such a change.
  *
- * <p>Thread-safe (ONNX Runtime sessions are). {@link #close()} releases the native session.
+ * <p>{@link Parallelism} says how the cores are used: by default one single-threaded session per
+ * core, each with its own copy of the model, running a call's batches side by side.
+ *
+ * <p>Thread-safe: concurrent calls run on different sessions. {@link #close()} releases them.
  */
 public final class OnnxEmbedder implements Embedder {
   /**
@@ -51,8 +54,43 @@ public final class OnnxEmbedder implements Embedder {
   /** Default batch size. */
   public static final int DEFAULT_BATCH_SIZE = 32;
 
+  /**
+   * How an encoder uses its cores: {@code sessions} ONNX Runtime sessions, each splitting its
+   * operators over {@code threadsPerSession} threads. Every session holds a copy of the weights.
+   *
+   * @param sessions sessions that run batches side by side (at least 1)
+   * @param threadsPerSession ONNX Runtime intra-op threads of each (at least 1)
+   */
+  public record Parallelism(int sessions, int threadsPerSession) {
+    /**
+     * @throws IllegalArgumentException if a count is below 1
+     */
+    public Parallelism {
+      if (sessions < 1 || threadsPerSession < 1) {
+        throw new IllegalArgumentException(
+            "need sessions >= 1 and threadsPerSession >= 1; was "
+                + sessions
+                + ", "
+                + threadsPerSession);
+      }
+    }
+
+    /**
+     * {@code threads} single-threaded sessions: the default, measured faster than one session of as
+     * many threads on 2 cores (docs/benchmarks.md, {@code EmbedderBenchmark}).
+     */
+    public static Parallelism sessions(int threads) {
+      return new Parallelism(threads, 1);
+    }
+
+    /** One session whose operators run on {@code threads} threads. */
+    public static Parallelism intraOp(int threads) {
+      return new Parallelism(1, threads);
+    }
+  }
+
   private final OrtEnvironment env;
-  private final OrtSession session;
+  private final SessionPool sessions;
   private final HuggingFaceTokenizer tokenizer;
   private final String modelId;
   private final String digest;
@@ -66,7 +104,11 @@ public final class OnnxEmbedder implements Embedder {
   private final String output;
 
   private OnnxEmbedder(
-      ModelSource source, EncoderConfig config, int threads, int maxTokens, int batchSize)
+      ModelSource source,
+      EncoderConfig config,
+      Parallelism parallelism,
+      int maxTokens,
+      int batchSize)
       throws OrtException, IOException {
     this.config = config;
     byte[] model = source.model();
@@ -78,17 +120,10 @@ public final class OnnxEmbedder implements Embedder {
             : Optional.empty();
     this.maxTokens = maxTokens;
     this.env = OrtEnvironment.getEnvironment();
-    try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
-      options.setIntraOpNumThreads(threads);
-      options.setInterOpNumThreads(1);
-      // Spinning threads burn the few cores that ingest and search share (measured: 2 spinning
-      // threads were slower than 1).
-      options.addConfigEntry("session.intra_op.allow_spinning", "0");
-      options.setOptimizationLevel(OrtSession.SessionOptions.OptLevel.ALL_OPT);
-      this.session = env.createSession(model, options);
-    }
-    this.wantsTokenTypes = session.getInputNames().contains("token_type_ids");
-    this.output = session.getOutputNames().iterator().next();
+    this.sessions = new SessionPool(env, model, parallelism);
+    OrtSession any = sessions.any();
+    this.wantsTokenTypes = any.getInputNames().contains("token_type_ids");
+    this.output = any.getOutputNames().iterator().next();
     Map<String, String> tokenizerOptions = new HashMap<>();
     tokenizerOptions.put("padding", "false");
     tokenizerOptions.put("truncation", "true");
@@ -100,7 +135,7 @@ public final class OnnxEmbedder implements Embedder {
     this.documentPrefixTokens = documentPrefix.isEmpty() ? 0 : countTokens(documentPrefix);
     if (maxTokens - documentPrefixTokens < 8) {
       tokenizer.close();
-      session.close();
+      sessions.close();
       throw new IllegalArgumentException(
           "the document prefix takes "
               + documentPrefixTokens
@@ -108,7 +143,7 @@ public final class OnnxEmbedder implements Embedder {
               + maxTokens
               + " tokens: need at least 8 left for the text");
     }
-    float[] alone = embedBatch(List.of("dimension probe"))[0];
+    float[] alone = embedBatch(sessions.any(), List.of("dimension probe"))[0];
     this.dimension = alone.length;
     this.batchSize = dependsOnBatch(alone) ? 1 : batchSize;
   }
@@ -122,6 +157,7 @@ public final class OnnxEmbedder implements Embedder {
   private boolean dependsOnBatch(float[] alone) {
     float[] beside =
         embedBatch(
+            sessions.any(),
             List.of(
                 "dimension probe",
                 "A much longer companion text, padded against, with numbers 42 and 3.14 and rarer"
@@ -143,7 +179,7 @@ public final class OnnxEmbedder implements Embedder {
    * Opens an encoder with the pooling and prefixes its source describes ({@link
    * ModelSource#config()}).
    *
-   * @param threads ONNX Runtime intra-op threads
+   * @param threads cores to use: as many single-threaded sessions ({@link Parallelism#sessions})
    * @throws ContextException if the model cannot be read or loaded, or its configuration is
    *     malformed
    */
@@ -159,7 +195,7 @@ public final class OnnxEmbedder implements Embedder {
    *     malformed
    */
   public static OnnxEmbedder open(ModelSource source, int threads, int maxTokens, int batchSize) {
-    return open(source, source.config(), threads, maxTokens, batchSize);
+    return open(source, source.config(), Parallelism.sessions(threads), maxTokens, batchSize);
   }
 
   /**
@@ -171,19 +207,19 @@ public final class OnnxEmbedder implements Embedder {
    * @throws ContextException if the model cannot be read or loaded
    */
   public static OnnxEmbedder open(
-      ModelSource source, EncoderConfig config, int threads, int maxTokens, int batchSize) {
+      ModelSource source,
+      EncoderConfig config,
+      Parallelism parallelism,
+      int maxTokens,
+      int batchSize) {
     Objects.requireNonNull(config, "config");
-    if (threads < 1 || maxTokens < 8 || batchSize < 1) {
+    Objects.requireNonNull(parallelism, "parallelism");
+    if (maxTokens < 8 || batchSize < 1) {
       throw new IllegalArgumentException(
-          "need threads >= 1, maxTokens >= 8, batchSize >= 1; was "
-              + threads
-              + ", "
-              + maxTokens
-              + ", "
-              + batchSize);
+          "need maxTokens >= 8, batchSize >= 1; was " + maxTokens + ", " + batchSize);
     }
     try {
-      return new OnnxEmbedder(source, config, threads, maxTokens, batchSize);
+      return new OnnxEmbedder(source, config, parallelism, maxTokens, batchSize);
     } catch (OrtException | IOException e) {
       throw new ContextException(
           "cannot load the embedding model " + source.name() + ": " + e.getMessage(), e);
@@ -241,21 +277,34 @@ public final class OnnxEmbedder implements Embedder {
     // Sort by length so each batch pads to a similar length, then restore the caller's order.
     Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
     java.util.Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
-    for (int start = 0; start < order.length; start += batchSize) {
-      int end = Math.min(order.length, start + batchSize);
-      List<String> batch = new ArrayList<>(end - start);
-      for (int i = start; i < end; i++) {
-        batch.add(texts.get(order[i]));
-      }
-      float[][] vectors = embedBatch(batch);
-      for (int i = start; i < end; i++) {
-        out[order[i]] = vectors[i - start];
-      }
+    // Side by side, sessions take short batches (about two each), which also pad less.
+    int size =
+        sessions.size() == 1
+            ? batchSize
+            : Math.clamp(Math.ceilDiv(texts.size(), 2 * sessions.size()), 1, batchSize);
+    int batches = Math.ceilDiv(texts.size(), size);
+    try {
+      sessions.forEach(
+          batches,
+          (session, b) -> {
+            int start = b * size;
+            int end = Math.min(order.length, start + size);
+            List<String> batch = new ArrayList<>(end - start);
+            for (int i = start; i < end; i++) {
+              batch.add(texts.get(order[i]));
+            }
+            float[][] vectors = embedBatch(session, batch);
+            for (int i = start; i < end; i++) {
+              out[order[i]] = vectors[i - start];
+            }
+          });
+    } catch (OrtException e) {
+      throw new ContextException("embedding failed: " + e.getMessage(), e);
     }
     return out;
   }
 
-  private float[][] embedBatch(List<String> texts) {
+  private float[][] embedBatch(OrtSession session, List<String> texts) {
     Encoding[] encodings = tokenizer.batchEncode(texts);
     int n = encodings.length;
     int len = 0;
@@ -282,8 +331,12 @@ public final class OnnxEmbedder implements Embedder {
         inputs.put("token_type_ids", OnnxTensor.createTensor(env, LongBuffer.wrap(types), shape));
       }
       try (OrtSession.Result result = session.run(inputs, java.util.Set.of(output))) {
-        float[][][] hidden = (float[][][]) result.get(0).getValue();
-        return pool(config.pooling(), hidden, mask, len);
+        OnnxTensor hidden = (OnnxTensor) result.get(0);
+        int dim = (int) hidden.getInfo().getShape()[2];
+        // One flat copy of [n, len, dim], not n * len small arrays.
+        float[] flat = new float[n * len * dim];
+        hidden.getFloatBuffer().get(flat);
+        return pool(config.pooling(), flat, mask, n, len, dim);
       }
     } catch (OrtException e) {
       throw new ContextException("embedding failed: " + e.getMessage(), e);
@@ -294,24 +347,22 @@ public final class OnnxEmbedder implements Embedder {
 
   /**
    * One vector per text from the encoder's last hidden state {@code [n, len, dim]} and the
-   * attention mask ({@code n * len}, row-major), scaled to unit length.
+   * attention mask ({@code n * len}), both flat in row-major order, scaled to unit length.
    */
-  static float[][] pool(Pooling pooling, float[][][] hidden, long[] mask, int len) {
-    int n = hidden.length;
-    int dim = hidden[0][0].length;
+  static float[][] pool(Pooling pooling, float[] hidden, long[] mask, int n, int len, int dim) {
     float[][] out = new float[n][dim];
     for (int b = 0; b < n; b++) {
       float[] v = out[b];
       switch (pooling) {
         // [CLS] is always the first token, and never padding (padding goes on the right).
-        case CLS -> System.arraycopy(hidden[b][0], 0, v, 0, dim);
+        case CLS -> System.arraycopy(hidden, b * len * dim, v, 0, dim);
         case MEAN -> {
           int count = 0;
           for (int t = 0; t < len; t++) {
             if (mask[b * len + t] != 0) {
-              float[] h = hidden[b][t];
+              int at = (b * len + t) * dim;
               for (int d = 0; d < dim; d++) {
-                v[d] += h[d];
+                v[d] += hidden[at + d];
               }
               count++;
             }
@@ -336,9 +387,7 @@ public final class OnnxEmbedder implements Embedder {
   @Override
   public void close() {
     try {
-      session.close();
-    } catch (OrtException e) {
-      throw new ContextException("closing the ONNX session failed", e);
+      sessions.close();
     } finally {
       tokenizer.close();
     }

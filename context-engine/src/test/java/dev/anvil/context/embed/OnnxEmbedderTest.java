@@ -84,6 +84,39 @@ class OnnxEmbedderTest {
   }
 
   @Test
+  void sessionsSideBySideGiveEachTextItsOwnVectorInOrderUnderConcurrentCallers() throws Exception {
+    List<String> texts = new java.util.ArrayList<>();
+    for (int i = 0; i < 70; i++) {
+      texts.add("text number " + i + " " + "with more words ".repeat(i % 9));
+    }
+    float[][] single = embedder.embedDocuments(texts);
+    try (OnnxEmbedder three =
+        OnnxEmbedder.open(
+            ModelSource.packagedMiniLm(),
+            EncoderConfig.DEFAULT,
+            OnnxEmbedder.Parallelism.sessions(3),
+            OnnxEmbedder.DEFAULT_MAX_TOKENS,
+            OnnxEmbedder.DEFAULT_BATCH_SIZE)) {
+      var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
+      try {
+        // Four callers at once on three sessions: each waits for one, helped by those free.
+        List<java.util.concurrent.Future<float[][]>> calls = new java.util.ArrayList<>();
+        for (int c = 0; c < 4; c++) {
+          calls.add(pool.submit(() -> three.embedDocuments(texts)));
+        }
+        for (var call : calls) {
+          float[][] parallel = call.get();
+          for (int i = 0; i < texts.size(); i++) {
+            assertThat(parallel[i]).as(texts.get(i)).containsExactly(single[i], within(1e-5f));
+          }
+        }
+      } finally {
+        pool.shutdownNow();
+      }
+    }
+  }
+
+  @Test
   void aSymmetricModelEmbedsAQueryAsADocument() {
     assertThat(embedder.config()).isEqualTo(EncoderConfig.DEFAULT);
     String text = "How do plants turn light into sugar?";
@@ -99,7 +132,7 @@ class OnnxEmbedderTest {
         OnnxEmbedder.open(
             ModelSource.packagedMiniLm(),
             e5Style,
-            1,
+            OnnxEmbedder.Parallelism.sessions(1),
             OnnxEmbedder.DEFAULT_MAX_TOKENS,
             OnnxEmbedder.DEFAULT_BATCH_SIZE)) {
       String text = "Plants turn light into sugar.";
