@@ -41,10 +41,8 @@ public final class MiniLm {
   }
 
   private static void deleteQuietly(Path dir) {
-    try (var files = Files.walk(dir)) {
-      for (Path p : files.sorted(java.util.Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      Folders.delete(dir);
     } catch (IOException e) {
       // best effort: it is in the system's temporary directory
     }

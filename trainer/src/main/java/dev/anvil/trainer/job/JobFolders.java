@@ -10,10 +10,8 @@ import java.security.SecureRandom;
 import java.time.Instant;
 import java.time.ZoneOffset;
 import java.time.format.DateTimeFormatter;
-import java.util.Comparator;
 import java.util.HexFormat;
 import java.util.Map;
-import java.util.stream.Stream;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
 
@@ -89,13 +87,8 @@ final class JobFolders {
 
   /** Deletes a folder and everything in it, logging (not throwing) what it cannot. */
   static void deleteQuietly(Path dir) {
-    if (!Files.exists(dir)) {
-      return;
-    }
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      dev.anvil.trainer.Folders.delete(dir);
     } catch (IOException e) {
       LOG.warn("cannot remove {}: {}", dir, e.toString());
     }

@@ -8,6 +8,7 @@ import ai.djl.training.GradientCollector;
 import com.google.gson.Gson;
 import com.google.gson.GsonBuilder;
 import com.google.gson.reflect.TypeToken;
+import dev.anvil.trainer.Folders;
 import dev.anvil.trainer.data.Example;
 import dev.anvil.trainer.model.Autograd;
 import dev.anvil.trainer.model.EncoderModel;
@@ -421,7 +422,7 @@ public final class TrainingRun {
       List<Path> all =
           old.filter(p -> p.getFileName().toString().startsWith("step-")).sorted().toList();
       for (Path p : all.subList(0, Math.max(0, all.size() - KEEP_CHECKPOINTS))) {
-        deleteRecursively(p);
+        Folders.delete(p);
       }
     } catch (IOException e) {
       throw new UncheckedIOException("cannot prune checkpoints in " + dir.getParent(), e);
@@ -431,7 +432,7 @@ public final class TrainingRun {
         for (Path p : bests.filter(p -> !p.equals(bestDir(s.bestStep))).toList()) {
           if (p.getFileName().toString().compareTo(bestDir(s.bestStep).getFileName().toString())
               < 0) {
-            deleteRecursively(p); // only older ones: a newer best may not be checkpointed yet
+            Folders.delete(p); // only older ones: a newer best may not be checkpointed yet
           }
         }
       } catch (IOException e) {
@@ -460,24 +461,13 @@ public final class TrainingRun {
   private static void writeAtomically(Path dir, Writer writer) {
     Path tmp = dir.resolveSibling(".tmp-" + dir.getFileName());
     try {
-      deleteRecursively(tmp);
+      Folders.delete(tmp);
       Files.createDirectories(tmp);
       writer.write(tmp);
-      deleteRecursively(dir);
+      Folders.delete(dir);
       Files.move(tmp, dir, StandardCopyOption.ATOMIC_MOVE);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot write " + dir, e);
-    }
-  }
-
-  static void deleteRecursively(Path p) throws IOException {
-    if (!Files.exists(p)) {
-      return;
-    }
-    try (Stream<Path> s = Files.walk(p)) {
-      for (Path x : s.sorted(Comparator.reverseOrder()).toList()) {
-        Files.delete(x);
-      }
     }
   }
 }

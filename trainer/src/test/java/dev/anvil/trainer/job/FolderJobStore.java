@@ -186,10 +186,8 @@ public final class FolderJobStore {
   }
 
   private static void deleteQuietly(Path dir) {
-    try (Stream<Path> paths = Files.walk(dir)) {
-      for (Path p : paths.sorted(Comparator.reverseOrder()).toList()) {
-        Files.deleteIfExists(p);
-      }
+    try {
+      dev.anvil.trainer.Folders.delete(dir);
     } catch (IOException e) {
       LOG.warn("cannot remove {}: {}", dir, e.toString());
     }
