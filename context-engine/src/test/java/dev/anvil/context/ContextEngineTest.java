@@ -68,6 +68,37 @@ class ContextEngineTest {
   }
 
   @Test
+  void anAgentAskingAgainIsNotEmbeddedAgainButAnotherUserIs() {
+    java.util.concurrent.atomic.AtomicInteger queries =
+        new java.util.concurrent.atomic.AtomicInteger();
+    Embedder shared = SharedEmbedder.get();
+    engine.close();
+    engine =
+        open(
+            new dev.anvil.context.embed.ForwardingEmbedder() {
+              @Override
+              protected Embedder delegate() {
+                return shared;
+              }
+
+              @Override
+              public float[][] embed(dev.anvil.context.embed.InputType type, List<String> texts) {
+                if (type == dev.anvil.context.embed.InputType.QUERY) {
+                  queries.addAndGet(texts.size());
+                }
+                return super.embed(type, texts);
+              }
+            });
+    engine.ingest(connector, List.of(eng("a", 1, "The kernel schedules threads.")));
+    SearchResponse first = engine.search(alice, SearchRequest.of("kernel threads", 5));
+    SearchResponse again = engine.search(alice, SearchRequest.of("kernel threads", 5));
+    assertThat(queries).hasValue(1);
+    assertThat(again.hits()).isEqualTo(first.hits());
+    engine.search(people.find("frank").orElseThrow(), SearchRequest.of("kernel threads", 5));
+    assertThat(queries).hasValue(2); // the vector is never shared across users
+  }
+
+  @Test
   void olderAndEqualVersionsAreIgnoredAndSaySo() {
     assertThat(engine.ingest(connector, List.of(eng("a", 2, "Second version."))))
         .containsExactly(new IngestOutcome.Indexed("a", 2, 1));

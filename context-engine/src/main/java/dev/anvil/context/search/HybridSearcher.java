@@ -48,6 +48,7 @@ public final class HybridSearcher {
   private final SearchesFirst first;
   private final Telemetry telemetry;
   private final LongAdder disagreements = new LongAdder();
+  private final QueryVectors queryVectors = new QueryVectors(QueryVectors.DEFAULT_CAPACITY);
   private volatile Fusion fusion = Fusion.DEFAULT;
 
   /**
@@ -109,7 +110,9 @@ public final class HybridSearcher {
     float[] vector =
         request.mode() == SearchRequest.Mode.BM25
             ? null
-            : telemetry.span("anvil.embed", () -> embedder.embedQuery(request.query()));
+            : telemetry.span(
+                "anvil.embed",
+                () -> queryVectors.of(principal.subject(), embedder, request.query()));
     stopIfCancelled(cancellation); // one query's embedding (milliseconds) is not interrupted
     return slot.index()
         .withSnapshot(
