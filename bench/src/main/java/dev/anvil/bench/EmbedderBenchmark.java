@@ -2,6 +2,7 @@ package dev.anvil.bench;
 
 import dev.anvil.context.embed.ModelSource;
 import dev.anvil.context.embed.OnnxEmbedder;
+import dev.anvil.context.embed.Parallelism;
 import dev.langchain4j.data.segment.TextSegment;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2.AllMiniLmL6V2EmbeddingModel;
 import dev.langchain4j.model.embedding.onnx.allminilml6v2q.AllMiniLmL6V2QuantizedEmbeddingModel;
@@ -72,8 +73,8 @@ public class EmbedderBenchmark {
             source,
             source.config(),
             parallelism.equals("intraop")
-                ? OnnxEmbedder.Parallelism.intraOp(threads)
-                : OnnxEmbedder.Parallelism.sessions(threads),
+                ? Parallelism.intraOp(threads)
+                : Parallelism.sessions(threads),
             OnnxEmbedder.DEFAULT_MAX_TOKENS,
             OnnxEmbedder.DEFAULT_BATCH_SIZE);
     // langchain4j parallelises a batch over an executor, one text per task; give it as many

@@ -16,7 +16,6 @@ import java.nio.LongBuffer;
 import java.nio.file.Path;
 import java.security.MessageDigest;
 import java.security.NoSuchAlgorithmException;
-import java.util.ArrayList;
 import java.util.Comparator;
 import java.util.HashMap;
 import java.util.HexFormat;
@@ -53,41 +52,6 @@ public final class OnnxEmbedder implements Embedder {
 
   /** Default batch size. */
   public static final int DEFAULT_BATCH_SIZE = 32;
-
-  /**
-   * How an encoder uses its cores: {@code sessions} ONNX Runtime sessions, each splitting its
-   * operators over {@code threadsPerSession} threads. Every session holds a copy of the weights.
-   *
-   * @param sessions sessions that run batches side by side (at least 1)
-   * @param threadsPerSession ONNX Runtime intra-op threads of each (at least 1)
-   */
-  public record Parallelism(int sessions, int threadsPerSession) {
-    /**
-     * @throws IllegalArgumentException if a count is below 1
-     */
-    public Parallelism {
-      if (sessions < 1 || threadsPerSession < 1) {
-        throw new IllegalArgumentException(
-            "need sessions >= 1 and threadsPerSession >= 1; was "
-                + sessions
-                + ", "
-                + threadsPerSession);
-      }
-    }
-
-    /**
-     * {@code threads} single-threaded sessions: the default, measured faster than one session of as
-     * many threads on 2 cores (docs/benchmarks.md, {@code EmbedderBenchmark}).
-     */
-    public static Parallelism sessions(int threads) {
-      return new Parallelism(threads, 1);
-    }
-
-    /** One session whose operators run on {@code threads} threads. */
-    public static Parallelism intraOp(int threads) {
-      return new Parallelism(1, threads);
-    }
-  }
 
   private final OrtEnvironment env;
   private final SessionPool sessions;
@@ -274,9 +238,11 @@ public final class OnnxEmbedder implements Embedder {
         type == InputType.QUERY ? config.prompts().query() : config.prompts().document();
     List<String> texts = prefix.isEmpty() ? input : input.stream().map(t -> prefix + t).toList();
     float[][] out = new float[texts.size()][];
-    // Sort by length so each batch pads to a similar length, then restore the caller's order.
+    // Tokenised once, sorted by token count so that each batch pads to a similar length; the
+    // caller's order is restored at the end.
+    Encoding[] encodings = tokenizer.batchEncode(texts);
     Integer[] order = IntStream.range(0, texts.size()).boxed().toArray(Integer[]::new);
-    java.util.Arrays.sort(order, Comparator.comparingInt(i -> texts.get(i).length()));
+    java.util.Arrays.sort(order, Comparator.comparingInt(i -> encodings[i].getIds().length));
     // Side by side, sessions take short batches (about two each), which also pad less.
     int size =
         sessions.size() == 1
@@ -289,9 +255,9 @@ public final class OnnxEmbedder implements Embedder {
           (session, b) -> {
             int start = b * size;
             int end = Math.min(order.length, start + size);
-            List<String> batch = new ArrayList<>(end - start);
+            Encoding[] batch = new Encoding[end - start];
             for (int i = start; i < end; i++) {
-              batch.add(texts.get(order[i]));
+              batch[i - start] = encodings[order[i]];
             }
             float[][] vectors = embedBatch(session, batch);
             for (int i = start; i < end; i++) {
@@ -305,7 +271,10 @@ public final class OnnxEmbedder implements Embedder {
   }
 
   private float[][] embedBatch(OrtSession session, List<String> texts) {
-    Encoding[] encodings = tokenizer.batchEncode(texts);
+    return embedBatch(session, tokenizer.batchEncode(texts));
+  }
+
+  private float[][] embedBatch(OrtSession session, Encoding[] encodings) {
     int n = encodings.length;
     int len = 0;
     for (Encoding e : encodings) {

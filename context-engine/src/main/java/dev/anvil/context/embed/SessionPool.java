@@ -35,8 +35,7 @@ final class SessionPool implements AutoCloseable {
    *
    * @throws OrtException if one cannot be created (none stays open)
    */
-  SessionPool(OrtEnvironment env, byte[] model, OnnxEmbedder.Parallelism parallelism)
-      throws OrtException {
+  SessionPool(OrtEnvironment env, byte[] model, Parallelism parallelism) throws OrtException {
     idle = new ArrayBlockingQueue<>(parallelism.sessions());
     try (OrtSession.SessionOptions options = new OrtSession.SessionOptions()) {
       options.setIntraOpNumThreads(parallelism.threadsPerSession());

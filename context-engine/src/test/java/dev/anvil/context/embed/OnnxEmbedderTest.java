@@ -94,7 +94,7 @@ class OnnxEmbedderTest {
         OnnxEmbedder.open(
             ModelSource.packagedMiniLm(),
             EncoderConfig.DEFAULT,
-            OnnxEmbedder.Parallelism.sessions(3),
+            Parallelism.sessions(3),
             OnnxEmbedder.DEFAULT_MAX_TOKENS,
             OnnxEmbedder.DEFAULT_BATCH_SIZE)) {
       var pool = java.util.concurrent.Executors.newFixedThreadPool(4);
@@ -132,7 +132,7 @@ class OnnxEmbedderTest {
         OnnxEmbedder.open(
             ModelSource.packagedMiniLm(),
             e5Style,
-            OnnxEmbedder.Parallelism.sessions(1),
+            Parallelism.sessions(1),
             OnnxEmbedder.DEFAULT_MAX_TOKENS,
             OnnxEmbedder.DEFAULT_BATCH_SIZE)) {
       String text = "Plants turn light into sugar.";
