@@ -317,7 +317,13 @@ public final class ServingIndexes implements AutoCloseable {
       }
       String dir = SlotOpener.dirFor(next);
       opener.delete(dir); // what a killed re-embedding left
-      Slot target = opener.open(dir, modelDir.toAbsolutePath().toString(), next);
+      Slot target;
+      try {
+        target = opener.open(dir, modelDir.toAbsolutePath().toString(), next);
+      } catch (RuntimeException e) {
+        next.close();
+        throw e;
+      }
       try {
         record.building(SlotOpener.place(target));
       } catch (RuntimeException e) {
