@@ -155,7 +155,18 @@ public final class FilterSelectivity {
                 "  raw filtered kNN (%d of them), the engine's exact-scan shortcut"
                     + " (FilteredKnnQuery): p50 %.3f p99 %.3f ms%n",
                 CANDIDATES, shortcut.p50, shortcut.p99);
-            for (int threshold : new int[] {0, 60}) {
+            // The default strategy, then the filtered-search one asking CANDIDATES and, with
+            // -Danvil.bench.acornCandidates=200,300, more (oversampled to win recall back).
+            List<int[]> variants = new ArrayList<>(List.of(new int[] {0, CANDIDATES}));
+            variants.add(new int[] {60, CANDIDATES});
+            for (String c : System.getProperty("anvil.bench.acornCandidates", "").split(",")) {
+              if (!c.isBlank()) {
+                variants.add(new int[] {60, Integer.parseInt(c.trim())});
+              }
+            }
+            for (int[] variant : variants) {
+              int threshold = variant[0];
+              int asked = variant[1];
               KnnSearchStrategy strategy = new KnnSearchStrategy.Hnsw(threshold);
               Stats knn =
                   time(
@@ -164,17 +175,17 @@ public final class FilterSelectivity {
                         try {
                           raw.search(
                               new KnnFloatVectorQuery(
-                                  IndexFields.VECTOR, vectors.get(q), CANDIDATES, bits, strategy),
+                                  IndexFields.VECTOR, vectors.get(q), asked, bits, strategy),
                               CANDIDATES);
                         } catch (IOException e) {
                           throw new java.io.UncheckedIOException(e);
                         }
                       });
-              double recall = recall(raw, bits, queries, vectors, strategy);
+              double recall = recall(raw, bits, queries, vectors, strategy, asked);
               System.out.printf(
                   "  raw filtered kNN (%d of them, top %d kept), HNSW filtered-search threshold %d:"
                       + " p50 %.3f p99 %.3f ms, recall@%d vs exact %.4f%n",
-                  CANDIDATES, K, threshold, knn.p50, knn.p99, K, recall);
+                  asked, K, threshold, knn.p50, knn.p99, K, recall);
             }
           }
         }
@@ -201,19 +212,22 @@ public final class FilterSelectivity {
     engine.search(p, new SearchRequest(q, K, 0, Map.of(), mode, List.of()));
   }
 
-  /** Mean recall@K of filtered HNSW (CANDIDATES asked, the best K kept) vs the exact top K. */
+  /**
+   * Mean recall@K of filtered HNSW ({@code asked} candidates, the best K kept) vs the exact top K.
+   */
   private static double recall(
       IndexSearcher raw,
       CachedBits bits,
       List<String> queries,
       Map<String, float[]> vectors,
-      KnnSearchStrategy strategy)
+      KnnSearchStrategy strategy,
+      int asked)
       throws IOException {
     double sum = 0;
     for (String q : queries) {
       float[] v = vectors.get(q);
       TopDocs approx =
-          raw.search(new KnnFloatVectorQuery(IndexFields.VECTOR, v, CANDIDATES, bits, strategy), K);
+          raw.search(new KnnFloatVectorQuery(IndexFields.VECTOR, v, asked, bits, strategy), K);
       Set<Integer> exact = exactTop(raw, bits, v);
       long found = Arrays.stream(approx.scoreDocs).filter(sd -> exact.contains(sd.doc)).count();
       sum += exact.isEmpty() ? 1 : (double) found / exact.size();
