@@ -464,10 +464,12 @@ public final class ContextEngine implements AutoCloseable {
     // Checked four times a quiet period, at least every minute and at most every 100 ms (as
     // durations: a pause of centuries has no millisecond count in a long).
     Duration every = quiet.dividedBy(4);
-    Duration often = Duration.ofMillis(100);
-    Duration rarely = Duration.ofMinutes(1);
-    indexes.mergeWhenQuiet(
-        quiet, every.compareTo(often) < 0 ? often : every.compareTo(rarely) > 0 ? rarely : every);
+    if (every.compareTo(Duration.ofMillis(100)) < 0) {
+      every = Duration.ofMillis(100);
+    } else if (every.compareTo(Duration.ofMinutes(1)) > 0) {
+      every = Duration.ofMinutes(1);
+    }
+    indexes.mergeWhenQuiet(quiet, every);
   }
 
   /**

@@ -1,5 +1,6 @@
 package dev.anvil.trainer.job;
 
+import dev.anvil.trainer.Folders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.nio.file.FileAlreadyExistsException;
@@ -88,7 +89,7 @@ final class JobFolders {
   /** Deletes a folder and everything in it, logging (not throwing) what it cannot. */
   static void deleteQuietly(Path dir) {
     try {
-      dev.anvil.trainer.Folders.delete(dir);
+      Folders.delete(dir);
     } catch (IOException e) {
       LOG.warn("cannot remove {}: {}", dir, e.toString());
     }

@@ -6,6 +6,7 @@ import dev.anvil.rbac.PolicySet;
 import dev.anvil.rbac.PolicyStore;
 import dev.anvil.rbac.Principal;
 import dev.anvil.rbac.schema.InvalidTagsException;
+import dev.anvil.trainer.Folders;
 import dev.anvil.trainer.job.Job;
 import dev.anvil.trainer.job.JobEvent;
 import dev.anvil.trainer.job.JobSpec;
@@ -378,7 +379,7 @@ public final class LocalTrainer implements Trainer {
 
   private static void deleteRecursively(Path dir) {
     try {
-      dev.anvil.trainer.Folders.delete(dir);
+      Folders.delete(dir);
     } catch (IOException e) {
       throw new UncheckedIOException("cannot delete " + dir, e);
     }

@@ -100,12 +100,8 @@ public final class DistillTask implements Task {
    */
   public static double marginScale(
       EncoderModel student, Map<String, float[]> teacher, List<Example> train) {
-    List<Example.Pair> triples =
-        train.stream()
-            .map(Example.Pair.class::cast)
-            .filter(p -> p.negative().isPresent())
-            .limit(CALIBRATION_TRIPLES)
-            .toList();
+    List<Example.Pair> triples = triples(train);
+    triples = triples.subList(0, Math.min(CALIBRATION_TRIPLES, triples.size()));
     if (triples.size() < 2) {
       return 1;
     }
@@ -118,6 +114,14 @@ public final class DistillTask implements Task {
     }
     double spread = deviation(teacherMargins);
     return spread > 0 ? deviation(studentMargins) / spread : 1;
+  }
+
+  /** The pairs of {@code examples} that have a hard negative, in order. */
+  private static List<Example.Pair> triples(List<Example> examples) {
+    return examples.stream()
+        .map(Example.Pair.class::cast)
+        .filter(p -> p.negative().isPresent())
+        .toList();
   }
 
   private static double margin(Map<String, float[]> vectors, Example.Pair p) {
@@ -260,25 +264,23 @@ public final class DistillTask implements Task {
 
   /** The mean cosine of the student's and the teacher's vectors, if they are as wide. */
   private OptionalDouble teacherCosine(List<Example> heldOut) {
-    List<String> keys = List.copyOf(texts(heldOut));
-    float[][] s = student.embed(keys.stream().map(this::studentText).toList(), 32);
-    if (s.length == 0 || s[0].length != teacher.get(keys.getFirst()).length) {
-      return OptionalDouble.empty();
-    }
+    Map<String, float[]> studentOf = vectorsOf(student, heldOut);
     double cosine = 0;
-    for (int i = 0; i < keys.size(); i++) {
-      cosine += dot(s[i], teacher.get(keys.get(i)));
+    for (Map.Entry<String, float[]> e : studentOf.entrySet()) {
+      float[] t = teacher.get(e.getKey());
+      if (t.length != e.getValue().length) {
+        return OptionalDouble.empty();
+      }
+      cosine += dot(e.getValue(), t);
     }
-    return OptionalDouble.of(cosine / keys.size());
+    return studentOf.isEmpty()
+        ? OptionalDouble.empty()
+        : OptionalDouble.of(cosine / studentOf.size());
   }
 
   /** The mean squared margin difference over the held-out pairs with a negative, if any. */
   private OptionalDouble marginError(List<Example> heldOut) {
-    List<Example.Pair> triples =
-        heldOut.stream()
-            .map(Example.Pair.class::cast)
-            .filter(p -> p.negative().isPresent())
-            .toList();
+    List<Example.Pair> triples = triples(heldOut);
     if (triples.isEmpty()) {
       return OptionalDouble.empty();
     }

@@ -6,6 +6,7 @@ import com.google.gson.JsonElement;
 import com.google.gson.JsonObject;
 import com.google.gson.JsonParser;
 import dev.anvil.rbac.Principal;
+import dev.anvil.trainer.Folders;
 import java.io.IOException;
 import java.io.UncheckedIOException;
 import java.io.Writer;
@@ -187,7 +188,7 @@ public final class FolderJobStore {
 
   private static void deleteQuietly(Path dir) {
     try {
-      dev.anvil.trainer.Folders.delete(dir);
+      Folders.delete(dir);
     } catch (IOException e) {
       LOG.warn("cannot remove {}: {}", dir, e.toString());
     }
