@@ -60,10 +60,31 @@ final class EngineOptions {
       names = "--threads",
       defaultValue = "1",
       description =
-          "Cores the embedding model uses: as many single-threaded ONNX Runtime sessions, each"
+          "Cores the embedding model uses, 1 to "
+              + MAX_THREADS
+              + ": as many single-threaded ONNX Runtime sessions, each"
               + " holding its own copy of the model, embed batches side by side"
               + " (default: ${DEFAULT-VALUE}).")
   int threads;
+
+  /** Sessions opened at the most: each holds the model (90 MB for MiniLM, 130 for bge-small). */
+  static final int MAX_THREADS = 64;
+
+  /**
+   * {@code --threads}.
+   *
+   * @throws ContextException if it is out of range, naming the option
+   */
+  private int threads() {
+    if (threads < 1 || threads > MAX_THREADS) {
+      throw new ContextException(
+          "--threads: expected 1 to "
+              + MAX_THREADS
+              + " (one ONNX Runtime session, and one copy of the model, each), not "
+              + threads);
+    }
+    return threads;
+  }
 
   @Option(
       names = "--fusion-k",
@@ -93,7 +114,7 @@ final class EngineOptions {
   }
 
   OnnxEmbedder embedder() {
-    return OnnxEmbedder.open(modelSource(model), threads);
+    return OnnxEmbedder.open(modelSource(model), threads());
   }
 
   /**
@@ -143,7 +164,7 @@ final class EngineOptions {
             backend.backend(),
             PolicyStore.open(pack.pack()),
             embedder,
-            dir -> OnnxEmbedder.open(ModelSource.directory(dir), threads),
+            dir -> OnnxEmbedder.open(ModelSource.directory(dir), threads()),
             registry(),
             io.opentelemetry.api.GlobalOpenTelemetry.get());
     engine.fuseWith(fusion);

@@ -17,8 +17,8 @@ import org.junit.jupiter.api.extension.RegisterExtension;
 
 /**
  * {@code anvil eval fusion}: the fusion constant chosen on a judgment snapshot's dev split through
- * the real search, and {@code --fusion-k} (like serve's {@code --rollback-hours} and {@code
- * --merge-quiet-seconds}) refused out of range.
+ * the real search, and {@code --fusion-k} and {@code --threads} (like serve's {@code
+ * --rollback-hours} and {@code --merge-quiet-seconds}) refused out of range.
  */
 @org.junit.jupiter.api.Tag("heavy")
 class FusionCommandTest {
@@ -166,6 +166,11 @@ class FusionCommandTest {
     PolicyCommandTest.Run search = anvil("search", "kernel", "--fusion-k", "0", "--as", "ada");
     assertThat(search.exit()).isEqualTo(Main.USAGE);
     assertThat(search.err()).contains("--fusion-k").contains("between 1 and 10000, not 0");
+    for (String threads : new String[] {"0", "65"}) {
+      PolicyCommandTest.Run many = anvil("search", "kernel", "--threads", threads, "--as", "ada");
+      assertThat(many.exit()).isEqualTo(Main.USAGE);
+      assertThat(many.err()).contains("--threads: expected 1 to 64").contains("not " + threads);
+    }
     snapshot().write(data.resolve("snap"));
     PolicyCommandTest.Run sweep =
         anvil("eval", "fusion", data.resolve("snap").toString(), "--k", "1,20000", "--as", "ada");

@@ -65,6 +65,8 @@ class ValuesSchemaTest {
           negative rollback window     | contextEngine: {rollbackHours: -1}                                         | /contextEngine/rollbackHours      | minimum
           negative merge pause         | contextEngine: {mergeQuietSeconds: -1}                                     | /contextEngine/mergeQuietSeconds  | minimum
           fusion constant of 0         | contextEngine: {search: {fusionK: 0}}                                      | /contextEngine/search/fusionK     | minimum
+          no embedding threads         | contextEngine: {threads: 0}                                                | /contextEngine/threads            | minimum
+          too many embedding threads   | contextEngine: {threads: 65}                                               | /contextEngine/threads            | maximum
           fusion constant too large    | contextEngine: {search: {fusionK: 20000}}                                  | /contextEngine/search/fusionK     | maximum
           fusion constant not a number | contextEngine: {search: {fusionK: small}}                                  | /contextEngine/search/fusionK     | want integer
           cluster URL not a list       | contextEngine: {elasticsearch: {urls: 'https://es:9200'}}                  | /contextEngine/elasticsearch/urls | want array
